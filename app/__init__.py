@@ -1,0 +1,73 @@
+"""The Flask application factory. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.settings import Settings
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrator", "migrations")
+
+
+def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env(overrides=overrides)
+
+    from app.logging_setup import configure_logging
+    configure_logging(settings)
+
+    app = Flask(__name__)
+    app.config.update(
+        PORTAL=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 10},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https://") else "http",
+        RATELIMIT_STORAGE_URI=settings.redis_url,
+        RATELIMIT_DEFAULT=settings.ratelimit_default,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="ratelimit",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies,
+                                x_host=settings.trusted_proxies,
+                                x_prefix=settings.trusted_proxies)
+
+    from app import models  # noqa: F401  (registers the tables with the metadata)
+    from app.extensions import csrf, db, limiter, migrate
+    from app.redis_client import init_redis
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_redis(app, settings.redis_url)
+
+    from app.auth import init_auth
+    from app.errors import register_error_handlers
+    init_auth(app, settings)
+    register_error_handlers(app)
+
+    from app.auth.views import bp as auth_bp
+    from app.health.views import bp as health_bp
+    from app.maps.views import bp as maps_bp
+    from app.pipelines.views import bp as pipelines_bp
+    for bp in (auth_bp, health_bp, maps_bp, pipelines_bp):
+        app.register_blueprint(bp)
+
+    from app.cli import register_cli
+    register_cli(app)
+
+    if settings.check_schema:
+        from app.schema import require_current_schema
+        with app.app_context():
+            require_current_schema()
+    return app

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlparse
+
+from authlib.integrations.base_client.errors import OAuthError
+from flask import Blueprint, current_app, g, jsonify, redirect, request, session, url_for
+
+from app.auth.decorators import login_required
+from app.auth.roles import role_from_claims
+from app.auth.service import upsert_user
+from app.extensions import limiter
+from matching_and_import_db.errors import InputError, NotFound
+
+bp = Blueprint("auth", __name__)
+
+
+def _settings():
+    return current_app.config["PORTAL"]
+
+
+def _client():
+    client = current_app.extensions["portal_oauth"].create_client("oidc")
+    if client is None:
+        raise NotFound("login is not configured (PORTAL_OIDC_ISSUER is not set)")
+    return client
+
+
+def _login_limit() -> str:
+    return _settings().ratelimit_login
+
+
+def _safe_next(target: str | None) -> str:
+    # only local paths, so the login cannot be turned into an open redirect
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlparse(target).netloc:
+        return target
+    return "/"
+
+
+@bp.get("/login")
+@limiter.limit(_login_limit)
+def login():
+    session["next"] = _safe_next(request.args.get("next"))
+    redirect_uri = _settings().public_url.rstrip("/") + url_for("auth.callback")
+    return _client().authorize_redirect(redirect_uri)
+
+
+@bp.get("/auth/callback")
+@limiter.limit(_login_limit)
+def callback():
+    if "error" in request.args:
+        reason = request.args.get("error_description") or request.args["error"]
+        raise InputError(f"login failed at the provider: {reason}")
+    client = _client()
+    try:
+        token = client.authorize_access_token()
+    except OAuthError as exc:  # state mismatch, replayed code, bad token signature...
+        raise InputError(f"login failed: {exc.description or exc.error}; "
+                         "start again from the login link") from None
+    claims = dict(token.get("userinfo") or {})
+    settings = _settings()
+    role = role_from_claims(claims, settings.oidc_roles_claim)
+    if role is None:  # the claim may only be in the userinfo response (Keycloak's default)
+        claims.update(client.userinfo(token=token))
+        role = role_from_claims(claims, settings.oidc_roles_claim) or "user"
+    issuer = client.load_server_metadata()["issuer"]
+    user = upsert_user(issuer, claims, role)
+    next_url = session.pop("next", "/")
+    session.clear()  # a fresh session on login: nothing carried over from before
+    session["uid"] = user.id
+    session["id_token"] = token.get("id_token")
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/logout")
+def logout():
+    id_token = session.get("id_token")
+    session.clear()
+    home = _settings().public_url.rstrip("/") + "/"
+    client = current_app.extensions["portal_oauth"].create_client("oidc")
+    end_session = client and client.load_server_metadata().get("end_session_endpoint")
+    if end_session:  # RP-initiated logout: end the provider's session too
+        params = {"post_logout_redirect_uri": home, "client_id": _settings().oidc_client_id}
+        if id_token:
+            params["id_token_hint"] = id_token
+        return redirect(f"{end_session}?{urlencode(params)}")
+    return redirect(home)
+
+
+@bp.get("/api/me")
+@login_required
+def me():
+    user = g.user
+    return jsonify({"id": user.id, "subject": user.subject, "email": user.email,
+                    "name": user.display_name, "role": user.role})

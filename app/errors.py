@@ -1,0 +1,54 @@
+"""Domain errors → HTTP statuses, in one place. The API answers one JSON shape,
+{"error": {"code": ..., "message": ...}}; pages get a friendly error page."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from matching_and_import_db.errors import Conflict, DomainError, Forbidden, InputError, NotFound
+
+STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
+    InputError: (400, "invalid_input"),
+    NotFound: (404, "not_found"),
+    Forbidden: (403, "forbidden"),
+    Conflict: (409, "conflict"),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path in ("/livez", "/readyz"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None):
+    if wants_json():
+        resp = jsonify({"error": {"code": code, "message": message}})
+    else:
+        resp = render_template("error.html", status=status, message=message)
+    return resp, status, headers or {}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        status, code = STATUS_BY_ERROR.get(type(exc), (400, "error"))
+        return error_response(status, code, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(400, "csrf", f"the form's security token is missing or stale: "
+                                           f"{exc.description} Reload the page and try again.")
+
+    @app.errorhandler(429)
+    def _ratelimited(exc: HTTPException):
+        # flask-limiter's after-request hook adds Retry-After and X-RateLimit-* headers
+        return error_response(429, "rate_limited", f"too many requests: limit {exc.description}")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)

@@ -1,0 +1,7 @@
+"""ORM models: every table the migrator manages is declared here."""
+
+from app.models.osm import OsmRoad, OsmStop
+from app.models.pipelines import Pipeline, PipelineRun
+from app.models.users import User
+
+__all__ = ["OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "User"]

@@ -1,0 +1,162 @@
+"""Settings from PORTAL_* environment variables, typed and validated once per process.
+
+Every variable is declared here, once, with its type and default; the README table is
+checked against this list by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+PREFIX = "PORTAL_"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: object
+    kind: type
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.name.upper()
+
+
+REQUIRED = object()
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("secret_key", REQUIRED, str, "Signs session cookies and CSRF tokens.", secret=True),
+    Variable("database_url", "postgresql://postgres@127.0.0.1:5432/portal", str,
+             "PostgreSQL with PostGIS (SQLAlchemy URL)."),
+    Variable("redis_url", "redis://127.0.0.1:6379/0", str,
+             "Redis for locks, rate limits, progress and live state."),
+    Variable("public_url", "http://127.0.0.1:5001", str,
+             "Public base URL: absolute links and OIDC redirect URIs."),
+    Variable("trusted_proxies", 0, int,
+             "How many reverse proxies in front of the app set X-Forwarded-*."),
+    Variable("oidc_issuer", "", str,
+             "OpenID Connect issuer URL (discovery at /.well-known/openid-configuration)."),
+    Variable("oidc_client_id", "portal", str, "OIDC client id."),
+    Variable("oidc_client_secret", "", str, "OIDC client secret.", secret=True),
+    Variable("oidc_scopes", "openid email profile", str, "Scopes asked for at login."),
+    Variable("oidc_roles_claim", "realm_access.roles", str,
+             "Dotted path of the claim that lists the user's roles (Keycloak default)."),
+    Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
+    Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
+    Variable("ratelimit_upload", "30 per hour", str, "Limit for uploads."),
+    Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
+    Variable("data_dir", "var/data", str, "Where raw uploads and downloaded sources are kept."),
+    Variable("run_lease_seconds", 60, int,
+             "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
+             "given up after it."),
+    Variable("scheduler_tick_seconds", 5, int,
+             "How often the scheduler looks for due and queued work."),
+    Variable("heartbeat_max_age_seconds", 30, int,
+             "/readyz reports the scheduler down when its heartbeat is older."),
+    Variable("check_schema", True, bool,
+             "Refuse to start when the database schema is behind the code."),
+    Variable("migrator_attempts", 30, int,
+             "How many times (2 s apart) the migrator tries to reach the database."),
+    Variable("log_format", "text", str, "text (readable) or json (one object a line)."),
+    Variable("log_level", "INFO", str, "Python logging level."),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(var: Variable, raw: str) -> object:
+    if var.kind is bool:
+        low = raw.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise SettingsError(f"{var.env} must be true or false, got {raw!r}")
+    if var.kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{var.env} must be a whole number, got {raw!r}") from None
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    database_url: str
+    redis_url: str
+    public_url: str
+    trusted_proxies: int
+    oidc_issuer: str
+    oidc_client_id: str
+    oidc_client_secret: str
+    oidc_scopes: str
+    oidc_roles_claim: str
+    ratelimit_default: str
+    ratelimit_login: str
+    ratelimit_upload: str
+    ratelimit_tiles: str
+    data_dir: str
+    run_lease_seconds: int
+    scheduler_tick_seconds: int
+    heartbeat_max_age_seconds: int
+    check_schema: bool
+    migrator_attempts: int
+    log_format: str
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, object] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        overrides = overrides or {}
+        values: dict[str, object] = {}
+        for var in VARIABLES:
+            if var.name in overrides:
+                values[var.name] = overrides[var.name]
+            elif environ.get(var.env, "") != "":
+                values[var.name] = _parse(var, environ[var.env])
+            elif var.default is REQUIRED:
+                raise SettingsError(f"{var.env} is not set; it is required")
+            else:
+                values[var.name] = var.default
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg2 driver named (SQLAlchemy 2.1 defaults to psycopg 3)."""
+        scheme, _, rest = self.database_url.partition("://")
+        if scheme in ("postgres", "postgresql"):
+            return f"postgresql+psycopg2://{rest}"
+        return self.database_url
+
+    @property
+    def libpq_dsn(self) -> str:
+        """The same database as a libpq URL, for psycopg2.connect()."""
+        _, _, rest = self.database_url.partition("://")
+        return f"postgresql://{rest}"
+
+    def validate(self) -> None:
+        if not self.database_url.startswith(("postgres://", "postgresql://",
+                                              "postgresql+psycopg2://")):
+            raise SettingsError("PORTAL_DATABASE_URL must be a postgresql:// URL")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("PORTAL_LOG_FORMAT must be text or json")
+        if self.trusted_proxies < 0:
+            raise SettingsError("PORTAL_TRUSTED_PROXIES must not be negative")
+        if self.run_lease_seconds < 5:
+            raise SettingsError("PORTAL_RUN_LEASE_SECONDS must be at least 5")
+        if not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
+

@@ -1,0 +1,21 @@
+"""Errors the domain raises; the app and the runner turn them into statuses and messages."""
+
+
+class DomainError(Exception):
+    """Base class: the message is meant for the person who sees it."""
+
+
+class InputError(DomainError):
+    """The input (a file, a feed, a request) is not what it must be."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass

@@ -1,0 +1,135 @@
+"""The OSM import pipeline: fetch → stage (read + COPY into staging) → publish (merge)."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from urllib.parse import urlparse
+
+import requests
+from psycopg2 import sql
+
+from matching_and_import_db.copy import CopyWriter
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.osm.reader import Road, Skipped, Stop, read_osm
+from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
+
+ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",
+                "cycleway", "geom")
+STOP_COLUMNS = ("osm_type", "osm_id", "kind", "name", "ref", "uic_ref", "ref_ifopt",
+                "ref_sloid", "local_ref", "operator", "tags", "geom")
+DOWNLOAD_TIMEOUT = (10, 300)
+
+
+def _sql(name: str, ctx: RunContext) -> sql.Composed:
+    text = resources.files("matching_and_import_db.osm").joinpath("sql", name).read_text()
+    run = ctx.run_id
+    return sql.SQL(text).format(
+        roads=sql.Identifier("staging", f"osm_roads_run{run}"),
+        stops=sql.Identifier("staging", f"osm_stops_run{run}"),
+    )
+
+
+def validate_config(config: dict) -> dict:
+    source = config.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise InputError("an OSM import needs a 'source': a file path or an http(s) URL")
+    return {"source": source.strip()}
+
+
+def fetch(ctx: RunContext) -> None:
+    source = ctx.config["source"]
+    if urlparse(source).scheme in ("http", "https"):
+        target_dir = os.path.join(ctx.data_dir, "downloads")
+        os.makedirs(target_dir, exist_ok=True)
+        name = os.path.basename(urlparse(source).path) or "download.osm.pbf"
+        path = os.path.join(target_dir, f"run{ctx.run_id}-{name}")
+        ctx.state["downloaded"] = path
+        try:
+            with requests.get(source, stream=True, timeout=DOWNLOAD_TIMEOUT) as resp:
+                resp.raise_for_status()
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                done = 0
+                with open(path, "wb") as out:
+                    for chunk in resp.iter_content(1 << 20):
+                        out.write(chunk)
+                        done += len(chunk)
+                        ctx.progress(done, total)
+        except requests.RequestException as exc:
+            raise InputError(f"could not download {source}: {exc}") from exc
+        ctx.log("downloaded %s (%d bytes)", source, done)
+    else:
+        path = source
+        if not os.path.isfile(path):
+            raise InputError(f"OSM file not found: {path}")
+    ctx.state["path"] = path
+
+
+def stage(ctx: RunContext) -> None:
+    path = ctx.state["path"]
+    with ctx.conn.cursor() as cur:
+        cur.execute(_sql("create_staging.sql", ctx))
+        roads = CopyWriter(cur, f"staging.osm_roads_run{ctx.run_id}", ROAD_COLUMNS)
+        stops = CopyWriter(cur, f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
+        skipped = 0
+        for obj in read_osm(path, on_progress=ctx.progress):
+            if isinstance(obj, Road):
+                t = obj.tags
+                roads.add((obj.osm_id, t["highway"], t.get("name"), t.get("oneway"),
+                           t.get("maxspeed"), t.get("surface"), t.get("zone:traffic"),
+                           obj.cycleway, obj.wkb))
+            elif isinstance(obj, Stop):
+                t = obj.tags
+                stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),
+                           t.get("uic_ref"), t.get("ref:IFOPT"), t.get("ref:sloid"),
+                           t.get("local_ref"), t.get("operator"), obj.extra, obj.wkb))
+            elif isinstance(obj, Skipped):
+                skipped += 1
+        roads.flush()
+        stops.flush()
+        if roads.rows == 0 and stops.rows == 0:
+            raise InputError(
+                f"{os.path.basename(path)} holds no roads and no stops; "
+                "the published data is left as it was"
+            )
+        cur.execute(_sql("index_staging.sql", ctx))
+    ctx.conn.commit()
+    ctx.counts.update(roads_read=roads.rows, stops_read=stops.rows, ways_without_geometry=skipped)
+    ctx.log("staged %d roads and %d stops (%d ways without geometry skipped)",
+            roads.rows, stops.rows, skipped)
+
+
+def publish(ctx: RunContext) -> None:
+    ctx.ensure_lock()
+    with ctx.conn.cursor() as cur:
+        cur.execute(_sql("publish_roads.sql", ctx))
+        r_ins, r_upd, r_del = cur.fetchone()
+        cur.execute(_sql("publish_stops.sql", ctx))
+        s_ins, s_upd, s_del = cur.fetchone()
+    ctx.ensure_lock()
+    ctx.conn.commit()
+    ctx.counts.update(roads_inserted=r_ins, roads_updated=r_upd, roads_deleted=r_del,
+                      stops_inserted=s_ins, stops_updated=s_upd, stops_deleted=s_del)
+    ctx.log("published roads +%d ~%d -%d, stops +%d ~%d -%d",
+            r_ins, r_upd, r_del, s_ins, s_upd, s_del)
+
+
+def cleanup(ctx: RunContext) -> None:
+    ctx.conn.rollback()
+    with ctx.conn.cursor() as cur:
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {roads}, {stops}").format(
+            roads=sql.Identifier("staging", f"osm_roads_run{ctx.run_id}"),
+            stops=sql.Identifier("staging", f"osm_stops_run{ctx.run_id}")))
+    ctx.conn.commit()
+    downloaded = ctx.state.get("downloaded")
+    if downloaded and os.path.exists(downloaded):
+        os.remove(downloaded)
+
+
+OSM_IMPORT = PipelineKind(
+    name="osm_import",
+    title="OpenStreetMap import (roads and public transport stops)",
+    phases=(Phase("fetch", fetch), Phase("stage", stage), Phase("publish", publish)),
+    validate_config=validate_config,
+    cleanup=cleanup,
+)

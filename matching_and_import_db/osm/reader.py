@@ -1,0 +1,155 @@
+"""Read roads and public transport stops from an OSM file (.osm.pbf, .osm, .osm.gz/.bz2).
+
+pyosmium does the parsing, the node-location cache and the tag pre-filtering in C++;
+Python only sees the objects we keep, and geometries come out as hex WKB ready for COPY.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import osmium
+import osmium.filter
+import osmium.geom
+import osmium.osm
+
+from matching_and_import_db.errors import InputError
+
+ROAD_TAGS = ("highway", "name", "oneway", "maxspeed", "surface", "zone:traffic")
+# highway values that are not a way one travels along
+NOT_A_ROAD = frozenset({"platform", "bus_stop", "elevator", "services", "rest_area",
+                        "proposed", "construction", "abandoned", "razed", "emergency_bay"})
+
+STOP_TAGS = (
+    ("highway", "bus_stop"),
+    ("public_transport", "platform"),
+    ("public_transport", "stop_position"),
+    ("public_transport", "station"),
+    ("railway", "tram_stop"),
+    ("railway", "halt"),
+    ("railway", "station"),
+)
+STOP_KEYS = ("name", "ref", "uic_ref", "ref:IFOPT", "ref:sloid", "local_ref", "operator")
+# extra tags kept with a stop for matching and review
+STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
+                   "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
+                   "ref_name", "platform_ref")
+
+_FORMATS = {".pbf": "pbf", ".osm": "osm", ".gz": "osm.gz", ".bz2": "osm.bz2"}
+
+
+@dataclass
+class Road:
+    osm_id: int
+    tags: dict[str, str]
+    cycleway: dict[str, str]
+    wkb: str
+
+
+@dataclass
+class Stop:
+    osm_type: str
+    osm_id: int
+    kind: str
+    tags: dict[str, str]
+    extra: dict[str, str]
+    wkb: str
+
+
+@dataclass
+class Skipped:
+    """A way whose geometry could not be built (nodes missing from the extract)."""
+    osm_id: int
+
+
+def detect_format(path: str) -> str:
+    """The osmium format name, from the extension or, failing that, the first bytes."""
+    lower = path.lower()
+    for suffix in (".osm.pbf", ".osm.gz", ".osm.bz2", ".osm"):
+        if lower.endswith(suffix):
+            return _FORMATS["." + suffix.rsplit(".", 1)[1]]
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"\x1f\x8b"):
+        return "osm.gz"
+    if head.startswith(b"BZh"):
+        return "osm.bz2"
+    if head.lstrip().startswith(b"<"):
+        return "osm"
+    return "pbf"
+
+
+def check_readable(path: str) -> int:
+    """Fail early, with a message a person understands, on files that cannot be OSM."""
+    if not os.path.exists(path):
+        raise InputError(f"OSM file not found: {path}")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise InputError(f"OSM file {os.path.basename(path)} is empty (0 bytes)")
+    return size
+
+
+def stop_kind(tags: osmium.osm.TagList) -> str | None:
+    for key, value in STOP_TAGS:
+        if tags.get(key) == value:
+            return value
+    return None
+
+
+def _cycleway_tags(tags: osmium.osm.TagList) -> dict[str, str]:
+    return {t.k: t.v for t in tags if t.k.startswith("cycleway")}
+
+
+def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
+             ) -> Iterator[Road | Stop | Skipped]:
+    """Yield roads and stops from the file; raise InputError when it is not readable OSM."""
+    check_readable(path)
+    fmt = detect_format(path)
+    wkb = osmium.geom.WKBFactory()
+    processor = (
+        osmium.FileProcessor(osmium.io.File(path, fmt), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.TagFilter(*STOP_TAGS).enable_for(osmium.osm.NODE))
+        .with_filter(osmium.filter.KeyFilter("highway", "public_transport", "railway")
+                     .enable_for(osmium.osm.WAY))
+    )
+    seen = 0
+    try:
+        for obj in processor:
+            seen += 1
+            if on_progress and seen % 5000 == 0:
+                on_progress(seen)
+            tags = obj.tags
+            if obj.is_node():
+                kind = stop_kind(tags)
+                yield Stop("n", obj.id, kind, _pick(tags, STOP_KEYS), _pick(tags, STOP_EXTRA_KEYS),
+                           wkb.create_point(obj))
+                continue
+            highway = tags.get("highway")
+            kind = stop_kind(tags)
+            if highway is None and kind is None:
+                continue
+            try:
+                line = wkb.create_linestring(obj)
+            except (osmium.InvalidLocationError, RuntimeError):
+                # ways cut at the extract's border lose nodes; fewer than 2 left is no line
+                yield Skipped(obj.id)
+                continue
+            if kind is not None:
+                yield Stop("w", obj.id, kind, _pick(tags, STOP_KEYS), _pick(tags, STOP_EXTRA_KEYS),
+                           line)
+            if highway is not None and highway not in NOT_A_ROAD and tags.get("area") != "yes":
+                yield Road(obj.id, _pick(tags, ROAD_TAGS), _cycleway_tags(tags), line)
+    except RuntimeError as exc:  # osmium reports broken input as RuntimeError
+        raise InputError(f"could not read {os.path.basename(path)} as OSM ({fmt}): {exc}") from exc
+
+
+def _pick(tags: osmium.osm.TagList, keys: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for key in keys:
+        value = tags.get(key)
+        if value is not None:
+            out[key] = value
+    return out

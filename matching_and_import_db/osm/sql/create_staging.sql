@@ -1,0 +1,29 @@
+-- Unlogged: staging is rebuilt from the file if the run dies, so WAL would be wasted work.
+CREATE SCHEMA IF NOT EXISTS staging;
+DROP TABLE IF EXISTS {roads};
+DROP TABLE IF EXISTS {stops};
+CREATE UNLOGGED TABLE {roads} (
+    osm_id bigint NOT NULL,
+    highway text NOT NULL,
+    name text,
+    oneway text,
+    maxspeed text,
+    surface text,
+    zone_traffic text,
+    cycleway jsonb NOT NULL,
+    geom geometry NOT NULL
+);
+CREATE UNLOGGED TABLE {stops} (
+    osm_type char(1) NOT NULL,
+    osm_id bigint NOT NULL,
+    kind text NOT NULL,
+    name text,
+    ref text,
+    uic_ref text,
+    ref_ifopt text,
+    ref_sloid text,
+    local_ref text,
+    operator text,
+    tags jsonb NOT NULL,
+    geom geometry NOT NULL
+);

@@ -1,0 +1,62 @@
+"""What a pipeline kind is: named phases run in order over one RunContext."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from matching_and_import_db.errors import DomainError
+
+
+class RunAborted(DomainError):
+    """The run lost its lock (its lease ran out); it must not publish anything."""
+
+
+@dataclass
+class RunContext:
+    run_id: int
+    pipeline: str
+    config: dict[str, Any]
+    conn: Any  # psycopg2 connection for the phases' own transactions
+    data_dir: str
+    reporter: Any  # ProgressReporter
+    lock_lost: Callable[[], bool] = lambda: False
+    counts: dict[str, int] = field(default_factory=dict)
+    log_lines: list[dict] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)  # handed from phase to phase
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self.reporter.items(done, total)
+
+    def log(self, message: str, *args: Any, level: int = logging.INFO) -> None:
+        text = message % args if args else message
+        logging.getLogger(f"pipeline.{self.pipeline}").log(level, "run %s: %s", self.run_id, text)
+        self.log_lines.append({"t": round(time.time(), 3), "level": logging.getLevelName(level),
+                               "msg": text})
+
+    def ensure_lock(self) -> None:
+        """Call before publishing: a run whose lock expired may overlap another run."""
+        if self.lock_lost():
+            raise RunAborted("the run lost its pipeline lock (lease expired); nothing published")
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    run: Callable[[RunContext], None]
+
+
+@dataclass(frozen=True)
+class PipelineKind:
+    name: str
+    title: str
+    phases: tuple[Phase, ...]
+    validate_config: Callable[[dict], dict]
+    # always called after the phases, failed or not: drop staging tables, temp files
+    cleanup: Callable[[RunContext], None] = lambda ctx: None
+
+    @property
+    def phase_names(self) -> list[str]:
+        return [p.name for p in self.phases]

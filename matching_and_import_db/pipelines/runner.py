@@ -1,0 +1,297 @@
+"""Pipeline runs: requesting, scheduling, claiming, executing and giving up on dead ones.
+
+Safety rests on three things:
+- a run row is claimed with FOR UPDATE SKIP LOCKED, so two workers never take the same run;
+- one Redis lock per pipeline (redis-py Lock, renewed while the run lives), so a scheduled
+  run and a manual "run now" never overlap;
+- a lease on the run row, renewed with the lock: when a worker dies, the lease runs out and
+  the run is marked failed; the phases publish in one transaction, so a dead run leaves the
+  published data exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import orjson
+from psycopg2.extras import Json
+from redis.exceptions import LockError
+
+from matching_and_import_db.errors import DomainError
+from matching_and_import_db.pipelines.base import RunContext
+from matching_and_import_db.pipelines.kinds import get_kind
+from matching_and_import_db.pipelines.progress import KEY_PREFIX, Progress, ProgressReporter
+from matching_and_import_db.pipelines.schedules import latest_due_slot
+
+log = logging.getLogger(__name__)
+
+LOCK_PREFIX = "lock:pipeline:"
+HISTORY_RUNS = 5
+
+
+@dataclass
+class ClaimedRun:
+    run_id: int
+    pipeline_id: int
+    pipeline: str
+    kind: str
+    config: dict
+
+
+def request_run(conn, pipeline_id: int, requested_by: int | None = None) -> int:
+    """Queue a manual run; a manual run already waiting is returned instead of a second one."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (pipeline_id,))
+        cur.execute(
+            "SELECT id FROM pipeline_runs WHERE pipeline_id = %s AND status = 'queued' "
+            "AND trigger = 'manual'", (pipeline_id,))
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(
+                "INSERT INTO pipeline_runs (pipeline_id, trigger, scheduled_for, requested_by, "
+                "status, counts, phase_seconds, log) "
+                "VALUES (%s, 'manual', now(), %s, 'queued', '{}', '{}', '[]') RETURNING id",
+                (pipeline_id, requested_by))
+            row = cur.fetchone()
+    conn.commit()
+    return row[0]
+
+
+def enqueue_due_runs(conn, now: datetime | None = None) -> list[int]:
+    """Queue one run per pipeline whose schedule has a slot due; safe in many processes."""
+    now = now or datetime.now(timezone.utc)
+    created = []
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT p.id, p.schedule, p.created_at, "
+            "  (SELECT max(scheduled_for) FROM pipeline_runs r "
+            "   WHERE r.pipeline_id = p.id AND r.trigger = 'schedule') "
+            "FROM pipelines p WHERE p.enabled AND p.schedule IS NOT NULL")
+        for pipeline_id, schedule, created_at, last_slot in cur.fetchall():
+            try:
+                slot = latest_due_slot(schedule, max(filter(None, (last_slot, created_at))), now)
+            except DomainError as exc:
+                log.warning("pipeline %s has a bad schedule: %s", pipeline_id, exc)
+                continue
+            if slot is None:
+                continue
+            # A queued scheduled run not yet started absorbs later slots (coalescing).
+            cur.execute(
+                "INSERT INTO pipeline_runs (pipeline_id, trigger, scheduled_for, status, "
+                "counts, phase_seconds, log) "
+                "SELECT %s, 'schedule', %s, 'queued', '{}', '{}', '[]' "
+                "WHERE NOT EXISTS (SELECT 1 FROM pipeline_runs WHERE pipeline_id = %s "
+                "  AND trigger = 'schedule' AND status = 'queued') "
+                "ON CONFLICT DO NOTHING RETURNING id",
+                (pipeline_id, slot, pipeline_id))
+            row = cur.fetchone()
+            if row:
+                created.append(row[0])
+    conn.commit()
+    return created
+
+
+def claim_next_run(conn, worker: str, lease_seconds: int) -> ClaimedRun | None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE pipeline_runs r SET status = 'running', started_at = now(), worker = %s, "
+            "  lease_until = now() + make_interval(secs => %s) "
+            "FROM pipelines p "
+            "WHERE p.id = r.pipeline_id AND r.id = ("
+            "  SELECT q.id FROM pipeline_runs q WHERE q.status = 'queued' AND NOT EXISTS ("
+            "    SELECT 1 FROM pipeline_runs x "
+            "    WHERE x.pipeline_id = q.pipeline_id AND x.status = 'running') "
+            "  ORDER BY q.scheduled_for, q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) "
+            "RETURNING r.id, p.id, p.name, p.kind, p.config",
+            (worker, lease_seconds))
+        row = cur.fetchone()
+    conn.commit()
+    return ClaimedRun(*row) if row else None
+
+
+def _release_claim(conn, run_id: int) -> None:
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE pipeline_runs SET status = 'queued', started_at = NULL, worker = NULL, "
+            "lease_until = NULL WHERE id = %s AND status = 'running'", (run_id,))
+    conn.commit()
+
+
+def abandon_expired_runs(conn, redis=None) -> list[int]:
+    """Runs whose worker stopped renewing the lease are failed, naming the phase they were in."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "UPDATE pipeline_runs r SET status = 'failed', finished_at = now(), "
+            "  message = 'abandoned: the worker ' || coalesce(worker, '?') || "
+            "    ' stopped during phase ' || coalesce(phase, '?') || "
+            "    ' (lease expired); the published data was not changed by this run' "
+            "FROM pipelines p "
+            "WHERE p.id = r.pipeline_id AND r.status = 'running' AND r.lease_until < now() "
+            "RETURNING r.id, p.name")
+        rows = cur.fetchall()
+    conn.commit()
+    for run_id, name in rows:
+        log.warning("run %s of pipeline %s abandoned (lease expired)", run_id, name)
+        if redis is not None:
+            raw = redis.get(KEY_PREFIX + name)
+            if raw and orjson.loads(raw).get("run_id") == run_id:
+                redis.delete(KEY_PREFIX + name)
+    return [r[0] for r in rows]
+
+
+def phase_history(conn, pipeline_id: int) -> dict[str, float]:
+    """Mean seconds per phase over the pipeline's last successful runs."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT phase_seconds FROM pipeline_runs WHERE pipeline_id = %s "
+            "AND status = 'succeeded' ORDER BY finished_at DESC LIMIT %s",
+            (pipeline_id, HISTORY_RUNS))
+        rows = [r[0] for r in cur.fetchall()]
+    sums: dict[str, list[float]] = {}
+    for phases in rows:
+        for name, seconds in phases.items():
+            sums.setdefault(name, []).append(seconds)
+    return {name: sum(v) / len(v) for name, v in sums.items()}
+
+
+class _Keepalive(threading.Thread):
+    """Renews the pipeline lock, the run's lease and the progress key while the run lives."""
+
+    def __init__(self, lock, connect: Callable[[], Any], run_id: int, lease: int,
+                 reporter: ProgressReporter):
+        super().__init__(daemon=True, name=f"keepalive-run{run_id}")
+        self._lock, self._connect, self._run_id = lock, connect, run_id
+        self._lease, self._reporter = lease, reporter
+        self._stopped = threading.Event()
+        self.lost = False
+
+    def run(self) -> None:
+        conn = self._connect()
+        conn.autocommit = True
+        try:
+            while not self._stopped.wait(self._lease / 3):
+                try:
+                    self._lock.extend(self._lease, replace_ttl=True)
+                except LockError:
+                    self.lost = True
+                    log.error("run %s lost its pipeline lock", self._run_id)
+                    return
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "UPDATE pipeline_runs SET lease_until = now() + make_interval(secs => %s)"
+                        " WHERE id = %s AND status = 'running'", (self._lease, self._run_id))
+                self._reporter.write()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
+
+
+class RunWorker:
+    """Claims queued runs and executes them; one instance per scheduler process."""
+
+    def __init__(self, connect: Callable[[], Any], redis, *, worker: str, lease_seconds: int,
+                 data_dir: str):
+        self.connect = connect  # returns a new psycopg2 connection
+        self.redis = redis
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.data_dir = data_dir
+
+    def run_pending(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Execute queued runs until none is left (or the process is stopping)."""
+        executed = 0
+        conn = self.connect()
+        try:
+            while not should_stop():
+                claimed = claim_next_run(conn, self.worker, self.lease_seconds)
+                if claimed is None:
+                    break
+                lock = self.redis.lock(LOCK_PREFIX + claimed.pipeline, timeout=self.lease_seconds,
+                                       blocking=False, thread_local=False)
+                if not lock.acquire():
+                    # another process is running this pipeline (claimed a sibling run first)
+                    _release_claim(conn, claimed.run_id)
+                    break
+                try:
+                    self.execute(claimed, conn, lock)
+                finally:
+                    try:
+                        lock.release()
+                    except LockError:
+                        pass  # expired: nothing to release
+                executed += 1
+        finally:
+            conn.close()
+        return executed
+
+    def execute(self, claimed: ClaimedRun, conn, lock) -> str:
+        kind = get_kind(claimed.kind)
+        progress = Progress(run_id=claimed.run_id, pipeline=claimed.pipeline,
+                            phases=kind.phase_names, started_at=time.time(),
+                            history=phase_history(conn, claimed.pipeline_id))
+        reporter = ProgressReporter(self.redis, progress, ttl_seconds=self.lease_seconds * 2)
+        keepalive = _Keepalive(lock, self.connect, claimed.run_id, self.lease_seconds, reporter)
+        work_conn = self.connect()
+        ctx = RunContext(run_id=claimed.run_id, pipeline=claimed.pipeline, config=claimed.config,
+                         conn=work_conn, data_dir=self.data_dir, reporter=reporter,
+                         lock_lost=lambda: keepalive.lost)
+        phase_seconds: dict[str, float] = {}
+        status, message = "succeeded", None
+        keepalive.start()
+        try:
+            ctx.config = kind.validate_config(claimed.config or {})
+            for phase in kind.phases:
+                self._enter_phase(conn, claimed.run_id, phase.name)
+                reporter.enter_phase(phase.name)
+                started = time.monotonic()
+                phase.run(ctx)
+                phase_seconds[phase.name] = round(time.monotonic() - started, 3)
+        except DomainError as exc:
+            status, message = "failed", f"{progress.phase or 'setup'}: {exc}"
+            ctx.log(message, level=logging.ERROR)
+        except Exception as exc:  # a bug or an outage: keep the trace in the run's log
+            status = "failed"
+            message = f"{progress.phase or 'setup'}: unexpected {type(exc).__name__}: {exc}"
+            ctx.log("%s\n%s", message, traceback.format_exc(), level=logging.ERROR)
+        finally:
+            try:
+                kind.cleanup(ctx)
+            except Exception:
+                log.exception("cleanup of run %s failed", claimed.run_id)
+            keepalive.stop()
+            work_conn.close()
+            reporter.clear()
+        if status == "succeeded":
+            message = _summary(ctx.counts)
+        self._finish(conn, claimed.run_id, status, message, ctx, phase_seconds)
+        log.info("run %s of %s %s in %.1fs: %s", claimed.run_id, claimed.pipeline, status,
+                 sum(phase_seconds.values()), message)
+        return status
+
+    def _enter_phase(self, conn, run_id: int, phase: str) -> None:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE pipeline_runs SET phase = %s WHERE id = %s", (phase, run_id))
+        conn.commit()
+
+    def _finish(self, conn, run_id, status, message, ctx: RunContext, phase_seconds) -> None:
+        with conn.cursor() as cur:
+            cur.execute(
+                "UPDATE pipeline_runs SET status = %s, message = %s, finished_at = now(), "
+                "lease_until = NULL, counts = %s, phase_seconds = %s, log = %s "
+                "WHERE id = %s AND status = 'running' AND worker = %s",
+                (status, message, Json(ctx.counts), Json(phase_seconds), Json(ctx.log_lines),
+                 run_id, self.worker))
+        conn.commit()
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()) or "done"

@@ -1,0 +1,81 @@
+"""The one-shot migrator: wait for the database, create PostGIS, upgrade to head, exit.
+
+Exit status 0 when the schema is at head (running it again changes nothing); non-zero
+with a message naming the problem otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from app.logging_setup import configure_logging
+from app.settings import Settings, SettingsError
+
+log = logging.getLogger("migrator")
+
+
+def wait_for_database(url: str, attempts: int, delay: float) -> None:
+    dsn = url
+    last_error = None
+    for attempt in range(1, attempts + 1):
+        try:
+            psycopg2.connect(dsn, connect_timeout=5).close()
+            return
+        except psycopg2.OperationalError as exc:
+            last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            log.info("database not reachable yet (attempt %d/%d): %s", attempt, attempts,
+                     last_error)
+            time.sleep(delay)
+    shown = make_url(url).render_as_string(hide_password=True)
+    raise SystemExit(f"migrator: gave up after {attempts} attempts to reach the database at "
+                     f"{shown}: {last_error}")
+
+
+def create_postgis(url: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg2.Error as exc:
+        raise SystemExit(
+            "migrator: could not create the postgis extension: "
+            f"{str(exc).strip()} (is PostGIS installed on the database server, e.g. the Debian "
+            "package postgresql-15-postgis-3, and may this user create extensions?)") from None
+    finally:
+        conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = Settings.from_env(overrides={"check_schema": False})
+    except SettingsError as exc:
+        print(f"migrator: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    wait_for_database(settings.libpq_dsn, attempts=settings.migrator_attempts, delay=2.0)
+    create_postgis(settings.libpq_dsn)
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    app = create_app(settings=settings)
+    with app.app_context():
+        upgrade()
+        from app.schema import schema_status
+        ok, current, heads = schema_status()
+    if not ok:
+        print(f"migrator: schema is at {sorted(current)} after upgrade, expected {sorted(heads)}",
+              file=sys.stderr)
+        return 1
+    log.info("schema at head %s", ", ".join(sorted(heads)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The scheduler process: an APScheduler BlockingScheduler alone in its process.
+
+SIGTERM (or SIGINT) stops taking new work, lets the running job finish and exits 0.
+A run killed harder than that is given up by another process when its lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from datetime import datetime, timezone
+
+import psycopg2
+import redis as redis_lib
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from app.logging_setup import configure_logging
+from app.settings import Settings, SettingsError
+from scheduler import heartbeat
+from scheduler.jobs import JOBS, WorkerContext, locked
+
+log = logging.getLogger("scheduler")
+
+
+def check_schema(settings: Settings) -> None:
+    from app import create_app
+    from app.schema import require_current_schema
+    app = create_app(settings=settings)
+    with app.app_context():
+        require_current_schema()
+
+
+def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
+    for spec in JOBS:
+        scheduler.add_job(locked(spec, ctx), IntervalTrigger(seconds=spec.every_seconds(ctx)),
+                          id=spec.id, name=spec.description,
+                          next_run_time=datetime.now(timezone.utc))  # first run right away
+    return scheduler
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        check_schema(settings)
+    except Exception as exc:
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return 1
+
+    worker_name = f"{socket.gethostname()}:{os.getpid()}"
+    redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=10)
+    stopping = threading.Event()
+    ctx = WorkerContext(settings, redis, lambda: psycopg2.connect(settings.libpq_dsn),
+                        worker_name, stopping)
+    scheduler = build_scheduler(ctx)
+
+    def stop(signum, _frame):
+        log.info("received %s: finishing the running job, then exiting",
+                 signal.Signals(signum).name)
+        stopping.set()
+        # shutdown() from the signal handler would wait inside it; a thread keeps the
+        # handler short, and BlockingScheduler.start() returns once shutdown completes
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    heartbeat.beat(redis, worker_name, settings.heartbeat_max_age_seconds)
+    log.info("scheduler %s starting with jobs: %s", worker_name,
+             ", ".join(spec.id for spec in JOBS))
+    scheduler.start()
+    heartbeat.clear(redis, worker_name)
+    log.info("scheduler %s stopped", worker_name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The scheduler's job table: every periodic job, declared once, with a stable id.
+
+Each job runs under a Redis lock named after it, so with several scheduler processes a
+job runs in one of them at a time. `run_pipelines` is the exception by design: its lock is
+per pipeline (taken by the runner), so different pipelines can run in different processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from matching_and_import_db.pipelines import runner
+from scheduler import heartbeat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[["WorkerContext"], object]
+    every_seconds: Callable[["WorkerContext"], float]
+    lock_ttl: int | None  # seconds; None: the job takes finer-grained locks itself
+    description: str
+
+
+class WorkerContext:
+    """What jobs need: settings, Redis, a DB connection factory, the pipeline worker."""
+
+    def __init__(self, settings, redis, connect, worker_name: str, stopping):
+        self.settings = settings
+        self.redis = redis
+        self.connect = connect
+        self.worker_name = worker_name
+        self.stopping = stopping  # threading.Event, set on SIGTERM
+        self.runs = runner.RunWorker(connect, redis, worker=worker_name,
+                                     lease_seconds=settings.run_lease_seconds,
+                                     data_dir=settings.data_dir)
+
+
+def beat(ctx: WorkerContext) -> None:
+    heartbeat.beat(ctx.redis, ctx.worker_name, ttl_seconds=ctx.settings.heartbeat_max_age_seconds)
+
+
+def enqueue_due_pipelines(ctx: WorkerContext) -> list[int]:
+    conn = ctx.connect()
+    try:
+        return runner.enqueue_due_runs(conn)
+    finally:
+        conn.close()
+
+
+def abandon_expired_runs(ctx: WorkerContext) -> list[int]:
+    conn = ctx.connect()
+    try:
+        return runner.abandon_expired_runs(conn, ctx.redis)
+    finally:
+        conn.close()
+
+
+def run_pipelines(ctx: WorkerContext) -> int:
+    return ctx.runs.run_pending(should_stop=ctx.stopping.is_set)
+
+
+def _tick(ctx: WorkerContext) -> float:
+    return ctx.settings.scheduler_tick_seconds
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("heartbeat", beat, lambda ctx: max(1.0, ctx.settings.heartbeat_max_age_seconds / 3),
+            None, "tell /readyz this process is alive (its own key; no lock needed)"),
+    JobSpec("pipelines.enqueue_due", enqueue_due_pipelines, _tick, 60,
+            "queue a run for each pipeline whose schedule has a slot due"),
+    JobSpec("pipelines.abandon_expired", abandon_expired_runs,
+            lambda ctx: max(5.0, ctx.settings.run_lease_seconds / 2), 60,
+            "fail runs whose worker died (lease expired)"),
+    JobSpec("pipelines.run", run_pipelines, lambda ctx: max(1.0, _tick(ctx) / 2), None,
+            "claim queued runs and execute them (lock per pipeline, in the runner)"),
+)
+
+
+def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
+    """The job wrapped in its Redis lock, with a log line of what it did and how long."""
+
+    def run() -> None:
+        if ctx.stopping.is_set():
+            return
+        lock = None
+        if spec.lock_ttl is not None:
+            lock = ctx.redis.lock(f"lock:job:{spec.id}", timeout=spec.lock_ttl, blocking=False)
+            if not lock.acquire():
+                return  # another scheduler process is on it
+        started = time.monotonic()
+        try:
+            result = spec.func(ctx)
+        except Exception:
+            log.exception("job %s failed", spec.id)
+            return
+        finally:
+            if lock is not None:
+                try:
+                    lock.release()
+                except Exception:  # expired while running: nothing to release
+                    pass
+        if result:
+            log.info("job %s: %s in %.2fs", spec.id, result, time.monotonic() - started)
+    return run

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Start the whole portal with demo data: database, Redis, migrator, the Oslo demo import,
+# the web app, the scheduler and (unless PORTAL_OIDC_ISSUER is set) a local OIDC provider
+# with three demo users. Ctrl-C stops everything.
+set -euo pipefail
+. "$(dirname "$0")/bootstrap.sh"
+
+PORT="${PORT:-5001}"
+export PORTAL_PUBLIC_URL="${PORTAL_PUBLIC_URL:-http://127.0.0.1:${PORT}}"
+export PORTAL_LOG_FORMAT="${PORTAL_LOG_FORMAT:-text}"
+DEV_OIDC=0
+if [ -z "${PORTAL_OIDC_ISSUER:-}" ]; then
+  DEV_OIDC=1
+  export PORTAL_OIDC_ISSUER="http://127.0.0.1:9400"
+  export PORTAL_OIDC_CLIENT_ID="portal-dev"
+  # the local test provider accepts any secret for a client it does not know; a fresh one
+  export PORTAL_OIDC_CLIENT_SECRET="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+fi
+
+say "migrating the database"
+python -m migrator
+
+say "configuring the demo pipeline (Oslo east, OpenStreetMap)"
+flask --app app:create_app pipeline create oslo-demo --if-missing \
+  --source "$ROOT/demo/oslo-east-filtered.osm.pbf" --schedule "0 3 * * *"
+# the scheduler picks this run up as soon as it starts: watch the banner on the map page
+flask --app app:create_app pipeline run oslo-demo
+
+procfile="$(mktemp)"
+trap 'rm -f "$procfile"' EXIT
+cat > "$procfile" <<PROCS
+web: gunicorn --bind 0.0.0.0:${PORT} --workers 2 --threads 4 --access-logfile - 'app:create_app()'
+scheduler: python -m scheduler
+PROCS
+if [ "$DEV_OIDC" = 1 ]; then
+  cat >> "$procfile" <<'PROCS'
+oidc: oidc-provider-mock --port 9400 --user-claims '{"sub": "admin", "name": "Ada Admin", "email": "admin@example.org", "realm_access": {"roles": ["admin"]}}' --user-claims '{"sub": "operator", "name": "Otto Operator", "email": "operator@example.org", "realm_access": {"roles": ["operator"]}}' --user-claims '{"sub": "cyclist", "name": "Cleo Cyclist", "email": "cyclist@example.org", "realm_access": {"roles": ["user"]}}'
+PROCS
+fi
+
+say "starting: open ${PORTAL_PUBLIC_URL}/  (log in as admin, operator or cyclist with the local test provider)"
+exec honcho --procfile "$procfile" --app-root "$ROOT" start
