@@ -29,7 +29,6 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https://") else "http",
         RATELIMIT_STORAGE_URI=settings.redis_url,
-        RATELIMIT_DEFAULT=settings.ratelimit_default,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="ratelimit",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session

@@ -1,5 +1,6 @@
 """Extensions, created unbound and attached to the app in create_app()."""
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -19,4 +20,7 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Limits are read per request from the app's settings (a callable), so the one module-level
+# limiter serves any app built by create_app with its own configuration.
+limiter = Limiter(key_func=get_remote_address,
+                  default_limits=[lambda: current_app.config["PORTAL"].ratelimit_default])

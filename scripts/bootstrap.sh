@@ -53,7 +53,7 @@ apt_install ca-certificates python3 python3-venv postgresql-client redis-tools c
 
 # --- PostgreSQL + PostGIS ---------------------------------------------------------------
 pg_local_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1; }
-pg_admin() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+pg_admin() { PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 ensure_local_postgres() {
   if [ -z "$(pg_local_version)" ]; then

@@ -5,5 +5,5 @@ set -euo pipefail
 if [ -n "${PORTAL_TEST_DATABASE_URL:-}" ]; then :; else
   export PORTAL_TEST_DATABASE_URL="${PORTAL_DATABASE_URL%/*}/portal_test"
 fi
-say "running tests against ${PORTAL_TEST_DATABASE_URL%%@*}@…/${PORTAL_TEST_DATABASE_URL##*/}"
+say "running tests against the database ${PORTAL_TEST_DATABASE_URL##*/}"
 exec python -m pytest "$@"

@@ -37,6 +37,16 @@ STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "tra
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
                    "ref_name", "platform_ref")
 
+# osmium's words for common breakage, and what they mean to the person who gave the file
+_HINTS = (
+    ("unexpected EOF", " (the file ends too early: truncated or an interrupted download)"),
+    ("BlobHeader", " (this is not an OSM PBF file)"),
+    ("Unknown top-level element", " (this is XML, but not OSM XML)"),
+    ("gzip error", " (the gzip stream is damaged)"),
+    ("bzip2 error", " (the bzip2 stream is damaged)"),
+    ("XML parsing error", " (this is not well-formed XML)"),
+)
+
 _FORMATS = {".pbf": "pbf", ".osm": "osm", ".gz": "osm.gz", ".bz2": "osm.bz2"}
 
 
@@ -143,7 +153,9 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             if highway is not None and highway not in NOT_A_ROAD and tags.get("area") != "yes":
                 yield Road(obj.id, _pick(tags, ROAD_TAGS), _cycleway_tags(tags), line)
     except RuntimeError as exc:  # osmium reports broken input as RuntimeError
-        raise InputError(f"could not read {os.path.basename(path)} as OSM ({fmt}): {exc}") from exc
+        hint = next((h for needle, h in _HINTS if needle in str(exc)), "")
+        raise InputError(
+            f"could not read {os.path.basename(path)} as OSM ({fmt}): {exc}{hint}") from exc
 
 
 def _pick(tags: osmium.osm.TagList, keys: tuple[str, ...]) -> dict[str, str]:

@@ -1,0 +1,63 @@
+"""Helpers shared by the OSM import tests: pipelines made in the database, runs executed
+by the same RunWorker the scheduler uses."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import psycopg2
+import redis as redis_lib
+
+from matching_and_import_db.pipelines.runner import RunWorker, request_run
+
+
+def gen_pipeline(conn, name: str, source: str, schedule: str | None = None,
+                 kind: str = "osm_import") -> int:
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO pipelines (name, kind, config, schedule, enabled) "
+                    "VALUES (%s, %s, %s, %s, true) RETURNING id",
+                    (name, kind, json.dumps({"source": source}), schedule))
+        pipeline_id = cur.fetchone()[0]
+    conn.commit()
+    return pipeline_id
+
+
+def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
+    """Queue a run and execute it in this process; return its row."""
+    dsn = env["PORTAL_DATABASE_URL"]
+    conn = psycopg2.connect(dsn)
+    try:
+        run_id = request_run(conn, pipeline_id)
+        worker = RunWorker(lambda: psycopg2.connect(dsn),
+                           redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
+                           worker=f"{socket.gethostname()}:tests", lease_seconds=30,
+                           data_dir=env["PORTAL_DATA_DIR"])
+        worker.run_pending()
+        return run_row(conn, run_id)
+    finally:
+        conn.close()
+
+
+def run_row(conn, run_id: int) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, status, message, counts, phase_seconds, worker, phase, log "
+                    "FROM pipeline_runs WHERE id = %s", (run_id,))
+        cols = [d[0] for d in cur.description]
+        row = dict(zip(cols, cur.fetchone()))
+    conn.commit()
+    return row
+
+
+def published_fingerprint(conn) -> tuple:
+    """Counts and a checksum of everything published, to prove it did not change."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT count(*) FROM osm_roads), (SELECT count(*) FROM osm_stops), "
+            "(SELECT md5(string_agg(osm_id::text || highway || coalesce(name, '') "
+            "   || ST_AsText(geom), ',' ORDER BY osm_id)) FROM osm_roads), "
+            "(SELECT md5(string_agg(osm_type || osm_id || kind || coalesce(name, '') "
+            "   || ST_AsText(geom), ',' ORDER BY osm_type, osm_id)) FROM osm_stops)")
+        row = cur.fetchone()
+    conn.commit()
+    return row
