@@ -51,7 +51,6 @@ VARIABLES: tuple[Variable, ...] = (
              "Dotted path of the claim that lists the user's roles (Keycloak default)."),
     Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
     Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
-    Variable("ratelimit_upload", "30 per hour", str, "Limit for uploads."),
     Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
     Variable("data_dir", "var/data", str, "Where raw uploads and downloaded sources are kept."),
     Variable("run_lease_seconds", 60, int,
@@ -103,7 +102,6 @@ class Settings:
     oidc_roles_claim: str
     ratelimit_default: str
     ratelimit_login: str
-    ratelimit_upload: str
     ratelimit_tiles: str
     data_dir: str
     run_lease_seconds: int

@@ -1,0 +1,136 @@
+"""The project's own promises: settings, README, migrations, compose files and roles."""
+
+import re
+import subprocess
+import sys
+
+import psycopg2
+import pytest
+import yaml
+
+from app.settings import REQUIRED, VARIABLES, Settings, SettingsError
+from tests.conftest import ROOT
+
+
+def test_a_missing_secret_stops_the_process_naming_the_variable():
+    with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY is not set"):
+        Settings.from_env(environ={})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORTAL_RUN_LEASE_SECONDS": "soon"}, "PORTAL_RUN_LEASE_SECONDS must be a whole number"),
+        ({"PORTAL_CHECK_SCHEMA": "maybe"}, "PORTAL_CHECK_SCHEMA must be true or false"),
+        ({"PORTAL_LOG_FORMAT": "xml"}, "PORTAL_LOG_FORMAT must be text or json"),
+        ({"PORTAL_DATABASE_URL": "mysql://x/y"}, "must be a postgresql:// URL"),
+        ({"PORTAL_PUBLIC_URL": "portal.example.org"}, "must start with http"),
+    ],
+)
+def test_malformed_settings_are_refused_naming_the_variable(env, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env(environ={"PORTAL_SECRET_KEY": "x", **env})
+
+
+def test_the_scheduler_process_exits_naming_a_missing_secret():
+    result = subprocess.run([sys.executable, "-m", "scheduler"], env={"PATH": "/usr/bin"},
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "PORTAL_SECRET_KEY is not set" in result.stderr
+
+
+def test_readme_lists_every_setting_with_its_default():
+    readme = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(PORTAL_[A-Z_]+)` \| ([^|]+) \|", readme, re.M))
+    assert set(rows) == {v.env for v in VARIABLES}
+    for var in VARIABLES:
+        shown = rows[var.env].strip()
+        if var.default is REQUIRED:
+            assert shown == "(required)"
+        elif var.default == "":
+            assert shown == "(empty)"
+        else:
+            assert shown == f"`{var.default}`", var.env
+
+
+def test_migrations_have_one_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrator" / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def _schema(url):
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'public' ORDER BY 1, 2")
+        columns = cur.fetchall()
+        cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1")
+        indexes = cur.fetchall()
+        cur.execute("SELECT version_num FROM alembic_version")
+        version = cur.fetchall()
+    conn.close()
+    return columns, indexes, version
+
+
+def test_running_the_migrator_again_changes_nothing(settings_env):
+    before = _schema(settings_env["PORTAL_DATABASE_URL"])
+    result = subprocess.run([sys.executable, "-m", "migrator"], env=settings_env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "schema at head" in result.stderr
+    assert _schema(settings_env["PORTAL_DATABASE_URL"]) == before
+
+
+def test_migrator_gives_up_on_an_unreachable_database_with_a_message(settings_env):
+    env = {**settings_env, "PORTAL_DATABASE_URL": "postgresql://portal@127.0.0.1:1/portal",
+           "PORTAL_MIGRATOR_ATTEMPTS": "2"}
+    result = subprocess.run([sys.executable, "-m", "migrator"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "gave up after 2 attempts to reach the database" in result.stderr
+
+
+def _entrypoint_roles() -> set[str]:
+    script = (ROOT / "entrypoint.sh").read_text()
+    return set(re.findall(r"^  ([a-z]+)\)$", script, re.M))
+
+
+def _compose(name):
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def test_entrypoint_has_the_four_roles():
+    assert _entrypoint_roles() == {"web", "scheduler", "migrate", "test"}
+
+
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.override.yml"])
+def test_compose_files_parse_and_only_use_entrypoint_roles(name):
+    roles = _entrypoint_roles()
+    services = _compose(name)["services"]
+    ours = {n: s for n, s in services.items()
+            if "build" in s or s.get("image", "").startswith(("${PORTAL_IMAGE", "mobility-portal"))}
+    assert {"migrator", "app", "scheduler"} <= set(ours)
+    for service in ours.values():
+        if "command" in service:
+            assert service["command"][0] in roles
+
+
+def test_app_and_scheduler_start_only_after_the_migrator_succeeded():
+    services = _compose("docker-compose.yml")["services"]
+    assert services["migrator"]["command"] == ["migrate"]
+    for name in ("app", "scheduler"):
+        assert services[name]["depends_on"]["migrator"] == {
+            "condition": "service_completed_successfully"}
+        assert "healthcheck" in services[name]
+    assert services["app"]["ports"] == ["${PORTAL_PORT:-5001}:5001"]
+    assert services["app"]["image"].startswith("${PORTAL_IMAGE:-ghcr.io/")
+
+
+def test_entrypoint_refuses_an_unknown_role():
+    result = subprocess.run(["bash", str(ROOT / "entrypoint.sh"), "dance"], capture_output=True,
+                            text=True, timeout=10)
+    assert result.returncode == 64
+    assert "unknown role 'dance'" in result.stderr
