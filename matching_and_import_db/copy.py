@@ -1,8 +1,15 @@
-"""Streaming COPY into PostgreSQL: rows are encoded to COPY text format in batches."""
+"""Streaming COPY into PostgreSQL.
+
+Rows are encoded to COPY text format in batches; a background thread sends each batch while
+the caller goes on producing the next one. psycopg2 releases the GIL while libpq talks to
+the server, so parsing (here) and ingesting (in PostgreSQL) use both cores.
+"""
 
 from __future__ import annotations
 
-import io
+import queue
+import threading
+from io import StringIO
 from typing import Any, Sequence
 
 import orjson
@@ -20,30 +27,74 @@ def encode_value(value: Any) -> str:
     return str(value)
 
 
-class CopyWriter:
-    """Buffers rows and sends them with COPY every `batch_rows` rows (bounded memory)."""
+class CopyPipe:
+    """One sender thread for any number of tables on one cursor; use as a context manager.
 
-    def __init__(self, cursor, table: str, columns: Sequence[str], batch_rows: int = 50_000):
-        # table and columns come from the caller's constants, never from input
+    Leaving the block waits until every batch is in the database and re-raises the first
+    error the sender met (a bad row, a lost connection).
+    """
+
+    def __init__(self, cursor, batch_rows: int = 20_000):
         self._cursor = cursor
-        self._sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        self._batch_rows = batch_rows
-        self._buffer = io.StringIO()
-        self._pending = 0
+        self.batch_rows = batch_rows
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, name="copy-sender", daemon=True)
+        self._writers: list[TableWriter] = []
+
+    def __enter__(self) -> "CopyPipe":
+        self._thread.start()
+        return self
+
+    def table(self, table: str, columns: Sequence[str]) -> "TableWriter":
+        # table and columns come from the caller's constants, never from input
+        writer = TableWriter(self, f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+        self._writers.append(writer)
+        return writer
+
+    def submit(self, sql: str, data: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((sql, data))
+
+    def _send(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._cursor.copy_expert(item[0], StringIO(item[1]))
+                except BaseException as exc:  # handed to the producer at the next submit/exit
+                    self._error = exc
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                for writer in self._writers:
+                    writer.flush()
+        finally:
+            self._queue.put(None)
+            self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
+
+
+class TableWriter:
+    def __init__(self, pipe: CopyPipe, sql: str):
+        self._pipe = pipe
+        self._sql = sql
+        self._lines: list[str] = []
         self.rows = 0
 
     def add(self, row: Sequence[Any]) -> None:
-        self._buffer.write("\t".join(map(encode_value, row)))
-        self._buffer.write("\n")
-        self._pending += 1
+        self._lines.append("\t".join(map(encode_value, row)))
         self.rows += 1
-        if self._pending >= self._batch_rows:
+        if len(self._lines) >= self._pipe.batch_rows:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending:
-            return
-        self._buffer.seek(0)
-        self._cursor.copy_expert(self._sql, self._buffer)
-        self._buffer = io.StringIO()
-        self._pending = 0
+        if self._lines:
+            self._lines.append("")
+            self._pipe.submit(self._sql, "\n".join(self._lines))
+            self._lines = []

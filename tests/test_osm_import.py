@@ -167,3 +167,17 @@ def test_osm_file_served_over_http_is_downloaded_and_imported(settings_env, db_c
     assert run["counts"]["roads_inserted"] > 400
     assert missing["status"] == "failed"
     assert "404" in missing["message"]
+
+
+def test_a_failed_first_import_publishes_nothing(settings_env, db_conn, tmp_path):
+    # nothing is published yet, so roads are copied straight into osm_roads: the failure
+    # half-way through the file must still leave the table empty
+    run = run_inline(settings_env, gen_pipeline(db_conn, "first", str(_truncated(tmp_path))))
+    assert run["status"] == "failed"
+    assert published_fingerprint(db_conn)[:2] == (0, 0)
+
+
+def test_two_osm_pipelines_share_one_lock_because_they_share_the_tables():
+    from matching_and_import_db.pipelines.kinds import get_kind
+    kind = get_kind("osm_import")
+    assert kind.lock_name("oslo") == kind.lock_name("berlin")

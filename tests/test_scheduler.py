@@ -49,8 +49,9 @@ def test_two_schedulers_execute_each_queued_run_exactly_once(start_scheduler, db
     executions = re.findall(r"run (\d+) of (\S+) succeeded", first.log() + second.log())
     assert sorted(int(r) for r, _ in executions) == sorted(run_ids)  # each once, none twice
     for run_id in run_ids:
-        staged = [line for line in run_row(db_conn, run_id)["log"] if "staged" in line["msg"]]
-        assert len(staged) == 1
+        published = [line for line in run_row(db_conn, run_id)["log"]
+                     if line["msg"].startswith("published")]
+        assert len(published) == 1
 
 
 def test_two_schedulers_turn_each_schedule_slot_into_one_run_and_never_overlap(

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import requests
 from psycopg2 import sql
 
-from matching_and_import_db.copy import CopyWriter
+from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.osm.reader import Road, Skipped, Stop, read_osm
 from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
@@ -65,47 +65,67 @@ def fetch(ctx: RunContext) -> None:
     ctx.state["path"] = path
 
 
+def _ewkb_4326(hex_wkb: str) -> str:
+    """Plain little-endian hex WKB (as osmium writes it) → EWKB with SRID 4326, so COPY can
+    write straight into a geometry(..., 4326) column."""
+    return hex_wkb[:2] + hex_wkb[2:4] + "000020E6100000" + hex_wkb[10:]
+
+
 def stage(ctx: RunContext) -> None:
+    """Read the file and COPY it into staging tables, in the transaction publish commits.
+
+    Nothing is committed here: a run that dies leaves neither staging tables nor half a
+    load behind. When nothing is published yet, roads are copied straight into the
+    published table (still invisible until the commit), which spares a second write of
+    every road; a later import merges from staging so it writes only what changed.
+    """
     path = ctx.state["path"]
+    skipped = 0
     with ctx.conn.cursor() as cur:
         cur.execute(_sql("create_staging.sql", ctx))
-        roads = CopyWriter(cur, f"staging.osm_roads_run{ctx.run_id}", ROAD_COLUMNS)
-        stops = CopyWriter(cur, f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
-        skipped = 0
-        for obj in read_osm(path, on_progress=ctx.progress):
-            if isinstance(obj, Road):
-                t = obj.tags
-                roads.add((obj.osm_id, t["highway"], t.get("name"), t.get("oneway"),
-                           t.get("maxspeed"), t.get("surface"), t.get("zone:traffic"),
-                           obj.cycleway, obj.wkb))
-            elif isinstance(obj, Stop):
-                t = obj.tags
-                stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),
-                           t.get("uic_ref"), t.get("ref:IFOPT"), t.get("ref:sloid"),
-                           t.get("local_ref"), t.get("operator"), obj.extra, obj.wkb))
-            elif isinstance(obj, Skipped):
-                skipped += 1
-        roads.flush()
-        stops.flush()
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM osm_roads)")
+        direct = ctx.state["roads_direct"] = cur.fetchone()[0]
+        roads_table = "osm_roads" if direct else f"staging.osm_roads_run{ctx.run_id}"
+        road_geom = _ewkb_4326 if direct else str
+        with CopyPipe(cur) as pipe:
+            roads = pipe.table(roads_table, ROAD_COLUMNS)
+            stops = pipe.table(f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
+            for obj in read_osm(path, on_progress=ctx.progress):
+                if isinstance(obj, Road):
+                    t = obj.tags
+                    roads.add((obj.osm_id, t["highway"], t.get("name"), t.get("oneway"),
+                               t.get("maxspeed"), t.get("surface"), t.get("zone:traffic"),
+                               obj.cycleway, road_geom(obj.wkb)))
+                elif isinstance(obj, Stop):
+                    t = obj.tags
+                    stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),
+                               t.get("uic_ref"), t.get("ref:IFOPT"), t.get("ref:sloid"),
+                               t.get("local_ref"), t.get("operator"), obj.extra, obj.wkb))
+                else:
+                    skipped += 1
         if roads.rows == 0 and stops.rows == 0:
             raise InputError(
                 f"{os.path.basename(path)} holds no roads and no stops; "
                 "the published data is left as it was"
             )
         cur.execute(_sql("index_staging.sql", ctx))
-    ctx.conn.commit()
     ctx.counts.update(roads_read=roads.rows, stops_read=stops.rows, ways_without_geometry=skipped)
-    ctx.log("staged %d roads and %d stops (%d ways without geometry skipped)",
-            roads.rows, stops.rows, skipped)
+    ctx.log("read %d roads and %d stops (%d ways without geometry skipped)%s",
+            roads.rows, stops.rows, skipped,
+            "; roads loaded directly (nothing published before)" if direct else "")
 
 
 def publish(ctx: RunContext) -> None:
     ctx.ensure_lock()
     with ctx.conn.cursor() as cur:
-        cur.execute(_sql("publish_roads.sql", ctx))
-        r_ins, r_upd, r_del = cur.fetchone()
+        if ctx.state["roads_direct"]:
+            r_ins, r_upd, r_del = ctx.counts["roads_read"], 0, 0
+        else:
+            cur.execute(_sql("publish_roads.sql", ctx))
+            r_ins, r_upd, r_del = cur.fetchone()
         cur.execute(_sql("publish_stops.sql", ctx))
         s_ins, s_upd, s_del = cur.fetchone()
+        cur.execute(_sql("drop_staging.sql", ctx))
     ctx.ensure_lock()
     ctx.conn.commit()
     ctx.counts.update(roads_inserted=r_ins, roads_updated=r_upd, roads_deleted=r_del,
@@ -115,12 +135,8 @@ def publish(ctx: RunContext) -> None:
 
 
 def cleanup(ctx: RunContext) -> None:
+    # whatever was not committed (staging tables included) goes with the rollback
     ctx.conn.rollback()
-    with ctx.conn.cursor() as cur:
-        cur.execute(sql.SQL("DROP TABLE IF EXISTS {roads}, {stops}").format(
-            roads=sql.Identifier("staging", f"osm_roads_run{ctx.run_id}"),
-            stops=sql.Identifier("staging", f"osm_stops_run{ctx.run_id}")))
-    ctx.conn.commit()
     downloaded = ctx.state.get("downloaded")
     if downloaded and os.path.exists(downloaded):
         os.remove(downloaded)
@@ -132,4 +148,6 @@ OSM_IMPORT = PipelineKind(
     phases=(Phase("fetch", fetch), Phase("stage", stage), Phase("publish", publish)),
     validate_config=validate_config,
     cleanup=cleanup,
+    # every OSM import publishes into the same tables: one at a time, whatever the pipeline
+    lock_scope="kind",
 )

@@ -17,7 +17,6 @@ import osmium.osm
 
 from matching_and_import_db.errors import InputError
 
-ROAD_TAGS = ("highway", "name", "oneway", "maxspeed", "surface", "zone:traffic")
 # highway values that are not a way one travels along
 NOT_A_ROAD = frozenset({"platform", "bus_stop", "elevator", "services", "rest_area",
                         "proposed", "construction", "abandoned", "razed", "emergency_bay"})
@@ -31,7 +30,6 @@ STOP_TAGS = (
     ("railway", "halt"),
     ("railway", "station"),
 )
-STOP_KEYS = ("name", "ref", "uic_ref", "ref:IFOPT", "ref:sloid", "local_ref", "operator")
 # extra tags kept with a stop for matching and review
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
@@ -53,9 +51,12 @@ _FORMATS = {".pbf": "pbf", ".osm": "osm", ".gz": "osm.gz", ".bz2": "osm.bz2"}
 @dataclass
 class Road:
     osm_id: int
-    tags: dict[str, str]
-    cycleway: dict[str, str]
+    tags: dict[str, str]  # all tags of the way
     wkb: str
+
+    @property
+    def cycleway(self) -> dict[str, str]:
+        return {k: v for k, v in self.tags.items() if k.startswith("cycleway")}
 
 
 @dataclass
@@ -63,9 +64,13 @@ class Stop:
     osm_type: str
     osm_id: int
     kind: str
-    tags: dict[str, str]
-    extra: dict[str, str]
+    tags: dict[str, str]  # all tags of the node or way
     wkb: str
+
+    @property
+    def extra(self) -> dict[str, str]:
+        """Tags kept with the stop beyond its own columns, for matching and review."""
+        return {k: self.tags[k] for k in STOP_EXTRA_KEYS if k in self.tags}
 
 
 @dataclass
@@ -101,15 +106,11 @@ def check_readable(path: str) -> int:
     return size
 
 
-def stop_kind(tags: osmium.osm.TagList) -> str | None:
+def stop_kind(tags: dict[str, str]) -> str | None:
     for key, value in STOP_TAGS:
         if tags.get(key) == value:
             return value
     return None
-
-
-def _cycleway_tags(tags: osmium.osm.TagList) -> dict[str, str]:
-    return {t.k: t.v for t in tags if t.k.startswith("cycleway")}
 
 
 def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
@@ -131,14 +132,13 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             seen += 1
             if on_progress and seen % 5000 == 0:
                 on_progress(seen)
-            tags = obj.tags
+            # one pass over the tags into a dict: each TagList lookup is a call into C++
+            tags = {t.k: t.v for t in obj.tags}
+            kind = stop_kind(tags)
             if obj.is_node():
-                kind = stop_kind(tags)
-                yield Stop("n", obj.id, kind, _pick(tags, STOP_KEYS), _pick(tags, STOP_EXTRA_KEYS),
-                           wkb.create_point(obj))
+                yield Stop("n", obj.id, kind, tags, wkb.create_point(obj))
                 continue
             highway = tags.get("highway")
-            kind = stop_kind(tags)
             if highway is None and kind is None:
                 continue
             try:
@@ -148,20 +148,10 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
                 yield Skipped(obj.id)
                 continue
             if kind is not None:
-                yield Stop("w", obj.id, kind, _pick(tags, STOP_KEYS), _pick(tags, STOP_EXTRA_KEYS),
-                           line)
+                yield Stop("w", obj.id, kind, tags, line)
             if highway is not None and highway not in NOT_A_ROAD and tags.get("area") != "yes":
-                yield Road(obj.id, _pick(tags, ROAD_TAGS), _cycleway_tags(tags), line)
+                yield Road(obj.id, tags, line)
     except RuntimeError as exc:  # osmium reports broken input as RuntimeError
         hint = next((h for needle, h in _HINTS if needle in str(exc)), "")
         raise InputError(
             f"could not read {os.path.basename(path)} as OSM ({fmt}): {exc}{hint}") from exc
-
-
-def _pick(tags: osmium.osm.TagList, keys: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for key in keys:
-        value = tags.get(key)
-        if value is not None:
-            out[key] = value
-    return out

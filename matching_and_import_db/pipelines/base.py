@@ -56,6 +56,14 @@ class PipelineKind:
     validate_config: Callable[[dict], dict]
     # always called after the phases, failed or not: drop staging tables, temp files
     cleanup: Callable[[RunContext], None] = lambda ctx: None
+    # "pipeline": runs of one pipeline never overlap; "kind": no two runs of this kind
+    # overlap, for kinds whose pipelines all publish into the same tables
+    lock_scope: str = "pipeline"
+
+    def lock_name(self, pipeline: str) -> str:
+        if self.lock_scope == "kind":
+            return f"lock:pipeline-kind:{self.name}"
+        return f"lock:pipeline:{pipeline}"
 
     @property
     def phase_names(self) -> list[str]:

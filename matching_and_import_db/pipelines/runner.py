@@ -31,7 +31,6 @@ from matching_and_import_db.pipelines.schedules import latest_due_slot
 
 log = logging.getLogger(__name__)
 
-LOCK_PREFIX = "lock:pipeline:"
 HISTORY_RUNS = 5
 
 
@@ -215,10 +214,11 @@ class RunWorker:
                 claimed = claim_next_run(conn, self.worker, self.lease_seconds)
                 if claimed is None:
                     break
-                lock = self.redis.lock(LOCK_PREFIX + claimed.pipeline, timeout=self.lease_seconds,
-                                       blocking=False, thread_local=False)
+                lock = self.redis.lock(get_kind(claimed.kind).lock_name(claimed.pipeline),
+                                       timeout=self.lease_seconds, blocking=False,
+                                       thread_local=False)
                 if not lock.acquire():
-                    # another process is running this pipeline (claimed a sibling run first)
+                    # another process runs this pipeline (or one sharing its lock): try later
                     _release_claim(conn, claimed.run_id)
                     break
                 try:

@@ -1,5 +1,5 @@
--- Unlogged: staging is rebuilt from the file if the run dies, so WAL would be wasted work.
-CREATE SCHEMA IF NOT EXISTS staging;
+-- Unlogged: staging lives inside the run's one transaction and is dropped before it commits,
+-- so WAL for it would be wasted work.
 DROP TABLE IF EXISTS {roads};
 DROP TABLE IF EXISTS {stops};
 CREATE UNLOGGED TABLE {roads} (
