@@ -34,10 +34,10 @@ class CopyPipe:
     error the sender met (a bad row, a lost connection).
     """
 
-    def __init__(self, cursor, batch_rows: int = 20_000):
+    def __init__(self, cursor, batch_rows: int = 2_000):
         self._cursor = cursor
         self.batch_rows = batch_rows
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._queue: queue.Queue = queue.Queue(maxsize=8)  # bounded: memory stays flat
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._send, name="copy-sender", daemon=True)
         self._writers: list[TableWriter] = []
@@ -64,7 +64,8 @@ class CopyPipe:
                 return
             if self._error is None:
                 try:
-                    self._cursor.copy_expert(item[0], StringIO(item[1]))
+                    # one read of the whole batch: the GIL is taken once, not per 8 kB chunk
+                    self._cursor.copy_expert(item[0], StringIO(item[1]), size=len(item[1]) + 1)
                 except BaseException as exc:  # handed to the producer at the next submit/exit
                     self._error = exc
 
