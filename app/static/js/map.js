@@ -6,12 +6,13 @@
   const params = new URLSearchParams(window.location.hash.slice(1));
   const center = (params.get("c") || "10.78,59.915").split(",").map(Number);
   const zoom = Number(params.get("z") || 13);
+  const PATHS = ["footway", "path", "pedestrian", "steps", "bridleway", "corridor", "track"];
+  const isPath = ["in", ["get", "highway"], ["literal", PATHS]];
   const roadColor = ["match", ["get", "highway"],
     ["motorway", "trunk", "motorway_link", "trunk_link"], "#e8925a",
     ["primary", "primary_link"], "#f2c45a",
-    ["secondary", "secondary_link", "tertiary", "tertiary_link"], "#ffffff",
+    ["secondary", "secondary_link", "tertiary", "tertiary_link"], "#fff7d6",
     ["cycleway"], "#3b7dd8",
-    ["footway", "path", "pedestrian", "steps"], "#c9a59a",
     "#ffffff"];
   const map = new maplibregl.Map({
     container: "map",
@@ -22,9 +23,14 @@
                         attribution: "© OpenStreetMap contributors" } },
       layers: [
         { id: "background", type: "background", paint: { "background-color": "#eceae4" } },
+        { id: "paths", type: "line", source: "osm", "source-layer": "roads", filter: isPath,
+          paint: { "line-color": "#b08968", "line-dasharray": [2, 1.5],
+                   "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.5, 17, 1.5] } },
         { id: "roads-casing", type: "line", source: "osm", "source-layer": "roads",
-          paint: { "line-color": "#b9b4a8", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 7] } },
+          filter: ["!", isPath], layout: { "line-join": "round" },
+          paint: { "line-color": "#a8a195", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 7] } },
         { id: "roads", type: "line", source: "osm", "source-layer": "roads",
+          filter: ["!", isPath], layout: { "line-join": "round" },
           paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 16, 5] } },
         { id: "stops", type: "circle", source: "osm", "source-layer": "stops",
           paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 2.5, 17, 6],
