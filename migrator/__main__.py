@@ -36,6 +36,21 @@ def wait_for_database(url: str, attempts: int, delay: float) -> None:
                      f"{shown}: {last_error}")
 
 
+def check_encoding(url: str) -> None:
+    """OSM names, stop names, user names: everything is Unicode; SQL_ASCII would fail later."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_encoding_to_char(encoding) FROM pg_database "
+                        "WHERE datname = current_database()")
+            encoding = cur.fetchone()[0]
+    finally:
+        conn.close()
+    if encoding != "UTF8":
+        raise SystemExit(f"migrator: the database encoding is {encoding}; the portal needs UTF8 "
+                         "(CREATE DATABASE ... ENCODING 'UTF8', or initdb --encoding=UTF8)")
+
+
 def create_postgis(url: str) -> None:
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -59,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings)
     wait_for_database(settings.libpq_dsn, attempts=settings.migrator_attempts, delay=2.0)
+    check_encoding(settings.libpq_dsn)
     create_postgis(settings.libpq_dsn)
 
     from flask_migrate import upgrade

@@ -134,3 +134,25 @@ def test_entrypoint_refuses_an_unknown_role():
                             text=True, timeout=10)
     assert result.returncode == 64
     assert "unknown role 'dance'" in result.stderr
+
+
+def test_migrator_refuses_a_database_that_is_not_utf8(settings_env):
+
+    url = settings_env["PORTAL_DATABASE_URL"].rsplit("/", 1)[0] + "/portal_test_ascii"
+    admin = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS portal_test_ascii")
+        cur.execute("CREATE DATABASE portal_test_ascii ENCODING 'SQL_ASCII' "
+                    "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    try:
+        result = subprocess.run([sys.executable, "-m", "migrator"],
+                                env={**settings_env, "PORTAL_DATABASE_URL": url}, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0
+        assert "the database encoding is SQL_ASCII; the portal needs UTF8" in result.stderr
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("DROP DATABASE portal_test_ascii")
+        admin.close()
+
