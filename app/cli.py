@@ -9,8 +9,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.models import PipelineRun
 from app.extensions import db
+from app.models import PipelineRun
 from app.pipelines import service
 from matching_and_import_db.errors import DomainError, NotFound
 

@@ -7,8 +7,8 @@ checked against this list by a test, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 PREFIX = "PORTAL_"
 
@@ -114,7 +114,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
-                 overrides: Mapping[str, object] | None = None) -> "Settings":
+                 overrides: Mapping[str, object] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
         overrides = overrides or {}
         values: dict[str, object] = {}
@@ -133,7 +133,7 @@ class Settings:
 
     @property
     def sqlalchemy_url(self) -> str:
-        """The database URL with the psycopg2 driver named (SQLAlchemy 2.1 defaults to psycopg 3)."""
+        """The database URL naming the psycopg2 driver (SQLAlchemy 2.1 defaults to psycopg 3)."""
         scheme, _, rest = self.database_url.partition("://")
         if scheme in ("postgres", "postgresql"):
             return f"postgresql+psycopg2://{rest}"

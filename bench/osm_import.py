@@ -37,7 +37,8 @@ def prepare_database(base_url: str) -> str:
     with conn.cursor() as cur:
         cur.execute('DROP DATABASE IF EXISTS portal_bench WITH (FORCE)')
         template = os.environ.get("PORTAL_TEST_TEMPLATE")
-        cur.execute('CREATE DATABASE portal_bench' + (f' TEMPLATE "{template}"' if template else ""))
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        cur.execute("CREATE DATABASE portal_bench" + suffix)
     conn.close()
     dsn = url.render_as_string(hide_password=False)
     env = {**os.environ, "PORTAL_DATABASE_URL": dsn}

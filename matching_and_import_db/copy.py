@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
 from io import StringIO
-from typing import Any, Sequence
+from typing import Any
 
 import orjson
 
@@ -42,11 +43,11 @@ class CopyPipe:
         self._thread = threading.Thread(target=self._send, name="copy-sender", daemon=True)
         self._writers: list[TableWriter] = []
 
-    def __enter__(self) -> "CopyPipe":
+    def __enter__(self) -> CopyPipe:
         self._thread.start()
         return self
 
-    def table(self, table: str, columns: Sequence[str]) -> "TableWriter":
+    def table(self, table: str, columns: Sequence[str]) -> TableWriter:
         # table and columns come from the caller's constants, never from input
         writer = TableWriter(self, f"COPY {table} ({', '.join(columns)}) FROM STDIN")
         self._writers.append(writer)

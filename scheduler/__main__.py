@@ -12,7 +12,7 @@ import signal
 import socket
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 import redis as redis_lib
@@ -41,7 +41,7 @@ def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
     for spec in JOBS:
         scheduler.add_job(locked(spec, ctx), IntervalTrigger(seconds=spec.every_seconds(ctx)),
                           id=spec.id, name=spec.description,
-                          next_run_time=datetime.now(timezone.utc))  # first run right away
+                          next_run_time=datetime.now(UTC))  # first run right away
     return scheduler
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from matching_and_import_db.pipelines import runner
 from scheduler import heartbeat
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class JobSpec:
     id: str
-    func: Callable[["WorkerContext"], object]
-    every_seconds: Callable[["WorkerContext"], float]
+    func: Callable[[WorkerContext], object]
+    every_seconds: Callable[[WorkerContext], float]
     lock_ttl: int | None  # seconds; None: the job takes finer-grained locks itself
     description: str
 

@@ -77,7 +77,7 @@ build_base_images() {
     local rootfs="$WORK/rootfs"
     rm -rf "$rootfs"
     debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >/dev/null
-    tar -C "$rootfs" -c . | podman import - localhost/debian:bookworm >/dev/null
+    tar -C "$rootfs" -c . | podman import --quiet - localhost/debian:bookworm >/dev/null
     rm -rf "$rootfs"
   fi
   mapfile -t flags < <(build_flags)

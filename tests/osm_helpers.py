@@ -44,7 +44,7 @@ def run_row(conn, run_id: int) -> dict:
         cur.execute("SELECT id, status, message, counts, phase_seconds, worker, phase, log "
                     "FROM pipeline_runs WHERE id = %s", (run_id,))
         cols = [d[0] for d in cur.description]
-        row = dict(zip(cols, cur.fetchone()))
+        row = dict(zip(cols, cur.fetchone(), strict=True))
     conn.commit()
     return row
 

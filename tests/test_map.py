@@ -26,7 +26,7 @@ def test_map_page_loads_maplibre_from_this_server_never_a_cdn(client):
 
 
 def test_street_tile_holds_roads_and_stops_with_their_properties(client, oslo):
-    resp = client.get("/tiles/osm/%d/%d/%d.mvt" % Z14)
+    resp = client.get("/tiles/osm/{}/{}/{}.mvt".format(*Z14))
     assert resp.status_code == 200
     assert resp.mimetype == "application/vnd.mapbox-vector-tile"
     tile = mapbox_vector_tile.decode(resp.data)
@@ -41,7 +41,7 @@ def test_street_tile_holds_roads_and_stops_with_their_properties(client, oslo):
 
 
 def test_low_zoom_tile_keeps_major_roads_only(client, oslo):
-    tile = mapbox_vector_tile.decode(client.get("/tiles/osm/%d/%d/%d.mvt" % Z11).data)
+    tile = mapbox_vector_tile.decode(client.get("/tiles/osm/{}/{}/{}.mvt".format(*Z11)).data)
     highways = {f["properties"]["highway"] for f in tile["roads"]["features"]}
     assert highways and highways <= {"motorway", "trunk", "primary", "secondary", "tertiary",
                                      "motorway_link", "trunk_link", "primary_link",

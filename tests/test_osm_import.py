@@ -2,6 +2,7 @@
 fails the run with a message naming the problem while the published data stays as it was."""
 
 import gzip
+import json
 import shutil
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_newer_extract_updates_adds_and_removes_rows(settings_env, db_conn):
     first = run_inline(settings_env, pipeline)
     with db_conn.cursor() as cur:
         cur.execute("UPDATE pipelines SET config = %s WHERE id = %s",
-                    ('{"source": "%s"}' % MONACO_XML_GZ, pipeline))
+                    (json.dumps({"source": str(MONACO_XML_GZ)}), pipeline))
     db_conn.commit()
     second = run_inline(settings_env, pipeline)
     assert second["counts"]["roads_deleted"] == first["counts"]["roads_inserted"]

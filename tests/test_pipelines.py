@@ -2,6 +2,7 @@
 
 import html
 import time
+from datetime import UTC
 
 import pytest
 
@@ -133,12 +134,12 @@ def test_banner_is_on_every_page(client):
 
 
 def test_due_schedule_queues_one_run_and_coalesces_missed_slots(db_conn):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     pipeline = gen_pipeline(db_conn, "hourly", str(BOEBLINGEN), schedule="0 * * * *")
     with db_conn.cursor() as cur:
         cur.execute("UPDATE pipelines SET created_at = now() - interval '5 hours'")
     db_conn.commit()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = enqueue_due_runs(db_conn, now)
     assert len(first) == 1
     assert enqueue_due_runs(db_conn, now) == []  # the same slot, asked again

@@ -8,11 +8,10 @@ import time
 import orjson
 import psycopg2
 
-from tests.conftest import FIXTURES, OSLO_PBF, ROOT, recreate_database, wait_until
-from tests.osm_helpers import gen_pipeline, published_fingerprint, run_inline, run_row
-
 from matching_and_import_db.pipelines.progress import KEY_PREFIX
 from matching_and_import_db.pipelines.runner import request_run
+from tests.conftest import FIXTURES, OSLO_PBF, ROOT, recreate_database, wait_until
+from tests.osm_helpers import gen_pipeline, published_fingerprint, run_inline, run_row
 
 BOEBLINGEN = FIXTURES / "osm" / "boeblingen-minimal.osm.pbf"
 
@@ -76,7 +75,7 @@ def test_two_schedulers_turn_each_schedule_slot_into_one_run_and_never_overlap(
     assert len(set(slots)) == len(slots)
     assert all(s.timestamp() % 2 == 0 for s in slots)  # slots on the schedule's grid
     assert {r[4] for r in runs} == {"succeeded"}
-    for earlier, later in zip(runs, runs[1:]):
+    for earlier, later in zip(runs, runs[1:], strict=False):
         assert earlier[3] <= later[2], "two runs of one pipeline overlapped"
     executions = re.findall(r"run (\d+) of frequent succeeded", first.log() + second.log())
     assert sorted(int(r) for r in executions) == sorted(r[0] for r in runs)

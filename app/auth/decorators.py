@@ -3,7 +3,6 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, redirect, request, url_for
-
 from werkzeug.exceptions import Unauthorized
 
 from matching_and_import_db.errors import NotFound

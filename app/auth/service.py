@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,6 @@ def upsert_user(issuer: str, claims: dict[str, Any], role: str) -> User:
     user.display_name = (claims.get("name") or claims.get("preferred_username")
                          or claims.get("email") or claims["sub"])
     user.role = role
-    user.last_login_at = datetime.now(timezone.utc)
+    user.last_login_at = datetime.now(UTC)
     db.session.commit()
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -82,8 +83,8 @@ def run_now(pipeline_id: int, requested_by: int | None) -> int:
 def next_run_at(pipeline: Pipeline):
     if not pipeline.enabled or not pipeline.schedule:
         return None
-    from datetime import datetime, timezone
-    return next_slot(pipeline.schedule, datetime.now(timezone.utc))
+    from datetime import datetime
+    return next_slot(pipeline.schedule, datetime.now(UTC))
 
 
 def run_as_dict(run: PipelineRun) -> dict:

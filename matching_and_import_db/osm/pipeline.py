@@ -11,7 +11,7 @@ from psycopg2 import sql
 
 from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.osm.reader import Road, Skipped, Stop, read_osm
+from matching_and_import_db.osm.reader import Road, Stop, read_osm
 from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
 
 ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",

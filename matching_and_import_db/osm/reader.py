@@ -7,8 +7,8 @@ Python only sees the objects we keep, and geometries come out as hex WKB ready f
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import osmium
 import osmium.filter

@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from psycopg2.extras import Json
@@ -64,7 +65,7 @@ def request_run(conn, pipeline_id: int, requested_by: int | None = None) -> int:
 
 def enqueue_due_runs(conn, now: datetime | None = None) -> list[int]:
     """Queue one run per pipeline whose schedule has a slot due; safe in many processes."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     created = []
     with conn.cursor() as cur:
         cur.execute(

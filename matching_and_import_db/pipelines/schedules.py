@@ -7,7 +7,7 @@ slots, and a slot becomes at most one run (unique index on pipeline and slot tim
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -18,7 +18,7 @@ from matching_and_import_db.errors import InputError
 _EVERY = re.compile(r"^@every\s+(\d+)\s*([smh])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 # Interval slots are anchored here, not at process start, so all processes agree on them.
-_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # A slot missed by more than this (scheduler down) is not made up, only the latest one is.
 MISFIRE_GRACE = timedelta(hours=1)
 
@@ -30,9 +30,9 @@ def parse_schedule(spec: str) -> BaseTrigger:
         seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         if seconds < 1:
             raise InputError(f"schedule {spec!r}: the interval must be at least 1 second")
-        return IntervalTrigger(seconds=seconds, start_date=_EPOCH, timezone=timezone.utc)
+        return IntervalTrigger(seconds=seconds, start_date=_EPOCH, timezone=UTC)
     try:
-        return CronTrigger.from_crontab(spec, timezone=timezone.utc)
+        return CronTrigger.from_crontab(spec, timezone=UTC)
     except ValueError as exc:
         raise InputError(
             f"schedule {spec!r} is neither a crontab line (5 fields) nor '@every N[s|m|h]': {exc}"
