@@ -92,10 +92,8 @@ def stage(ctx: RunContext) -> None:
             stops = pipe.table(f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
             for obj in read_osm(path, on_progress=ctx.progress):
                 if isinstance(obj, Road):
-                    t = obj.tags
-                    roads.add((obj.osm_id, t["highway"], t.get("name"), t.get("oneway"),
-                               t.get("maxspeed"), t.get("surface"), t.get("zone:traffic"),
-                               obj.cycleway, road_geom(obj.wkb)))
+                    roads.add((obj.osm_id, obj.highway, obj.name, obj.oneway, obj.maxspeed,
+                               obj.surface, obj.zone_traffic, obj.cycleway, road_geom(obj.wkb)))
                 elif isinstance(obj, Stop):
                     t = obj.tags
                     stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),

@@ -30,6 +30,11 @@ STOP_TAGS = (
     ("railway", "halt"),
     ("railway", "station"),
 )
+# A way with cycle infrastructure carries at least one of these; only then are all its
+# tags read to collect the cycleway:* details (reading every tag of every way would cost
+# more than the rest of the import together).
+CYCLEWAY_KEYS = ("cycleway", "cycleway:both", "cycleway:left", "cycleway:right")
+
 # extra tags kept with a stop for matching and review
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
@@ -48,15 +53,17 @@ _HINTS = (
 _FORMATS = {".pbf": "pbf", ".osm": "osm", ".gz": "osm.gz", ".bz2": "osm.bz2"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Road:
     osm_id: int
-    tags: dict[str, str]  # all tags of the way
+    highway: str
+    name: str | None
+    oneway: str | None
+    maxspeed: str | None
+    surface: str | None
+    zone_traffic: str | None
+    cycleway: dict[str, str]  # every cycleway* tag, when the way has cycleway tagging
     wkb: str
-
-    @property
-    def cycleway(self) -> dict[str, str]:
-        return {k: v for k, v in self.tags.items() if k.startswith("cycleway")}
 
 
 @dataclass
@@ -106,7 +113,8 @@ def check_readable(path: str) -> int:
     return size
 
 
-def stop_kind(tags: dict[str, str]) -> str | None:
+def stop_kind(tags) -> str | None:
+    """The kind of stop the tags (a dict or osmium's TagList) describe, or None."""
     for key, value in STOP_TAGS:
         if tags.get(key) == value:
             return value
@@ -115,7 +123,11 @@ def stop_kind(tags: dict[str, str]) -> str | None:
 
 def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
              ) -> Iterator[Road | Stop | Skipped]:
-    """Yield roads and stops from the file; raise InputError when it is not readable OSM."""
+    """Yield roads and stops from the file; raise InputError when it is not readable OSM.
+
+    Tags are looked up by key (one call into C++ each) rather than iterated: iterating
+    builds a Python object per tag, which is most of the cost of reading a file.
+    """
     check_readable(path)
     fmt = detect_format(path)
     wkb = osmium.geom.WKBFactory()
@@ -132,11 +144,10 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             seen += 1
             if on_progress and seen % 5000 == 0:
                 on_progress(seen)
-            # one pass over the tags into a dict: each TagList lookup is a call into C++
-            tags = {t.k: t.v for t in obj.tags}
+            tags = obj.tags
             kind = stop_kind(tags)
             if obj.is_node():
-                yield Stop("n", obj.id, kind, tags, wkb.create_point(obj))
+                yield Stop("n", obj.id, kind, {t.k: t.v for t in tags}, wkb.create_point(obj))
                 continue
             highway = tags.get("highway")
             if highway is None and kind is None:
@@ -148,9 +159,13 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
                 yield Skipped(obj.id)
                 continue
             if kind is not None:
-                yield Stop("w", obj.id, kind, tags, line)
+                yield Stop("w", obj.id, kind, {t.k: t.v for t in tags}, line)
             if highway is not None and highway not in NOT_A_ROAD and tags.get("area") != "yes":
-                yield Road(obj.id, tags, line)
+                cycleway = ({t.k: t.v for t in tags if t.k.startswith("cycleway")}
+                            if any(k in tags for k in CYCLEWAY_KEYS) else {})
+                yield Road(obj.id, highway, tags.get("name"), tags.get("oneway"),
+                           tags.get("maxspeed"), tags.get("surface"), tags.get("zone:traffic"),
+                           cycleway, line)
     except RuntimeError as exc:  # osmium reports broken input as RuntimeError
         hint = next((h for needle, h in _HINTS if needle in str(exc)), "")
         raise InputError(
