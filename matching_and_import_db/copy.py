@@ -15,16 +15,17 @@ from typing import Any
 
 import orjson
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
 
 
 def encode_value(value: Any) -> str:
     if value is None:
-        return "\\N"
+        return NULL
     if isinstance(value, str):
-        return value.translate(_ESCAPES)
+        return value.translate(ESCAPES)
     if isinstance(value, dict):
-        return orjson.dumps(value).decode().translate(_ESCAPES) if value else "{}"
+        return orjson.dumps(value).decode().translate(ESCAPES) if value else "{}"
     return str(value)
 
 
@@ -90,7 +91,11 @@ class TableWriter:
         self.rows = 0
 
     def add(self, row: Sequence[Any]) -> None:
-        self._lines.append("\t".join(map(encode_value, row)))
+        self.add_line("\t".join(map(encode_value, row)))
+
+    def add_line(self, line: str) -> None:
+        """A row already in COPY text format (see encode_value), for hot loops."""
+        self._lines.append(line)
         self.rows += 1
         if len(self._lines) >= self._pipe.batch_rows:
             self.flush()

@@ -182,3 +182,17 @@ def test_two_osm_pipelines_share_one_lock_because_they_share_the_tables():
     from matching_and_import_db.pipelines.kinds import get_kind
     kind = get_kind("osm_import")
     assert kind.lock_name("oslo") == kind.lock_name("berlin")
+
+
+@pytest.mark.parametrize(
+    "name", ["Karl Johans gate", "tab\there", "new\nline", "back\\slash", "ÆØÅ æøå", None])
+def test_road_lines_encode_like_the_generic_copy_encoder(name):
+    from matching_and_import_db.copy import encode_value
+    from matching_and_import_db.osm.pipeline import _road_line
+    from matching_and_import_db.osm.reader import Road
+
+    road = Road(7, "residential", name, None, "30", None, "DE:urban",
+                {"cycleway:left": "lane"}, "0102")
+    generic = "\t".join(map(encode_value, (7, "residential", name, None, "30", None,
+                                           "DE:urban", {"cycleway:left": "lane"}, "0102")))
+    assert _road_line(road, "0102") == generic

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import requests
 from psycopg2 import sql
 
-from matching_and_import_db.copy import CopyPipe
+from matching_and_import_db.copy import ESCAPES, NULL, CopyPipe, encode_value
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.osm.reader import Road, Stop, read_osm
 from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
@@ -71,6 +71,18 @@ def _ewkb_4326(hex_wkb: str) -> str:
     return hex_wkb[:2] + hex_wkb[2:4] + "000020E6100000" + hex_wkb[10:]
 
 
+def _road_line(r: Road, geom: str) -> str:
+    """One road as a COPY line in ROAD_COLUMNS order; the hottest line of the import, so
+    encode_value is inlined (one call per row instead of nine)."""
+    return (f"{r.osm_id}\t{r.highway.translate(ESCAPES)}\t"
+            f"{NULL if r.name is None else r.name.translate(ESCAPES)}\t"
+            f"{NULL if r.oneway is None else r.oneway.translate(ESCAPES)}\t"
+            f"{NULL if r.maxspeed is None else r.maxspeed.translate(ESCAPES)}\t"
+            f"{NULL if r.surface is None else r.surface.translate(ESCAPES)}\t"
+            f"{NULL if r.zone_traffic is None else r.zone_traffic.translate(ESCAPES)}\t"
+            f"{encode_value(r.cycleway)}\t{geom}")
+
+
 def stage(ctx: RunContext) -> None:
     """Read the file and COPY it into staging tables, in the transaction publish commits.
 
@@ -92,8 +104,7 @@ def stage(ctx: RunContext) -> None:
             stops = pipe.table(f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
             for obj in read_osm(path, on_progress=ctx.progress):
                 if isinstance(obj, Road):
-                    roads.add((obj.osm_id, obj.highway, obj.name, obj.oneway, obj.maxspeed,
-                               obj.surface, obj.zone_traffic, obj.cycleway, road_geom(obj.wkb)))
+                    roads.add_line(_road_line(obj, road_geom(obj.wkb)))
                 elif isinstance(obj, Stop):
                     t = obj.tags
                     stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),

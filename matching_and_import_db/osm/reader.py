@@ -30,11 +30,6 @@ STOP_TAGS = (
     ("railway", "halt"),
     ("railway", "station"),
 )
-# A way with cycle infrastructure carries at least one of these; only then are all its
-# tags read to collect the cycleway:* details (reading every tag of every way would cost
-# more than the rest of the import together).
-CYCLEWAY_KEYS = ("cycleway", "cycleway:both", "cycleway:left", "cycleway:right")
-
 # extra tags kept with a stop for matching and review
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
@@ -121,12 +116,30 @@ def stop_kind(tags) -> str | None:
     return None
 
 
+_PT_KINDS = frozenset({"platform", "stop_position", "station"})
+_RAIL_KINDS = frozenset({"tram_stop", "halt", "station"})
+
+
+def _way_stop_kind(highway: str | None, public_transport: str | None,
+                   railway: str | None) -> str | None:
+    """stop_kind() for a way, from the three tags the C++ filter let through (same order)."""
+    if highway == "bus_stop":
+        return highway
+    if public_transport in _PT_KINDS:
+        return public_transport
+    if railway in _RAIL_KINDS:
+        return railway
+    return None
+
+
 def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
              ) -> Iterator[Road | Stop | Skipped]:
     """Yield roads and stops from the file; raise InputError when it is not readable OSM.
 
     Tags are looked up by key (one call into C++ each) rather than iterated: iterating
-    builds a Python object per tag, which is most of the cost of reading a file.
+    builds a Python object per tag, which is most of the cost of reading a file. So a
+    way's tags are only all read when it is a stop, or when it carries cycleway tagging
+    (cycleway, cycleway:both/left/right), to collect every cycleway:* detail.
     """
     check_readable(path)
     fmt = detect_format(path)
@@ -145,11 +158,12 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             if on_progress and seen % 5000 == 0:
                 on_progress(seen)
             tags = obj.tags
-            kind = stop_kind(tags)
             if obj.is_node():
+                kind = stop_kind(tags)
                 yield Stop("n", obj.id, kind, {t.k: t.v for t in tags}, wkb.create_point(obj))
                 continue
             highway = tags.get("highway")
+            kind = _way_stop_kind(highway, tags.get("public_transport"), tags.get("railway"))
             if highway is None and kind is None:
                 continue
             try:
@@ -161,8 +175,10 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             if kind is not None:
                 yield Stop("w", obj.id, kind, {t.k: t.v for t in tags}, line)
             if highway is not None and highway not in NOT_A_ROAD and tags.get("area") != "yes":
+                has_cycleway = ("cycleway" in tags or "cycleway:both" in tags
+                                or "cycleway:left" in tags or "cycleway:right" in tags)
                 cycleway = ({t.k: t.v for t in tags if t.k.startswith("cycleway")}
-                            if any(k in tags for k in CYCLEWAY_KEYS) else {})
+                            if has_cycleway else {})
                 yield Road(obj.id, highway, tags.get("name"), tags.get("oneway"),
                            tags.get("maxspeed"), tags.get("surface"), tags.get("zone:traffic"),
                            cycleway, line)
