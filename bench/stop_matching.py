@@ -1,0 +1,233 @@
+"""bench/stop_matching: time match_stops on a national-scale case, and how it grows.
+
+The case is built deterministically (seeded) from real OSM stops (the Helsinki, Herrenberg
+and Böblingen fixtures and the Oslo demo extract): each extract's stops, with their real
+layout and names, are copied as tiles over a country-sized area (about Switzerland's) and
+turned into a registry and an OSM side that differ the way real ones do — coordinates
+jittered (a few far off), names with the town in front, abbreviated, misspelt or missing,
+stops missing on either side, stop_positions beside platforms, duplicates on both sides,
+a quarter of the OSM platforms carrying ref:IFOPT. Each OSM object knows its true
+registry stop, so precision and recall are measured too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from matching_and_import_db.transit.matching import match_stops  # noqa: E402
+from matching_and_import_db.transit.model import OfficialStop, OsmStopRef  # noqa: E402
+from matching_and_import_db.transit.problems import problem_statistics  # noqa: E402
+from matching_and_import_db.transit.readers import read_osm_stops  # noqa: E402
+
+EXTRACTS = (ROOT / "tests/fixtures/osm/helsinki.osm.pbf",
+            ROOT / "tests/fixtures/osm/herrenberg-minimal.osm.pbf",
+            ROOT / "tests/fixtures/osm/boeblingen-minimal.osm.pbf",
+            ROOT / "demo/oslo-east-filtered.osm.pbf")
+COUNTRY = (5.96, 45.82, 10.49, 47.81)  # west, south, east, north: Switzerland's box
+SIZES = (5_000, 10_000, 20_000, 50_000)
+NATIONAL = (55_000, 65_000)  # registry stops, OSM stops
+M_PER_DEG = 111_195.0
+SYLLABLES = ("ober", "unter", "nieder", "alt", "neu", "berg", "wald", "stein", "bach",
+             "feld", "dorf", "au", "hof", "brunn", "matt", "egg", "wil", "kon", "rüti", "see")
+ABBREVIATE = ((r"straße\b", "str."), (r"strasse\b", "str."), (r"platz\b", "pl."),
+              (r"Bahnhof\b", "Bf"), (r"Sankt\b", "St."), (r"veien\b", "vn."))
+
+
+def seed_clusters() -> list[list[tuple[float, float, str, str]]]:
+    """Named stops of each extract as (east m, north m from the centre, name, kind)."""
+    clusters = []
+    for path in EXTRACTS:
+        stops = [s for s in read_osm_stops(str(path)) if s.name]
+        lat0 = float(np.mean([s.lat for s in stops]))
+        lon0 = float(np.mean([s.lon for s in stops]))
+        cos0 = math.cos(math.radians(lat0))
+        seeds = [((s.lon - lon0) * M_PER_DEG * cos0, (s.lat - lat0) * M_PER_DEG, s.name,
+                  s.kind) for s in stops]
+        clusters.append(_one_per_stop(seeds))
+    return clusters
+
+
+def _one_per_stop(seeds: list) -> list:
+    """A platform and the stop_position beside it are one registry stop: of same-named
+    seeds within 20 m, keep one (a platform if there is one)."""
+    seeds.sort(key=lambda s: s[3] not in ("platform", "bus_stop", "tram_stop"))
+    kept: list = []
+    for seed in seeds:
+        if not any(k[2] == seed[2] and math.dist(k[:2], seed[:2]) < 20 for k in kept):
+            kept.append(seed)
+    return kept
+
+
+def town_name(rng: np.random.Generator) -> str:
+    parts = rng.choice(SYLLABLES, size=2, replace=False)
+    return (parts[0] + parts[1]).capitalize()
+
+
+def vary_name(name: str, town: str, rng: np.random.Generator) -> str | None:
+    """How OSM spells the registry's stop name."""
+    roll = rng.random()
+    if roll < 0.55:
+        return name
+    if roll < 0.70:
+        return f"{town} {name}"
+    if roll < 0.82:
+        for pattern, short in ABBREVIATE:
+            if re.search(pattern, name):
+                return re.sub(pattern, short, name)
+        return name.upper()
+    if roll < 0.92 and len(name) > 4:  # a typo: two neighbouring letters swapped
+        k = int(rng.integers(1, len(name) - 2))
+        return name[:k] + name[k + 1] + name[k] + name[k + 2:]
+    if roll < 0.96:
+        return None
+    return f"{name} Nord"  # renamed since
+
+
+def build_case(n_official: int, n_osm: int, seed: int = 42):
+    """(official stops, OSM stops, truth: official id -> OSM keys that are that stop)."""
+    rng = np.random.default_rng(seed)
+    clusters = seed_clusters()
+    west, south, east, north = COUNTRY
+    columns, rows = 24, 16
+    official: list[OfficialStop] = []
+    osm: list[OsmStopRef] = []
+    truth: dict[str, set[str]] = {}
+    osm_per_official = n_osm / n_official
+    tile = 0
+    while len(official) < n_official:
+        cell = tile % (columns * rows)
+        lon_c = west + (cell % columns + 0.5) * (east - west) / columns
+        lat_c = south + (cell // columns + 0.5) * (north - south) / rows
+        cos_c = math.cos(math.radians(lat_c))
+        town = town_name(rng)
+        # a few hundred metres of shift per tile so repeated extracts never coincide
+        shift = rng.normal(0, 300, 2) + (tile // (columns * rows)) * 1500
+        for i, (x, y, name, kind) in enumerate(clusters[tile % len(clusters)]):
+            if len(official) >= n_official:
+                break
+            lon = lon_c + (x + shift[0]) / (M_PER_DEG * cos_c)
+            lat = lat_c + (y + shift[1]) / M_PER_DEG
+            _add_stop(official, osm, truth, rng, f"t{tile}s{i}", town, name, kind, lon, lat,
+                      cos_c, osm_per_official)
+        tile += 1
+    return official, osm, truth
+
+
+def _add_stop(official, osm, truth, rng, sid, town, name, kind, lon, lat, cos_c, ratio):
+    def jitter(sigma):
+        dx, dy = rng.normal(0, sigma, 2)
+        return lon + dx / (M_PER_DEG * cos_c), lat + dy / M_PER_DEG
+
+    ifopt = f"ch:1:sloid:{sid}"
+    if rng.random() < 0.97:  # the registry lists it
+        o_lon, o_lat = jitter(4.0 if rng.random() > 0.03 else 35.0)
+        official.append(OfficialStop("bench", ifopt, f"{town}, {name}", o_lon, o_lat,
+                                     ifopt=ifopt))
+        truth[ifopt] = set()
+        if rng.random() < 0.01:  # entered twice
+            d_lon, d_lat = jitter(0.7)
+            official.append(OfficialStop("bench", ifopt + "b", f"{town}, {name}", d_lon,
+                                         d_lat))
+            truth[ifopt + "b"] = truth[ifopt]
+    elif ifopt not in truth:
+        truth[ifopt] = set()
+    keys = truth[ifopt]
+    if rng.random() < 0.05:  # not (yet) in OSM
+        return
+    platform = kind if kind in ("platform", "bus_stop", "tram_stop") else "platform"
+    tags = {"ref:IFOPT": ifopt} if rng.random() < 0.25 else {}
+    osm.append(_osm(len(osm) + 1, platform, vary_name(name, town, rng), lon, lat, tags))
+    keys.add(osm[-1].key)
+    # more OSM objects than registry stops: stop_positions beside platforms (as many as
+    # make up the wanted ratio of OSM to registry stops), duplicates
+    if rng.random() < ratio * 0.98 / 0.95 - 1.01:
+        p_lon, p_lat = jitter(8.0)
+        osm.append(_osm(len(osm) + 1, "stop_position", name, p_lon, p_lat, {}))
+        keys.add(osm[-1].key)
+    if rng.random() < 0.01:
+        d_lon, d_lat = jitter(1.5)
+        osm.append(_osm(len(osm) + 1, platform, name, d_lon, d_lat, {}))
+        keys.add(osm[-1].key)
+
+
+def _osm(osm_id: int, kind: str, name: str | None, lon: float, lat: float,
+         tags: dict) -> OsmStopRef:
+    return OsmStopRef("n", osm_id, kind, name, None, None, tags.get("ref:IFOPT"), None, None,
+                      None, {**tags, **({"name": name} if name else {})}, lon, lat)
+
+
+def quality(result, truth: dict[str, set[str]], official_ids: set[str],
+            stages: set[str] | None = None) -> dict:
+    """Precision of the matches of the given stages; recall among the registry stops that
+    have a counterpart in OSM and were left to those stages."""
+    matches = [m for m in result.matches if stages is None or m.stage in stages]
+    right = {(m.official_id, m.osm_key) for m in matches
+             if m.osm_key in truth.get(m.official_id, ())}
+    earlier = {m.official_id for m in result.matches if stages and m.stage not in stages}
+    findable = {k for k, v in truth.items() if v and k in official_ids} - earlier
+    found = {official_id for official_id, _ in right} & findable
+    return {"precision": round(len(right) / max(len(matches), 1), 4),
+            "recall": round(len(found) / max(len(findable), 1), 4), "matches": len(matches)}
+
+
+def timed(n_official: int, n_osm: int) -> tuple[float, dict]:
+    official, osm, truth = build_case(n_official, n_osm)
+    started = time.perf_counter()
+    result = match_stops(official, osm)
+    seconds = time.perf_counter() - started
+    ids = {o.stop_id for o in official}
+    by_name = quality(result, truth, ids, {"distance_name", "assignment", "propagation"})
+    return seconds, {"official": len(official), "osm": len(osm), "seconds": round(seconds, 2),
+                     "all": quality(result, truth, ids), "distance_and_name": by_name,
+                     "stage_counts": result.stage_counts,
+                     "problems": problem_statistics(result.problems)["by_type"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=2, help="national-scale runs")
+    args = parser.parse_args()
+    by_size = {}
+    print(f"{'registry':>9} {'osm':>7} {'seconds':>8}  {'precision':>9} {'recall':>7}  "
+          f"(distance-and-name stages: precision recall)")
+    for size in SIZES:
+        seconds, info = timed(size, round(size * NATIONAL[1] / NATIONAL[0]))
+        by_size[str(size)] = round(seconds, 2)
+        _row(info)
+    national = []
+    for _ in range(args.repeat):
+        seconds, info = timed(*NATIONAL)
+        national.append(seconds)
+        _row(info)
+    per_1000 = {k: round(v / int(k) * 1000, 3) for k, v in by_size.items()}
+    print(f"seconds per 1,000 registry stops by size: {per_1000}")
+    print(f"stages at national scale: {info['stage_counts']}")
+    print(f"problems at national scale: {info['problems']}")
+    print(json.dumps({"national_seconds": round(min(national), 2),
+                      "national_runs": [round(s, 2) for s in national],
+                      "national_size": {"official": info["official"], "osm": info["osm"]},
+                      "seconds_by_size": by_size,
+                      "precision": info["all"]["precision"], "recall": info["all"]["recall"],
+                      "distance_and_name": info["distance_and_name"]}))
+
+
+def _row(info: dict) -> None:
+    a, b = info["all"], info["distance_and_name"]
+    print(f"{info['official']:>9} {info['osm']:>7} {info['seconds']:>8.2f}  "
+          f"{a['precision']:>9.4f} {a['recall']:>7.4f}  ({b['precision']:.4f} "
+          f"{b['recall']:.4f}, {b['matches']} matches)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Public transport stops: registry readers and matching with OpenStreetMap, pure functions."""

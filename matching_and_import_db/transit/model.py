@@ -1,0 +1,103 @@
+"""The stop records matching works on, and what it produces: matches, problems, decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialStop:
+    """One stop (platform, quay, traffic point) of an official registry."""
+
+    source: str  # "atlas", "gtfs", "naptan", "csv", "geojson"
+    stop_id: str  # the source's stable id: sloid, GTFS stop_id, ATCOCode, ...
+    name: str | None
+    lon: float
+    lat: float
+    platform_code: str | None = None
+    operator: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    # identifiers OSM may carry, each compared with its own tag by the identifier stage
+    sloid: str | None = None  # ref:sloid
+    ifopt: str | None = None  # ref:IFOPT (DHID in Germany)
+    uic_ref: str | None = None  # uic_ref: the station number (ATLAS "number")
+    didok: str | None = None  # the short DiDok number, kept for review
+    gtfs_stop_id: str | None = None  # gtfs:stop_id
+    atco_code: str | None = None  # naptan:AtcoCode
+    parent_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OsmStopRef:
+    """One OSM stop, with the columns of the osm_stops table."""
+
+    osm_type: str  # "n" or "w"
+    osm_id: int
+    kind: str  # platform, stop_position, station, bus_stop, tram_stop, halt
+    name: str | None
+    ref: str | None
+    uic_ref: str | None
+    ref_ifopt: str | None
+    ref_sloid: str | None
+    local_ref: str | None
+    operator: str | None
+    tags: dict[str, str]
+    lon: float
+    lat: float
+
+    @property
+    def key(self) -> str:
+        """The stable id of the OSM side in matches and decisions: "n123", "w456"."""
+        return f"{self.osm_type}{self.osm_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    official_id: str
+    osm_key: str
+    method: str  # how: "ref_ifopt", "uic_ref+local_ref", "name_and_distance", ...
+    stage: str  # which stage: decision, identifier, distance_name, assignment, propagation
+    score: float  # 0..1; 1 for identifiers and human decisions
+    distance_m: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    type: str  # see problems.PROBLEM_TYPES
+    priority: int  # 1 = look at first
+    official_id: str | None
+    osm_key: str | None
+    lon: float | None
+    lat: float | None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+DECISION_ACTIONS = ("confirm", "reject", "manual", "missing")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a person decided about a pair or a stop; applied before any automatic stage.
+
+    confirm: a proposed pair is right; manual: a pair the matcher did not find;
+    reject: this pair is wrong, never propose it again; missing: the official stop has no
+    counterpart in OSM (osm_key is None), so it is not reported as unmatched.
+    """
+
+    action: str
+    official_id: str
+    osm_key: str | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.action not in DECISION_ACTIONS:
+            raise ValueError(f"unknown decision {self.action!r}; one of {DECISION_ACTIONS}")
+        if (self.action == "missing") != (self.osm_key is None):
+            raise ValueError(f"decision {self.action!r} on {self.official_id}: "
+                             + ("takes no OSM stop" if self.action == "missing"
+                                else "needs the OSM stop (osm_key)"))

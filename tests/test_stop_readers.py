@@ -1,0 +1,285 @@
+"""Registry readers: what they keep from real files (ATLAS, GTFS, NaPTAN, OSM), generic CSV and
+GeoJSON with a column mapping, and the messages bad input gets (file, line, problem)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.transit.readers import (
+    read_atlas,
+    read_gtfs_stops,
+    read_mapped_csv,
+    read_mapped_geojson,
+    read_naptan,
+    read_osm_stops,
+)
+from matching_and_import_db.transit.spatial import haversine_m
+
+FIXTURES = Path(__file__).parent / "fixtures"
+STOPS = FIXTURES / "stops"
+ATLAS_SAMPLE = STOPS / "atlas-sample.csv"
+ATLAS_HEADER = ATLAS_SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+
+
+def atlas_file(tmp_path: Path, *rows: str, header: str = ATLAS_HEADER) -> str:
+    path = tmp_path / "atlas.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def sample_row(index: int = 0) -> str:
+    return ATLAS_SAMPLE.read_text(encoding="utf-8").splitlines()[1 + index]
+
+
+def with_field(row: str, column: str, value: str) -> str:
+    values = row.split(";")
+    values[ATLAS_HEADER.split(";").index(column)] = value
+    return ";".join(values)
+
+
+# --- ATLAS -----------------------------------------------------------------------------
+
+def test_atlas_export_keeps_ids_names_platform_operator_position_validity():
+    read = read_atlas(str(ATLAS_SAMPLE))
+    assert len(read.stops) == 40 and read.skipped == []
+    vernayaz = read.stops[0]
+    assert (vernayaz.source, vernayaz.stop_id, vernayaz.sloid) == (
+        "atlas", "ch:1:sloid:1405:2:2", "ch:1:sloid:1405:2:2")
+    assert (vernayaz.name, vernayaz.platform_code, vernayaz.operator) == ("Vernayaz", "2", "SBB")
+    assert (vernayaz.uic_ref, vernayaz.didok) == ("8501405", "1405")
+    assert (vernayaz.lon, vernayaz.lat) == (7.03852262003, 46.13858713762)
+    assert (vernayaz.valid_from, vernayaz.valid_to) == (date(2024, 11, 21), date(9999, 12, 31))
+    assert vernayaz.parent_id == "ch:1:sloid:1405"
+    assert vernayaz.extra["operator_name"] == "Swiss Federal Railways SBB"
+    assert vernayaz.extra["designation_operational"] == "137"
+    # no designation: no platform code (designationOperational is an internal code)
+    assert read.stops[2].platform_code is None
+    assert read.stops[2].name == "Niederrohrdorf,Gemeindezentrum"
+
+
+def test_atlas_minimal_golden_header_is_enough():
+    read = read_atlas(str(STOPS / "swiss_example_stops_ATLAS.csv"))
+    assert [s.stop_id for s in read.stops][:2] == ["ch:1:sloid:exact", "ch:1:sloid:name"]
+    assert read.stops[0].uic_ref == "8500010" and read.stops[0].operator == "TEST"
+
+
+def test_atlas_lv95_is_used_when_wgs84_is_empty(tmp_path):
+    row = with_field(with_field(sample_row(1), "wgs84East", ""), "wgs84North", "")
+    stop = read_atlas(atlas_file(tmp_path, row)).stops[0]
+    # the sample row's own WGS84 position, from its LV95 by swisstopo's formulas
+    assert haversine_m(stop.lon, stop.lat, 8.35454, 47.35271) < 2.0
+
+
+def test_atlas_row_without_any_position_is_skipped_and_listed(tmp_path):
+    row = sample_row(1)
+    for column in ("wgs84East", "wgs84North", "lv95East", "lv95North"):
+        row = with_field(row, column, "")
+    read = read_atlas(atlas_file(tmp_path, sample_row(0), row))
+    assert [s.stop_id for s in read.stops] == ["ch:1:sloid:1405:2:2"]
+    assert [(r.line, r.stop_id, r.reason) for r in read.skipped] == [
+        (3, "ch:1:sloid:2274:0:203356", "no coordinates")]
+
+
+def test_atlas_versions_newest_or_valid_on_a_day(tmp_path):
+    old = with_field(with_field(sample_row(0), "validTo", "2024-11-20"), "validFrom",
+                     "2020-01-01")
+    old = with_field(old, "designationOfficial", "Vernayaz (old)")
+    path = atlas_file(tmp_path, old, sample_row(0))
+    assert [s.name for s in read_atlas(path).stops] == ["Vernayaz"]
+    assert read_atlas(path).skipped[0].reason == "older version"
+    assert [s.name for s in read_atlas(path, valid_on=date(2023, 5, 1)).stops] == [
+        "Vernayaz (old)"]
+
+
+def test_atlas_missing_columns_are_named(tmp_path):
+    header = ATLAS_HEADER.replace("sloid;", "id;", 1)
+    with pytest.raises(InputError, match=r"atlas.csv: missing column\(s\) sloid; found: id"):
+        read_atlas(atlas_file(tmp_path, sample_row(0), header=header))
+    header = ATLAS_HEADER.replace("wgs84North", "north").replace("lv95North", "n95")
+    with pytest.raises(InputError, match="missing columns wgs84North, wgs84East"):
+        read_atlas(atlas_file(tmp_path, sample_row(0), header=header))
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("wgs84North", "47,35x", r"line 3: wgs84North '47,35x' is not a number"),
+    ("wgs84East", "187.3", r"line 3: wgs84East '187.3' is outside ±180°"),
+    ("validFrom", "next year", r"line 3: validFrom 'next year' is not a date"),
+    ("sloid", "", r"line 3: empty sloid"),
+])
+def test_atlas_bad_values_name_line_and_column(tmp_path, column, value, message):
+    path = atlas_file(tmp_path, sample_row(0), with_field(sample_row(1), column, value))
+    with pytest.raises(InputError, match=message):
+        read_atlas(path)
+
+
+def test_atlas_ragged_row_and_empty_file(tmp_path):
+    with pytest.raises(InputError, match=r"line 2: 3 fields, the header has 34"):
+        read_atlas(atlas_file(tmp_path, "a;b;c"))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="empty.csv: the file is empty"):
+        read_atlas(str(empty))
+    comma = tmp_path / "comma.csv"
+    comma.write_text(ATLAS_HEADER.replace(";", ",") + "\n")
+    with pytest.raises(InputError, match="missing column"):
+        read_atlas(str(comma))
+
+
+# --- GTFS ------------------------------------------------------------------------------
+
+def test_gtfs_stops_from_the_vvs_zip():
+    read = read_gtfs_stops(str(STOPS / "vvs-bus-751.gtfs.zip"))
+    assert len(read.stops) == 47  # every row of stops.txt
+    first = read.stops[0]
+    assert (first.source, first.stop_id, first.name) == (
+        "gtfs", "de:08115:2222:0:3", "Mercedes-Benz Hst. A")
+    assert (first.lat, first.lon) == (48.699260, 8.992796)
+    # VVS stop ids are DHIDs (IFOPT quay ids): kept for ref:IFOPT too
+    assert first.ifopt == first.gtfs_stop_id == "de:08115:2222:0:3"
+    assert first.operator == "VVS"  # the feed's only agency
+
+
+def make_gtfs(tmp_path: Path, stops: str, **files: str) -> str:
+    path = tmp_path / "feed.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("stops.txt", stops)
+        for name, text in files.items():
+            z.writestr(name, text)
+    return str(path)
+
+
+def test_gtfs_platform_code_parent_validity_and_location_types(tmp_path):
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station,platform_code\n"
+             "S1,Central,47.0,8.0,1,,\n"
+             "P1,Central,47.0001,8.0001,0,S1,3\n"
+             "E1,Central entrance,47.0002,8.0,2,S1,\n")
+    path = make_gtfs(tmp_path, stops, **{
+        "feed_info.txt": "feed_publisher_name,feed_publisher_url,feed_lang,feed_start_date,"
+                         "feed_end_date\nX,http://x,de,20250101,20251231\n"})
+    read = read_gtfs_stops(path)
+    assert [(s.stop_id, s.platform_code, s.parent_id, s.ifopt) for s in read.stops] == [
+        ("P1", "3", "S1", None)]
+    assert (read.stops[0].valid_from, read.stops[0].valid_to) == (
+        date(2025, 1, 1), date(2025, 12, 31))
+    assert [s.stop_id for s in read_gtfs_stops(path, location_types=("0", "1")).stops] == [
+        "S1", "P1"]
+
+
+def test_gtfs_bad_input(tmp_path):
+    not_zip = tmp_path / "feed.zip"
+    not_zip.write_text("stop_id\n")
+    with pytest.raises(InputError, match="feed.zip: not a readable GTFS zip"):
+        read_gtfs_stops(str(not_zip))
+    path = tmp_path / "nostops.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("agency.txt", "agency_name\nX\n")
+    with pytest.raises(InputError, match="nostops.zip: no stops.txt in the zip"):
+        read_gtfs_stops(str(path))
+    path = make_gtfs(tmp_path, "stop_id,stop_name,stop_lat\nA,x,47\n")
+    with pytest.raises(InputError, match=r"feed.zip/stops.txt: missing column\(s\) stop_lon"):
+        read_gtfs_stops(path)
+    path = make_gtfs(tmp_path, "stop_id,stop_name,stop_lat,stop_lon\nA,x,47,8\nB,y,north,8\n")
+    with pytest.raises(InputError, match=r"stops.txt line 3: stop_lat 'north' is not a number"):
+        read_gtfs_stops(path)
+
+
+# --- NaPTAN ----------------------------------------------------------------------------
+
+def test_naptan_sample():
+    read = read_naptan(str(STOPS / "naptan-sample.csv"))
+    # one of the 15 rows is inactive
+    assert len(read.stops) == 14
+    assert [(r.stop_id, r.reason) for r in read.skipped] == [("068000000115", "status inactive")]
+    first = read.stops[0]
+    assert (first.source, first.stop_id, first.atco_code, first.name) == (
+        "naptan", "068000000754", "068000000754", "Stockham Lane")
+    assert (first.lon, first.lat) == (-2.68754, 53.33042)
+    assert first.extra["naptan_code"] == "halagjdm"
+    assert read.stops[-1].extra["indicator"] == "adj"
+    assert len(read_naptan(str(STOPS / "naptan-sample.csv"), include_inactive=True).stops) == 15
+
+
+def test_naptan_stop_letter_is_the_platform_code_and_grid_only_is_refused(tmp_path):
+    path = tmp_path / "Stops.csv"
+    path.write_text("ATCOCode,CommonName,Indicator,Longitude,Latitude,Status\n"
+                    "0100BRP90310,Temple Meads,Stop A,-2.58,51.45,active\n"
+                    "0100BRP90311,Temple Meads,opp,-2.58,51.4501,active\n")
+    assert [s.platform_code for s in read_naptan(str(path)).stops] == ["A", None]
+    path.write_text("ATCOCode,CommonName,Easting,Northing\n0100X,Y,1,2\n")
+    with pytest.raises(InputError, match="only OS grid Easting/Northing"):
+        read_naptan(str(path))
+
+
+# --- generic CSV and GeoJSON -----------------------------------------------------------
+
+def test_mapped_csv_with_semicolons_and_decimal_commas(tmp_path):
+    path = tmp_path / "haltestellen.csv"
+    path.write_text("Nr;Bezeichnung;Steig;Breite;Länge;Betreiber;gültig ab\n"
+                    "4711;Marktplatz;B;48,7;9,01;SSB;01.02.2025\n"
+                    "4712;Markt Nord;;;;SSB;\n", encoding="utf-8")
+    mapping = {"id": "Nr", "name": "Bezeichnung", "platform_code": "Steig", "lat": "Breite",
+               "lon": "Länge", "operator": "Betreiber", "valid_from": "gültig ab"}
+    read = read_mapped_csv(str(path), mapping, source="ssb")
+    stop = read.stops[0]
+    assert (stop.source, stop.stop_id, stop.name, stop.platform_code, stop.operator) == (
+        "ssb", "4711", "Marktplatz", "B", "SSB")
+    assert (stop.lat, stop.lon, stop.valid_from) == (48.7, 9.01, date(2025, 2, 1))
+    assert [(r.line, r.stop_id) for r in read.skipped] == [(3, "4712")]
+
+
+def test_mapped_csv_errors_name_the_mapping_and_columns(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("code,lat,lon\nA,47,8\n")
+    with pytest.raises(InputError, match=r"s.csv: missing column\(s\) stop_code"):
+        read_mapped_csv(str(path), {"id": "stop_code", "lat": "lat", "lon": "lon"})
+    with pytest.raises(InputError, match="unknown field.*colour"):
+        read_mapped_csv(str(path), {"id": "code", "lat": "lat", "lon": "lon", "colour": "c"})
+    with pytest.raises(InputError, match="the column mapping lacks lon"):
+        read_mapped_csv(str(path), {"id": "code", "lat": "lat"})
+
+
+def test_mapped_geojson(tmp_path):
+    path = tmp_path / "stops.geojson"
+    features = [{"type": "Feature", "id": "f1", "geometry": {"type": "Point",
+                                                             "coordinates": [8.5, 47.4]},
+                 "properties": {"bezeichnung": "Bahnhof", "kante": "3"}}]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    stop = read_mapped_geojson(str(path), {"name": "bezeichnung",
+                                           "platform_code": "kante"}).stops[0]
+    assert (stop.stop_id, stop.name, stop.platform_code, stop.lon, stop.lat) == (
+        "f1", "Bahnhof", "3", 8.5, 47.4)
+    features[0]["geometry"] = {"type": "LineString", "coordinates": [[8, 47], [8.1, 47]]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.raises(InputError, match="feature 1: geometry is LineString, expected Point"):
+        read_mapped_geojson(str(path), {"name": "bezeichnung"})
+    path.write_text('{"type": "FeatureCollection",\n "features": [,]}')
+    with pytest.raises(InputError, match="stops.geojson line 2: not valid JSON"):
+        read_mapped_geojson(str(path), {})
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_atlas(str(tmp_path / "nope.csv"))
+
+
+# --- OSM -------------------------------------------------------------------------------
+
+def test_osm_stops_from_the_osm_reader_keep_their_id_tags():
+    stops = {s.key: s for s in read_osm_stops(str(FIXTURES / "osm" /
+                                                  "herrenberg-minimal.osm.pbf"))}
+    assert len(stops) == 64
+    zob = stops["n952054379"]
+    assert (zob.kind, zob.name, zob.ref_ifopt, zob.ref) == (
+        "bus_stop", "Herrenberg ZOB", "de:08115:4512:5:C", "Bussteig C")
+    station = stops["n28385961"]
+    assert (station.kind, station.uic_ref, station.ref) == ("stop_position", "8002785", "3")
+    # a platform way is placed at its centre
+    way = stops["w27558650"]
+    assert way.osm_type == "w" and way.ref_ifopt == "de:08115:4512:4:101;de:08115:4512:4:102"
+    assert haversine_m(way.lon, way.lat, 8.86128, 48.59328) < 5
