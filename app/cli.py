@@ -74,5 +74,35 @@ def run(name, wait, timeout):
                                "(is the scheduler running?)")
 
 
+tracks_cli = AppGroup("tracks", help="Rides: reprocess in bulk.")
+
+
+@tracks_cli.command("reprocess")
+@click.argument("track_ids", nargs=-1, type=int)
+@click.option("--user", "user_ref", default=None, help="All rides of this user (id or email).")
+@click.option("--all", "all_tracks", is_flag=True, help="Every ride of every user.")
+def reprocess(track_ids, user_ref, all_tracks):
+    """Queue rides for processing again; the scheduler picks them up."""
+    from sqlalchemy import or_, select
+
+    from app.models import User
+    from app.tracks import service as tracks
+    chosen = sum(bool(x) for x in (track_ids, user_ref, all_tracks))
+    if chosen != 1:
+        raise click.UsageError("name track ids, or --user, or --all (one of them)")
+    if all_tracks:
+        count = tracks.reprocess_all()
+    elif user_ref:
+        user = db.session.scalar(select(User).where(or_(
+            User.email == user_ref, User.id == (int(user_ref) if user_ref.isdigit() else -1))))
+        if user is None:
+            raise click.ClickException(f"no user {user_ref}")
+        count = tracks.reprocess_user(user.id)
+    else:
+        count = tracks.reprocess(list(track_ids))
+    click.echo(f"queued {count} ride(s) for processing")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(pipeline_cli)
+    app.cli.add_command(tracks_cli)

@@ -7,9 +7,19 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from matching_and_import_db.errors import Conflict, DomainError, Forbidden, InputError, NotFound
+from matching_and_import_db.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InputError,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableInput,
+)
 
 STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
+    UnprocessableInput: (422, "unprocessable"),
+    PayloadTooLarge: (413, "too_large"),
     InputError: (400, "invalid_input"),
     NotFound: (404, "not_found"),
     Forbidden: (403, "forbidden"),
@@ -35,7 +45,9 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        status, code = STATUS_BY_ERROR.get(type(exc), (400, "error"))
+        # the most specific class in the table wins (UnprocessableInput before InputError)
+        status, code = next((STATUS_BY_ERROR[cls] for cls in type(exc).__mro__
+                             if cls in STATUS_BY_ERROR), (400, "error"))
         return error_response(status, code, str(exc))
 
     @app.errorhandler(CSRFError)

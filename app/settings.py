@@ -52,6 +52,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
     Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
     Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
+    Variable("ratelimit_upload", "120 per hour", str,
+             "Limit for ride uploads (browser and device API), per client address."),
+    Variable("upload_max_bytes", 32 * 1024 * 1024, int,
+             "Largest ride file accepted, in bytes (after decompression for gzip files)."),
+    Variable("track_lease_seconds", 120, int,
+             "How long a scheduler holds a claimed ride; a dead worker's ride is taken up "
+             "again after it."),
+    Variable("overtake_minimum_urban_m", 1.5, float,
+             "Legal minimum overtaking distance in town (zone:traffic urban, or maxspeed "
+             "up to 50), metres."),
+    Variable("overtake_minimum_rural_m", 2.0, float,
+             "Legal minimum overtaking distance outside towns, metres."),
     Variable("data_dir", "var/data", str, "Where raw uploads and downloaded sources are kept."),
     Variable("run_lease_seconds", 60, int,
              "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
@@ -85,6 +97,11 @@ def _parse(var: Variable, raw: str) -> object:
             return int(raw)
         except ValueError:
             raise SettingsError(f"{var.env} must be a whole number, got {raw!r}") from None
+    if var.kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{var.env} must be a number, got {raw!r}") from None
     return raw
 
 
@@ -103,6 +120,11 @@ class Settings:
     ratelimit_default: str
     ratelimit_login: str
     ratelimit_tiles: str
+    ratelimit_upload: str
+    upload_max_bytes: int
+    track_lease_seconds: int
+    overtake_minimum_urban_m: float
+    overtake_minimum_rural_m: float
     data_dir: str
     run_lease_seconds: int
     scheduler_tick_seconds: int
@@ -155,6 +177,10 @@ class Settings:
             raise SettingsError("PORTAL_TRUSTED_PROXIES must not be negative")
         if self.run_lease_seconds < 5:
             raise SettingsError("PORTAL_RUN_LEASE_SECONDS must be at least 5")
+        if self.track_lease_seconds < 10:
+            raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 10")
+        if self.upload_max_bytes < 1024:
+            raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
         if not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
 

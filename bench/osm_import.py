@@ -19,10 +19,11 @@ from pathlib import Path
 
 import psycopg2
 import redis as redis_lib
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchdb import fresh_database  # noqa: E402
 
 from matching_and_import_db.pipelines.runner import RunWorker, request_run  # noqa: E402
 
@@ -30,20 +31,7 @@ STYLE = ROOT / "bench" / "osm2pgsql_style.lua"
 
 
 def prepare_database(base_url: str) -> str:
-    url = make_url(base_url).set(database="portal_bench")
-    admin = make_url(base_url).set(database="postgres").render_as_string(hide_password=False)
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute('DROP DATABASE IF EXISTS portal_bench WITH (FORCE)')
-        template = os.environ.get("PORTAL_TEST_TEMPLATE")
-        suffix = f' TEMPLATE "{template}"' if template else ""
-        cur.execute("CREATE DATABASE portal_bench" + suffix)
-    conn.close()
-    dsn = url.render_as_string(hide_password=False)
-    env = {**os.environ, "PORTAL_DATABASE_URL": dsn}
-    subprocess.run([sys.executable, "-m", "migrator"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    dsn = fresh_database(base_url, "portal_bench")
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     conn.cursor().execute("CREATE SCHEMA IF NOT EXISTS osm2pgsql_bench")

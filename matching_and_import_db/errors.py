@@ -19,3 +19,11 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     pass
+
+
+class UnprocessableInput(InputError):
+    """A well-formed request whose content cannot be used (a ride file that is not one)."""
+
+
+class PayloadTooLarge(InputError):
+    pass

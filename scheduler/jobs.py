@@ -1,8 +1,9 @@
 """The scheduler's job table: every periodic job, declared once, with a stable id.
 
 Each job runs under a Redis lock named after it, so with several scheduler processes a
-job runs in one of them at a time. `run_pipelines` is the exception by design: its lock is
-per pipeline (taken by the runner), so different pipelines can run in different processes.
+job runs in one of them at a time. `run_pipelines` and `process_tracks` are the exceptions
+by design: runs take a lock per pipeline (in the runner) and rides are claimed row by row
+with a lease, so different pipelines and rides are worked on in different processes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from matching_and_import_db.pipelines import runner
+from matching_and_import_db.tracks import processing
 from scheduler import heartbeat
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ class WorkerContext:
         self.runs = runner.RunWorker(connect, redis, worker=worker_name,
                                      lease_seconds=settings.run_lease_seconds,
                                      data_dir=settings.data_dir)
+        self.track_config = processing.ProcessingConfig(
+            data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
+            minimum_urban_m=settings.overtake_minimum_urban_m,
+            minimum_rural_m=settings.overtake_minimum_rural_m)
 
 
 def beat(ctx: WorkerContext) -> None:
@@ -65,6 +71,11 @@ def run_pipelines(ctx: WorkerContext) -> int:
     return ctx.runs.run_pending(should_stop=ctx.stopping.is_set)
 
 
+def process_tracks(ctx: WorkerContext) -> int:
+    return processing.process_pending(ctx.connect, ctx.worker_name, ctx.track_config,
+                                      should_stop=ctx.stopping.is_set)
+
+
 def _tick(ctx: WorkerContext) -> float:
     return ctx.settings.scheduler_tick_seconds
 
@@ -79,6 +90,8 @@ JOBS: tuple[JobSpec, ...] = (
             "fail runs whose worker died (lease expired)"),
     JobSpec("pipelines.run", run_pipelines, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim queued runs and execute them (lock per pipeline, in the runner)"),
+    JobSpec("tracks.process", process_tracks, lambda ctx: max(1.0, _tick(ctx) / 2), None,
+            "claim uploaded rides and process them (claims with a lease, no job lock)"),
 )
 
 

@@ -8,6 +8,7 @@ scripts/test.sh sets everything up; the variables below say what it found.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,9 @@ import pytest
 import redis as redis_lib
 import requests
 from sqlalchemy.engine import make_url
+
+# ride fixtures (riders with API keys, processing) live beside this file
+pytest_plugins = ["tests.rides_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -161,10 +165,11 @@ def clean_state(request):
     conn = psycopg2.connect(env["PORTAL_DATABASE_URL"])
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops "
+        cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops, road_stats "
                     "RESTART IDENTITY CASCADE")
     conn.close()
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
+    shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads
     yield
 
 
@@ -209,6 +214,11 @@ def login(client, oidc_url: str, sub: str, roles: list[str] | None = None,
     done = client.get(callback.removeprefix("http://localhost"))
     assert done.status_code == 302, done.data
     return done
+
+
+def csrf_token(client, path="/") -> str:
+    page = client.get(path).data.decode()
+    return page.split('name="csrf-token" content="')[1].split('"')[0]
 
 
 class SchedulerProcess:

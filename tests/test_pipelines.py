@@ -8,15 +8,10 @@ import pytest
 
 from matching_and_import_db.pipelines.progress import Progress, ProgressReporter, active_runs
 from matching_and_import_db.pipelines.runner import enqueue_due_runs, phase_history
-from tests.conftest import FIXTURES, login
+from tests.conftest import FIXTURES, csrf_token, login
 from tests.osm_helpers import gen_pipeline, run_inline
 
 BOEBLINGEN = FIXTURES / "osm" / "boeblingen-minimal.osm.pbf"
-
-
-def csrf_token(client, path="/"):
-    page = client.get(path).data.decode()
-    return page.split('name="csrf-token" content="')[1].split('"')[0]
 
 
 @pytest.fixture

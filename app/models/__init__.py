@@ -2,6 +2,8 @@
 
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent
 from app.models.users import User
 
-__all__ = ["OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "User"]
+__all__ = ["OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone", "RoadStats",
+           "RoadUsage", "Track", "TrackEvent", "User"]

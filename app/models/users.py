@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -22,6 +22,11 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="user")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the device API key, as SHA-256 of the key: the key itself is shown once, never stored
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_key_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tracks_public_by_default: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default="false")
 
     def has_role(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)

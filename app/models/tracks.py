@@ -1,0 +1,168 @@
+"""Rides: uploaded tracks, what processing makes of them, and the road statistics.
+
+The scheduler writes tracks' processed columns, events, usage and road statistics with
+set-based SQL (matching_and_import_db.tracks.store); these declarations are the schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from app.extensions import db
+
+TRACK_STATUSES = ("queued", "processing", "complete", "error")
+
+
+class Track(db.Model):
+    """One uploaded ride. The raw file lives in the data directory, gzip, named by the
+    SHA-256 of its decompressed content; the same content uploaded twice by one user is
+    one track."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "raw_sha256"),
+        CheckConstraint("status IN ('queued', 'processing', 'complete', 'error')", "status"),
+        # the queue: claimed in upload order
+        Index("ix_tracks_queue", "status", "uploaded_at"),
+        Index("ix_tracks_user_id_recorded_at", "user_id", "recorded_at"),
+        Index("ix_tracks_public_recorded_at", "recorded_at", postgresql_where=text("public")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(Integer)
+    uploaded_via: Mapped[str] = mapped_column(String(20))  # browser | api
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status_message: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processing_seconds: Mapped[float | None] = mapped_column(Float)
+
+    # what processing found; null until the first successful run
+    file_format: Mapped[str | None] = mapped_column(String(20))
+    device_id: Mapped[str | None] = mapped_column(String(100))
+    firmware: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recorded_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    length_m: Mapped[float | None] = mapped_column(Float)
+    points_total: Mapped[int | None] = mapped_column(Integer)
+    points_valid: Mapped[int | None] = mapped_column(Integer)
+    points_private: Mapped[int | None] = mapped_column(Integer)
+    points_matched: Mapped[int | None] = mapped_column(Integer)
+    events_count: Mapped[int | None] = mapped_column(Integer)
+    # the ride as recorded (invalid points and privacy zones removed) and as snapped
+    geom_raw = deferred(mapped_column(Geometry("MULTILINESTRING", srid=4326,
+                                               spatial_index=False)))
+    geom = deferred(mapped_column(Geometry("MULTILINESTRING", srid=4326, spatial_index=True)))
+    # time, speed and distances per kept point, for the chart: orjson arrays, gzip
+    series = deferred(mapped_column(LargeBinary))
+
+
+class TrackEvent(db.Model):
+    """A confirmed overtaking event: the distance the rider measured, where and when."""
+
+    __tablename__ = "track_events"
+    __table_args__ = (
+        Index("ix_track_events_way", "way_id", "direction"),
+        Index("ix_track_events_time", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"),
+                                          index=True)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    distance_left: Mapped[float | None] = mapped_column(Float)
+    distance_right: Mapped[float | None] = mapped_column(Float)
+    speed: Mapped[float | None] = mapped_column(Float)
+    way_id: Mapped[int | None] = mapped_column(BigInteger)
+    direction: Mapped[int] = mapped_column(SmallInteger, default=0)
+    legal_minimum: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    geom_3857 = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=True),
+        Computed("ST_Transform(geom, 3857)", persisted=True),
+    )
+
+
+class RoadUsage(db.Model):
+    """Each pass of a way in a direction by a track."""
+
+    __tablename__ = "road_usage"
+    __table_args__ = (Index("ix_road_usage_way", "way_id", "direction"),)
+
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    way_id: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[int] = mapped_column(SmallInteger)
+    time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    length_m: Mapped[float] = mapped_column(Float)
+
+
+class RoadStats(db.Model):
+    """Per way and direction, over public tracks: kept up to date by every processing,
+    reprocessing, visibility change and delete, never aggregated per tile request."""
+
+    __tablename__ = "road_stats"
+
+    way_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    direction: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    passes: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    distance_mean: Mapped[float | None] = mapped_column(Float)
+    distance_median: Mapped[float | None] = mapped_column(Float)
+    distance_min: Mapped[float | None] = mapped_column(Float)
+    distance_max: Mapped[float | None] = mapped_column(Float)
+    below_minimum: Mapped[int] = mapped_column(Integer, default=0)
+    legal_minimum: Mapped[float | None] = mapped_column(Float)
+    # events per 25 cm bucket from 0 to 3 m (the last bucket holds everything beyond)
+    histogram: Mapped[list] = mapped_column(JSONB, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class PrivacyZone(db.Model):
+    """A circle the owner draws: nothing recorded inside it leaves the server."""
+
+    __tablename__ = "privacy_zones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    center = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    radius_m: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())

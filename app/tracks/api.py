@@ -1,0 +1,158 @@
+"""The rides API: device upload (the OpenBikeSensor firmware's own protocol), ride data,
+road statistics, summaries and exports."""
+
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import Unauthorized
+
+from app.extensions import csrf, limiter
+from app.tracks import exports, queries, service
+from app.tracks.privacy import parse_date, round_to_weeks
+from matching_and_import_db.errors import InputError
+
+bp = Blueprint("tracks_api", __name__)
+
+API_KEY_SCHEME = "obsuserid"  # Authorization: OBSUserId <key>, as the firmware sends it
+
+
+def _device_user():
+    """The user named by an API key, or None when the request carries no key."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if not header:
+        return None
+    if scheme.lower() != API_KEY_SCHEME:
+        raise Unauthorized("use 'Authorization: OBSUserId <API key>' (the key is on your "
+                           "settings page)")
+    user = service.user_for_api_key(key)
+    if user is None:
+        raise Unauthorized("the API key is not valid (regenerated or deleted?)")
+    return user
+
+
+def _api_user():
+    user = _device_user() or g.get("user")
+    if user is None:
+        raise Unauthorized("log in, or send 'Authorization: OBSUserId <API key>'")
+    return user
+
+
+def _bool_arg(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    low = value.lower()
+    if low in ("1", "true", "yes", "public"):
+        return True
+    if low in ("0", "false", "no", "private"):
+        return False
+    raise InputError(f"expected true or false, got {value!r}")
+
+
+@bp.post("/api/tracks")
+@csrf.exempt  # devices sign with their API key; browser sessions are checked below
+@limiter.limit(lambda: current_app.config["PORTAL"].ratelimit_upload)
+def upload():
+    device_user = _device_user()
+    if device_user is None:
+        csrf.protect()  # a browser's session cookie alone must not be able to upload
+    user = device_user or _api_user()
+    file = request.files.get("body") or request.files.get("file")
+    if file is not None:
+        filename, data = file.filename, file.read()
+    elif request.files:
+        raise InputError("put the ride in the multipart field 'body'")
+    else:  # the raw body is the file
+        filename, data = request.args.get("filename"), request.get_data()
+    track, created = service.accept_upload(
+        user, filename, data, via="api" if device_user else "browser",
+        public=_bool_arg(request.form.get("public") or request.args.get("public")),
+        title=request.form.get("title") or request.args.get("title"))
+    body = {"track": service.track_as_dict(track, user), "created": created}
+    return jsonify(body), 201 if created else 200
+
+
+@bp.get("/api/tracks")
+def my_tracks():
+    user = _api_user()
+    tracks, total = service.list_tracks(owner_id=user.id, limit=_int_arg("limit", 100, 1000),
+                                        offset=_int_arg("offset", 0, 10**9))
+    return jsonify({"total": total, "tracks": [service.track_as_dict(t, user) for t in tracks]})
+
+
+@bp.get("/api/tracks/<int:track_id>")
+def track(track_id: int):
+    viewer = _device_user() or g.get("user")
+    return jsonify({"track": service.track_as_dict(service.visible_track(track_id, viewer),
+                                                   viewer)})
+
+
+@bp.get("/api/tracks/<int:track_id>/data")
+def track_data(track_id: int):
+    viewer = g.get("user")
+    t = service.visible_track(track_id, viewer)
+    return jsonify({"track": service.track_as_dict(t, viewer),
+                    **queries.track_geodata(t, viewer)})
+
+
+@bp.get("/api/roads/<int:way_id>")
+def road(way_id: int):
+    return jsonify(queries.road_detail(way_id))
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 0 <= value <= maximum:
+        raise InputError(f"{name} must be between 0 and {maximum}")
+    return value
+
+
+def request_filter(with_bbox: bool = True) -> queries.Filter:
+    """The filter from the query string: mine=1 is the viewer's own rides (exact times);
+    otherwise public rides, with the time range widened to whole weeks."""
+    date_from = parse_date(request.args.get("from"), "from")
+    date_to = parse_date(request.args.get("to"), "to")
+    if date_from and date_to and date_from >= date_to:
+        raise InputError("from must be before to")
+    mine = _bool_arg(request.args.get("mine")) or False
+    user = g.get("user")
+    if mine and user is None:
+        raise Unauthorized("log in to filter your own rides")
+    if not mine:
+        date_from, date_to = round_to_weeks(date_from, date_to)
+    return queries.Filter(bbox=queries.parse_bbox(request.args.get("bbox")) if with_bbox else None,
+                          date_from=date_from, date_to=date_to,
+                          viewer_id=user.id if mine else None, mine_only=mine)
+
+
+@bp.get("/api/statistics")
+def statistics():
+    return jsonify(queries.summary(request_filter(with_bbox=False)))
+
+
+@bp.get("/api/export/events.<fmt>")
+def export_events(fmt: str):
+    return _export(queries.events(request_filter()), fmt, "events")
+
+
+@bp.get("/api/export/roads.<fmt>")
+def export_roads(fmt: str):
+    return _export(queries.road_statistics(request_filter()), fmt, "roads")
+
+
+def _export(rows, fmt: str, name: str) -> Response:
+    if fmt == "geojson":
+        body = orjson.dumps(queries.feature_collection(rows))
+        return Response(body, mimetype="application/geo+json", headers={
+            "Content-Disposition": f'attachment; filename="{name}.geojson"'})
+    if fmt == "csv":
+        return Response(exports.rows_to_csv(rows), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    raise InputError(f"unknown export format {fmt!r}: use geojson or csv")

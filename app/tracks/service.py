@@ -1,0 +1,268 @@
+"""Rides for the web: upload, API keys, listing, visibility, deletion, reprocessing.
+
+Services take plain arguments and never touch flask.request. Visibility is decided here,
+once: a ride that is not the viewer's and not public does not exist for them (NotFound).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import PrivacyZone, Track, User
+from matching_and_import_db.errors import (
+    InputError,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableInput,
+)
+from matching_and_import_db.tracks import rawstore, store
+from matching_and_import_db.tracks.parse import parse_track_file
+
+API_KEY_PREFIX = "obs_"
+MAX_TITLE = 200
+
+
+def _settings():
+    return current_app.config["PORTAL"]
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+def _hash_key(key: str) -> str:
+    # The key is 192 random bits: a plain SHA-256 cannot be brute-forced, and lookups by
+    # hash stay one index probe (a slow password hash would need the user first).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def regenerate_api_key(user: User) -> str:
+    """A new key for the user's devices; the old one stops working. Returned once."""
+    key = API_KEY_PREFIX + secrets.token_urlsafe(24)
+    user.api_key_hash = _hash_key(key)
+    user.api_key_created_at = datetime.now(UTC)
+    db.session.commit()
+    return key
+
+
+def user_for_api_key(key: str) -> User | None:
+    key = key.strip()
+    if not key:
+        return None
+    return db.session.scalar(select(User).where(User.api_key_hash == _hash_key(key)))
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+def accept_upload(user: User, filename: str | None, data: bytes, via: str,
+                  public: bool | None = None, title: str | None = None) -> tuple[Track, bool]:
+    """Store a ride and queue it; (track, created). The same content uploaded again by the
+    same user answers with the existing ride. Nothing is stored for a file we cannot read."""
+    settings = _settings()
+    name = (filename or "upload").rsplit("/", 1)[-1][:255]
+    if not data:
+        raise InputError("no file was sent: put the ride in the multipart field 'body' "
+                         "(or send it as the request body)")
+    if len(data) > settings.upload_max_bytes:
+        raise PayloadTooLarge(f"{name}: the file is larger than the limit of "
+                              f"{settings.upload_max_bytes} bytes")
+    try:
+        content = rawstore.decompress_upload(data, settings.upload_max_bytes)
+        parsed = parse_track_file(content, name)
+    except PayloadTooLarge:
+        raise
+    except InputError as exc:
+        raise UnprocessableInput(f"{name}: {exc}") from None
+    if not any(p.lat is not None and p.lon is not None for p in parsed.points):
+        raise UnprocessableInput(f"{name}: the ride has no valid GPS fix")
+    sha256 = rawstore.content_sha256(content)
+    existing = _own_track_by_hash(user.id, sha256)
+    if existing is not None:
+        return existing, False
+    rawstore.store_raw(settings.data_dir, content)
+    track = Track(user_id=user.id, title=(title or "").strip()[:MAX_TITLE] or None,
+                  public=user.tracks_public_by_default if public is None else public,
+                  original_filename=name, raw_sha256=sha256, raw_size=len(content),
+                  uploaded_via=via, status="queued", attempts=0)
+    db.session.add(track)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same file, uploaded twice at the same moment
+        db.session.rollback()
+        return _own_track_by_hash(user.id, sha256), False
+    return track, True
+
+
+def _own_track_by_hash(user_id: int, sha256: str) -> Track | None:
+    return db.session.scalar(select(Track).where(Track.user_id == user_id,
+                                                 Track.raw_sha256 == sha256))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def visible_track(track_id: int, viewer: User | None) -> Track:
+    """The ride if the viewer may see it: their own, public, or any for an admin."""
+    track = db.session.get(Track, track_id)
+    if track is None or not (track.public or is_owner(track, viewer)
+                             or (viewer is not None and viewer.has_role("admin"))):
+        raise NotFound(f"no ride {track_id}")
+    return track
+
+
+def own_track(track_id: int, viewer: User | None, allow_admin: bool = False) -> Track:
+    """The ride if the viewer owns it (or is an admin, where allowed)."""
+    track = db.session.get(Track, track_id)
+    if track is None or not (is_owner(track, viewer) or (
+            allow_admin and viewer is not None and viewer.has_role("admin"))):
+        raise NotFound(f"no ride {track_id}")
+    return track
+
+
+def is_owner(track: Track, viewer: User | None) -> bool:
+    return viewer is not None and track.user_id == viewer.id
+
+
+SORTS = {  # allow-list: the query string names one of these, never a column
+    "recorded": Track.recorded_at, "uploaded": Track.uploaded_at, "length": Track.length_m,
+    "duration": Track.duration_s, "events": Track.events_count, "title": Track.title,
+}
+
+
+def list_tracks(owner_id: int | None = None, public_only: bool = False,
+                status: str | None = None, visibility: str | None = None,
+                date_from: datetime | None = None, date_to: datetime | None = None,
+                sort: str = "recorded", descending: bool = True, limit: int = 100,
+                offset: int = 0) -> tuple[list[Track], int]:
+    query = select(Track)
+    if owner_id is not None:
+        query = query.where(Track.user_id == owner_id)
+    if public_only:
+        query = query.where(Track.public, Track.status == "complete")
+    if status:
+        query = query.where(Track.status == status)
+    if visibility in ("public", "private"):
+        query = query.where(Track.public == (visibility == "public"))
+    if date_from:
+        query = query.where(Track.recorded_at >= date_from)
+    if date_to:
+        query = query.where(Track.recorded_at < date_to)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    column = SORTS.get(sort)
+    if column is None:
+        raise InputError(f"cannot sort by {sort!r}; choose one of {', '.join(SORTS)}")
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    rows = db.session.scalars(query.order_by(order, Track.id.desc())
+                              .limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def track_as_dict(track: Track, viewer: User | None) -> dict:
+    data = {
+        "id": track.id, "title": track.title, "public": track.public,
+        "status": track.status, "status_message": track.status_message,
+        "recorded_at": _iso(track.recorded_at), "recorded_until": _iso(track.recorded_until),
+        "duration_s": track.duration_s, "length_m": track.length_m,
+        "events": track.events_count, "url": f"/tracks/{track.id}",
+    }
+    if is_owner(track, viewer):
+        data.update(uploaded_at=_iso(track.uploaded_at), original_filename=track.original_filename,
+                    file_format=track.file_format, device_id=track.device_id,
+                    firmware=track.firmware, points_total=track.points_total,
+                    points_valid=track.points_valid, points_private=track.points_private,
+                    points_matched=track.points_matched,
+                    processing_seconds=track.processing_seconds)
+    return data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+def set_visibility(track: Track, public: bool) -> None:
+    """Statistics count public rides only, so they follow the change in the same commit."""
+    if track.public == public:
+        return
+    track.public = public
+    db.session.flush()
+    cur = _cursor()
+    store.recompute_road_stats(cur, store.road_keys_of(cur, [track.id]))
+    db.session.commit()
+
+
+def update_title(track: Track, title: str) -> None:
+    track.title = title.strip()[:MAX_TITLE] or None
+    db.session.commit()
+
+
+def reprocess(track_ids: list[int]) -> int:
+    cur = _cursor()
+    count = store.requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": track_ids})
+    db.session.commit()
+    return count
+
+
+def reprocess_user(user_id: int) -> int:
+    cur = _cursor()
+    count = store.requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
+    db.session.commit()
+    return count
+
+
+def reprocess_all() -> int:
+    cur = _cursor()
+    count = store.requeue_tracks(cur, "true", {})
+    db.session.commit()
+    return count
+
+
+def delete_tracks(user_id: int, track_ids: list[int] | None = None) -> int:
+    """Delete rides (all of the user's when track_ids is None) with their events, passes
+    and raw files; statistics lose their share in the same commit."""
+    query = select(Track.id, Track.raw_sha256).where(Track.user_id == user_id)
+    if track_ids is not None:
+        query = query.where(Track.id.in_(track_ids))
+    rows = db.session.execute(query).all()
+    if not rows:
+        return 0
+    ids = [r.id for r in rows]
+    cur = _cursor()
+    keys = store.road_keys_of(cur, ids)
+    db.session.execute(delete(Track).where(Track.id.in_(ids)))
+    db.session.flush()
+    store.recompute_road_stats(cur, keys)
+    db.session.commit()
+    _delete_unreferenced_raw({r.raw_sha256 for r in rows})
+    return len(ids)
+
+
+def delete_all_my_data(user: User) -> int:
+    count = delete_tracks(user.id)
+    db.session.execute(delete(PrivacyZone).where(PrivacyZone.user_id == user.id))
+    user.api_key_hash = None
+    user.api_key_created_at = None
+    db.session.commit()
+    return count
+
+
+def _delete_unreferenced_raw(hashes: set[str]) -> None:
+    """Raw files are shared by content: delete only those no other ride still names."""
+    still_used = set(db.session.scalars(select(Track.raw_sha256)
+                                        .where(Track.raw_sha256.in_(hashes))))
+    for sha in hashes - still_used:
+        rawstore.delete_raw(_settings().data_dir, sha)
+
+
+def raw_file(track: Track) -> bytes:
+    return rawstore.read_raw(_settings().data_dir, track.raw_sha256)
+
+
+def _cursor():
+    """A psycopg2 cursor in the session's transaction, for the shared SQL in store."""
+    return db.session.connection().connection.driver_connection.cursor()

@@ -1,0 +1,151 @@
+"""Ride pages: my rides, upload, one ride, public rides, statistics, settings."""
+
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+
+from app.auth.decorators import login_required
+from app.tracks import exports, privacy, queries, service
+from app.tracks.api import request_filter
+from matching_and_import_db.errors import InputError
+
+bp = Blueprint("tracks", __name__)
+
+STATUSES = ("queued", "processing", "complete", "error")
+
+
+@bp.get("/tracks")
+@login_required
+def mine():
+    args = request.args
+    status = args.get("status") or None
+    if status and status not in STATUSES:
+        raise InputError(f"unknown status {status!r}")
+    tracks, total = service.list_tracks(
+        owner_id=g.user.id, status=status, visibility=args.get("visibility") or None,
+        date_from=privacy.parse_date(args.get("from"), "from"),
+        date_to=privacy.parse_date(args.get("to"), "to"),
+        sort=args.get("sort", "recorded"), descending=args.get("order", "desc") != "asc",
+        limit=500)
+    return render_template("tracks/mine.html", tracks=tracks, total=total, args=args,
+                           statuses=STATUSES, sorts=service.SORTS)
+
+
+@bp.get("/tracks/upload")
+@login_required
+def upload_page():
+    return render_template("tracks/upload.html")
+
+
+@bp.post("/tracks/upload")
+@login_required
+def upload_form():
+    """Without JavaScript: several files in one form post, a result line for each."""
+    results = []
+    for file in request.files.getlist("files"):
+        try:
+            track, created = service.accept_upload(g.user, file.filename, file.read(),
+                                                   via="browser")
+            results.append((file.filename, track, created, None))
+        except InputError as exc:
+            results.append((file.filename, None, False, str(exc)))
+    status = 200 if all(r[3] is None for r in results) and results else 422
+    return render_template("tracks/upload.html", results=results), status
+
+
+@bp.get("/tracks/<int:track_id>")
+def detail(track_id: int):
+    track = service.visible_track(track_id, g.get("user"))
+    return render_template("tracks/detail.html", track=track,
+                           owner=service.is_owner(track, g.get("user")),
+                           can_reprocess=service.is_owner(track, g.get("user"))
+                           or (g.get("user") is not None and g.user.has_role("admin")))
+
+
+@bp.post("/tracks/<int:track_id>/visibility")
+@login_required
+def set_visibility(track_id: int):
+    track = service.own_track(track_id, g.user)
+    service.set_visibility(track, request.form.get("public") == "1")
+    return redirect(url_for("tracks.detail", track_id=track_id))
+
+
+@bp.post("/tracks/<int:track_id>/title")
+@login_required
+def set_title(track_id: int):
+    service.update_title(service.own_track(track_id, g.user), request.form.get("title", ""))
+    return redirect(url_for("tracks.detail", track_id=track_id))
+
+
+@bp.post("/tracks/<int:track_id>/reprocess")
+@login_required
+def reprocess(track_id: int):
+    service.reprocess([service.own_track(track_id, g.user, allow_admin=True).id])
+    return redirect(url_for("tracks.detail", track_id=track_id))
+
+
+@bp.post("/tracks/<int:track_id>/delete")
+@login_required
+def delete(track_id: int):
+    service.delete_tracks(g.user.id, [service.own_track(track_id, g.user).id])
+    return redirect(url_for("tracks.mine"))
+
+
+@bp.post("/tracks/delete-all")
+@login_required
+def delete_all():
+    if request.form.get("confirm") != "delete":
+        raise InputError("type 'delete' to confirm that all your rides and settings go")
+    service.delete_all_my_data(g.user)
+    return redirect(url_for("tracks.mine"))
+
+
+@bp.get("/tracks/<int:track_id>/raw")
+@login_required
+def raw(track_id: int):
+    track = service.own_track(track_id, g.user)
+    name = track.original_filename or f"track-{track.id}.csv"
+    return Response(service.raw_file(track), mimetype="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/tracks/<int:track_id>/export.<fmt>")
+def export(track_id: int, fmt: str):
+    viewer = g.get("user")
+    track = service.visible_track(track_id, viewer)
+    geodata = queries.track_geodata(track, viewer)
+    if fmt == "gpx":
+        return Response(exports.track_gpx(track, geodata), mimetype="application/gpx+xml",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="track-{track.id}.gpx"'})
+    if fmt == "geojson":
+        features = [{"type": "Feature", "geometry": geodata["snapped"],
+                     "properties": {"kind": "snapped", **service.track_as_dict(track, viewer)}}]
+        if geodata["raw"]:
+            features.append({"type": "Feature", "geometry": geodata["raw"],
+                             "properties": {"kind": "recorded"}})
+        features += geodata["events"]["features"]
+        return Response(orjson.dumps({"type": "FeatureCollection", "features": features}),
+                        mimetype="application/geo+json")
+    raise InputError(f"unknown export format {fmt!r}: use gpx or geojson")
+
+
+@bp.get("/rides")
+def public():
+    tracks, total = service.list_tracks(public_only=True, sort="recorded", limit=200)
+    return render_template("tracks/public.html", tracks=tracks, total=total)
+
+
+@bp.get("/statistics")
+def statistics():
+    flt = request_filter(with_bbox=False)
+    mine = None
+    if g.get("user") is not None:
+        mine = queries.summary(queries.Filter(
+            date_from=privacy.parse_date(request.args.get("from"), "from"),
+            date_to=privacy.parse_date(request.args.get("to"), "to"),
+            viewer_id=g.user.id, mine_only=True))
+    everyone = queries.summary(queries.Filter(date_from=flt.date_from, date_to=flt.date_to))
+    return render_template("tracks/statistics.html", mine=mine, everyone=everyone,
+                           args=request.args)

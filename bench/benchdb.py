@@ -1,0 +1,33 @@
+"""A database of the benchmarks' own: made fresh from the PostGIS template and migrated by
+the real migrator, beside the portal's database (never inside it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fresh_database(base_url: str, name: str) -> str:
+    """Drop and create database `name` next to base_url's; return its libpq URL."""
+    url = make_url(base_url).set(database=name)
+    admin = make_url(base_url).set(database="postgres").render_as_string(hide_password=False)
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        template = os.environ.get("PORTAL_TEST_TEMPLATE")
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        cur.execute(f'CREATE DATABASE "{name}"' + suffix)
+    conn.close()
+    dsn = url.render_as_string(hide_password=False)
+    env = {**os.environ, "PORTAL_DATABASE_URL": dsn}
+    subprocess.run([sys.executable, "-m", "migrator"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    return dsn

@@ -1,0 +1,1 @@
+"""Bike ride files (OpenBikeSensor CSV, GPX) read into plain data, and what is done with them."""

@@ -1,0 +1,86 @@
+"""The plain data every ride-file reader returns, the error it raises on bad input, and the
+byte handling (gzip, UTF-8) the readers share."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from matching_and_import_db.errors import InputError
+
+
+class TrackFormatError(InputError):
+    """The uploaded ride file cannot be read; the message says why, in the rider's words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One CSV row or one GPX trackpoint."""
+
+    time: datetime  # timezone-aware UTC
+    lat: float | None  # None when the row has no GPS fix
+    lon: float | None
+    speed: float | None  # m/s
+    course: float | None  # degrees, 0 = north, clockwise
+    hdop: float | None
+    satellites: int | None
+    distance_left: float | None  # metres, handlebar offset already subtracted; None = no reading
+    distance_right: float | None
+    confirmed: bool  # the rider pressed the button on this row
+
+
+@dataclass(frozen=True, slots=True)
+class Overtake:
+    """One confirmed overtaking event."""
+
+    time: datetime  # UTC
+    lat: float | None
+    lon: float | None
+    distance_left: float | None  # metres, handlebar offset already subtracted
+    distance_right: float | None
+    speed: float | None  # m/s of the bike
+
+
+@dataclass
+class ParsedTrack:
+    format: str  # "obs-2", "obs-1", "gpx"
+    metadata: dict[str, str]  # the decoded metadata line (empty for format 1 / GPX)
+    device_id: str | None
+    firmware: str | None
+    points: list[Measurement] = field(default_factory=list)
+    events: list[Overtake] = field(default_factory=list)
+
+
+# --- bytes handling shared by the readers -------------------------------------------------
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip_if_compressed(data: bytes) -> bytes:
+    """Return the data, decompressed when it starts with the gzip magic bytes.
+
+    Decided by content, not by file name: riders rename files, and the OpenBikeSensor app
+    uploads .csv.gz as well as plain .csv.
+    """
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as e:
+        raise TrackFormatError(
+            "The file is gzip-compressed but damaged or incomplete, so it cannot be unpacked "
+            f"({e}). Upload the file again, or upload the uncompressed file."
+        ) from e
+
+
+def decode_utf8(data: bytes) -> str:
+    """Decode UTF-8 text (a leading byte-order mark is tolerated) or refuse with a clear message."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise TrackFormatError(
+            f"The file is not readable text (byte {e.start} is not valid UTF-8). "
+            "Upload the .csv file the OpenBikeSensor wrote, or a GPX file."
+        ) from e

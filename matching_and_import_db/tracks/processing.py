@@ -1,0 +1,134 @@
+"""Processing rides in the scheduler: claim one, parse, clean, snap to the roads, write.
+
+A ride is claimed with FOR UPDATE SKIP LOCKED and a lease, so any number of schedulers can
+work the queue; a worker that dies leaves its ride to be claimed again once the lease runs
+out. Everything a ride produces commits in one transaction, replacing what an earlier
+processing of it wrote, so processing again is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.tracks import rawstore, store
+from matching_and_import_db.tracks.cleaning import PrivacyZone
+from matching_and_import_db.tracks.mapmatch import match_track
+from matching_and_import_db.tracks.parse import parse_track_file
+from matching_and_import_db.tracks.ride import prepare_ride, ride_outputs
+from matching_and_import_db.tracks.roadnet import RoadNetwork
+
+log = logging.getLogger(__name__)
+
+MATCH_RADIUS_M = 40.0
+
+
+@dataclass(frozen=True)
+class ProcessingConfig:
+    data_dir: str
+    lease_seconds: int
+    minimum_urban_m: float = 1.5
+    minimum_rural_m: float = 2.0
+
+
+def ways_from_rows(rows: list[tuple]) -> list[tuple]:
+    """rows from store.roads_near: (osm_id, oneway, highway, zone_traffic, maxspeed, wkb)
+    → the (osm_id, coordinates, oneway, highway) ways RoadNetwork.from_ways takes."""
+    if not rows:
+        return []
+    geoms = shapely.from_wkb([bytes(r[5]) for r in rows])
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    starts = np.searchsorted(owner, np.arange(len(rows)))
+    parts = np.split(coords, starts[1:])
+    return [(int(r[0]), part, r[1], r[2]) for r, part in zip(rows, parts, strict=True)]
+
+
+def build_network(rows: list[tuple]) -> tuple[RoadNetwork, dict[int, tuple]]:
+    """The network to match against, and each way's (zone_traffic, maxspeed)."""
+    return (RoadNetwork.from_ways(ways_from_rows(rows)),
+            {int(r[0]): (r[3], r[4]) for r in rows})
+
+
+def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingConfig) -> str:
+    """Process one claimed ride; return its new status ('complete', 'error', or 'lost'
+    when another worker took it over meanwhile). Commits."""
+    started = time.perf_counter()
+    if claim.attempts > store.MAX_ATTEMPTS:
+        return _fail(conn, claim, worker, f"processing was interrupted {store.MAX_ATTEMPTS} "
+                     "times without finishing; reprocess the ride to try again")
+    try:
+        parsed = parse_track_file(rawstore.read_raw(config.data_dir, claim.raw_sha256))
+        with conn.cursor() as cur:
+            zones = [PrivacyZone(*z) for z in store.privacy_zones_of(cur, claim.user_id)]
+            ride = prepare_ride(parsed.points, zones)
+            rows = store.roads_near(cur, ride.search_line_wkb(), float(np.mean(ride.lat)),
+                                    MATCH_RADIUS_M + 10)
+            network, roads = build_network(rows)
+            match = match_track(network, ride.lon, ride.lat, ride.t, ride.course,
+                                radius=MATCH_RADIUS_M)
+            out = ride_outputs(parsed, ride, match, roads, zones, config.minimum_urban_m,
+                               config.minimum_rural_m,
+                               processing_seconds=time.perf_counter() - started)
+            if not store.hold_claim(cur, claim.track_id, worker):
+                conn.rollback()
+                log.warning("track %s: lease lost to another worker; not writing",
+                            claim.track_id)
+                return "lost"
+            old_keys = store.road_keys_of(cur, [claim.track_id])
+            store.replace_track_outputs(cur, claim.track_id, out.events, out.passes)
+            store.complete_track(cur, claim.track_id, out.summary)
+            store.recompute_road_stats(cur, old_keys | out.keys)
+        conn.commit()
+    except InputError as exc:
+        conn.rollback()
+        return _fail(conn, claim, worker, str(exc))
+    except Exception:
+        conn.rollback()
+        log.exception("track %s: processing failed", claim.track_id)
+        return _fail(conn, claim, worker, "processing failed with an internal error; the "
+                     "administrators can see the details in the scheduler's log")
+    log.info("track %s: %d points (%d matched), %d events, %d passes in %.3fs",
+             claim.track_id, ride.points_total, out.summary["points_matched"],
+             len(out.events), len(out.passes), time.perf_counter() - started)
+    return "complete"
+
+
+def _fail(conn, claim: store.Claim, worker: str, message: str) -> str:
+    """The ride's earlier results (if any) go with the error: the owner sees the error, and
+    statistics never keep numbers from a file that no longer processes."""
+    with conn.cursor() as cur:
+        if not store.hold_claim(cur, claim.track_id, worker):
+            conn.rollback()
+            return "lost"
+        old_keys = store.road_keys_of(cur, [claim.track_id])
+        store.replace_track_outputs(cur, claim.track_id, [], [])
+        store.fail_track(conn, claim, worker, message)
+        store.recompute_road_stats(cur, old_keys)
+    conn.commit()
+    log.info("track %s: error: %s", claim.track_id, message)
+    return "error"
+
+
+def process_pending(connect: Callable, worker: str, config: ProcessingConfig,
+                    should_stop: Callable[[], bool] = lambda: False,
+                    max_tracks: int | None = None) -> int:
+    """Work the queue until it is empty (or we are told to stop); return how many rides
+    were processed."""
+    done = 0
+    conn = connect()
+    try:
+        while not should_stop() and (max_tracks is None or done < max_tracks):
+            claim = store.claim_next_track(conn, worker, config.lease_seconds)
+            if claim is None:
+                break
+            process_claimed(conn, claim, worker, config)
+            done += 1
+    finally:
+        conn.close()
+    return done

@@ -1,0 +1,139 @@
+"""Database side of ride processing: claiming rides, loading the roads near one, and
+writing everything a ride produces in one transaction.
+
+Functions take a psycopg2 connection and never commit: the caller owns the transaction,
+so a ride's events, passes, track row and road statistics land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from psycopg2.extras import execute_values
+
+# Roads a bicycle does not ride on; matching to them would only add wrong candidates.
+NOT_FOR_BICYCLES = ["motorway", "motorway_link"]
+# A ride that crashed its worker this many times is not claimed again (error instead).
+MAX_ATTEMPTS = 3
+
+
+@cache
+def sql(name: str) -> str:
+    return resources.files("matching_and_import_db.tracks").joinpath("sql", name).read_text()
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    track_id: int
+    user_id: int
+    raw_sha256: str
+    attempts: int
+
+
+def claim_next_track(conn, worker: str, lease_seconds: int) -> Claim | None:
+    with conn.cursor() as cur:
+        cur.execute(sql("claim_track.sql"), {"worker": worker, "lease_seconds": lease_seconds})
+        row = cur.fetchone()
+    conn.commit()
+    return Claim(*row) if row else None
+
+
+def requeue_tracks(cur, where_sql: str, params: dict) -> int:
+    """Queue rides for processing again. where_sql is one of the fixed conditions of the
+    callers (never user text); its values are bound."""
+    cur.execute("UPDATE tracks SET status = 'queued', status_message = NULL, attempts = 0, "
+                "lease_until = NULL, worker = NULL WHERE " + where_sql, params)
+    return cur.rowcount
+
+
+def fail_track(conn, claim: Claim, worker: str, message: str) -> bool:
+    """Record an error the owner can read. Only while this worker still holds the ride."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE tracks SET status = 'error', status_message = %s, "
+                    "lease_until = NULL, processed_at = now() "
+                    "WHERE id = %s AND worker = %s AND status = 'processing'",
+                    (message, claim.track_id, worker))
+        return cur.rowcount == 1
+
+
+def privacy_zones_of(cur, user_id: int) -> list[tuple[float, float, float]]:
+    cur.execute("SELECT ST_X(center), ST_Y(center), radius_m FROM privacy_zones "
+                "WHERE user_id = %s ORDER BY id", (user_id,))
+    return cur.fetchall()
+
+
+def roads_near(cur, line_wkb: bytes, lat: float, radius_m: float) -> list[tuple]:
+    cur.execute(sql("roads_near_ride.sql"), {"line": line_wkb, "lat": lat,
+                                             "radius_m": radius_m,
+                                             "excluded": NOT_FOR_BICYCLES})
+    return cur.fetchall()
+
+
+def hold_claim(cur, track_id: int, worker: str) -> bool:
+    """Lock the ride row if this worker still holds it: a worker whose lease ran out (and
+    whose ride another worker took) must not write."""
+    cur.execute("SELECT 1 FROM tracks WHERE id = %s AND worker = %s AND status = 'processing' "
+                "FOR UPDATE", (track_id, worker))
+    return cur.fetchone() is not None
+
+
+def road_keys_of(cur, track_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """The (way, direction) pairs whose statistics these rides contribute to."""
+    ids = list(track_ids)
+    cur.execute("SELECT way_id, direction FROM track_events "
+                "WHERE track_id = ANY(%(ids)s) AND way_id IS NOT NULL "
+                "UNION SELECT way_id, direction FROM road_usage WHERE track_id = ANY(%(ids)s)",
+                {"ids": ids})
+    return {(int(w), int(d)) for w, d in cur.fetchall()}
+
+
+def recompute_road_stats(cur, keys: Iterable[tuple[int, int]]) -> int:
+    keys = sorted(set(keys))
+    if not keys:
+        return 0
+    cur.execute(sql("recompute_road_stats.sql"), {"way_ids": [k[0] for k in keys],
+                                                  "directions": [k[1] for k in keys]})
+    return len(keys)
+
+
+def replace_track_outputs(cur, track_id: int, events: list[tuple], passes: list[tuple]) -> None:
+    """events: (time, distance_left, distance_right, speed, way_id, direction,
+    legal_minimum, lon, lat); passes: (seq, way_id, direction, time, length_m)."""
+    cur.execute("DELETE FROM track_events WHERE track_id = %s", (track_id,))
+    cur.execute("DELETE FROM road_usage WHERE track_id = %s", (track_id,))
+    if events:
+        execute_values(
+            cur,
+            "INSERT INTO track_events (track_id, time, distance_left, distance_right, speed, "
+            "way_id, direction, legal_minimum, geom) VALUES %s",
+            [(track_id, *e[:7], e[7], e[8]) for e in events],
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, "
+                     "ST_SetSRID(ST_MakePoint(%s, %s), 4326))")
+    if passes:
+        execute_values(
+            cur,
+            "INSERT INTO road_usage (track_id, seq, way_id, direction, time, length_m) "
+            "VALUES %s",
+            [(track_id, *p) for p in passes])
+
+
+def complete_track(cur, track_id: int, summary: dict) -> None:
+    cur.execute(
+        """UPDATE tracks SET status = 'complete', status_message = %(message)s,
+               lease_until = NULL, processed_at = now(),
+               processing_seconds = %(processing_seconds)s,
+               file_format = %(file_format)s, device_id = %(device_id)s,
+               firmware = %(firmware)s, recorded_at = %(recorded_at)s,
+               recorded_until = %(recorded_until)s, duration_s = %(duration_s)s,
+               length_m = %(length_m)s, points_total = %(points_total)s,
+               points_valid = %(points_valid)s, points_private = %(points_private)s,
+               points_matched = %(points_matched)s, events_count = %(events_count)s,
+               geom_raw = ST_GeomFromWKB(%(geom_raw)s, 4326),
+               geom = ST_GeomFromWKB(%(geom)s, 4326),
+               series = %(series)s,
+               title = coalesce(title, %(default_title)s)
+           WHERE id = %(track_id)s""",
+        {**summary, "track_id": track_id})

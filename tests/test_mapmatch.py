@@ -1,0 +1,339 @@
+"""Map matching of rides onto OSM ways: cases where the right answer is known.
+
+Synthetic rides are drawn along known ways at 5 m/s, sampled at 1 Hz with Gaussian GPS noise
+(seeded), over hand-made street grids and over real Oslo streets; the Andorra GPX is the one
+GraphHopper's own map-matching test uses, matched against the same Andorra extract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching_and_import_db.tracks.mapmatch import match_track
+from matching_and_import_db.tracks.roadnet import RoadNetwork, oneway_sign
+from tests.mapmatch_helpers import (
+    ANDORRA_GPX,
+    ANDORRA_PBF,
+    GRID_ORIGIN,
+    OSLO_PBF,
+    grid_way,
+    haversine_m,
+    part_of_way,
+    random_route,
+    read_gpx_points,
+    read_ways,
+    ride_along,
+    times_at_speed,
+)
+
+SIGMA = 6.0  # GPS noise of the synthetic rides (m); the matcher is told 7 (its default)
+# On the real streets sidewalks are mapped 5 m beside the carriageway: with 6 m noise a few
+# fixes in a row may fit the sidewalk as well as the street (a pass split in ~5 % of seeds);
+# 5 m noise tests the same things without that coin toss.
+SIGMA_OSLO = 5.0
+
+# --- a hand-made grid (metres east/north of GRID_ORIGIN) ----------------------------------
+# Main street A runs east along y=0 from x=0 to 600, crossed every 150 m by north-south
+# streets C1..C3 (x=150, 300, 450); P runs parallel to A, 25 m north of it, and meets the
+# crossing streets too. Ways share the vertices where they meet, as OSM ways do.
+A, P, C1, C2, C3 = 1, 2, 11, 12, 13
+CROSSING_X = {C1: 150.0, C2: 300.0, C3: 450.0}
+PARALLEL_Y = 25.0
+
+
+def grid_ways() -> list[tuple]:
+    xs = [0.0, 150.0, 300.0, 450.0, 600.0]
+    ways = [grid_way(A, [(x, 0.0) for x in xs]),
+            grid_way(P, [(x, PARALLEL_Y) for x in xs])]
+    for way_id, x in CROSSING_X.items():
+        ways.append(grid_way(way_id, [(x, -250.0), (x, 0.0), (x, PARALLEL_Y), (x, 250.0)]))
+    return ways
+
+
+@pytest.fixture(scope="module")
+def grid() -> RoadNetwork:
+    return RoadNetwork.from_ways(grid_ways())
+
+
+def lonlat(xy: list[tuple[float, float]]) -> np.ndarray:
+    x, y = np.asarray(xy, dtype=np.float64).T
+    lon, lat = GRID_ORIGIN.to_lonlat(x, y)
+    return np.stack([lon, lat], axis=1)
+
+
+def share(mask: np.ndarray) -> float:
+    return float(np.mean(mask)) if len(mask) else 0.0
+
+
+def passes_of(result, way_id: int) -> list:
+    return [p for p in result.passes if p.way_id == way_id]
+
+
+# --- one street, each direction -----------------------------------------------------------
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_one_street_each_direction(grid, direction):
+    path = [(20.0, 0.0), (580.0, 0.0)][::direction]
+    ride = ride_along([(A, lonlat(path), direction)], GRID_ORIGIN, np.random.default_rng(1),
+                      sigma=SIGMA)
+    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == A) >= 0.95
+    assert share(r.direction[r.way_id == A] == direction) >= 0.95
+    on_a = passes_of(r, A)
+    assert len(on_a) == 1 and on_a[0].direction == direction
+    assert on_a[0].length_m == pytest.approx(560.0, abs=40.0)
+    assert not np.any(r.way_id == P)  # the parallel street 25 m away is never taken
+
+
+def test_out_and_back_is_two_passes(grid):
+    """A U-turn in the middle of the street: two passes of the same way, +1 then -1."""
+    ride = ride_along([(A, lonlat([(20.0, 0.0), (370.0, 0.0)]), 1),
+                       (A, lonlat([(370.0, 0.0), (20.0, 0.0)]), -1)],
+                      GRID_ORIGIN, np.random.default_rng(2), sigma=SIGMA)
+    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == A) >= 0.95
+    assert share(r.direction == ride.truth_dir) >= 0.95
+    on_a = passes_of(r, A)
+    assert [p.direction for p in on_a] == [1, -1]
+    turn = int(np.flatnonzero(ride.truth_dir < 0)[0])
+    assert abs(on_a[1].first_index - turn) <= 3
+
+
+def test_red_light_keeps_direction(grid):
+    """90 s standing still (GPS jitter around one spot) do not flip the direction."""
+    ride = ride_along([(A, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN,
+                      np.random.default_rng(3), sigma=SIGMA, stop_at=220.0, stop_s=90.0)
+    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    on_a = passes_of(r, A)
+    assert len(on_a) == 1 and on_a[0].direction == 1
+    assert share(r.direction[r.way_id == A] == 1) >= 0.98
+
+
+def test_identical_fixes_while_waiting_keep_direction(grid):
+    """Receivers repeat the last fix while standing: 60 identical fixes mid-ride."""
+    ride = ride_along([(A, lonlat([(580.0, 0.0), (20.0, 0.0)]), -1)], GRID_ORIGIN,
+                      np.random.default_rng(9), sigma=SIGMA)
+    k = 50
+    lon = np.concatenate([ride.lon[:k], np.full(60, ride.lon[k]), ride.lon[k:]])
+    lat = np.concatenate([ride.lat[:k], np.full(60, ride.lat[k]), ride.lat[k:]])
+    r = match_track(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
+    on_a = passes_of(r, A)
+    assert len(on_a) == 1 and on_a[0].direction == -1
+    assert np.all(r.direction[k:k + 60] == -1)
+
+
+def test_standing_still_all_the_time_has_no_direction(grid):
+    rng = np.random.default_rng(4)
+    lon, lat = GRID_ORIGIN.to_lonlat(80.0 + rng.normal(0, 2.0, 30), rng.normal(0, 2.0, 30))
+    r = match_track(grid, lon, lat, np.arange(30.0))
+    assert np.all(r.way_id == A)
+    assert np.all(r.direction == 0)
+
+
+# --- turning at a junction ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("seed", "crossing", "north"), [(5, C2, True), (6, C1, False),
+                                                          (7, C3, True)])
+def test_turn_onto_crossing_street(grid, seed, crossing, north):
+    x = CROSSING_X[crossing]
+    end_y = 230.0 if north else -230.0
+    legs = [(A, lonlat([(20.0, 0.0), (x, 0.0)]), 1),
+            (crossing, lonlat([(x, 0.0), (x, end_y)]), 1 if north else -1)]
+    ride = ride_along(legs, GRID_ORIGIN, np.random.default_rng(seed), sigma=SIGMA)
+    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    assert [(p.way_id, p.direction) for p in r.passes
+            if p.last_index - p.first_index >= 2] == [(A, 1), (crossing, 1 if north else -1)]
+    assert share(r.way_id == ride.truth_way) >= 0.95
+    # the turn is where the ride turned: within 3 fixes (15 m) of it, given 6 m noise
+    turn = int(np.flatnonzero(ride.truth_way == crossing)[0])
+    first_on_crossing = passes_of(r, crossing)[0].first_index
+    assert abs(first_on_crossing - turn) <= 3
+
+
+# --- parallel streets ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("gap", [20.0, 30.0])
+def test_parallel_street_close_by_is_not_taken(gap):
+    """Two parallel two-way streets gap metres apart, linked at both ends and in the middle:
+    a ride on either stays on it."""
+    ways = [grid_way(A, [(0.0, 0.0), (300.0, 0.0), (600.0, 0.0)]),
+            grid_way(P, [(0.0, gap), (300.0, gap), (600.0, gap)]),
+            grid_way(C1, [(0.0, 0.0), (0.0, gap)]),
+            grid_way(C2, [(300.0, 0.0), (300.0, gap)]),
+            grid_way(C3, [(600.0, 0.0), (600.0, gap)])]
+    net = RoadNetwork.from_ways(ways)
+    for seed, (way_id, y) in enumerate([(A, 0.0), (P, gap)]):
+        ride = ride_along([(way_id, lonlat([(590.0, y), (10.0, y)]), -1)], GRID_ORIGIN,
+                          np.random.default_rng(10 + seed), sigma=SIGMA)
+        r = match_track(net, ride.lon, ride.lat, ride.t)
+        assert share(r.way_id == way_id) >= 0.95, (way_id, gap)
+        assert share(r.direction[r.way_id == way_id] == -1) >= 0.95
+        assert len(passes_of(r, way_id)) == 1
+
+
+@pytest.mark.parametrize("oneway", ["yes", "-1"])
+def test_contraflow_on_a_oneway_is_matched(oneway):
+    """Cyclists may ride against a oneway (oneway:bicycle=no is not imported): it costs a
+    little, it is not impossible, even with a two-way street 30 m away."""
+    ways = [grid_way(A, [(0.0, 0.0), (300.0, 0.0), (600.0, 0.0)], oneway=oneway),
+            grid_way(P, [(0.0, 30.0), (300.0, 30.0), (600.0, 30.0)]),
+            grid_way(C1, [(0.0, 0.0), (0.0, 30.0)]),
+            grid_way(C3, [(600.0, 0.0), (600.0, 30.0)])]
+    net = RoadNetwork.from_ways(ways)
+    against = -oneway_sign(oneway)
+    path = [(20.0, 0.0), (580.0, 0.0)][::against]
+    ride = ride_along([(A, lonlat(path), against)], GRID_ORIGIN, np.random.default_rng(12),
+                      sigma=SIGMA)
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == A) >= 0.95
+    assert share(r.direction[r.way_id == A] == against) >= 0.95
+
+
+# --- leaving the mapped network -----------------------------------------------------------
+
+def test_stretch_off_the_network_breaks_the_chain(grid):
+    rng = np.random.default_rng(8)
+    before = ride_along([(A, lonlat([(20.0, 0.0), (170.0, 0.0)]), 1)], GRID_ORIGIN, rng,
+                        sigma=SIGMA)
+    after = ride_along([(A, lonlat([(330.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN, rng,
+                       sigma=SIGMA)
+    # 20 fixes in a park 200 m south of A, halfway between C1 and C2 (75 m either side)
+    park_x = np.linspace(215.0, 235.0, 20) + rng.normal(0, SIGMA, 20)
+    park_lon, park_lat = GRID_ORIGIN.to_lonlat(park_x, -200.0 + rng.normal(0, SIGMA, 20))
+    lon = np.concatenate([before.lon, park_lon, after.lon])
+    lat = np.concatenate([before.lat, park_lat, after.lat])
+    r = match_track(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
+    n0, n1 = len(before.lon), len(before.lon) + 20
+    assert np.all(r.way_id[n0:n1] == -1)
+    assert np.all(np.isnan(r.lon[n0:n1])) and np.all(r.direction[n0:n1] == 0)
+    assert share(r.way_id[:n0] == A) >= 0.95 and share(r.way_id[n1:] == A) >= 0.95
+    assert list(r.chain_starts) == [0, n1]
+    assert [(p.way_id, p.direction) for p in r.passes if p.last_index - p.first_index >= 2] \
+        == [(A, 1), (A, 1)]
+    # the route length counts the mapped parts only, not the gap
+    assert r.route_length_m == pytest.approx(150.0 + 250.0, abs=50.0)
+
+
+def test_no_fix_near_any_way_and_empty_input(grid):
+    lon, lat = GRID_ORIGIN.to_lonlat(np.full(5, 5000.0), np.zeros(5))
+    r = match_track(grid, lon, lat, np.arange(5.0))
+    assert np.all(r.way_id == -1) and r.passes == [] and len(r.chain_starts) == 0
+    r = match_track(grid, np.array([]), np.array([]), np.array([]))
+    assert len(r.way_id) == 0 and r.passes == []
+
+
+# --- the network --------------------------------------------------------------------------
+
+def test_junctions_come_from_shared_vertices(grid):
+    # A's inner vertices are shared with C1..C3: A is cut into 4 pieces there, P likewise;
+    # each crossing street is cut at A and at P into 3 pieces
+    pieces_per_way = np.bincount(grid.piece_way)
+    by_id = dict(zip(grid.way_ids.tolist(), pieces_per_way.tolist(), strict=True))
+    assert by_id == {A: 4, P: 4, C1: 3, C2: 3, C3: 3}
+    assert grid.n_nodes == 5 * 2 + 3 * 2  # A's and P's 5 vertices, crossing-street ends
+    gx, gy = GRID_ORIGIN.to_xy(*grid.projection.to_lonlat(grid.node_x, grid.node_y))
+    node = {(round(float(x)), round(float(y))): k
+            for k, (x, y) in enumerate(zip(gx, gy, strict=True))}
+    # the shortest way from A's start to P's start goes round by C1: 150 + 25 + 150 m
+    src, dst = np.array([node[(0, 0)]]), np.array([node[(0, 25)]])
+    assert grid.route_lengths(src, dst, np.array([1000.0]))[0] == pytest.approx(325.0, abs=0.5)
+    assert np.isinf(grid.route_lengths(src, dst, np.array([300.0]))[0])  # beyond the limit
+
+
+def test_oneway_values():
+    assert [oneway_sign(v) for v in ("yes", "1", "true", "-1", "reverse", "no", None, "x")] \
+        == [1, 1, 1, -1, -1, 0, 0, 0]
+
+
+# --- real streets -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def oslo():
+    ways = read_ways(OSLO_PBF)
+    return ways, RoadNetwork.from_ways(ways.ways)
+
+
+# Real Oslo streets (extract of 2019): two two-way residential streets that cross in the
+# middle of both, at a vertex they share (index 10 of the first, 6 of the second)
+SORGENFRIGATA, SORGENFRIGATA_AT = 4548837, 10
+HAMMERSTADS_GATE, HAMMERSTADS_GATE_AT = 4548855, 6
+
+
+def test_the_oslo_streets_are_what_the_tests_expect(oslo):
+    ways, _ = oslo
+    assert ways.names[SORGENFRIGATA] == "Sorgenfrigata"
+    assert ways.names[HAMMERSTADS_GATE] == "Hammerstads gate"
+    assert tuple(ways.coords[SORGENFRIGATA][SORGENFRIGATA_AT]) == \
+        tuple(ways.coords[HAMMERSTADS_GATE][HAMMERSTADS_GATE_AT])
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_real_street_in_oslo_each_direction(oslo, direction):
+    ways, net = oslo
+    coords = ways.coords[SORGENFRIGATA]
+    path = coords if direction > 0 else coords[::-1]
+    ride = ride_along([(SORGENFRIGATA, path, direction)], net.projection,
+                      np.random.default_rng(20 + direction), sigma=SIGMA_OSLO)
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == SORGENFRIGATA) >= 0.95
+    assert share(r.direction[r.way_id == SORGENFRIGATA] == direction) >= 0.95
+    on_street = passes_of(r, SORGENFRIGATA)
+    assert len(on_street) == 1 and on_street[0].direction == direction
+
+
+def test_real_turn_in_oslo(oslo):
+    """Ride Sorgenfrigata east to Hammerstads gate and turn into it (against its digitised
+    direction)."""
+    ways, net = oslo
+    legs = [(SORGENFRIGATA, part_of_way(ways.coords[SORGENFRIGATA], 0, SORGENFRIGATA_AT), 1),
+            (HAMMERSTADS_GATE,
+             part_of_way(ways.coords[HAMMERSTADS_GATE], HAMMERSTADS_GATE_AT, 0), -1)]
+    ride = ride_along(legs, net.projection, np.random.default_rng(22), sigma=SIGMA_OSLO)
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == ride.truth_way) >= 0.95
+    assert [(p.way_id, p.direction) for p in r.passes if p.last_index - p.first_index >= 2] \
+        == [(SORGENFRIGATA, 1), (HAMMERSTADS_GATE, -1)]
+    turn = int(np.flatnonzero(ride.truth_way == HAMMERSTADS_GATE)[0])
+    assert abs(passes_of(r, HAMMERSTADS_GATE)[0].first_index - turn) <= 3
+
+
+# Streets a random ride may take (sidewalks, paths and steps stay in the network as
+# distractors, as they are in the database)
+RIDEABLE = frozenset({"residential", "tertiary", "secondary", "primary", "unclassified",
+                      "cycleway", "living_street", "service"})
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_random_ride_over_oslo(oslo, seed):
+    """A 15-minute ride over real streets (with the oneways, mostly straight on, turning at
+    random), 6 m noise: the way and direction of most fixes are right. Without the route
+    distances of the transitions 75-82 % are, without the heading term 83-87 %."""
+    ways, net = oslo
+    rng = np.random.default_rng(seed)
+    ride = ride_along(random_route(net, rng, 4600.0, RIDEABLE), net.projection, rng,
+                      sigma=SIGMA)
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share((r.way_id == ride.truth_way) & (r.direction == ride.truth_dir)) >= 0.92
+    assert list(r.chain_starts) == [0]
+
+
+# --- GraphHopper's Andorra case -----------------------------------------------------------
+
+def test_andorra_gpx_like_graphhopper():
+    """GraphHopper's MapMatchingAndorraTest (issue #3023) matches this drawn GPX (CG-2 near
+    Soldeu, no timestamps) with a bike profile and sigma 20 m, and asserts that the matched
+    length is less than 1.5 times the GPX length (no dead-end detours or backtracking).
+    We assert that, and more: the GPX follows the Carretera General and the road that
+    continues it east, without a gap, a U-turn or a side street."""
+    ways = read_ways(ANDORRA_PBF)
+    net = RoadNetwork.from_ways(ways.ways)
+    lon, lat = read_gpx_points(ANDORRA_GPX)
+    gpx_length = float(haversine_m(lon, lat).sum())
+    r = match_track(net, lon, lat, times_at_speed(lon, lat, 5.0), sigma=20.0)
+    assert np.all(r.way_id >= 0) and list(r.chain_starts) == [0]
+    assert r.route_length_m / gpx_length < 1.5  # GraphHopper's assertion
+    assert r.route_length_m == pytest.approx(gpx_length, rel=0.05)
+    assert [(ways.names[p.way_id], p.direction) for p in r.passes] == [
+        ("Carretera General", -1), (None, 1)]
+    assert [p.way_id for p in r.passes] == [177526454, 23857247]

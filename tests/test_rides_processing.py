@@ -1,0 +1,204 @@
+"""Processing rides: snapping to the streets, overtaking events, passes per direction, road
+statistics kept up to date, and a queue that loses nothing when a worker dies."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+from matching_and_import_db.tracks import store
+from matching_and_import_db.tracks.legal import legal_minimum
+from tests.conftest import wait_until
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
+from tests.rides_fixtures import track_row
+
+STREET = "Jacob Aalls gate"  # 700 m, two-way, maxspeed 30: in town, minimum 1.5 m
+
+
+@pytest.fixture
+def oslo_roads(db_conn):
+    load_oslo_roads(db_conn)
+
+
+def there_and_back(events_there=None, events_back=None, seed=1):
+    """One ride along the street and back (the return leg starts a minute later)."""
+    road, coords = road_by_name(STREET)
+    there = ride_along(coords, utc(2024, 5, 6, 8, 0, 0), seed=seed)
+    back = ride_along(coords[::-1], there[-1][0].replace(minute=there[-1][0].minute + 1),
+                      seed=seed + 1)
+    events = dict(events_there or {})
+    events.update({len(there) + i: cm for i, cm in (events_back or {}).items()})
+    return road, ride_csv(there + back, events), len(there), len(back)
+
+
+def stats(db_conn, way_id: int) -> dict[int, dict]:
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT direction, passes, events, distance_mean, distance_median, "
+                    "distance_min, distance_max, below_minimum, legal_minimum, histogram "
+                    "FROM road_stats WHERE way_id = %s", (way_id,))
+        cols = [d[0] for d in cur.description]
+        rows = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+    db_conn.commit()
+    return rows
+
+
+def events_of(db_conn, track_id: int) -> list[tuple]:
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT way_id, direction, distance_left FROM track_events "
+                    "WHERE track_id = %s ORDER BY time", (track_id,))
+        rows = cur.fetchall()
+    db_conn.commit()
+    return rows
+
+
+def test_a_ride_along_a_street_and_back_gives_events_and_a_pass_per_direction(
+        rider, oslo_roads, process, db_conn):
+    road, data, n_there, _ = there_and_back({30: 120, 60: 180}, {40: 90})
+    track_id = rider.upload_id(data, public=True)
+    assert process() == 1
+    row = track_row(db_conn, track_id)
+    assert row["status"] == "complete", row["status_message"]
+    assert row["points_matched"] >= 0.95 * (n_there * 2)
+
+    events = events_of(db_conn, track_id)
+    assert [(w, left) for w, _, left in events] == [(road.osm_id, 1.2), (road.osm_id, 1.8),
+                                                     (road.osm_id, 0.9)]
+    there_dir, back_dir = events[0][1], events[2][1]
+    assert events[1][1] == there_dir and {there_dir, back_dir} == {1, -1}
+
+    by_dir = stats(db_conn, road.osm_id)
+    assert by_dir[there_dir]["passes"] == 1 and by_dir[back_dir]["passes"] == 1
+    assert by_dir[there_dir]["events"] == 2
+    assert by_dir[there_dir]["distance_median"] == pytest.approx(1.5)
+    assert by_dir[there_dir]["distance_min"] == pytest.approx(1.2)
+    assert by_dir[there_dir]["below_minimum"] == 1  # 1.2 m < 1.5 m; 1.8 m is not
+    assert by_dir[back_dir]["events"] == 1 and by_dir[back_dir]["below_minimum"] == 1
+    assert by_dir[back_dir]["legal_minimum"] == 1.5
+    # 25 cm buckets: 0.9 m in 0.75-1.0, 1.2 m in 1.0-1.25, 1.8 m in 1.75-2.0
+    assert by_dir[there_dir]["histogram"][4] == 1 and by_dir[there_dir]["histogram"][7] == 1
+    assert by_dir[back_dir]["histogram"][3] == 1
+
+
+def test_processing_again_writes_no_duplicates_and_counts_once(rider, oslo_roads, process,
+                                                               db_conn):
+    road, data, _, _ = there_and_back({30: 120}, {40: 90})
+    track_id = rider.upload_id(data, public=True)
+    process()
+    first = (events_of(db_conn, track_id), stats(db_conn, road.osm_id))
+    assert rider.post_form(f"/tracks/{track_id}/reprocess").status_code == 302
+    assert track_row(db_conn, track_id)["status"] == "queued"
+    process()
+    assert (events_of(db_conn, track_id), stats(db_conn, road.osm_id)) == first
+
+
+def test_statistics_count_public_rides_and_follow_visibility_and_deletion(
+        rider, other_rider, oslo_roads, process, db_conn):
+    road, data, _, _ = there_and_back({30: 120}, {40: 90})
+    _, data2, _, _ = there_and_back({20: 100}, {}, seed=7)
+    private_id = rider.upload_id(data, public=False)
+    public_id = other_rider.upload_id(data2, public=True)
+    process()
+    assert sum(s["passes"] for s in stats(db_conn, road.osm_id).values()) == 2  # public only
+    assert sum(s["events"] for s in stats(db_conn, road.osm_id).values()) == 1
+
+    rider.post_form(f"/tracks/{private_id}/visibility", {"public": "1"})
+    assert sum(s["passes"] for s in stats(db_conn, road.osm_id).values()) == 4
+    assert sum(s["events"] for s in stats(db_conn, road.osm_id).values()) == 3
+
+    other_rider.post_form(f"/tracks/{public_id}/delete")
+    assert track_row(db_conn, public_id) is None
+    assert sum(s["passes"] for s in stats(db_conn, road.osm_id).values()) == 2
+    assert sum(s["events"] for s in stats(db_conn, road.osm_id).values()) == 2
+
+    rider.post_form("/tracks/delete-all", {"confirm": "delete"})
+    assert stats(db_conn, road.osm_id) == {}
+
+
+def test_a_ride_left_by_a_dead_worker_is_finished_by_another_with_no_duplicates(
+        rider, oslo_roads, db_conn, start_scheduler, settings_env):
+    road, data, _, _ = there_and_back({30: 120}, {40: 90})
+    track_id = rider.upload_id(data, public=True)
+    # a worker claims the ride and dies before writing anything (SIGKILL leaves exactly this)
+    conn = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    claim = store.claim_next_track(conn, "dead-worker:1", lease_seconds=2)
+    conn.close()
+    assert claim.track_id == track_id
+    assert track_row(db_conn, track_id)["status"] == "processing"
+
+    survivor = start_scheduler()
+    wait_until(lambda: track_row(db_conn, track_id)["status"] == "complete", 60,
+               message="another scheduler to take the ride over once the lease ran out")
+    assert len(events_of(db_conn, track_id)) == 2
+    assert sum(s["passes"] for s in stats(db_conn, road.osm_id).values()) == 2
+    # the dead worker, were it to come back, may no longer write
+    late = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    with late.cursor() as cur:
+        assert not store.hold_claim(cur, track_id, "dead-worker:1")
+    late.close()
+    assert survivor.stop() == 0
+
+
+def test_two_schedulers_process_every_ride_exactly_once(rider, oslo_roads, db_conn,
+                                                        start_scheduler):
+    ids = [rider.upload_id(there_and_back({30: 120}, seed=s)[1]) for s in range(1, 7)]
+    a, b = start_scheduler(), start_scheduler()
+    wait_until(lambda: all(track_row(db_conn, i)["status"] == "complete" for i in ids), 90,
+               message="two schedulers to process six rides")
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT track_id, count(*) FROM track_events GROUP BY track_id")
+        assert dict(cur.fetchall()) == {i: 1 for i in ids}
+        cur.execute("SELECT attempts FROM tracks")
+        assert {r[0] for r in cur.fetchall()} == {1}
+    assert a.stop() == 0 and b.stop() == 0
+
+
+def test_a_ride_with_no_usable_positions_ends_in_error_with_a_message(rider, process, db_conn):
+    # two fixes 50 km apart one second apart: the second is a GPS jump, one point is left
+    data = ride_csv([(utc(2024, 5, 6, 8, 0, 0), 10.75, 59.91),
+                     (utc(2024, 5, 6, 8, 0, 1), 11.50, 59.91)])
+    track_id = rider.upload_id(data)
+    process()
+    row = track_row(db_conn, track_id)
+    assert row["status"] == "error"
+    assert "no valid GPS fix" in row["status_message"]
+    page = rider.client.get(f"/tracks/{track_id}").data.decode()
+    assert "no valid GPS fix" in page
+
+
+def test_a_ride_off_the_mapped_streets_keeps_its_events_unsnapped(rider, process, db_conn):
+    # no roads loaded at all: the ride is still processed, its events keep their positions
+    road, data, _, _ = there_and_back({30: 120})
+    track_id = rider.upload_id(data)
+    process()
+    assert track_row(db_conn, track_id)["status"] == "complete"
+    assert events_of(db_conn, track_id) == [(None, 0, 1.2)]
+
+
+@pytest.mark.parametrize("zone_traffic, maxspeed, expected", [
+    (None, None, 1.5), (None, "30", 1.5), (None, "50", 1.5), (None, "70", 2.0),
+    (None, "40 mph", 2.0), ("DE:urban", "70", 1.5), ("DE:rural", None, 2.0),
+    (None, "DE:rural", 2.0), (None, "DE:urban", 1.5), (None, "none", 1.5),
+])
+def test_legal_minimum_follows_zone_traffic_then_maxspeed(zone_traffic, maxspeed, expected):
+    assert legal_minimum(zone_traffic, maxspeed, 1.5, 2.0) == expected
+
+
+def test_bulk_reprocess_from_the_command_line(rider, process, db_conn, app):
+    track_id = rider.upload_id(there_and_back({30: 120})[1])
+    process()
+    result = app.test_cli_runner().invoke(
+        args=["tracks", "reprocess", "--user", "rita@example.org"])
+    assert "queued 1 ride(s)" in result.output, result.output
+    assert track_row(db_conn, track_id)["status"] == "queued"
+    result = app.test_cli_runner().invoke(args=["tracks", "reprocess", "--all"])
+    assert "queued 1 ride(s)" in result.output
+
+
+def test_a_fix_snapped_onto_a_crossing_street_at_a_junction_does_not_split_a_pass():
+    from matching_and_import_db.tracks.mapmatch import Pass
+    from matching_and_import_db.tracks.ride import ridden_passes
+    blip = [Pass(1, 1, 0, 53, 258.0), Pass(2, -1, 54, 54, 0.0), Pass(1, 1, 55, 131, 376.0)]
+    assert ridden_passes(blip) == [Pass(1, 1, 0, 131, 634.0)]
+    # a real excursion onto the other street and back is two passes of the first one
+    detour = [Pass(1, 1, 0, 53, 258.0), Pass(2, -1, 54, 70, 80.0), Pass(1, 1, 71, 131, 300.0)]
+    assert ridden_passes(detour) == detour
