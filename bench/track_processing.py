@@ -77,7 +77,7 @@ def random_route(conn, length_m: float, seed: int) -> list[tuple[float, float]]:
         for i, c in enumerate(line):
             at_vertex.setdefault((round(c[0], 7), round(c[1], 7)), []).append((w, i))
     rng = random.Random(seed)
-    way = rng.randrange(len(lines))
+    way = _start_in_largest_component(lines, at_vertex)
     i, step = 0, 1
     route, total = [lines[way][0]], 0.0
     while total < length_m:
@@ -95,6 +95,32 @@ def random_route(conn, length_m: float, seed: int) -> list[tuple[float, float]]:
         if options:
             way, i, step = rng.choice(options)
     return route
+
+
+def _start_in_largest_component(lines, at_vertex) -> int:
+    """A way of the largest connected part of the network: a walk started on a small
+    island (a parking lot's service roads) would go round it for an hour."""
+    neighbours: dict[int, set[int]] = {}
+    for ways in at_vertex.values():
+        for w, _ in ways:
+            neighbours.setdefault(w, set()).update(x for x, _ in ways)
+    seen: set[int] = set()
+    best: list[int] = []
+    for start in range(len(lines)):
+        if start in seen:
+            continue
+        component, todo = [], [start]
+        seen.add(start)
+        while todo:
+            w = todo.pop()
+            component.append(w)
+            for x in neighbours.get(w, ()):
+                if x not in seen:
+                    seen.add(x)
+                    todo.append(x)
+        if len(component) > len(best):
+            best = component
+    return min(best)
 
 
 def sample_ride(route, seconds: int, speed_ms: float, noise_m: float, seed: int):
@@ -179,7 +205,7 @@ def matching_task(dsn: str, content: bytes):
     ride = prepare_ride(parse_track_file(content).points, [])
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:
-        rows = store.roads_near(cur, ride.search_line_wkb(), float(np.mean(ride.lat)),
+        rows = store.roads_near(cur, ride.search_pieces_wkb(), float(np.mean(ride.lat)),
                                 MATCH_RADIUS_M + 10)
     conn.close()
     return ride, rows
@@ -200,17 +226,20 @@ def time_peer(ride, rows, repeat: int) -> tuple[float, float, int]:
 
 
 def load_synthetic_berlin(dsn: str) -> int:
-    """The shared synthetic city (roads only are used) as osm_roads rows."""
+    """The shared synthetic city's roads as osm_roads rows (its buildings and points of
+    interest are for the serving benchmark and are not made here)."""
+    script = SYNTH_CITY.read_text()
+    roads_part = script[:script.index("DROP TABLE IF EXISTS buildings")]
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(SYNTH_CITY.read_text())
+        cur.execute(roads_part)
         cur.execute("INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, cycleway, "
                     "geom) SELECT id + %s, highway, name, CASE WHEN oneway THEN 'yes' END, "
                     "maxspeed::text, '{}', geom FROM roads", (SYNTH_ID_OFFSET,))
         count = cur.rowcount
-        cur.execute("DROP TABLE roads, buildings, pois")
-        cur.execute("ANALYZE osm_roads")
+        cur.execute("DROP TABLE roads")
+        cur.execute("VACUUM ANALYZE osm_roads")
     conn.close()
     return count
 

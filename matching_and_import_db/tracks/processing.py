@@ -67,7 +67,7 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
         with conn.cursor() as cur:
             zones = [PrivacyZone(*z) for z in store.privacy_zones_of(cur, claim.user_id)]
             ride = prepare_ride(parsed.points, zones)
-            rows = store.roads_near(cur, ride.search_line_wkb(), float(np.mean(ride.lat)),
+            rows = store.roads_near(cur, ride.search_pieces_wkb(), float(np.mean(ride.lat)),
                                     MATCH_RADIUS_M + 10)
             network, roads = build_network(rows)
             match = match_track(network, ride.lon, ride.lat, ride.t, ride.course,

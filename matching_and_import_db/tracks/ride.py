@@ -32,6 +32,7 @@ EVENT_POINT_MAX_SECONDS = 1.5
 # The roads query follows the ride's line simplified to about this many degrees (~10 m):
 # the query stays small, and the matching radius covers the difference.
 SEARCH_LINE_TOLERANCE_DEG = 0.0001
+SEARCH_PIECE_VERTICES = 8
 
 
 def _floats(values) -> np.ndarray:
@@ -62,9 +63,15 @@ class Ride:
     def ended(self) -> datetime:
         return datetime.fromtimestamp(float(self.t[-1]), UTC)
 
-    def search_line_wkb(self) -> bytes:
+    def search_pieces_wkb(self) -> list[bytes]:
+        """The ride's line, simplified, in short overlapping pieces for the roads query."""
         line = shapely.LineString(np.column_stack([self.lon, self.lat]))
-        return shapely.to_wkb(line.simplify(SEARCH_LINE_TOLERANCE_DEG))
+        coords = shapely.get_coordinates(line.simplify(SEARCH_LINE_TOLERANCE_DEG))
+        step = SEARCH_PIECE_VERTICES - 1
+        pieces = [coords[i:i + SEARCH_PIECE_VERTICES]
+                  for i in range(0, max(len(coords) - 1, 1), step)]
+        return [shapely.to_wkb(shapely.LineString(p) if len(p) > 1 else shapely.Point(p[0]))
+                for p in pieces]
 
     def length_m(self, match) -> float:
         """Along the streets where the ride was matched, straight between fixes elsewhere:

@@ -1,9 +1,15 @@
--- The roads a ride can have used: within the matching radius of its (simplified) line.
--- geom_3857 is indexed; web-mercator metres are stretched by 1/cos(latitude), so the
--- radius is stretched the same way.
-SELECT osm_id, oneway, highway, zone_traffic, maxspeed, ST_AsBinary(geom)
-FROM osm_roads
-WHERE ST_DWithin(geom_3857,
-                 ST_Transform(ST_GeomFromWKB(%(line)s, 4326), 3857),
-                 %(radius_m)s / cos(radians(%(lat)s)))
-  AND highway <> ALL(%(excluded)s);
+-- The roads a ride can have used: within the matching radius of its line. The line comes
+-- in short pieces: one long line's bounding box would take in every road of the area it
+-- spans, each then measured against the whole line; short pieces keep each probe of the
+-- GiST index on geom_3857 tight. Web-mercator metres are stretched by 1/cos(latitude), so
+-- the radius is stretched the same way.
+WITH near AS MATERIALIZED (
+    SELECT DISTINCT r.osm_id
+    FROM unnest(%(pieces)s::bytea[]) AS p(wkb)
+    JOIN osm_roads r
+      ON ST_DWithin(r.geom_3857, ST_Transform(ST_GeomFromWKB(p.wkb, 4326), 3857),
+                    %(radius_m)s / cos(radians(%(lat)s)))
+)
+SELECT r.osm_id, r.oneway, r.highway, r.zone_traffic, r.maxspeed, ST_AsBinary(r.geom)
+FROM near JOIN osm_roads r USING (osm_id)
+WHERE r.highway <> ALL(%(excluded)s);
