@@ -202,3 +202,41 @@ def test_a_fix_snapped_onto_a_crossing_street_at_a_junction_does_not_split_a_pas
     # a real excursion onto the other street and back is two passes of the first one
     detour = [Pass(1, 1, 0, 53, 258.0), Pass(2, -1, 54, 70, 80.0), Pass(1, 1, 71, 131, 300.0)]
     assert ridden_passes(detour) == detour
+
+
+def test_killing_a_scheduler_while_it_processes_loses_nothing(rider, oslo_roads, db_conn,
+                                                              start_scheduler):
+    ids = [rider.upload_id(there_and_back({30: 120}, {40: 90}, seed=s)[1], public=True)
+           for s in range(1, 13)]
+    victim = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=10)
+
+    def busy():
+        with db_conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM tracks WHERE status = 'processing'")
+            n = cur.fetchone()[0]
+        db_conn.commit()
+        return n > 0
+
+    wait_until(busy, 60, interval=0.002, message="the scheduler to be in the middle of a ride")
+    victim.kill()  # SIGKILL: no cleanup, no goodbye
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(*) FILTER (WHERE status = 'processing') "
+                    "FROM tracks WHERE status <> 'complete'")
+        unfinished, held = cur.fetchone()
+    db_conn.commit()
+    # the ride it held stays claimed until its lease ends (unless the kill fell in the
+    # millisecond between one ride's commit and the next claim)
+    assert unfinished > 0 and held <= 1
+
+    survivor = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=10)
+    wait_until(lambda: all(track_row(db_conn, i)["status"] == "complete" for i in ids), 90,
+               message="the survivor to finish every ride, the abandoned one included")
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT track_id, count(*) FROM track_events GROUP BY track_id")
+        assert dict(cur.fetchall()) == {i: 2 for i in ids}
+        cur.execute("SELECT sum(events), sum(passes) FROM road_stats")
+        events, passes = cur.fetchone()
+        cur.execute("SELECT count(*) FROM road_usage")
+        usage = cur.fetchone()[0]
+    assert events == 24 and passes == usage  # every event and pass counted exactly once
+    assert survivor.stop() == 0

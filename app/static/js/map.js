@@ -40,9 +40,9 @@
                    "line-color": ["case", ["==", ["get", "events"], 0], "#7fa7d9",
                      ["interpolate", ["linear"], ["get", "below_share"], 0, "#1a9641", 0.25, "#fdae61", 0.5, "#d7191c"]] } },
         { id: "events", type: "circle", source: "rides", "source-layer": "events",
-          paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 2, 17, 5],
+          paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 2.5, 17, 7],
                    "circle-color": ["case", ["get", "too_close"], "#d7191c", "#1a9641"],
-                   "circle-stroke-color": "#fff", "circle-stroke-width": 0.8 } },
+                   "circle-stroke-color": "#222", "circle-stroke-width": 1 } },
         { id: "stops", type: "circle", source: "osm", "source-layer": "stops",
           paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 2.5, 17, 6],
                    "circle-color": "#c0392b", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
@@ -67,7 +67,7 @@
   panel.hidden = true;
   el.parentElement.append(panel);
   map.on("click", "road-stats", async (e) => {
-    const id = e.features[0].properties.way_id;
+    const id = e.features[0].id;  // the tile carries the way id as the feature id
     const resp = await fetch(`/api/roads/${id}`, { headers: { Accept: "application/json" } });
     if (!resp.ok) return;
     const data = await resp.json();

@@ -72,7 +72,7 @@
     }
     const W = 900, H = 260, P = 36;
     const tMax = Math.max(1, s.t[s.t.length - 1]);
-    const dMax = 3, vMax = Math.max(5, ...s.speed.filter((v) => v != null)) * 3.6;
+    const dMax = 3, vMax = 1.25 * Math.max(5, ...s.speed.filter((v) => v != null)) * 3.6;  // headroom above the fastest
     const x = (t) => P + (W - 2 * P) * t / tMax;
     const yD = (d) => H - P - (H - 2 * P) * Math.min(d, dMax) / dMax;
     const yV = (v) => H - P - (H - 2 * P) * v / vMax;
