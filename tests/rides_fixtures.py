@@ -82,3 +82,14 @@ def track_row(conn, track_id: int) -> dict:
     keys = ("status", "status_message", "events_count", "points_matched", "public",
             "recorded_at", "length_m")
     return dict(zip(keys, row, strict=True)) if row else None
+
+
+def events_of(conn, track_id: int) -> list[dict]:
+    """A ride's events in time order: time, way_id, direction, distance_left/right."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT time, way_id, direction, distance_left, distance_right "
+                    "FROM track_events WHERE track_id = %s ORDER BY time", (track_id,))
+        keys = [d[0] for d in cur.description]
+        rows = [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+    conn.commit()
+    return rows

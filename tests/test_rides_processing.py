@@ -10,6 +10,7 @@ from matching_and_import_db.tracks import store
 from matching_and_import_db.tracks.legal import legal_minimum
 from tests.conftest import wait_until
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
+from tests.rides_fixtures import events_of as ride_events
 from tests.rides_fixtures import track_row
 
 STREET = "Jacob Aalls gate"  # 700 m, two-way, maxspeed 30: in town, minimum 1.5 m
@@ -43,12 +44,9 @@ def stats(db_conn, way_id: int) -> dict[int, dict]:
 
 
 def events_of(db_conn, track_id: int) -> list[tuple]:
-    with db_conn.cursor() as cur:
-        cur.execute("SELECT way_id, direction, distance_left FROM track_events "
-                    "WHERE track_id = %s ORDER BY time", (track_id,))
-        rows = cur.fetchall()
-    db_conn.commit()
-    return rows
+    """(way_id, direction, distance_left) of each event, in time order."""
+    return [(e["way_id"], e["direction"], e["distance_left"])
+            for e in ride_events(db_conn, track_id)]
 
 
 def test_a_ride_along_a_street_and_back_gives_events_and_a_pass_per_direction(

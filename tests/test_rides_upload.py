@@ -12,22 +12,13 @@ import pytest
 
 from tests.conftest import FIXTURES, csrf_token, make_app, wait_until
 from tests.ride_helpers import obs_file, obs_row
-from tests.rides_fixtures import track_row
+from tests.rides_fixtures import events_of, track_row
 
 BERLIN_RIDE = FIXTURES / "tracks" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
 
 
 def raw_files(settings_env) -> list[Path]:
     return sorted((Path(settings_env["PORTAL_DATA_DIR"]) / "raw").glob("*/*.gz"))
-
-
-def events_of(db_conn, track_id: int) -> list[tuple]:
-    with db_conn.cursor() as cur:
-        cur.execute("SELECT time, distance_left, distance_right, way_id FROM track_events "
-                    "WHERE track_id = %s ORDER BY time", (track_id,))
-        rows = cur.fetchall()
-    db_conn.commit()
-    return rows
 
 
 def test_device_upload_of_the_berlin_ride_is_processed_by_the_scheduler(
@@ -44,8 +35,8 @@ def test_device_upload_of_the_berlin_ride_is_processed_by_the_scheduler(
     assert row["status"] == "complete", row["status_message"]
     # the four confirmed overtakes: GPS time in the file minus 18 leap seconds; Left is
     # already corrected for the handlebar offset by the firmware
-    assert [(t.astimezone(UTC).replace(tzinfo=None), left) for t, left, _, _ in
-            events_of(db_conn, track_id)] == [
+    assert [(e["time"].astimezone(UTC).replace(tzinfo=None), e["distance_left"])
+            for e in events_of(db_conn, track_id)] == [
         (datetime(2022, 2, 19, 13, 3, 0), 0.94),
         (datetime(2022, 2, 19, 13, 8, 16), 1.11),
         (datetime(2022, 2, 19, 13, 9, 57), 0.83),

@@ -103,7 +103,7 @@ def test_killing_a_scheduler_mid_import_keeps_published_data_and_the_next_run_su
         raw = redis.get(KEY_PREFIX + "oslo")
         return raw is not None and orjson.loads(raw)["phase"] == "stage"
 
-    wait_until(staging, 30, interval=0.005, message="the import to reach its stage phase")
+    wait_until(staging, 90, interval=0.005, message="the import to reach its stage phase")
     victim.kill()  # SIGKILL: no cleanup, no goodbye
 
     assert run_row(db_conn, run_id)["status"] == "running"
