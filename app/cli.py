@@ -6,7 +6,7 @@ import json
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -101,6 +101,47 @@ def reprocess(track_ids, user_ref, all_tracks):
     else:
         count = tracks.reprocess(list(track_ids))
     click.echo(f"queued {count} ride(s) for processing")
+
+
+@tracks_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--subject", required=True,
+              help="The rider: their subject at the OIDC provider (made if missing).")
+@click.option("--public/--private", default=True, show_default=True)
+@click.option("--wait-for-roads", default=0, show_default=True,
+              help="Seconds to wait for an OSM import to publish roads first, so the rides "
+                   "are snapped when the scheduler takes them.")
+def import_rides(files, subject, public, wait_for_roads):
+    """Upload ride files for a rider, as the device API would (the same file twice is
+    one ride). For demos and migrations from other portals."""
+    from sqlalchemy import func, select
+
+    from app.models import OsmRoad, User
+    from app.tracks import service as tracks
+    deadline = time.monotonic() + wait_for_roads
+    while db.session.scalar(select(func.count()).select_from(OsmRoad)) == 0:
+        if time.monotonic() >= deadline:
+            if wait_for_roads:
+                raise click.ClickException(f"no roads after {wait_for_roads}s: is the "
+                                           "scheduler running the OSM import?")
+            break
+        db.session.rollback()
+        time.sleep(1)
+    issuer = current_app.config["PORTAL"].oidc_issuer or "local"
+    user = db.session.scalar(select(User).where(User.issuer == issuer,
+                                                User.subject == subject))
+    if user is None:
+        user = User(issuer=issuer, subject=subject, display_name=subject, role="user")
+        db.session.add(user)
+        db.session.commit()
+    for path in files:
+        with open(path, "rb") as f:
+            try:
+                track, created = tracks.accept_upload(user, path, f.read(), via="api",
+                                                      public=public)
+            except DomainError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"{path}: {'queued as' if created else 'already there as'} ride {track.id}")
 
 
 def register_cli(app: Flask) -> None:

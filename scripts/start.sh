@@ -26,6 +26,14 @@ flask --app app:create_app pipeline create oslo-demo --if-missing \
 # the scheduler picks this run up as soon as it starts: watch the banner on the map page
 flask --app app:create_app pipeline run oslo-demo
 
+if [ "$DEV_OIDC" = 1 ]; then
+  # three demo rides for the demo user "cyclist", queued once the Oslo roads are published
+  # (so they are snapped to them); runs beside the portal and ends by itself
+  say "queueing the demo rides of the cyclist user once the Oslo streets are imported"
+  flask --app app:create_app tracks import --subject cyclist --public --wait-for-roads 600 \
+    "$ROOT"/demo/rides/*.obsdata.csv.gz >/dev/null &
+fi
+
 procfile="$(mktemp)"
 trap 'rm -f "$procfile"' EXIT
 cat > "$procfile" <<PROCS

@@ -238,3 +238,22 @@ def test_killing_a_scheduler_while_it_processes_loses_nothing(rider, oslo_roads,
         usage = cur.fetchone()[0]
     assert events == 24 and passes == usage  # every event and pass counted exactly once
     assert survivor.stop() == 0
+
+
+def test_demo_rides_are_imported_once_for_their_rider_from_the_command_line(app, db_conn):
+    from tests.conftest import ROOT
+    files = sorted(str(p) for p in (ROOT / "demo" / "rides").glob("*.obsdata.csv.gz"))
+    assert len(files) == 3
+    first = app.test_cli_runner().invoke(args=["tracks", "import", "--subject", "cyclist",
+                                               *files])
+    assert first.output.count("queued as ride") == 3, first.output
+    again = app.test_cli_runner().invoke(args=["tracks", "import", "--subject", "cyclist",
+                                               *files])
+    assert again.output.count("already there as ride") == 3, again.output
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT u.subject, count(*), bool_and(t.public) FROM tracks t "
+                    "JOIN users u ON u.id = t.user_id GROUP BY u.subject")
+        assert cur.fetchall() == [("cyclist", 3, True)]
+    waited = app.test_cli_runner().invoke(args=["tracks", "import", "--subject", "cyclist",
+                                                "--wait-for-roads", "1", files[0]])
+    assert waited.exit_code != 0 and "no roads after 1s" in waited.output
