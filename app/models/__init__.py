@@ -2,8 +2,16 @@
 
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.stops import (
+    OfficialStopRecord,
+    StopDecision,
+    StopMatch,
+    StopProblem,
+    StopPublication,
+)
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent
 from app.models.users import User
 
-__all__ = ["OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone", "RoadStats",
-           "RoadUsage", "Track", "TrackEvent", "User"]
+__all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
+           "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
+           "StopPublication", "Track", "TrackEvent", "User"]

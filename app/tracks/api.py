@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
 from app.extensions import csrf, limiter
+from app.params import parse_bbox, parse_int
 from app.tracks import exports, queries, service
 from app.tracks.privacy import parse_date, round_to_weeks
 from matching_and_import_db.errors import InputError
@@ -76,8 +77,9 @@ def upload():
 @bp.get("/api/tracks")
 def my_tracks():
     user = _api_user()
-    tracks, total = service.list_tracks(owner_id=user.id, limit=_int_arg("limit", 100, 1000),
-                                        offset=_int_arg("offset", 0, 10**9))
+    tracks, total = service.list_tracks(
+        owner_id=user.id, limit=parse_int(request.args.get("limit"), "limit", 100, 1, 1000),
+        offset=parse_int(request.args.get("offset"), "offset", 0, 0, 10**9))
     return jsonify({"total": total, "tracks": [service.track_as_dict(t, user) for t in tracks]})
 
 
@@ -101,19 +103,6 @@ def road(way_id: int):
     return jsonify(queries.road_detail(way_id))
 
 
-def _int_arg(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number, got {raw!r}") from None
-    if not 0 <= value <= maximum:
-        raise InputError(f"{name} must be between 0 and {maximum}")
-    return value
-
-
 def request_filter(with_bbox: bool = True) -> queries.Filter:
     """The filter from the query string: mine=1 is the viewer's own rides (exact times);
     otherwise public rides, with the time range widened to whole weeks."""
@@ -127,7 +116,7 @@ def request_filter(with_bbox: bool = True) -> queries.Filter:
         raise Unauthorized("log in to filter your own rides")
     if not mine:
         date_from, date_to = round_to_weeks(date_from, date_to)
-    return queries.Filter(bbox=queries.parse_bbox(request.args.get("bbox")) if with_bbox else None,
+    return queries.Filter(bbox=parse_bbox(request.args.get("bbox")) if with_bbox else None,
                           date_from=date_from, date_to=date_to,
                           viewer_id=user.id if mine else None, mine_only=mine)
 

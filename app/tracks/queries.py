@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.models import Track, User
 from app.tracks.service import is_owner
-from matching_and_import_db.errors import InputError, NotFound
+from matching_and_import_db.errors import NotFound
 
 VISIBLE = "(t.status = 'complete' AND (t.public OR t.user_id = :viewer_id))"
 MAX_EXPORT_FEATURES = 50_000
@@ -45,20 +45,6 @@ class Filter:
             clauses.append(f"{geom_column} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
             params.update(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True))
         return " AND ".join(clauses), params
-
-
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    try:
-        x0, y0, x1, y1 = (float(v) for v in value.split(","))
-    except ValueError:
-        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat") \
-            from None
-    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise InputError("bbox must be min lon, min lat, max lon, max lat, with min < max, "
-                         "inside -180..180 and -90..90")
-    return x0, y0, x1, y1
 
 
 def _rows(sql: str, params: dict):

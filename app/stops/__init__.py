@@ -1,0 +1,1 @@
+"""Public transport stops: the review pages for operators and the open API."""

@@ -1,0 +1,1 @@
+DROP TABLE {official}, {matches}, {problems};

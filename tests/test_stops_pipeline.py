@@ -1,0 +1,485 @@
+"""The stops import on the pipeline runner: the golden case reproduced through the database,
+decisions that survive re-imports (and are flagged when their evidence changed), readers
+that see the old data until the one publish transaction commits, and broken input that
+fails the run and leaves the published data as it was.
+
+The helpers at the top are shared with test_stops_review.py and test_stops_api.py.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from functools import partial
+
+import psycopg2
+import pytest
+
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.transit.matching import DEFAULT_PROFILE
+from matching_and_import_db.transit.pipeline import detect_format, validate_config
+from tests.conftest import FIXTURES, wait_until
+from tests.osm_helpers import gen_pipeline, run_inline
+
+STOPS = FIXTURES / "stops"
+GOLDEN_ATLAS = STOPS / "swiss_example_stops_ATLAS.csv"
+EXPECTED = json.loads((STOPS / "swiss_example_expected.json").read_text())
+GOLDEN_PAIRS = {(a, f"n{b}") for a, b, _method, _d in EXPECTED["pairs"]}
+PHASES = ["fetch", "parse", "stage", "match", "problems", "publish", "reapply"]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def gen_stops_pipeline(conn, name: str, source, **config) -> int:
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO pipelines (name, kind, config, enabled) "
+                    "VALUES (%s, 'stops_import', %s, true) RETURNING id",
+                    (name, json.dumps({"source": str(source), **config})))
+        pipeline_id = cur.fetchone()[0]
+    conn.commit()
+    return pipeline_id
+
+
+def gen_user(conn, sub: str = "rita", role: str = "operator") -> int:
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO users (issuer, subject, email, display_name, role) "
+                    "VALUES ('tests', %s, %s, %s, %s) RETURNING id",
+                    (sub, f"{sub}@example.org", sub.title(), role))
+        user_id = cur.fetchone()[0]
+    conn.commit()
+    return user_id
+
+
+def golden_osm_file(tmp_path):
+    """The golden OSM XML with the version attribute osmium requires (see the fixture's
+    ATTRIBUTION.md); the fixture itself stays as published."""
+    xml = (STOPS / "swiss_example_osm.xml").read_text(encoding="utf-8")
+    path = tmp_path / "swiss_example.osm"
+    path.write_text(xml.replace("<osm>", '<osm version="0.6">', 1), encoding="utf-8")
+    return path
+
+
+def atlas_file(tmp_path, name: str = "atlas.csv", rename: dict | None = None,
+               drop: tuple[str, ...] = ()):
+    """The golden ATLAS registry, with official names changed and rows left out."""
+    lines = GOLDEN_ATLAS.read_text(encoding="utf-8").splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        fields = line.split(";")
+        if fields[0] in drop:
+            continue
+        fields[3] = (rename or {}).get(fields[0], fields[3])
+        out.append(";".join(fields))
+    path = tmp_path / name
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def load_golden_osm(env, conn, tmp_path) -> None:
+    run = run_inline(env, gen_pipeline(conn, "golden-osm", str(golden_osm_file(tmp_path))))
+    assert run["status"] == "succeeded", run["message"]
+
+
+def publish_golden(env, conn, tmp_path) -> int:
+    """OSM stops and the registry of the golden case, published by real pipeline runs;
+    returns the stops pipeline's id."""
+    load_golden_osm(env, conn, tmp_path)
+    pipeline = gen_stops_pipeline(conn, "atlas", GOLDEN_ATLAS, format="atlas")
+    run = run_inline(env, pipeline)
+    assert run["status"] == "succeeded", run["message"]
+    return pipeline
+
+
+def published_pairs(conn) -> set[tuple[str, str]]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT official_id, osm_key FROM stop_matches")
+        rows = set(cur.fetchall())
+    conn.commit()
+    return rows
+
+
+def published_problems(conn) -> set[tuple]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT official_id, osm_key, type, priority, decision_id IS NOT NULL "
+                    "FROM stop_problems")
+        rows = set(cur.fetchall())
+    conn.commit()
+    return rows
+
+
+def decision_status(conn, decision_id: int) -> tuple[str, str | None]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, review_reason FROM stop_decisions WHERE id = %s",
+                    (decision_id,))
+        row = cur.fetchone()
+    conn.commit()
+    return row
+
+
+def stops_fingerprint(conn) -> tuple:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT md5(string_agg(stop_id || coalesce(name, '') || ST_AsText(geom), ','"
+            "         ORDER BY stop_id)) FROM official_stops), "
+            "(SELECT md5(string_agg(official_id || osm_key || method, ',' ORDER BY "
+            "         official_id, osm_key)) FROM stop_matches), "
+            "(SELECT md5(string_agg(type || coalesce(official_id, '') || coalesce(osm_key, ''),"
+            "         ',' ORDER BY id)) FROM stop_problems), "
+            "(SELECT count(*) FROM stop_publications)")
+        row = cur.fetchone()
+    conn.commit()
+    return row
+
+
+def record(app, user_id: int, action: str, official_id=None, osm_key=None, **kwargs) -> int:
+    """A decision through the review service, as the review page records it."""
+    from app.stops import service
+    with app.app_context():
+        return service.record_decision(user_id, action, official_id, osm_key, **kwargs).id
+
+
+# --- the golden case -------------------------------------------------------------------
+
+def test_golden_case_is_reproduced_through_the_pipeline(settings_env, db_conn, tmp_path):
+    load_golden_osm(settings_env, db_conn, tmp_path)
+    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "atlas", GOLDEN_ATLAS))
+
+    assert run["status"] == "succeeded", run["message"]
+    assert published_pairs(db_conn) == GOLDEN_PAIRS
+    problems = {(o, k, t, p) for o, k, t, p, _resolved in published_problems(db_conn)}
+    for official_id, osm_id, kind, priority in EXPECTED["problems"]:
+        if kind == "unmatched":
+            kind = "unmatched_official" if official_id else "unmatched_osm"
+        assert (official_id, f"n{osm_id}" if osm_id else None, kind, priority) in problems
+    # the format was told by the header; every phase ran and reported its time
+    assert run["counts"]["official_read"] == 8 and run["counts"]["matches"] == len(GOLDEN_PAIRS)
+    assert set(run["phase_seconds"]) == set(PHASES)
+    assert "format detected: atlas" in json.dumps(run["log"])
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT run_id, format, profile_version, profile ->> 'candidate_radius_m', "
+                    "counts -> 'stages' ->> 'identifier' FROM stop_publications")
+        assert cur.fetchall() == [(run["id"], "atlas", DEFAULT_PROFILE.version, "100.0", "4")]
+        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'")
+        assert cur.fetchone()[0] == 0
+
+
+def test_importing_the_same_registry_again_changes_no_official_stop(settings_env, db_conn,
+                                                                    tmp_path):
+    pipeline = publish_golden(settings_env, db_conn, tmp_path)
+    before = stops_fingerprint(db_conn)
+    again = run_inline(settings_env, pipeline)
+    assert again["status"] == "succeeded", again["message"]
+    assert {again["counts"][k] for k in ("official_inserted", "official_updated",
+                                         "official_deleted")} == {0}
+    assert stops_fingerprint(db_conn)[:2] == before[:2]
+
+
+def test_a_gtfs_feed_is_recognised_and_matched_against_real_osm_data(settings_env, db_conn):
+    osm = run_inline(settings_env, gen_pipeline(db_conn, "boeblingen", str(
+        FIXTURES / "osm" / "boeblingen-minimal.osm.pbf")))
+    assert osm["status"] == "succeeded", osm["message"]
+    feed = STOPS / "vvs-bus-751.gtfs.zip"
+    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "vvs", feed, osm_within_m=300))
+
+    assert run["status"] == "succeeded", run["message"]
+    from matching_and_import_db.transit.readers import read_gtfs_stops
+    assert run["counts"]["official_read"] == len(read_gtfs_stops(str(feed)).stops)
+    assert 0 < run["counts"]["osm_stops"] < osm["counts"]["stops_inserted"]
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT format FROM stop_publications")
+        assert cur.fetchall() == [("gtfs",)]
+        cur.execute("SELECT count(*), max(distance_m) FROM stop_matches")
+        matches, farthest = cur.fetchone()
+        cur.execute("SELECT count(*) FROM official_stops WHERE stop_id LIKE 'de:08115:%'")
+        assert cur.fetchone()[0] == run["counts"]["official_read"]
+    assert matches == run["counts"]["matches"] > 0 and farthest < 50
+
+
+def test_osm_within_m_leaves_far_osm_stops_out_of_the_matching(settings_env, db_conn,
+                                                                tmp_path):
+    load_golden_osm(settings_env, db_conn, tmp_path)
+    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "near", GOLDEN_ATLAS,
+                                                      osm_within_m=1000))
+    assert run["status"] == "succeeded", run["message"]
+    assert run["counts"]["osm_stops"] == 8  # n9 lies 11 km from every official stop
+    assert published_pairs(db_conn) == GOLDEN_PAIRS
+    assert not {p for p in published_problems(db_conn) if p[1] == "n9"}
+
+
+# --- decisions across imports ----------------------------------------------------------
+
+def test_a_decision_made_before_a_reimport_still_applies_after_it(settings_env, db_conn,
+                                                                  tmp_path, app):
+    pipeline = publish_golden(settings_env, db_conn, tmp_path)
+    user = gen_user(db_conn)
+    rejected = record(app, user, "reject", "ch:1:sloid:name", "n2", note="other side")
+    missing = record(app, user, "missing_in_osm", "ch:1:sloid:unmatched")
+    # the published data shows it at once: the pair is gone, the unmatched stop settled
+    assert ("ch:1:sloid:name", "n2") not in published_pairs(db_conn)
+    assert ("ch:1:sloid:unmatched", None, "unmatched_official", 1, True) in \
+        published_problems(db_conn)
+
+    run = run_inline(settings_env, pipeline)
+
+    assert run["status"] == "succeeded", run["message"]
+    assert run["counts"]["decisions_applied"] == 2 and run["counts"]["decisions_flagged"] == 0
+    assert published_pairs(db_conn) == GOLDEN_PAIRS - {("ch:1:sloid:name", "n2")}
+    problems = published_problems(db_conn)
+    # the matcher knows the stop is missing in OSM: no longer a problem at all
+    assert not [p for p in problems if p[0] == "ch:1:sloid:unmatched"]
+    assert ("ch:1:sloid:name", None, "unmatched_official", 1, False) in problems
+    assert decision_status(db_conn, rejected) == ("active", None)
+    assert decision_status(db_conn, missing) == ("active", None)
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT created_by, created_at IS NOT NULL, note FROM stop_decisions "
+                    "WHERE id = %s", (rejected,))
+        assert cur.fetchone() == (user, True, "other side")
+
+
+def test_a_decision_whose_evidence_changed_is_flagged_not_applied(settings_env, db_conn,
+                                                                  tmp_path, app):
+    publish_golden(settings_env, db_conn, tmp_path)
+    user = gen_user(db_conn)
+    rejected = record(app, user, "reject", "ch:1:sloid:name", "n2")
+    gone = record(app, user, "confirm", "ch:1:sloid:trio2", "n7")
+    renamed = atlas_file(tmp_path, rename={"ch:1:sloid:name": "By name Nord"},
+                         drop=("ch:1:sloid:trio2",))
+    pipeline = gen_stops_pipeline(db_conn, "atlas-v2", renamed, format="atlas")
+
+    run = run_inline(settings_env, pipeline)
+
+    assert run["status"] == "succeeded", run["message"]
+    assert run["counts"]["decisions_applied"] == 0 and run["counts"]["decisions_flagged"] == 2
+    # not silently applied: the matcher pairs the renamed stop again, as without a decision
+    assert ("ch:1:sloid:name", "n2") in published_pairs(db_conn)
+    status, reason = decision_status(db_conn, rejected)
+    assert status == "needs_review"
+    assert "official name 'By name' → 'By name Nord'" in reason
+    status, reason = decision_status(db_conn, gone)
+    assert status == "needs_review" and "ch:1:sloid:trio2 is no longer in the registry" in reason
+
+    # the registry as the reviewer saw it comes back: the decision counts again
+    back = run_inline(settings_env, gen_stops_pipeline(db_conn, "atlas-v1", GOLDEN_ATLAS))
+    assert back["status"] == "succeeded", back["message"]
+    assert decision_status(db_conn, rejected) == ("active", None)
+    assert ("ch:1:sloid:name", "n2") not in published_pairs(db_conn)
+
+
+def test_a_decision_changed_by_a_reviewer_during_the_run_is_left_as_they_wrote_it(
+        settings_env, db_conn, tmp_path, app):
+    publish_golden(settings_env, db_conn, tmp_path)
+    user = gen_user(db_conn)
+    first = record(app, user, "reject", "ch:1:sloid:name", "n2")
+    from matching_and_import_db.pipelines.base import RunContext
+    from matching_and_import_db.transit import pipeline as stops_pipeline
+    from matching_and_import_db.transit import store
+
+    with db_conn.cursor() as cur:
+        decisions = store.load_decisions(cur)
+    db_conn.commit()
+    verdict = store.Verdict(decisions[0], "needs_review", "the evidence changed: test")
+    # the reviewer supersedes the decision after the run judged it, before reapply
+    second = record(app, user, "confirm", "ch:1:sloid:name", "n2")
+    ctx = RunContext(run_id=1, pipeline="t", config={}, conn=db_conn, data_dir=str(tmp_path),
+                     reporter=_NullReporter(), state={"verdicts": [verdict]})
+    stops_pipeline.reapply(ctx)
+    assert decision_status(db_conn, first)[0] == "superseded"
+    assert decision_status(db_conn, second) == ("active", None)
+    assert ctx.counts["decisions_changed"] == 0
+
+
+class _NullReporter:
+    def items(self, done, total=None):
+        pass
+
+
+# --- readers during an import ----------------------------------------------------------
+
+def test_readers_see_the_old_data_until_the_publish_commits_then_the_new(
+        settings_env, db_conn, tmp_path, app):
+    publish_golden(settings_env, db_conn, tmp_path)
+    old_pairs = published_pairs(db_conn)
+    new_file = atlas_file(tmp_path, drop=("ch:1:sloid:trio2", "ch:1:sloid:name"))
+    new_pairs = old_pairs - {("ch:1:sloid:trio2", "n7"), ("ch:1:sloid:name", "n2")}
+    pipeline = gen_stops_pipeline(db_conn, "atlas-v2", new_file, format="atlas")
+
+    seen: list[tuple[int, frozenset]] = []
+    stop = threading.Event()
+
+    def read_matches():
+        client = app.test_client()  # a client of its own: the API as another reader sees it
+        while not stop.is_set():
+            body = client.get("/api/stops/matches?limit=1000").get_json()
+            pairs = frozenset((m["official_id"], m["osm_key"]) for m in body["matches"])
+            seen.append((body["total"], pairs))
+            time.sleep(0.02)
+
+    # hold the import inside its publish transaction: its last statement (the publication
+    # record) waits for this lock, after matches and problems were deleted and inserted
+    holder = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    with holder.cursor() as cur:
+        cur.execute("LOCK TABLE stop_publications IN EXCLUSIVE MODE")
+    reader = threading.Thread(target=read_matches, daemon=True)
+    reader.start()
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.update(run_inline(settings_env, pipeline)))
+    runner.start()
+    try:
+        wait_until(lambda: _waiting_on(db_conn, "stop_publications"), 60,
+                   message="the import to wait inside its publish transaction")
+        during = len(seen)
+        # the reader goes on reading while publish is under way
+        wait_until(lambda: len(seen) > during + 3, 20, message="reads during publish")
+        assert published_pairs(db_conn) == old_pairs
+        active = app.test_client().get("/api/pipelines/active").get_json()["active"]
+        assert [(a["pipeline"], a["phase"], a["phase_index"], a["phase_count"])
+                for a in active] == [("atlas-v2", "publish", 6, 7)]
+    finally:
+        holder.rollback()  # let the import commit
+        holder.close()
+        runner.join(60)
+    wait_until(lambda: seen[-1][0] == len(new_pairs), 20, message="a read after the commit")
+    stop.set()
+    reader.join(10)
+
+    assert result["status"] == "succeeded", result["message"]
+    totals = [total for total, _pairs in seen]
+    assert all(pairs in (old_pairs, new_pairs) for _total, pairs in seen)
+    assert all(total == len(pairs) for total, pairs in seen)
+    switch = totals.index(len(new_pairs))
+    assert switch > 0 and set(totals[:switch]) == {len(old_pairs)}
+    assert set(totals[switch:]) == {len(new_pairs)}
+
+
+def _waiting_on(conn, table: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = %s AND NOT l.granted", (table,))
+        waiting = cur.fetchone()[0] > 0
+    conn.commit()
+    return waiting
+
+
+# --- configuration and broken input ----------------------------------------------------
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({}, "needs a 'source'"),
+    ({"source": "  "}, "needs a 'source'"),
+    ({"source": "x.csv", "format": "xlsx"}, "unknown stops format 'xlsx'"),
+    ({"source": "x.csv", "format": "csv"}, "format csv needs a 'mapping'"),
+    ({"source": "x.csv", "format": "csv", "mapping": {"id": "a", "colour": "b"}},
+     "unknown field(s) in the mapping: colour"),
+    ({"source": "x.csv", "format": "atlas", "mapping": {"id": "a"}}, "takes no 'mapping'"),
+    ({"source": "x.csv", "osm_within_m": -5}, "osm_within_m must be a distance"),
+    ({"source": "x.csv", "osm_within_m": "near"}, "osm_within_m must be a distance"),
+])
+def test_bad_configuration_is_refused_naming_the_problem(config, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        validate_config(config)
+
+
+def test_configuration_is_normalised():
+    assert validate_config({"source": " /data/a.zip "}) == {"source": "/data/a.zip",
+                                                            "format": "auto"}
+    mapped = {"source": "s.csv", "format": "csv", "mapping": {"id": "code", "lat": "y",
+                                                              "lon": "x"}, "osm_within_m": 500}
+    assert validate_config(mapped) == {**mapped, "osm_within_m": 500.0}
+
+
+@pytest.mark.parametrize(("fixture", "fmt"), [
+    ("atlas-sample.csv", "atlas"), ("swiss_example_stops_ATLAS.csv", "atlas"),
+    ("vvs-bus-751.gtfs.zip", "gtfs"), ("naptan-sample.csv", "naptan"),
+])
+def test_registry_format_is_told_from_the_file(fixture, fmt):
+    assert detect_format(str(STOPS / fixture)) == fmt
+
+
+def _missing(tmp_path):
+    return tmp_path / "nowhere.csv"
+
+
+def _empty(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    return tmp_path / "empty.csv"
+
+
+def _unknown_csv(tmp_path):
+    (tmp_path / "plain.csv").write_text("code,lat,lon\nA,47,8\n")
+    return tmp_path / "plain.csv"
+
+
+def _bad_coordinate(tmp_path):
+    return _rewrite(tmp_path / "bad.csv", "47.01;8.0", "47.01;east")
+
+
+def _rewrite(path, old: str, new: str):
+    text = GOLDEN_ATLAS.read_text(encoding="utf-8").replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _no_coordinates(tmp_path):
+    lines = GOLDEN_ATLAS.read_text(encoding="utf-8").splitlines()
+    rows = [";".join(f if i not in (4, 5) else "" for i, f in enumerate(line.split(";")))
+            for line in lines[1:]]
+    path = tmp_path / "nocoords.csv"
+    path.write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _twice(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("code,name,lat,lon\nA,Dorf,47.0,8.0\nB,Kirche,47.1,8.0\nA,Dorf,47.2,8.0\n")
+    return path
+
+
+MAPPING = {"id": "code", "name": "name", "lat": "lat", "lon": "lon"}
+
+
+@pytest.mark.parametrize(("make_source", "config", "message"), [
+    (_missing, {}, "stops file not found"),
+    (_empty, {"format": "atlas"}, "empty.csv: the file is empty"),
+    (_unknown_csv, {}, "plain.csv: cannot tell the registry format"),
+    (_bad_coordinate, {"format": "atlas"}, "bad.csv line 3: wgs84East 'east' is not a number"),
+    (_no_coordinates, {}, "nocoords.csv holds no usable stops (8 rows skipped)"),
+    (_twice, {"format": "csv", "mapping": MAPPING}, "twice.csv: stop id 'A' appears twice"),
+    (_unknown_csv, {"format": "csv", "mapping": {"id": "code", "lat": "y", "lon": "x"}},
+     "plain.csv: missing column(s) y, x"),
+], ids=["missing", "empty", "unknown-format", "bad-coordinate", "no-coordinates", "twice",
+        "wrong-mapping"])
+def test_broken_input_fails_the_run_and_keeps_the_published_data(
+        settings_env, db_conn, tmp_path, make_source, config, message):
+    publish_golden(settings_env, db_conn, tmp_path)
+    before = stops_fingerprint(db_conn)
+
+    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "broken",
+                                                      make_source(tmp_path), **config))
+
+    assert run["status"] == "failed"
+    assert message in run["message"]
+    assert stops_fingerprint(db_conn) == before
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'")
+        assert cur.fetchone()[0] == 0
+
+
+def test_registry_served_over_http_is_downloaded_and_imported(settings_env, db_conn,
+                                                              tmp_path):
+    load_golden_osm(settings_env, db_conn, tmp_path)
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "stops.csv").write_bytes(GOLDEN_ATLAS.read_bytes())
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/stops.csv"
+        run = run_inline(settings_env, gen_stops_pipeline(db_conn, "remote", url))
+        missing = run_inline(settings_env, gen_stops_pipeline(db_conn, "gone", url + ".old"))
+    finally:
+        server.shutdown()
+    assert run["status"] == "succeeded", run["message"]
+    assert published_pairs(db_conn) == GOLDEN_PAIRS
+    assert missing["status"] == "failed" and "404" in missing["message"]
