@@ -22,8 +22,11 @@ pipeline_cli = AppGroup("pipeline", help="Configure and run import pipelines.")
 @click.option("--kind", default="osm_import", show_default=True)
 @click.option("--source", required=True, help="File path or http(s) URL.")
 @click.option("--schedule", default=None, help="Crontab line or '@every 10m'.")
+@click.option("--config", "config_json", default=None,
+              help='More settings of the kind, as JSON: \'{"format": "csv", "mapping": '
+                   '{...}}\' for a stops import.')
 @click.option("--if-missing", is_flag=True, help="Do nothing when the pipeline exists.")
-def create(name, kind, source, schedule, if_missing):
+def create(name, kind, source, schedule, config_json, if_missing):
     """Create a pipeline."""
     try:
         if if_missing:
@@ -33,7 +36,8 @@ def create(name, kind, source, schedule, if_missing):
                 return
             except NotFound:
                 pass
-        pipeline = service.create_pipeline(name, kind, {"source": source}, schedule)
+        config = {**service.parse_config_json(config_json), "source": source}
+        pipeline = service.create_pipeline(name, kind, config, schedule)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created pipeline {pipeline.name} (id {pipeline.id})")

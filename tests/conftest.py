@@ -98,12 +98,17 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def oidc_provider():
-    """A real OpenID Connect provider process (oidc-provider-mock)."""
+def oidc_provider(tmp_path_factory):
+    """A real OpenID Connect provider process (oidc-provider-mock).
+
+    Its log goes to a file: it logs every request, and a pipe nobody reads fills up after
+    a few hundred logins and blocks the provider mid-response."""
     port = free_port()
+    log_path = tmp_path_factory.mktemp("oidc") / "provider.log"
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "oidc-provider-mock"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def up():
@@ -111,12 +116,13 @@ def oidc_provider():
             return requests.get(url + "/.well-known/openid-configuration", timeout=1).ok
         except requests.ConnectionError:
             return proc.poll() is not None and pytest.fail(
-                f"oidc-provider-mock exited: {proc.stderr.read().decode()}")
+                f"oidc-provider-mock exited: {log_path.read_text(errors='replace')}")
 
     wait_until(up, 20, message="the OIDC provider to start")
     yield url
     proc.terminate()
     proc.wait(10)
+    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -145,3 +145,19 @@ def test_due_schedule_queues_one_run_and_coalesces_missed_slots(db_conn):
         [(slot,)] = cur.fetchall()
     db_conn.commit()
     assert slot.minute == 0 and slot.second == 0 and slot <= now
+
+
+def test_a_stops_import_with_a_column_mapping_is_configured_from_the_page(operator):
+    mapping = '{"format": "csv", "mapping": {"id": "code", "name": "name", "lat": "y", "lon": "x"}}'
+    resp = operator.post("/pipelines", data={"name": "registry", "kind": "stops_import",
+                                             "source": "/data/stops.csv", "config": mapping,
+                                             "csrf_token": csrf_token(operator)})
+    assert resp.status_code == 302
+    [pipeline] = operator.get("/api/pipelines").json["pipelines"]
+    assert pipeline["config"] == {"source": "/data/stops.csv", "format": "csv",
+                                  "mapping": {"id": "code", "name": "name", "lat": "y",
+                                              "lon": "x"}}
+    bad = operator.post("/pipelines", data={"name": "other", "kind": "stops_import",
+                                            "source": "/x.csv", "config": "{format: csv",
+                                            "csrf_token": csrf_token(operator)})
+    assert bad.status_code == 400 and "not valid JSON" in html.unescape(bad.data.decode())

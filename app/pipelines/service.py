@@ -3,6 +3,7 @@ executed by the scheduler (matching_and_import_db.pipelines.runner)."""
 
 from __future__ import annotations
 
+import json
 import re
 from contextlib import contextmanager
 from datetime import UTC
@@ -28,6 +29,19 @@ def raw_connection():
         yield conn.driver_connection
     finally:
         conn.close()
+
+
+def parse_config_json(text: str | None) -> dict:
+    """The optional settings a form or the CLI gives as JSON (an object), beside the source."""
+    if not text or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"the settings are not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError("the settings must be a JSON object, like {\"format\": \"gtfs\"}")
+    return value
 
 
 def create_pipeline(name: str, kind: str, config: dict, schedule: str | None,

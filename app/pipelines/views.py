@@ -25,8 +25,9 @@ def index():
 @role_required("operator")
 def create():
     form = request.form
-    service.create_pipeline(form.get("name", "").strip(), form.get("kind", ""),
-                            {"source": form.get("source", "")}, form.get("schedule"))
+    config = {**service.parse_config_json(form.get("config")), "source": form.get("source", "")}
+    service.create_pipeline(form.get("name", "").strip(), form.get("kind", ""), config,
+                            form.get("schedule"))
     return redirect(url_for("pipelines.index"))
 
 
