@@ -257,3 +257,15 @@ def test_demo_rides_are_imported_once_for_their_rider_from_the_command_line(app,
     waited = app.test_cli_runner().invoke(args=["tracks", "import", "--subject", "cyclist",
                                                 "--wait-for-roads", "1", files[0]])
     assert waited.exit_code != 0 and "no roads after 1s" in waited.output
+
+
+def test_a_ride_entirely_inside_a_privacy_zone_ends_in_error_with_a_message():
+    from matching_and_import_db.errors import InputError
+    from matching_and_import_db.tracks.cleaning import PrivacyZone
+    from matching_and_import_db.tracks.parse import parse_track_file
+    from matching_and_import_db.tracks.ride import prepare_ride
+    _, coords = road_by_name(STREET)
+    points = parse_track_file(ride_csv(ride_along(coords, utc(2024, 5, 6, 8, 0, 0)))).points
+    home = PrivacyZone(coords[0][0], coords[0][1], 5000.0)
+    with pytest.raises(InputError, match="inside your privacy zones"):
+        prepare_ride(points, [home])

@@ -103,6 +103,9 @@ def prepare_ride(points: Sequence, zones: Sequence[PrivacyZone]) -> Ride:
     private = valid & inside_zones(lon, lat, zones)
     keep = valid & ~private
     kept = np.flatnonzero(keep)
+    if len(kept) < 2:
+        raise InputError("the ride lies inside your privacy zones (fewer than two positions "
+                         "outside them), so nothing of it is shown")
     # runs of kept points with no private point between them: the line never crosses a zone
     private_before = np.cumsum(private)[kept]
     breaks = np.flatnonzero(np.diff(private_before) > 0) + 1
