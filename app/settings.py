@@ -72,6 +72,12 @@ VARIABLES: tuple[Variable, ...] = (
              "How often the scheduler looks for due and queued work."),
     Variable("heartbeat_max_age_seconds", 30, int,
              "/readyz reports the scheduler down when its heartbeat is older."),
+    Variable("tile_cache_seconds", 86400, int,
+             "How long a vector tile stays in the Redis tile cache (changes invalidate it "
+             "at once); 0 keeps none."),
+    Variable("tile_max_features", 20000, int, "Most features of one layer in one tile."),
+    Variable("basemap_style_url", "", str,
+             "A MapLibre style URL for an external basemap; empty: our own OSM data."),
     Variable("check_schema", True, bool,
              "Refuse to start when the database schema is behind the code."),
     Variable("migrator_attempts", 30, int,
@@ -129,6 +135,9 @@ class Settings:
     run_lease_seconds: int
     scheduler_tick_seconds: int
     heartbeat_max_age_seconds: int
+    tile_cache_seconds: int
+    tile_max_features: int
+    basemap_style_url: str
     check_schema: bool
     migrator_attempts: int
     log_format: str
@@ -181,6 +190,10 @@ class Settings:
             raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 10")
         if self.upload_max_bytes < 1024:
             raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
+        if self.tile_max_features < 1:
+            raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
+        if self.tile_cache_seconds < 0:
+            raise SettingsError("PORTAL_TILE_CACHE_SECONDS must not be negative")
         if not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
 

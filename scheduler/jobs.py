@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from matching_and_import_db.pipelines import runner
+from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import processing
 from scheduler import heartbeat
 
@@ -44,7 +45,8 @@ class WorkerContext:
         self.track_config = processing.ProcessingConfig(
             data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
             minimum_urban_m=settings.overtake_minimum_urban_m,
-            minimum_rural_m=settings.overtake_minimum_rural_m)
+            minimum_rural_m=settings.overtake_minimum_rural_m,
+            on_change=ride_change_invalidator(redis))
 
 
 def beat(ctx: WorkerContext) -> None:

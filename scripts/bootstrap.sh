@@ -136,5 +136,10 @@ if [ ! -f "$vendor/maplibre-gl.js" ] || [ "$(cat "$vendor/.lock.sha" 2>/dev/null
   echo "$want_js" > "$vendor/.lock.sha"
 fi
 
+# --- a browser for the map's tests (Debian's chromium; Playwright only drives it) ---------
+if ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium
+fi
+
 mkdir -p var/data
 export PORTAL_DATA_DIR="${PORTAL_DATA_DIR:-$ROOT/var/data}"

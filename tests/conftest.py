@@ -22,8 +22,8 @@ import redis as redis_lib
 import requests
 from sqlalchemy.engine import make_url
 
-# ride fixtures (riders with API keys, processing) live beside this file
-pytest_plugins = ["tests.rides_fixtures"]
+# ride fixtures (riders with API keys, processing) and browser fixtures live beside this file
+pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

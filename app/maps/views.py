@@ -1,29 +1,82 @@
+"""The map page, vector tiles of catalog layers (one or several per tile), TileJSON for
+each, the MapLibre style and the catalog as JSON."""
+
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from app.extensions import limiter
-from app.maps.tiles import osm_tile, rides_tile
+from app.layers.catalog import Layer, catalog
+from app.layers.query import RideFilter
+from app.maps import style as styles
+from app.maps.tiles import layers_tile
+from matching_and_import_db.errors import NotFound
 
 bp = Blueprint("maps", __name__)
+
+MVT = "application/vnd.mapbox-vector-tile"
+# older URLs: the OSM base and the ride results, each one tile of two layers
+ALIASES = {"osm": ("roads", "stops"), "rides": ("road_stats", "events")}
+MAX_LAYERS_PER_TILE = 12
+
+
+def _tiles_limit():
+    return current_app.config["PORTAL"].ratelimit_tiles
 
 
 @bp.get("/")
 def index():
-    return render_template("map.html")
+    return render_template("map.html",
+                           basemap_style_url=current_app.config["PORTAL"].basemap_style_url)
 
 
-@bp.get("/tiles/osm/<int:z>/<int:x>/<int:y>.mvt")
-@limiter.limit(lambda: current_app.config["PORTAL"].ratelimit_tiles, override_defaults=True)
-def tile(z: int, x: int, y: int):
-    data = osm_tile(z, x, y)
-    return Response(data, mimetype="application/vnd.mapbox-vector-tile",
-                    headers={"Cache-Control": "public, max-age=60"})
+def resolve_layers(spec: str) -> list[Layer]:
+    ids = ALIASES.get(spec) or tuple(spec.split(","))
+    if not ids or len(ids) > MAX_LAYERS_PER_TILE or len(set(ids)) != len(ids):
+        raise NotFound(f"no layers {spec!r}")
+    user = g.get("user")
+    return [catalog().get(layer_id, user) for layer_id in ids]
 
 
-@bp.get("/tiles/rides/<int:z>/<int:x>/<int:y>.mvt")
-@limiter.limit(lambda: current_app.config["PORTAL"].ratelimit_tiles, override_defaults=True)
-def rides_tile_view(z: int, x: int, y: int):
-    # short max-age: a processed ride should show on the map within seconds
-    return Response(rides_tile(z, x, y), mimetype="application/vnd.mapbox-vector-tile",
-                    headers={"Cache-Control": "public, max-age=10"})
+def ride_filter() -> RideFilter:
+    """Time range and "mine" from the query string, with the privacy rounding."""
+    user = g.get("user")
+    if not any(request.args.get(k) for k in ("from", "to", "mine")):
+        return RideFilter(viewer_id=user.id if user else None)
+    from app.tracks.api import request_filter
+    f = request_filter(with_bbox=False)
+    return RideFilter(viewer_id=user.id if user else None, mine=f.mine_only,
+                      date_from=f.date_from, date_to=f.date_to)
+
+
+@bp.get("/tiles/<spec>/<int:z>/<int:x>/<int:y>.mvt")
+@limiter.limit(_tiles_limit, override_defaults=True)
+def tile(spec: str, z: int, x: int, y: int):
+    tile = layers_tile(resolve_layers(spec), z, x, y, ride_filter())
+    etag = f'"{tile.etag}"'
+    headers = {"ETag": etag,
+               # revalidate every time: a change shows on the very next request, and an
+               # unchanged tile costs a 304 from the Redis cache
+               "Cache-Control": ("public" if tile.shared else "private") + ", no-cache"}
+    if not tile.shared:
+        headers["Vary"] = "Cookie"
+    if etag in request.if_none_match or tile.etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    return Response(tile.data, mimetype=MVT, headers=headers)
+
+
+@bp.get("/tiles/<spec>/tilejson.json")
+def tilejson(spec: str):
+    layers = resolve_layers(spec)
+    return jsonify(styles.tilejson(spec, layers, current_app.config["PORTAL"].public_url))
+
+
+@bp.get("/styles/portal.json")
+def style():
+    return jsonify(styles.style(catalog().visible(g.get("user")),
+                                current_app.config["PORTAL"].public_url))
+
+
+@bp.get("/api/layers")
+def layers():
+    return jsonify({"groups": catalog().groups(g.get("user"))})

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import PrivacyZone, Track, User
+from app.redis_client import get_redis
 from matching_and_import_db.errors import (
     InputError,
     NotFound,
@@ -192,8 +193,12 @@ def set_visibility(track: Track, public: bool) -> None:
     track.public = public
     db.session.flush()
     cur = _cursor()
-    store.recompute_road_stats(cur, store.road_keys_of(cur, [track.id]))
+    keys = store.road_keys_of(cur, [track.id])
+    store.recompute_road_stats(cur, keys)
+    changed = store.changed_extent(cur, [track.id], {k[0] for k in keys})
     db.session.commit()
+    if changed is not None:
+        _invalidate_tiles(changed)
 
 
 def update_title(track: Track, title: str) -> None:
@@ -202,9 +207,13 @@ def update_title(track: Track, title: str) -> None:
 
 
 def reprocess(track_ids: list[int]) -> int:
+    # a queued ride's events leave the map until it is processed again
     cur = _cursor()
+    changed = store.changed_extent(cur, track_ids, [])
     count = store.requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": track_ids})
     db.session.commit()
+    if count and changed is not None:
+        _invalidate_tiles(changed)
     return count
 
 
@@ -212,6 +221,8 @@ def reprocess_user(user_id: int) -> int:
     cur = _cursor()
     count = store.requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
     db.session.commit()
+    if count:
+        _invalidate_tiles(None)
     return count
 
 
@@ -219,6 +230,8 @@ def reprocess_all() -> int:
     cur = _cursor()
     count = store.requeue_tracks(cur, "true", {})
     db.session.commit()
+    if count:
+        _invalidate_tiles(None)
     return count
 
 
@@ -234,10 +247,13 @@ def delete_tracks(user_id: int, track_ids: list[int] | None = None) -> int:
     ids = [r.id for r in rows]
     cur = _cursor()
     keys = store.road_keys_of(cur, ids)
+    changed = store.changed_extent(cur, ids, {k[0] for k in keys})
     db.session.execute(delete(Track).where(Track.id.in_(ids)))
     db.session.flush()
     store.recompute_road_stats(cur, keys)
     db.session.commit()
+    if changed is not None:
+        _invalidate_tiles(changed)
     _delete_unreferenced_raw({r.raw_sha256 for r in rows})
     return len(ids)
 
@@ -261,6 +277,16 @@ def _delete_unreferenced_raw(hashes: set[str]) -> None:
 
 def raw_file(track: Track) -> bytes:
     return rawstore.read_raw(_settings().data_dir, track.raw_sha256)
+
+
+def _invalidate_tiles(bbox) -> None:
+    """After the commit: the ride layers' cached tiles over bbox are gone (all of them, by
+    a generation bump, when bbox is None)."""
+    from matching_and_import_db.tilecache import RIDE_LAYERS, invalidate
+    try:
+        invalidate(get_redis(), RIDE_LAYERS, bbox)
+    except Exception:  # committed already: the change stands, the map catches up on expiry
+        current_app.logger.exception("invalidating the map tiles of a ride change failed")
 
 
 def _cursor():

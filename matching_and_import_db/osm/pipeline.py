@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import requests
 from psycopg2 import sql
 
+from matching_and_import_db import tilecache
 from matching_and_import_db.copy import ESCAPES, NULL, CopyPipe, encode_value
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.osm.reader import Road, Stop, read_osm
@@ -137,6 +138,9 @@ def publish(ctx: RunContext) -> None:
         cur.execute(_sql("drop_staging.sql", ctx))
     ctx.ensure_lock()
     ctx.conn.commit()
+    if (r_ins or r_upd or r_del or s_ins or s_upd or s_del) and ctx.redis is not None:
+        # an import changes too much for per-tile invalidation: retire the layers' tiles
+        tilecache.invalidate(ctx.redis, tilecache.OSM_LAYERS)
     ctx.counts.update(roads_inserted=r_ins, roads_updated=r_upd, roads_deleted=r_del,
                       stops_inserted=s_ins, stops_updated=s_upd, stops_deleted=s_del)
     ctx.log("published roads +%d ~%d -%d, stops +%d ~%d -%d",

@@ -23,6 +23,7 @@ class RunContext:
     conn: Any  # psycopg2 connection for the phases' own transactions
     data_dir: str
     reporter: Any  # ProgressReporter
+    redis: Any = None  # for phases that tell caches what they published
     lock_lost: Callable[[], bool] = lambda: False
     counts: dict[str, int] = field(default_factory=dict)
     log_lines: list[dict] = field(default_factory=list)

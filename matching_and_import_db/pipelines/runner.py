@@ -244,6 +244,7 @@ class RunWorker:
         work_conn = self.connect()
         ctx = RunContext(run_id=claimed.run_id, pipeline=claimed.pipeline, config=claimed.config,
                          conn=work_conn, data_dir=self.data_dir, reporter=reporter,
+                         redis=self.redis,
                          lock_lost=lambda: keepalive.lost)
         phase_seconds: dict[str, float] = {}
         status, message = "succeeded", None

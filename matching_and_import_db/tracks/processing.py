@@ -35,6 +35,8 @@ class ProcessingConfig:
     lease_seconds: int
     minimum_urban_m: float = 1.5
     minimum_rural_m: float = 2.0
+    # called after each commit with the lon/lat box whose map data changed (tile cache)
+    on_change: Callable[[tuple[float, float, float, float]], None] | None = None
 
 
 def ways_from_rows(rows: list[tuple]) -> list[tuple]:
@@ -61,7 +63,7 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
     started = time.perf_counter()
     if claim.attempts > store.MAX_ATTEMPTS:
         return _fail(conn, claim, worker, f"processing was interrupted {store.MAX_ATTEMPTS} "
-                     "times without finishing; reprocess the ride to try again")
+                     "times without finishing; reprocess the ride to try again", config)
     try:
         parsed = parse_track_file(rawstore.read_raw(config.data_dir, claim.raw_sha256))
         with conn.cursor() as cur:
@@ -81,25 +83,40 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
                             claim.track_id)
                 return "lost"
             old_keys = store.road_keys_of(cur, [claim.track_id])
+            before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
             store.replace_track_outputs(cur, claim.track_id, out.events, out.passes)
             store.complete_track(cur, claim.track_id, out.summary)
             store.recompute_road_stats(cur, old_keys | out.keys)
+            after = store.changed_extent(cur, [claim.track_id], {k[0] for k in out.keys})
         conn.commit()
+        _changed(config, before, after)
     except InputError as exc:
         conn.rollback()
-        return _fail(conn, claim, worker, str(exc))
+        return _fail(conn, claim, worker, str(exc), config)
     except Exception:
         conn.rollback()
         log.exception("track %s: processing failed", claim.track_id)
         return _fail(conn, claim, worker, "processing failed with an internal error; the "
-                     "administrators can see the details in the scheduler's log")
+                     "administrators can see the details in the scheduler's log", config)
     log.info("track %s: %d points (%d matched), %d events, %d passes in %.3fs",
              claim.track_id, ride.points_total, out.summary["points_matched"],
              len(out.events), len(out.passes), time.perf_counter() - started)
     return "complete"
 
 
-def _fail(conn, claim: store.Claim, worker: str, message: str) -> str:
+def _changed(config: ProcessingConfig, *boxes) -> None:
+    boxes = [b for b in boxes if b is not None]
+    if config.on_change is None or not boxes:
+        return
+    try:
+        config.on_change((min(b[0] for b in boxes), min(b[1] for b in boxes),
+                          max(b[2] for b in boxes), max(b[3] for b in boxes)))
+    except Exception:  # the ride is committed; a cache hiccup must not fail it
+        log.exception("invalidating the map tiles of a processed ride failed")
+
+
+def _fail(conn, claim: store.Claim, worker: str, message: str,
+          config: ProcessingConfig | None = None) -> str:
     """The ride's earlier results (if any) go with the error: the owner sees the error, and
     statistics never keep numbers from a file that no longer processes."""
     with conn.cursor() as cur:
@@ -107,10 +124,13 @@ def _fail(conn, claim: store.Claim, worker: str, message: str) -> str:
             conn.rollback()
             return "lost"
         old_keys = store.road_keys_of(cur, [claim.track_id])
+        before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
         store.replace_track_outputs(cur, claim.track_id, [], [])
         store.fail_track(conn, claim, worker, message)
         store.recompute_road_stats(cur, old_keys)
     conn.commit()
+    if config is not None:
+        _changed(config, before)
     log.info("track %s: error: %s", claim.track_id, message)
     return "error"
 

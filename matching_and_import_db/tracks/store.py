@@ -94,6 +94,19 @@ def road_keys_of(cur, track_ids: Iterable[int]) -> set[tuple[int, int]]:
     return {(int(w), int(d)) for w, d in cur.fetchall()}
 
 
+def changed_extent(cur, track_ids: Iterable[int], way_ids: Iterable[int]
+                   ) -> tuple[float, float, float, float] | None:
+    """The lon/lat box of these rides (lines and events) and ways: where the map's ride
+    layers change when they do. None when there is nothing."""
+    cur.execute("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT "
+                "ST_Extent(g) AS b FROM (SELECT geom AS g FROM tracks WHERE id = ANY(%(ids)s) "
+                "UNION ALL SELECT geom FROM track_events WHERE track_id = ANY(%(ids)s) "
+                "UNION ALL SELECT geom FROM osm_roads WHERE osm_id = ANY(%(ways)s)) x) y",
+                {"ids": list(track_ids), "ways": list(way_ids)})
+    row = cur.fetchone()
+    return None if row is None or row[0] is None else tuple(float(v) for v in row)
+
+
 def recompute_road_stats(cur, keys: Iterable[tuple[int, int]]) -> int:
     keys = sorted(set(keys))
     if not keys:

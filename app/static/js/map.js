@@ -1,93 +1,202 @@
-// The map shell: streets and stops from our own PostGIS as vector tiles, no external
-// basemap, so the portal works without internet access.
+// The map: every catalog layer as vector tiles from our own server (the style comes from
+// /styles/portal.json, the layer panel and legend from /api/layers), so the portal works
+// offline; an external basemap style can be set (PORTAL_BASEMAP_STYLE_URL).
+// The URL keeps the view: #c=lon,lat&z=zoom&l=visible,layers&from=&to=&mine=1
 (function () {
   const el = document.getElementById("map");
-  const tiles = new URL(el.dataset.tiles, window.location.origin).href.replace(/%7B/g, "{").replace(/%7D/g, "}");
-  const rides = window.location.origin + "/tiles/rides/{z}/{x}/{y}.mvt";
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  const center = (params.get("c") || "10.78,59.915").split(",").map(Number);
-  const zoom = Number(params.get("z") || 13);
-  const PATHS = ["footway", "path", "pedestrian", "steps", "bridleway", "corridor", "track"];
-  const isPath = ["in", ["get", "highway"], ["literal", PATHS]];
-  const roadColor = ["match", ["get", "highway"],
-    ["motorway", "trunk", "motorway_link", "trunk_link"], "#e8925a",
-    ["primary", "primary_link"], "#f2c45a",
-    ["secondary", "secondary_link", "tertiary", "tertiary_link"], "#fff7d6",
-    ["cycleway"], "#3b7dd8",
-    "#ffffff"];
-  const map = new maplibregl.Map({
-    container: "map",
-    center, zoom, hash: false,
-    style: {
-      version: 8,
-      sources: { osm: { type: "vector", tiles: [tiles], minzoom: 8, maxzoom: 16,
-                        attribution: "© OpenStreetMap contributors" },
-                 rides: { type: "vector", tiles: [rides], minzoom: 8, maxzoom: 16 } },
-      layers: [
-        { id: "background", type: "background", paint: { "background-color": "#eceae4" } },
-        { id: "paths", type: "line", source: "osm", "source-layer": "roads", filter: isPath,
-          paint: { "line-color": "#b08968", "line-dasharray": [2, 1.5],
-                   "line-width": ["interpolate", ["linear"], ["zoom"], 13, 0.5, 17, 1.5] } },
-        { id: "roads-casing", type: "line", source: "osm", "source-layer": "roads",
-          filter: ["!", isPath], layout: { "line-join": "round" },
-          paint: { "line-color": "#a8a195", "line-width": ["interpolate", ["linear"], ["zoom"], 10, 1, 16, 7] } },
-        { id: "roads", type: "line", source: "osm", "source-layer": "roads",
-          filter: ["!", isPath], layout: { "line-join": "round" },
-          paint: { "line-color": roadColor, "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.5, 16, 5] } },
-        { id: "road-stats", type: "line", source: "rides", "source-layer": "road_stats",
-          layout: { "line-cap": "round" },
-          paint: { "line-width": ["interpolate", ["linear"], ["zoom"], 10, 2, 16, 8],
-                   "line-color": ["case", ["==", ["get", "events"], 0], "#7fa7d9",
-                     ["interpolate", ["linear"], ["get", "below_share"], 0, "#1a9641", 0.25, "#fdae61", 0.5, "#d7191c"]] } },
-        { id: "events", type: "circle", source: "rides", "source-layer": "events",
-          paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 12, 2.5, 17, 7],
-                   "circle-color": ["case", ["get", "too_close"], "#d7191c", "#1a9641"],
-                   "circle-stroke-color": "#222", "circle-stroke-width": 1 } },
-        { id: "stops", type: "circle", source: "osm", "source-layer": "stops",
-          paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 2.5, 17, 6],
-                   "circle-color": "#c0392b", "circle-stroke-color": "#fff", "circle-stroke-width": 1 } },
-      ],
-    },
-  });
+  const loggedIn = el.dataset.user === "1";
+  const hash = new URLSearchParams(window.location.hash.slice(1));
+  const center = (hash.get("c") || "10.78,59.915").split(",").map(Number);
+  const zoom = Number(hash.get("z") || 13);
+  const state = {
+    layers: hash.has("l") ? new Set(hash.get("l").split(",").filter(Boolean)) : null,
+    from: hash.get("from") || "", to: hash.get("to") || "",
+    mine: loggedIn && hash.get("mine") === "1",
+  };
+  let catalog = [];  // [{title, layers: [...]}]
+  let style = null;
+
+  const map = new maplibregl.Map({ container: "map", center, zoom, hash: false,
+                                   style: { version: 8, sources: {}, layers: [] } });
   map.addControl(new maplibregl.NavigationControl(), "top-right");
-  map.on("moveend", () => {
+  window.portalMap = map;
+
+  function rideQuery() {
+    const q = new URLSearchParams();
+    if (state.from) q.set("from", state.from);
+    if (state.to) q.set("to", state.to);
+    if (state.mine) q.set("mine", "1");
+    const s = q.toString();
+    return s ? "?" + s : "";
+  }
+
+  function tilesOf(source) {
+    return source.url.replace(/\/tilejson\.json$/, "/{z}/{x}/{y}.mvt") + rideQuery();
+  }
+
+  function writeUrl() {
     const c = map.getCenter();
-    history.replaceState(null, "", `#c=${c.lng.toFixed(5)},${c.lat.toFixed(5)}&z=${map.getZoom().toFixed(2)}`);
-  });
-  map.on("click", "stops", (e) => {
-    const p = e.features[0].properties;
-    new maplibregl.Popup().setLngLat(e.lngLat)
-      .setText(`${p.name || "(no name)"} · ${p.kind}${p.ref ? " · ref " + p.ref : ""}`).addTo(map);
-  });
-  map.on("mouseenter", "stops", () => { map.getCanvas().style.cursor = "pointer"; });
-  map.on("mouseleave", "stops", () => { map.getCanvas().style.cursor = ""; });
-  // the road panel: statistics per direction and a histogram of the distances
-  const panel = document.createElement("div");
-  panel.className = "road-panel";
-  panel.hidden = true;
+    const q = new URLSearchParams();
+    q.set("c", `${c.lng.toFixed(5)},${c.lat.toFixed(5)}`);
+    q.set("z", map.getZoom().toFixed(2));
+    q.set("l", [...state.layers].join(","));
+    for (const k of ["from", "to"]) if (state[k]) q.set(k, state[k]);
+    if (state.mine) q.set("mine", "1");
+    history.replaceState(null, "", "#" + q.toString().replace(/%2C/g, ","));
+  }
+
+  function styleLayersOf(layerId) {
+    return style.layers.filter((l) => l.metadata && l.metadata["portal:layer"] === layerId)
+      .map((l) => l.id);
+  }
+
+  function applyVisibility() {
+    for (const group of catalog) {
+      for (const layer of group.layers) {
+        const on = state.layers.has(layer.id) ? "visible" : "none";
+        for (const id of styleLayersOf(layer.id)) {
+          if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", on);
+        }
+      }
+    }
+    renderLegend();
+    writeUrl();
+  }
+
+  function applyFilters() {
+    for (const [id, src] of Object.entries(style.sources)) {
+      const s = map.getSource(id);
+      if (s && s.setTiles) s.setTiles([tilesOf(src)]);
+    }
+    writeUrl();
+  }
+
+  // --- the panel: layers by group, filters, legend ------------------------------------------
+  const panel = document.createElement("aside");
+  panel.className = "layer-panel";
+  panel.innerHTML = `<button type="button" class="panel-toggle" aria-expanded="true">Layers</button>
+    <div class="panel-body"><div class="groups"></div>
+    <fieldset class="filters"><legend>Rides</legend>
+      <label>From <input type="date" name="from"></label>
+      <label>To <input type="date" name="to"></label>
+      ${loggedIn ? '<label><input type="checkbox" name="mine"> my data only</label>' : ""}
+    </fieldset>
+    <div class="legend"></div></div>`;
   el.parentElement.append(panel);
-  map.on("click", "road-stats", async (e) => {
-    const id = e.features[0].id;  // the tile carries the way id as the feature id
-    const resp = await fetch(`/api/roads/${id}`, { headers: { Accept: "application/json" } });
+  const body = panel.querySelector(".panel-body");
+  const toggle = panel.querySelector(".panel-toggle");
+  toggle.onclick = () => {
+    body.hidden = !body.hidden;
+    toggle.setAttribute("aria-expanded", String(!body.hidden));
+  };
+  if (window.matchMedia("(max-width: 640px)").matches) toggle.onclick();
+  for (const name of ["from", "to"]) {
+    const input = panel.querySelector(`input[name=${name}]`);
+    input.value = state[name];
+    input.onchange = () => { state[name] = input.value; applyFilters(); };
+  }
+  const mineBox = panel.querySelector("input[name=mine]");
+  if (mineBox) {
+    mineBox.checked = state.mine;
+    mineBox.onchange = () => { state.mine = mineBox.checked; applyFilters(); };
+  }
+
+  function renderPanel() {
+    const groups = panel.querySelector(".groups");
+    groups.textContent = "";
+    for (const group of catalog) {
+      const fs = document.createElement("fieldset");
+      const lg = document.createElement("legend");
+      lg.textContent = group.title;
+      fs.append(lg);
+      for (const layer of group.layers) {
+        const label = document.createElement("label");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "layer";
+        box.value = layer.id;
+        box.checked = state.layers.has(layer.id);
+        box.onchange = () => {
+          if (box.checked) state.layers.add(layer.id); else state.layers.delete(layer.id);
+          applyVisibility();
+        };
+        label.append(box, " " + layer.title);
+        fs.append(label);
+      }
+      groups.append(fs);
+    }
+  }
+
+  function renderLegend() {
+    const legend = panel.querySelector(".legend");
+    legend.textContent = "";
+    for (const group of catalog) {
+      for (const layer of group.layers) {
+        if (!state.layers.has(layer.id) || !layer.legend.length) continue;
+        const h = document.createElement("h4");
+        h.textContent = layer.title;
+        legend.append(h);
+        for (const [colour, text] of layer.legend) {
+          const row = document.createElement("div");
+          const sw = document.createElement("span");
+          sw.className = "swatch";
+          sw.style.background = colour;
+          row.append(sw, " " + text);
+          legend.append(row);
+        }
+      }
+    }
+  }
+
+  // --- popups and side panels --------------------------------------------------------------
+  const side = document.createElement("div");
+  side.className = "road-panel";
+  side.hidden = true;
+  el.parentElement.append(side);
+
+  function showSide(title, nodes) {
+    side.textContent = "";
+    const close = document.createElement("button");
+    close.textContent = "×";
+    close.className = "close";
+    close.onclick = () => { side.hidden = true; };
+    const h = document.createElement("h3");
+    h.textContent = title;
+    side.append(close, h, ...nodes);
+    side.hidden = false;
+  }
+
+  function table(rows) {
+    const t = document.createElement("table");
+    for (const [k, v] of rows) {
+      if (v === undefined || v === null || v === "") continue;
+      const tr = t.insertRow();
+      tr.insertCell().textContent = k;
+      const td = tr.insertCell();
+      if (v instanceof Node) td.append(v); else td.textContent = v;
+    }
+    return t;
+  }
+
+  function link(href, text) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+
+  async function roadPanel(wayId) {
+    const resp = await fetch(`/api/roads/${wayId}`, { headers: { Accept: "application/json" } });
     if (!resp.ok) return;
     const data = await resp.json();
-    panel.textContent = "";
-    const h = document.createElement("h3");
-    h.textContent = data.road.name || `${data.road.highway} (way ${data.road.osm_id})`;
-    const close = document.createElement("button");
-    close.textContent = "×"; close.onclick = () => { panel.hidden = true; };
-    panel.append(close, h);
+    const nodes = [];
     for (const d of data.directions) {
-      const t = document.createElement("table");
-      const rows = [["Direction", d.direction > 0 ? "along the way" : d.direction < 0 ? "against the way" : "unknown"],
+      nodes.push(table([
+        ["Direction", d.direction > 0 ? "along the way" : d.direction < 0 ? "against the way" : "unknown"],
         ["Passes", d.passes], ["Events", d.events],
         ["Mean / median", d.events ? `${d.distance_mean.toFixed(2)} m / ${d.distance_median.toFixed(2)} m` : "—"],
         ["Min / max", d.events ? `${d.distance_min.toFixed(2)} m / ${d.distance_max.toFixed(2)} m` : "—"],
-        ["Below " + (d.legal_minimum || "") + " m", d.events ? `${d.below_minimum} (${Math.round(100 * d.below_share)} %)` : "—"]];
-      for (const [k, v] of rows) {
-        const tr = t.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v;
-      }
-      panel.append(t);
+        ["Below " + (d.legal_minimum || "") + " m", d.events ? `${d.below_minimum} (${Math.round(100 * d.below_share)} %)` : "—"]]));
       const max = Math.max(1, ...d.histogram);
       const hist = document.createElement("div");
       hist.className = "histogram";
@@ -95,15 +204,97 @@
         const row = document.createElement("div");
         const label = i < 12 ? `${(i * 0.25).toFixed(2)}–${((i + 1) * 0.25).toFixed(2)} m` : "≥ 3 m";
         const bar = document.createElement("span");
-        bar.className = "bar"; bar.style.width = `${Math.round(120 * n / max)}px`;
+        bar.className = "bar";
+        bar.style.width = `${Math.round(120 * n / max)}px`;
         row.append(label + " ", bar, ` ${n}`);
         hist.append(row);
       });
-      panel.append(hist);
+      nodes.push(hist);
     }
-    panel.hidden = false;
-  });
-  map.on("mouseenter", "road-stats", () => { map.getCanvas().style.cursor = "pointer"; });
-  map.on("mouseleave", "road-stats", () => { map.getCanvas().style.cursor = ""; });
-  window.portalMap = map;
+    showSide(data.road.name || `${data.road.highway} (way ${data.road.osm_id})`, nodes);
+  }
+
+  const POPUPS = {
+    road: (f) => roadPanel(f.id),
+    event: (f) => showSide("Overtaking event", [table([
+      ["Time", f.properties.time], ["Distance", `${f.properties.distance_left} m`],
+      ["Legal minimum", `${f.properties.legal_minimum} m`],
+      ["Speed", f.properties.speed != null ? `${f.properties.speed} km/h` : ""],
+      ["Too close", f.properties.too_close ? "yes" : "no"]])]),
+    stop: (f) => showSide(f.properties.name || "(no name)", [table([
+      ["OSM", f.properties.id], ["Kind", f.properties.kind], ["Ref", f.properties.ref],
+      ["Operator", f.properties.operator]])]),
+    official_stop: (f) => showSide(f.properties.name || f.properties.stop_id, [table([
+      ["Id", f.properties.stop_id], ["Platform", f.properties.platform_code],
+      ["Operator", f.properties.operator], ["Source", f.properties.source],
+      ["Review", link(`/stops/problems?q=${encodeURIComponent(f.properties.stop_id)}`, "problems")]])]),
+    match: (f) => showSide("Stop match", [table([
+      ["Official", `${f.properties.official_name || ""} (${f.properties.official_id})`],
+      ["OSM", `${f.properties.osm_name || ""} (${f.properties.osm_key})`],
+      ["Method", `${f.properties.method} / ${f.properties.stage}`],
+      ["Score", f.properties.score], ["Distance", `${f.properties.distance_m} m`],
+      ["Review", link(`/stops/problems?q=${encodeURIComponent(f.properties.official_id)}`, "review this stop")]])]),
+    problem: (f) => showSide("Stop problem", [table([
+      ["Type", f.properties.type], ["Priority", f.properties.priority],
+      ["Official", f.properties.official_id], ["OSM", f.properties.osm_key],
+      ["Review", link(`/stops/problems?q=${encodeURIComponent(f.properties.official_id || f.properties.osm_key || "")}`, "review")]])]),
+    ride: (f) => showSide(f.properties.title || `Ride ${f.id}`, [table([
+      ["Recorded", f.properties.recorded_at], ["Length", `${f.properties.length_m} m`],
+      ["Events", f.properties.events], ["Open", link(`/tracks/${f.id}`, "the ride")]])]),
+  };
+
+  function wirePopups() {
+    for (const group of catalog) {
+      for (const layer of group.layers) {
+        const open = POPUPS[layer.popup];
+        if (!open) continue;
+        for (const id of styleLayersOf(layer.id)) {
+          map.on("click", id, (e) => open(e.features[0]));
+          map.on("mouseenter", id, () => { map.getCanvas().style.cursor = "pointer"; });
+          map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
+        }
+      }
+    }
+  }
+
+  // --- loading -------------------------------------------------------------------------------
+  async function load() {
+    const [styleResp, layersResp] = await Promise.all([
+      fetch("/styles/portal.json"), fetch("/api/layers")]);
+    style = await styleResp.json();
+    catalog = (await layersResp.json()).groups;
+    if (!state.layers) {
+      state.layers = new Set(catalog.flatMap((g) => g.layers.map((l) => l.id)));
+    }
+    for (const src of Object.values(style.sources)) {
+      src.tiles = [tilesOf(src)];
+      src.maxzoom = 16;
+      src.attribution = "© OpenStreetMap contributors";
+    }
+    let base = { version: 8, sources: {}, layers: [] };
+    if (el.dataset.basemap) {
+      try {
+        base = await (await fetch(el.dataset.basemap)).json();
+      } catch (err) {
+        console.warn("external basemap unavailable, using our own", err);
+      }
+    }
+    const merged = Object.assign({}, base, {
+      sources: Object.assign({}, base.sources, Object.fromEntries(
+        Object.entries(style.sources).map(([k, v]) => [k, { type: "vector", tiles: v.tiles,
+          maxzoom: v.maxzoom, attribution: v.attribution }]))),
+      layers: (base.layers.length ? base.layers : [style.layers[0]])
+        .concat(style.layers.slice(1)),
+    });
+    map.setStyle(merged);
+    map.once("styledata", () => {
+      renderPanel();
+      applyVisibility();
+      wirePopups();
+      el.dataset.ready = "1";
+    });
+  }
+
+  map.on("moveend", () => { if (state.layers) writeUrl(); });
+  load();
 })();

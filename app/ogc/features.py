@@ -1,0 +1,127 @@
+"""Reading features of a catalog layer as GeoJSON text, assembled by PostgreSQL.
+
+Each row is one complete Feature built in SQL (ST_AsGeoJSON for the geometry,
+json_build_object for the properties) and the rows are joined by string_agg, so Python
+never holds a geometry object or parses a feature: the response is spliced around that one
+string. No count(*) over the table: numberMatched is left out, and a next link is given
+while a page comes back full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.extensions import db
+from app.layers.catalog import Layer
+from app.layers.query import RideFilter, effective_filter, feature_sql
+from matching_and_import_db.errors import InputError, NotFound
+
+DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
+MAX_OFFSET = 1_000_000
+MAX_LAT = 85.05112878
+
+
+@dataclass(frozen=True)
+class Query:
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    dt_from: datetime | None = None
+    dt_to: datetime | None = None
+    props: dict[str, str] = field(default_factory=dict)
+    rides: RideFilter = RideFilter()
+
+
+def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        parts = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat") \
+            from None
+    if len(parts) == 6:  # 3D: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4:
+        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat")
+    x0, y0, x1, y1 = parts
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InputError("bbox must be min lon, min lat, max lon, max lat (CRS84), with "
+                         "min <= max, inside -180..180 and -90..90")
+    return x0, max(y0, -MAX_LAT), x1, min(y1, MAX_LAT)
+
+
+def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number, got {value!r}") from None
+    if number < low:
+        raise InputError(f"{name} must be at least {low}")
+    return min(number, high)
+
+
+def _instant(text: str) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InputError(f"datetime must be RFC 3339 (2024-05-08T17:00:00Z) or an interval "
+                         f"a/b with .. for open ends, got {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
+    if not value:
+        return None, None
+    if "/" in value:
+        start, _, end = value.partition("/")
+        a, b = _instant(start), _instant(end)
+        if a and b and a > b:
+            raise InputError("datetime: the interval's start is after its end")
+        return a, b
+    moment = _instant(value)
+    return moment, moment
+
+
+def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
+    params = {"limit": q.limit, "offset": q.offset, "dt_from": q.dt_from, "dt_to": q.dt_to,
+              **flt.params()}
+    if q.bbox:
+        params.update(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True))
+    params.update({f"p_{k}": v for k, v in q.props.items()})
+    return params
+
+
+def _execute(sql: str, params: dict):
+    conn = db.session.connection().connection.driver_connection
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def items(layer: Layer, q: Query) -> tuple[int, str]:
+    """(features on this page, the features as comma-joined GeoJSON text)."""
+    if q.offset > MAX_OFFSET:
+        raise InputError(f"offset must be at most {MAX_OFFSET}; narrow the bbox instead")
+    flt = effective_filter(layer, q.rides)
+    sql = feature_sql(layer, flt.shape(), bbox=q.bbox is not None, one=False,
+                      datetime_from=q.dt_from is not None, datetime_to=q.dt_to is not None,
+                      props=tuple(sorted(q.props)))
+    count, text = _execute(f"SELECT count(*), string_agg(f, ',') FROM ({sql}) AS page(f)",
+                           _params(layer, q, flt))
+    return count, text or ""
+
+
+def item(layer: Layer, feature_id: str, rides: RideFilter) -> str:
+    flt = effective_filter(layer, rides)
+    sql = feature_sql(layer, flt.shape(), bbox=False, one=True, datetime_from=False,
+                      datetime_to=False, props=())
+    row = _execute(sql, {**_params(layer, Query(limit=1), flt), "fid": feature_id})
+    if row is None:
+        raise NotFound(f"no feature {feature_id!r} in {layer.id}")
+    return row[0]

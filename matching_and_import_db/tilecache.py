@@ -1,0 +1,157 @@
+"""The tile cache in Redis, shared by every app process, and its invalidation.
+
+Keys, per layer:
+  tiles:{layer}:gen            generation; a big change (an OSM import) bumps it, which
+                               retires every cached tile of the layer at once
+  tiles:{layer}:seq            bumped by every invalidation; a tile rendered from data read
+                               before a change is not stored after it (see WRITE)
+  tiles:{layer}:{gen}:{z}/{x}/{y}
+                               a hash: filter variant ("" for the shared public tile, or a
+                               user's filtered view) -> 32 hex digits of ETag + the MVT bytes
+
+Empty tiles are cached like any other. Invalidation after a commit deletes the tiles over
+the changed area at every cached zoom (the dirty tiles and all their parents) with all
+their variants; when that would be too many tiles it bumps the generation instead.
+
+Framework-free: the app caches tiles with it, and the scheduler and the import pipelines
+call invalidate() with their own Redis client after they commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+
+PREFIX = "tiles"
+MAX_CACHED_ZOOM = 18  # deeper tiles are cheap to render and too many to invalidate
+MAX_DIRTY_TILES = 4096  # per layer; more than this and the layer's generation is bumped
+RIDE_LAYERS = ("road_stats", "events", "my_rides")
+OSM_LAYERS = ("roads", "stops", "road_stats")
+
+# KEYS: gen and seq of each layer; ARGV: the tile, then each layer's key prefix and variant.
+# Returns gen, seq, value (false on a miss) per layer: one round trip for any tile.
+READ = """
+local out = {}
+for i = 1, #KEYS / 2 do
+  local gen = redis.call('GET', KEYS[2 * i - 1]) or '0'
+  local seq = redis.call('GET', KEYS[2 * i]) or '0'
+  local key = ARGV[2 * i] .. gen .. ':' .. ARGV[1]
+  out[#out + 1] = gen
+  out[#out + 1] = seq
+  out[#out + 1] = redis.call('HGET', key, ARGV[2 * i + 1])
+end
+return out
+"""
+WRITE = """
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+return 1
+"""
+
+
+def etag_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class TileCache:
+    def __init__(self, redis, ttl_seconds: int):
+        self.redis = redis
+        self.ttl = ttl_seconds
+        self._read = redis.register_script(READ)
+        self._write = redis.register_script(WRITE)
+
+    def get_many(self, requests: list[tuple[str, int, int, int, str]]
+                 ) -> list[tuple[str, str, str | None, bytes | None]]:
+        """For each (layer, z, x, y, variant) of one tile: (generation, seq, etag, data) with
+        etag and data None on a miss. One round trip for all."""
+        keys, args = [], [f"{requests[0][1]}/{requests[0][2]}/{requests[0][3]}"]
+        for layer, _, _, _, variant in requests:
+            keys += [f"{PREFIX}:{layer}:gen", f"{PREFIX}:{layer}:seq"]
+            args += [f"{PREFIX}:{layer}:", variant]
+        flat = self._read(keys=keys, args=args)
+        out = []
+        for i in range(0, len(flat), 3):
+            gen, seq, value = _text(flat[i]), _text(flat[i + 1]), flat[i + 2]
+            if value is None:
+                out.append((gen, seq, None, None))
+            else:
+                out.append((gen, seq, value[:32].decode(), value[32:]))
+        return out
+
+    def put(self, layer: str, z: int, x: int, y: int, variant: str, gen: str, seq: str,
+            etag: str, data: bytes) -> bool:
+        """Store unless the layer was invalidated since `seq` was read (or the cache is
+        off: a TTL of 0)."""
+        if self.ttl <= 0:
+            return False
+        return bool(self._write(
+            keys=[f"{PREFIX}:{layer}:seq", f"{PREFIX}:{layer}:{gen}:{z}/{x}/{y}"],
+            args=[seq, variant, etag.encode() + data, self.ttl]))
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def tiles_over(bbox: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 (inclusive) of the tiles at zoom z covering a lon/lat bbox."""
+    n = 2 ** z
+
+    def tx(lon):
+        return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
+
+    def ty(lat):
+        lat = max(-85.0511287798, min(85.0511287798, lat))
+        y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
+        return min(n - 1, max(0, int(y)))
+
+    x0, y0, x1, y1 = bbox
+    return tx(x0), ty(y1), tx(x1), ty(y0)
+
+
+def dirty_tiles(bbox: tuple[float, float, float, float], margin_deg: float = 0.0005,
+                max_zoom: int = MAX_CACHED_ZOOM) -> list[tuple[int, int, int]] | None:
+    """Every cached tile (and so every parent) over the bbox, or None when more than
+    MAX_DIRTY_TILES. The margin covers features drawn into the tile buffer."""
+    x0, y0, x1, y1 = bbox
+    grown = (x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
+    out = []
+    for z in range(max_zoom + 1):
+        tx0, ty0, tx1, ty1 = tiles_over(grown, z)
+        if len(out) + (tx1 - tx0 + 1) * (ty1 - ty0 + 1) > MAX_DIRTY_TILES:
+            return None
+        out.extend((z, x, y) for x in range(tx0, tx1 + 1) for y in range(ty0, ty1 + 1))
+    return out
+
+
+def invalidate(redis, layers: Iterable[str],
+               bbox: tuple[float, float, float, float] | None = None) -> None:
+    """Forget the cached tiles of these layers over bbox (lon/lat), or all of them
+    (a generation bump) when bbox is None or covers too many tiles. Call after commit."""
+    layers = list(layers)
+    tiles = dirty_tiles(bbox) if bbox is not None else None
+    pipe = redis.pipeline(transaction=False)
+    for layer in layers:
+        pipe.incr(f"{PREFIX}:{layer}:seq")
+        if tiles is None:
+            pipe.incr(f"{PREFIX}:{layer}:gen")
+    pipe.execute()
+    if tiles is None:
+        return
+    gens = redis.mget([f"{PREFIX}:{layer}:gen" for layer in layers])
+    pipe = redis.pipeline(transaction=False)
+    for layer, gen in zip(layers, gens, strict=True):
+        gen = _text(gen) if gen is not None else "0"
+        keys = [f"{PREFIX}:{layer}:{gen}:{z}/{x}/{y}" for z, x, y in tiles]
+        for i in range(0, len(keys), 1000):
+            pipe.unlink(*keys[i:i + 1000])
+    pipe.execute()
+
+
+def ride_change_invalidator(redis):
+    """A callback for ride processing: invalidate the ride layers over a changed bbox."""
+    def on_change(bbox):
+        invalidate(redis, RIDE_LAYERS, bbox)
+    return on_change
