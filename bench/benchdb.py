@@ -31,3 +31,24 @@ def fresh_database(base_url: str, name: str) -> str:
     subprocess.run([sys.executable, "-m", "migrator"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     return dsn
+
+
+SYNTH_CITY = ROOT.parent / "shared" / "bench" / "synth_city.sql"
+
+
+def load_synthetic_city_roads(dsn: str, id_offset: int = 0) -> int:
+    """The shared synthetic city's 300,000 roads as osm_roads rows (ids + id_offset); its
+    buildings and points of interest are not made. Returns the number of roads."""
+    script = SYNTH_CITY.read_text()
+    roads_part = script[:script.index("DROP TABLE IF EXISTS buildings")]
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(roads_part)
+        cur.execute("INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, cycleway, "
+                    "geom) SELECT id + %s, highway, name, CASE WHEN oneway THEN 'yes' END, "
+                    "maxspeed::text, '{}', geom FROM roads", (id_offset,))
+        count = cur.rowcount
+        cur.execute("DROP TABLE roads")
+    conn.close()
+    return count

@@ -49,11 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchdb import fresh_database  # noqa: E402
+from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench"
 TILES = SHARED / "tiles_sample.txt"
-SYNTH_CITY = SHARED / "synth_city.sql"
 TIPG_VENV = ROOT / "var" / "bench-tipg-venv"
 TIPG_VERSION = "1.6.1"
 CENTRE = (13.40, 52.52)  # the synthetic city
@@ -64,17 +63,10 @@ WORKERS = 4
 # --- data ------------------------------------------------------------------------------------
 
 def load_city(dsn: str) -> dict:
-    script = SYNTH_CITY.read_text()
-    roads_part = script[:script.index("DROP TABLE IF EXISTS buildings")]
+    roads = load_synthetic_city_roads(dsn)
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(roads_part)
-        cur.execute("INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, cycleway, "
-                    "geom) SELECT id, highway, name, CASE WHEN oneway THEN 'yes' END, "
-                    "maxspeed::text, '{}', geom FROM roads")
-        roads = cur.rowcount
-        cur.execute("DROP TABLE roads")
         # the ride layers: 300 public rides, 100,000 events on a third of the roads, and
         # the road statistics those events make
         cur.execute("INSERT INTO users (issuer, subject, role) VALUES ('bench', 'bench', 'user') "

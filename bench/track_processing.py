@@ -39,7 +39,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchdb import fresh_database  # noqa: E402
+from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
 from osm_import import run_ours as import_osm  # noqa: E402
 
 from matching_and_import_db.tracks import rawstore, store  # noqa: E402
@@ -56,7 +56,6 @@ from matching_and_import_db.tracks.ride import prepare_ride  # noqa: E402
 
 OSLO = ROOT / "demo" / "oslo-east-filtered.osm.pbf"
 BERLIN = ROOT / "tests" / "fixtures" / "tracks" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
-SYNTH_CITY = ROOT.parent / "shared" / "bench" / "synth_city.sql"
 RIDEABLE = ("primary", "secondary", "tertiary", "residential", "unclassified", "living_street",
             "cycleway", "service", "primary_link", "secondary_link", "tertiary_link")
 SYNTH_ID_OFFSET = 10**12  # keeps the synthetic city's road ids apart from OSM ids
@@ -226,20 +225,10 @@ def time_peer(ride, rows, repeat: int) -> tuple[float, float, int]:
 
 
 def load_synthetic_berlin(dsn: str) -> int:
-    """The shared synthetic city's roads as osm_roads rows (its buildings and points of
-    interest are for the serving benchmark and are not made here)."""
-    script = SYNTH_CITY.read_text()
-    roads_part = script[:script.index("DROP TABLE IF EXISTS buildings")]
+    count = load_synthetic_city_roads(dsn, id_offset=SYNTH_ID_OFFSET)
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(roads_part)
-        cur.execute("INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, cycleway, "
-                    "geom) SELECT id + %s, highway, name, CASE WHEN oneway THEN 'yes' END, "
-                    "maxspeed::text, '{}', geom FROM roads", (SYNTH_ID_OFFSET,))
-        count = cur.rowcount
-        cur.execute("DROP TABLE roads")
-        cur.execute("VACUUM ANALYZE osm_roads")
+    conn.cursor().execute("VACUUM ANALYZE osm_roads")
     conn.close()
     return count
 

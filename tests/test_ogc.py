@@ -4,14 +4,11 @@ the OpenAPI document, and private rides invisible to everyone else."""
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urlsplit
 
 import pytest
 from owslib.ogcapi.features import Features
-from werkzeug.serving import make_server
 
-from tests.conftest import free_port, make_app
 from tests.ride_helpers import (
     load_oslo_roads,
     ride_along,
@@ -29,22 +26,13 @@ def oslo_roads(db_conn):
 
 
 @pytest.fixture
-def server(settings_env):
-    """The app on a real port, its public URL pointing there (links are absolute)."""
-    port = free_port()
-    app = make_app(settings_env, public_url=f"http://127.0.0.1:{port}")
-    srv = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}/ogc"
-    srv.shutdown()
-    from app.extensions import db
-    with app.app_context():
-        db.engine.dispose()
+def ogc(server) -> str:
+    """The OGC API's root on the live test server (tests/browser_fixtures.py)."""
+    return f"{server}/ogc"
 
 
-def test_owslib_reads_collections_and_items(server, oslo_roads):
-    api = Features(server)
+def test_owslib_reads_collections_and_items(ogc, oslo_roads):
+    api = Features(ogc)
     ids = [c["id"] for c in api.collections()["collections"]]
     assert {"roads", "stops", "road_stats", "events"} <= set(ids)
     assert "my_rides" not in ids

@@ -13,7 +13,12 @@ from matching_and_import_db import tilecache
 from matching_and_import_db.copy import ESCAPES, NULL, CopyPipe, encode_value
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.osm.reader import Road, Stop, read_osm
-from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
+from matching_and_import_db.pipelines.base import (
+    Phase,
+    PipelineKind,
+    RunContext,
+    discard_uncommitted,
+)
 
 ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",
                 "cycleway", "geom")
@@ -147,20 +152,12 @@ def publish(ctx: RunContext) -> None:
             r_ins, r_upd, r_del, s_ins, s_upd, s_del)
 
 
-def cleanup(ctx: RunContext) -> None:
-    # whatever was not committed (staging tables included) goes with the rollback
-    ctx.conn.rollback()
-    downloaded = ctx.state.get("downloaded")
-    if downloaded and os.path.exists(downloaded):
-        os.remove(downloaded)
-
-
 OSM_IMPORT = PipelineKind(
     name="osm_import",
     title="OpenStreetMap import (roads and public transport stops)",
     phases=(Phase("fetch", fetch), Phase("stage", stage), Phase("publish", publish)),
     validate_config=validate_config,
-    cleanup=cleanup,
+    cleanup=discard_uncommitted,
     # every OSM import publishes into the same tables: one at a time, whatever the pipeline
     lock_scope="kind",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,16 @@ class RunContext:
         """Call before publishing: a run whose lock expired may overlap another run."""
         if self.lock_lost():
             raise RunAborted("the run lost its pipeline lock (lease expired); nothing published")
+
+
+def discard_uncommitted(ctx: RunContext) -> None:
+    """The cleanup of kinds that stage and publish in one transaction and may download
+    their source: what was not committed (staging tables included) goes with the rollback,
+    and a downloaded file goes too."""
+    ctx.conn.rollback()
+    downloaded = ctx.state.get("downloaded")
+    if downloaded and os.path.exists(downloaded):
+        os.remove(downloaded)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,12 @@ from psycopg2.extras import Json, execute_values
 
 from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
+from matching_and_import_db.pipelines.base import (
+    Phase,
+    PipelineKind,
+    RunContext,
+    discard_uncommitted,
+)
 from matching_and_import_db.transit import readers, store
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE, match_stops
 from matching_and_import_db.transit.problems import grid_area, problem_statistics
@@ -293,14 +298,6 @@ def reapply(ctx: RunContext) -> None:
     ctx.progress(len(verdicts), len(verdicts))
 
 
-def cleanup(ctx: RunContext) -> None:
-    # whatever was not committed (staging tables included) goes with the rollback
-    ctx.conn.rollback()
-    downloaded = ctx.state.get("downloaded")
-    if downloaded and os.path.exists(downloaded):
-        os.remove(downloaded)
-
-
 STOPS_IMPORT = PipelineKind(
     name="stops_import",
     title="Public transport stops: official registry matched with OSM",
@@ -308,7 +305,7 @@ STOPS_IMPORT = PipelineKind(
             Phase("match", match), Phase("problems", find_problems),
             Phase("publish", publish), Phase("reapply", reapply)),
     validate_config=validate_config,
-    cleanup=cleanup,
+    cleanup=discard_uncommitted,
     # every stops import publishes into the same tables: one at a time, whatever the pipeline
     lock_scope="kind",
 )
