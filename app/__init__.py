@@ -29,7 +29,9 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         PREFERRED_URL_SCHEME="https" if settings.public_url.startswith("https://") else "http",
         RATELIMIT_STORAGE_URI=settings.redis_url,
-        RATELIMIT_HEADERS_ENABLED=True,
+        # X-RateLimit-* on every response would cost two more Redis round trips per request
+        # (a cached tile needs one); refusals still say Retry-After (app/errors.py)
+        RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_KEY_PREFIX="ratelimit",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,

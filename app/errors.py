@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import limiter
 from matching_and_import_db.errors import (
     Conflict,
     DomainError,
@@ -57,8 +61,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _ratelimited(exc: HTTPException):
-        # flask-limiter's after-request hook adds Retry-After and X-RateLimit-* headers
-        return error_response(429, "rate_limited", f"too many requests: limit {exc.description}")
+        # Retry-After from the breached limit's window: read from Redis only here, on the
+        # refusal, not on every request (see RATELIMIT_HEADERS_ENABLED in create_app)
+        breached = limiter.current_limit
+        retry = max(1, math.ceil(breached.window[0] - time.time())) if breached else 60
+        return error_response(429, "rate_limited", f"too many requests: limit {exc.description}",
+                              headers={"Retry-After": str(retry)})
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
