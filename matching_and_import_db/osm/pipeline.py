@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from importlib import resources
-from urllib.parse import urlparse
 
-import requests
 from psycopg2 import sql
 
 from matching_and_import_db import tilecache
@@ -18,13 +16,13 @@ from matching_and_import_db.pipelines.base import (
     PipelineKind,
     RunContext,
     discard_uncommitted,
+    fetch_source,
 )
 
 ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",
                 "cycleway", "geom")
 STOP_COLUMNS = ("osm_type", "osm_id", "kind", "name", "ref", "uic_ref", "ref_ifopt",
                 "ref_sloid", "local_ref", "operator", "tags", "geom")
-DOWNLOAD_TIMEOUT = (10, 300)
 
 
 def _sql(name: str, ctx: RunContext) -> sql.Composed:
@@ -44,31 +42,7 @@ def validate_config(config: dict) -> dict:
 
 
 def fetch(ctx: RunContext) -> None:
-    source = ctx.config["source"]
-    if urlparse(source).scheme in ("http", "https"):
-        target_dir = os.path.join(ctx.data_dir, "downloads")
-        os.makedirs(target_dir, exist_ok=True)
-        name = os.path.basename(urlparse(source).path) or "download.osm.pbf"
-        path = os.path.join(target_dir, f"run{ctx.run_id}-{name}")
-        ctx.state["downloaded"] = path
-        try:
-            with requests.get(source, stream=True, timeout=DOWNLOAD_TIMEOUT) as resp:
-                resp.raise_for_status()
-                total = int(resp.headers.get("Content-Length") or 0) or None
-                done = 0
-                with open(path, "wb") as out:
-                    for chunk in resp.iter_content(1 << 20):
-                        out.write(chunk)
-                        done += len(chunk)
-                        ctx.progress(done, total)
-        except requests.RequestException as exc:
-            raise InputError(f"could not download {source}: {exc}") from exc
-        ctx.log("downloaded %s (%d bytes)", source, done)
-    else:
-        path = source
-        if not os.path.isfile(path):
-            raise InputError(f"OSM file not found: {path}")
-    ctx.state["path"] = path
+    fetch_source(ctx, "OSM", "download.osm.pbf")
 
 
 def _ewkb_4326(hex_wkb: str) -> str:

@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
-from matching_and_import_db.errors import DomainError
+import requests
+
+from matching_and_import_db.errors import DomainError, InputError
 
 
 class RunAborted(DomainError):
@@ -43,6 +46,41 @@ class RunContext:
         """Call before publishing: a run whose lock expired may overlap another run."""
         if self.lock_lost():
             raise RunAborted("the run lost its pipeline lock (lease expired); nothing published")
+
+
+# connect, then read: a slow mirror may take minutes for a country extract, not forever
+DOWNLOAD_TIMEOUT = (10, 300)
+
+
+def fetch_source(ctx: RunContext, what: str, default_name: str) -> str:
+    """The fetch phase of kinds that read one file: a local path is checked, an http(s)
+    URL is downloaded into the data directory (with progress; discard_uncommitted removes
+    it). Returns the path and keeps it in ctx.state["path"]."""
+    source = ctx.config["source"]
+    if urlparse(source).scheme not in ("http", "https"):
+        if not os.path.isfile(source):
+            raise InputError(f"{what} file not found: {source}")
+        ctx.state["path"] = source
+        return source
+    target_dir = os.path.join(ctx.data_dir, "downloads")
+    os.makedirs(target_dir, exist_ok=True)
+    name = os.path.basename(urlparse(source).path) or default_name
+    path = ctx.state["downloaded"] = os.path.join(target_dir, f"run{ctx.run_id}-{name}")
+    done = 0
+    try:
+        with requests.get(source, stream=True, timeout=DOWNLOAD_TIMEOUT) as resp:
+            resp.raise_for_status()
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with open(path, "wb") as out:
+                for chunk in resp.iter_content(1 << 20):
+                    out.write(chunk)
+                    done += len(chunk)
+                    ctx.progress(done, total)
+    except requests.RequestException as exc:
+        raise InputError(f"could not download {source}: {exc}") from exc
+    ctx.log("downloaded %s (%d bytes)", source, done)
+    ctx.state["path"] = path
+    return path
 
 
 def discard_uncommitted(ctx: RunContext) -> None:

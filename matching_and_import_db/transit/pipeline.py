@@ -12,10 +12,8 @@ from __future__ import annotations
 import os
 import zipfile
 from collections import Counter
-from urllib.parse import urlparse
 
 import orjson
-import requests
 from psycopg2.extras import Json, execute_values
 
 from matching_and_import_db.copy import CopyPipe
@@ -25,6 +23,7 @@ from matching_and_import_db.pipelines.base import (
     PipelineKind,
     RunContext,
     discard_uncommitted,
+    fetch_source,
 )
 from matching_and_import_db.transit import readers, store
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE, match_stops
@@ -38,7 +37,6 @@ OFFICIAL_COLUMNS = ("stop_id", "source", "name", "platform_code", "operator", "v
 MATCH_COLUMNS = ("official_id", "osm_key", "method", "stage", "score", "distance_m",
                  "official_name", "osm_name", "evidence", "profile_version", "geom")
 PROBLEM_COLUMNS = ("type", "priority", "official_id", "osm_key", "area", "evidence", "geom")
-DOWNLOAD_TIMEOUT = (10, 300)
 MAX_WITHIN_M = 50_000
 
 
@@ -83,30 +81,7 @@ def validate_config(config: dict) -> dict:
 # --- fetch and parse -------------------------------------------------------------------
 
 def fetch(ctx: RunContext) -> None:
-    source = ctx.config["source"]
-    if urlparse(source).scheme not in ("http", "https"):
-        if not os.path.isfile(source):
-            raise InputError(f"stops file not found: {source}")
-        ctx.state["path"] = source
-        return
-    target_dir = os.path.join(ctx.data_dir, "downloads")
-    os.makedirs(target_dir, exist_ok=True)
-    name = os.path.basename(urlparse(source).path) or "stops"
-    path = ctx.state["downloaded"] = os.path.join(target_dir, f"run{ctx.run_id}-{name}")
-    done = 0
-    try:
-        with requests.get(source, stream=True, timeout=DOWNLOAD_TIMEOUT) as resp:
-            resp.raise_for_status()
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with open(path, "wb") as out:
-                for chunk in resp.iter_content(1 << 20):
-                    out.write(chunk)
-                    done += len(chunk)
-                    ctx.progress(done, total)
-    except requests.RequestException as exc:
-        raise InputError(f"could not download {source}: {exc}") from exc
-    ctx.log("downloaded %s (%d bytes)", source, done)
-    ctx.state["path"] = path
+    fetch_source(ctx, "stops", "stops")
 
 
 def detect_format(path: str) -> str:
