@@ -21,13 +21,18 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
-def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+def parse_int(value: str | None, name: str, default: int, low: int, high: int,
+              clamp: bool = False) -> int:
+    """clamp: a value above high becomes high instead of an error (OGC API Features asks
+    servers to cap a too-large limit rather than refuse it)."""
     if value is None or value == "":
         return default
     try:
         number = int(value)
     except ValueError:
         raise InputError(f"{name} must be a whole number, got {value!r}") from None
+    if clamp and number > high:
+        return high
     if not low <= number <= high:
         raise InputError(f"{name} must be between {low} and {high}, got {number}")
     return number

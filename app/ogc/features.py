@@ -52,18 +52,6 @@ def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     return x0, max(y0, -MAX_LAT), x1, min(y1, MAX_LAT)
 
 
-def parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise InputError(f"{name} must be a whole number, got {value!r}") from None
-    if number < low:
-        raise InputError(f"{name} must be at least {low}")
-    return min(number, high)
-
-
 def _instant(text: str) -> datetime | None:
     if text in ("", ".."):
         return None

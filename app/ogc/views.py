@@ -14,6 +14,7 @@ from app.layers.catalog import Layer, catalog
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
+from app.params import parse_int
 from matching_and_import_db.errors import DomainError, InputError
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -149,9 +150,9 @@ def _query(layer: Layer) -> features.Query:
     dt_from, dt_to = features.parse_datetime(args.get("datetime"))
     return features.Query(
         bbox=features.parse_bbox(args.get("bbox")),
-        limit=features.parse_int(args.get("limit"), "limit", features.DEFAULT_LIMIT, 1,
-                                 features.MAX_LIMIT),
-        offset=features.parse_int(args.get("offset"), "offset", 0, 0, 10 ** 9),
+        limit=parse_int(args.get("limit"), "limit", features.DEFAULT_LIMIT, 1,
+                        features.MAX_LIMIT, clamp=True),
+        offset=parse_int(args.get("offset"), "offset", 0, 0, 10 ** 9),
         dt_from=dt_from, dt_to=dt_to, props=props, rides=ride_filter())
 
 
