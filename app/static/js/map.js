@@ -76,7 +76,7 @@
   panel.className = "layer-panel";
   panel.innerHTML = `<button type="button" class="panel-toggle" aria-expanded="true">Layers</button>
     <div class="panel-body"><div class="groups"></div>
-    <fieldset class="filters"><legend>Rides</legend>
+    <fieldset class="filters"><legend>Ride filters</legend>
       <label>From <input type="date" name="from"></label>
       <label>To <input type="date" name="to"></label>
       ${loggedIn ? '<label><input type="checkbox" name="mine"> my data only</label>' : ""}
