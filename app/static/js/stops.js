@@ -20,15 +20,8 @@
   const all = items.flatMap(points);
   const b = all.length ? bounds(all) : null;
 
-  const map = new maplibregl.Map({
-    container: el,
-    style: { version: 8, sources: { osm: { type: "vector", tiles: [location.origin + "/tiles/osm/{z}/{x}/{y}.mvt"], maxzoom: 16 } },
-             layers: [{ id: "bg", type: "background", paint: { "background-color": "#eceae4" } },
-                      { id: "roads", type: "line", source: "osm", "source-layer": "roads", paint: { "line-color": "#fff", "line-width": 2 } }] },
-    bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : undefined,
-    center: b ? undefined : [8.0, 47.0], zoom: b ? undefined : 6,
-    fitBoundsOptions: { padding: 40, maxZoom: 17 },
-  });
+  const map = portalMiniMap(el, { bounds: b, center: [8.0, 47.0], zoom: 6, padding: 40,
+                                  maxZoom: 17 });
 
   map.on("load", () => {
     map.addSource("problems", { type: "geojson", data: { type: "FeatureCollection", features } });

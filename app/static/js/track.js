@@ -25,15 +25,7 @@
 
   function drawMap(data) {
     const b = bounds([data.snapped, data.raw, ...data.events.features.map((f) => f.geometry)]);
-    const map = new maplibregl.Map({
-      container: el,
-      style: { version: 8, sources: { osm: { type: "vector", tiles: [location.origin + "/tiles/osm/{z}/{x}/{y}.mvt"], maxzoom: 16 } },
-               layers: [{ id: "bg", type: "background", paint: { "background-color": "#eceae4" } },
-                        { id: "roads", type: "line", source: "osm", "source-layer": "roads", paint: { "line-color": "#fff", "line-width": 2 } }] },
-      bounds: b ? [[b[0], b[1]], [b[2], b[3]]] : undefined,
-      center: b ? undefined : [10.75, 59.91], zoom: b ? undefined : 11,
-      fitBoundsOptions: { padding: 30 },
-    });
+    const map = portalMiniMap(el, { bounds: b, center: [10.75, 59.91], zoom: 11 });
     map.on("load", () => {
       if (data.raw) {
         map.addSource("raw", { type: "geojson", data: data.raw });

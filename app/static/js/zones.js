@@ -13,12 +13,8 @@
     return { type: "Feature", geometry: { type: "Polygon", coordinates: [pts] }, properties: {} };
   }
   const first = zones[0];
-  const map = new maplibregl.Map({
-    container: el, center: first ? [first.lon, first.lat] : [10.75, 59.91], zoom: first ? 13 : 11,
-    style: { version: 8, sources: { osm: { type: "vector", tiles: [location.origin + "/tiles/osm/{z}/{x}/{y}.mvt"], maxzoom: 16 } },
-             layers: [{ id: "bg", type: "background", paint: { "background-color": "#eceae4" } },
-                      { id: "roads", type: "line", source: "osm", "source-layer": "roads", paint: { "line-color": "#fff", "line-width": 2 } }] },
-  });
+  const map = portalMiniMap(el, { center: first ? [first.lon, first.lat] : [10.75, 59.91],
+                                  zoom: first ? 13 : 11 });
   map.on("load", () => {
     map.addSource("zones", { type: "geojson", data: { type: "FeatureCollection", features: zones.map((z) => circle(z.lon, z.lat, z.radius_m)) } });
     map.addLayer({ id: "zones", type: "fill", source: "zones", paint: { "fill-color": "#7b3294", "fill-opacity": 0.3 } });
