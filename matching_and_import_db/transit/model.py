@@ -28,6 +28,12 @@ class OfficialStop:
     gtfs_stop_id: str | None = None  # gtfs:stop_id
     atco_code: str | None = None  # naptan:AtcoCode
     parent_id: str | None = None
+    # what the row stands for: "place" (a stop place, station or stop area, matched to a
+    # group of OSM objects) or "platform" (one quay, pole or traffic point: one OSM object)
+    level: str = "platform"
+    # mode of transport in the vocabulary of transit.modes: bus, tram, rail, metro, ferry,
+    # cableway, funicular; None when the registry does not say
+    mode: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
