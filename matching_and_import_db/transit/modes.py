@@ -1,0 +1,47 @@
+"""Modes of transport, one vocabulary for both sides of stop matching.
+
+Registries name modes in their own words (ATLAS `meansOfTransport`, NeTEx `TransportMode`
+and `StopPlaceType`, HSL's network code); OSM in tags (`bus=yes`, `highway=bus_stop`,
+`railway=tram_stop`, `train=yes`, ...). Readers translate theirs into MODES; the matcher
+reads the OSM side with modes_of_osm_tags(). A stop whose mode is unknown is compatible
+with every mode: only two known, disjoint mode sets rule a pair out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+MODES = ("bus", "tram", "rail", "metro", "ferry", "cableway", "funicular")
+
+# OSM tags that say a stop serves a mode (the public_transport schema and the older tags)
+_OSM_MODE_TAGS: tuple[tuple[str, str, str], ...] = (
+    ("bus", "yes", "bus"), ("trolleybus", "yes", "bus"), ("share_taxi", "yes", "bus"),
+    ("highway", "bus_stop", "bus"), ("amenity", "bus_station", "bus"),
+    ("tram", "yes", "tram"), ("railway", "tram_stop", "tram"),
+    ("train", "yes", "rail"), ("railway", "halt", "rail"), ("railway", "station", "rail"),
+    ("railway", "platform", "rail"), ("light_rail", "yes", "rail"),
+    ("subway", "yes", "metro"), ("station", "subway", "metro"),
+    ("ferry", "yes", "ferry"), ("amenity", "ferry_terminal", "ferry"),
+    ("aerialway", "station", "cableway"), ("aerialway", "yes", "cableway"),
+    ("funicular", "yes", "funicular"), ("station", "funicular", "funicular"),
+)
+
+
+def modes_of_osm_tags(tags: Mapping[str, str]) -> frozenset[str]:
+    """The modes an OSM stop object serves by its tags; empty when the tags do not say."""
+    return frozenset(mode for key, value, mode in _OSM_MODE_TAGS if tags.get(key) == value)
+
+
+def modes_compatible(a: Iterable[str] | str | None, b: Iterable[str] | str | None) -> bool:
+    """False only when both sides name modes and they share none."""
+    set_a = _as_set(a)
+    set_b = _as_set(b)
+    return not set_a or not set_b or bool(set_a & set_b)
+
+
+def _as_set(modes: Iterable[str] | str | None) -> frozenset[str]:
+    if modes is None:
+        return frozenset()
+    if isinstance(modes, str):
+        return frozenset((modes,))
+    return frozenset(modes)
