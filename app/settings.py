@@ -65,6 +65,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("overtake_minimum_rural_m", 2.0, float,
              "Legal minimum overtaking distance outside towns, metres."),
     Variable("data_dir", "var/data", str, "Where raw uploads and downloaded sources are kept."),
+    Variable("import_dir", "var/import", str,
+             "The only directories (separated by `:`) a pipeline may read a local source file "
+             "from; a relative source is taken relative to the first."),
+    Variable("source_allowed_hosts", "", str,
+             "Comma-separated hosts a pipeline may download from although they resolve to "
+             "a loopback, private or other non-public address (all other such hosts are "
+             "refused)."),
     Variable("run_lease_seconds", 60, int,
              "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
              "given up after it."),
@@ -132,6 +139,8 @@ class Settings:
     overtake_minimum_urban_m: float
     overtake_minimum_rural_m: float
     data_dir: str
+    import_dir: str
+    source_allowed_hosts: str
     run_lease_seconds: int
     scheduler_tick_seconds: int
     heartbeat_max_age_seconds: int

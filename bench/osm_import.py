@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from benchdb import fresh_database  # noqa: E402
 
 from matching_and_import_db.pipelines.runner import RunWorker, request_run  # noqa: E402
+from matching_and_import_db.pipelines.sources import SourcePolicy  # noqa: E402
 
 STYLE = ROOT / "bench" / "osm2pgsql_style.lua"
 
@@ -55,7 +56,9 @@ def run_ours(dsn: str, path: Path, redis_url: str, data_dir: str,
     request_run(conn, pipeline_id)
     worker = RunWorker(lambda: psycopg2.connect(dsn), redis_lib.Redis.from_url(redis_url),
                        worker=f"{socket.gethostname()}:bench", lease_seconds=60,
-                       data_dir=data_dir)
+                       data_dir=data_dir,
+                       # the benchmark's own file: its directory is the import directory
+                       sources=SourcePolicy.of(str(Path(path).resolve().parent), ""))
     started = time.perf_counter()
     worker.run_pending()
     seconds = time.perf_counter() - started

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from matching_and_import_db.pipelines import runner
+from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import processing
 from scheduler import heartbeat
@@ -41,12 +42,18 @@ class WorkerContext:
         self.stopping = stopping  # threading.Event, set on SIGTERM
         self.runs = runner.RunWorker(connect, redis, worker=worker_name,
                                      lease_seconds=settings.run_lease_seconds,
-                                     data_dir=settings.data_dir)
+                                     data_dir=settings.data_dir,
+                                     sources=source_policy(settings))
         self.track_config = processing.ProcessingConfig(
             data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
             minimum_urban_m=settings.overtake_minimum_urban_m,
             minimum_rural_m=settings.overtake_minimum_rural_m,
             on_change=ride_change_invalidator(redis))
+
+
+def source_policy(settings) -> SourcePolicy:
+    """Where pipelines may read their sources, from the settings."""
+    return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts)
 
 
 def beat(ctx: WorkerContext) -> None:

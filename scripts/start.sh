@@ -8,6 +8,9 @@ set -euo pipefail
 PORT="${PORT:-5001}"
 export PORTAL_PUBLIC_URL="${PORTAL_PUBLIC_URL:-http://127.0.0.1:${PORT}}"
 export PORTAL_LOG_FORMAT="${PORTAL_LOG_FORMAT:-text}"
+# pipelines read local files only from here: the demo extract and var/import
+export PORTAL_IMPORT_DIR="${PORTAL_IMPORT_DIR:-$ROOT/var/import:$ROOT/demo}"
+mkdir -p "$ROOT/var/import"
 DEV_OIDC=0
 if [ -z "${PORTAL_OIDC_ISSUER:-}" ]; then
   DEV_OIDC=1

@@ -131,7 +131,12 @@ def base_env(database_url, redis_url, oidc_provider, tmp_path_factory) -> dict[s
     env.update(TEST_SETTINGS)
     env.update(PORTAL_DATABASE_URL=database_url, PORTAL_REDIS_URL=redis_url,
                PORTAL_OIDC_ISSUER=oidc_provider,
-               PORTAL_DATA_DIR=str(tmp_path_factory.mktemp("data")))
+               PORTAL_DATA_DIR=str(tmp_path_factory.mktemp("data")),
+               # pipelines read the fixtures, the demo data and what tests write under
+               # tmp_path, and download from the tests' local HTTP servers
+               PORTAL_IMPORT_DIR=os.pathsep.join(
+                   [str(FIXTURES), str(ROOT / "demo"), str(tmp_path_factory.getbasetemp())]),
+               PORTAL_SOURCE_ALLOWED_HOSTS="127.0.0.1")
     return env
 
 

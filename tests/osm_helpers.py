@@ -10,6 +10,7 @@ import psycopg2
 import redis as redis_lib
 
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
+from matching_and_import_db.pipelines.sources import SourcePolicy
 
 
 def gen_pipeline(conn, name: str, source: str, schedule: str | None = None,
@@ -32,7 +33,9 @@ def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
         worker = RunWorker(lambda: psycopg2.connect(dsn),
                            redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
                            worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                           data_dir=env["PORTAL_DATA_DIR"])
+                           data_dir=env["PORTAL_DATA_DIR"],
+                           sources=SourcePolicy.of(env.get("PORTAL_IMPORT_DIR", ""),
+                                                   env.get("PORTAL_SOURCE_ALLOWED_HOSTS", "")))
         worker.run_pending()
         return run_row(conn, run_id)
     finally:

@@ -441,12 +441,13 @@ MAPPING = {"id": "code", "name": "name", "lat": "lat", "lon": "lon"}
 @pytest.mark.parametrize(("make_source", "config", "message"), [
     (_missing, {}, "stops file not found"),
     (_empty, {"format": "atlas"}, "empty.csv: the file is empty"),
-    (_unknown_csv, {}, "plain.csv: cannot tell the registry format"),
-    (_bad_coordinate, {"format": "atlas"}, "bad.csv line 3: wgs84East 'east' is not a number"),
+    (_unknown_csv, {}, "plain.csv line 1: cannot tell the registry format"),
+    (_bad_coordinate, {"format": "atlas"}, "bad.csv line 3: wgs84East is not a number"),
     (_no_coordinates, {}, "nocoords.csv holds no usable stops (8 rows skipped)"),
-    (_twice, {"format": "csv", "mapping": MAPPING}, "twice.csv: stop id 'A' appears twice"),
+    (_twice, {"format": "csv", "mapping": MAPPING},
+     "twice.csv: 1 stop id(s) appear more than once"),
     (_unknown_csv, {"format": "csv", "mapping": {"id": "code", "lat": "y", "lon": "x"}},
-     "plain.csv: missing column(s) y, x"),
+     "plain.csv line 1: missing column(s) y, x"),
 ], ids=["missing", "empty", "unknown-format", "bad-coordinate", "no-coordinates", "twice",
         "wrong-mapping"])
 def test_broken_input_fails_the_run_and_keeps_the_published_data(

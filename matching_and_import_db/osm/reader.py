@@ -7,6 +7,7 @@ Python only sees the objects we keep, and geometries come out as hex WKB ready f
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ _HINTS = (
     ("bzip2 error", " (the bzip2 stream is damaged)"),
     ("XML parsing error", " (this is not well-formed XML)"),
 )
+
+_PLACE = re.compile(r"line (?P<line>\d+),? column (?P<column>\d+)")
 
 _FORMATS = {".pbf": "pbf", ".osm": "osm", ".gz": "osm.gz", ".bz2": "osm.bz2"}
 
@@ -183,6 +186,13 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
                            tags.get("maxspeed"), tags.get("surface"), tags.get("zone:traffic"),
                            cycleway, line)
     except RuntimeError as exc:  # osmium reports broken input as RuntimeError
-        hint = next((h for needle, h in _HINTS if needle in str(exc)), "")
+        # osmium's own text may quote the input (an element's name): only our words, and
+        # where it happened, go into the message
+        text = str(exc)
+        hint = next((h.strip(" ()") for needle, h in _HINTS if needle in text),
+                    "osmium refused it")
+        place = _PLACE.search(text)
         raise InputError(
-            f"could not read {os.path.basename(path)} as OSM ({fmt}): {exc}{hint}") from exc
+            f"could not read {os.path.basename(path)} as OSM ({fmt})"
+            + (f" at line {place['line']}, column {place['column']}" if place else "")
+            + f": {hint}") from None

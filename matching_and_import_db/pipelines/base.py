@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-import requests
-
-from matching_and_import_db.errors import DomainError, InputError
+from matching_and_import_db.errors import DomainError
+from matching_and_import_db.pipelines import sources
+from matching_and_import_db.pipelines.sources import SourcePolicy
 
 
 class RunAborted(DomainError):
@@ -29,6 +29,7 @@ class RunContext:
     reporter: Any  # ProgressReporter
     redis: Any = None  # for phases that tell caches what they published
     lock_lost: Callable[[], bool] = lambda: False
+    sources: SourcePolicy = SourcePolicy()  # where a source may be read
     counts: dict[str, int] = field(default_factory=dict)
     log_lines: list[dict] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # handed from phase to phase
@@ -48,36 +49,20 @@ class RunContext:
             raise RunAborted("the run lost its pipeline lock (lease expired); nothing published")
 
 
-# connect, then read: a slow mirror may take minutes for a country extract, not forever
-DOWNLOAD_TIMEOUT = (10, 300)
-
-
 def fetch_source(ctx: RunContext, what: str, default_name: str) -> str:
-    """The fetch phase of kinds that read one file: a local path is checked, an http(s)
-    URL is downloaded into the data directory (with progress; discard_uncommitted removes
-    it). Returns the path and keeps it in ctx.state["path"]."""
+    """The fetch phase of kinds that read one file: a local path must lie in an import
+    directory, an http(s) URL is downloaded into the data directory from a public address
+    (with progress; discard_uncommitted removes it). Returns the path and keeps it in
+    ctx.state["path"]."""
     source = ctx.config["source"]
-    if urlparse(source).scheme not in ("http", "https"):
-        if not os.path.isfile(source):
-            raise InputError(f"{what} file not found: {source}")
-        ctx.state["path"] = source
-        return source
+    if not sources.is_url(source):
+        path = ctx.state["path"] = sources.local_file(ctx.sources, source, what)
+        return path
     target_dir = os.path.join(ctx.data_dir, "downloads")
     os.makedirs(target_dir, exist_ok=True)
     name = os.path.basename(urlparse(source).path) or default_name
     path = ctx.state["downloaded"] = os.path.join(target_dir, f"run{ctx.run_id}-{name}")
-    done = 0
-    try:
-        with requests.get(source, stream=True, timeout=DOWNLOAD_TIMEOUT) as resp:
-            resp.raise_for_status()
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with open(path, "wb") as out:
-                for chunk in resp.iter_content(1 << 20):
-                    out.write(chunk)
-                    done += len(chunk)
-                    ctx.progress(done, total)
-    except requests.RequestException as exc:
-        raise InputError(f"could not download {source}: {exc}") from exc
+    done = sources.download(ctx.sources, source, path, ctx.progress)
     ctx.log("downloaded %s (%d bytes)", source, done)
     ctx.state["path"] = path
     return path

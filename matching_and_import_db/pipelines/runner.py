@@ -29,6 +29,7 @@ from matching_and_import_db.pipelines.base import RunContext
 from matching_and_import_db.pipelines.kinds import get_kind
 from matching_and_import_db.pipelines.progress import KEY_PREFIX, Progress, ProgressReporter
 from matching_and_import_db.pipelines.schedules import latest_due_slot
+from matching_and_import_db.pipelines.sources import SourcePolicy
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,9 @@ class RunWorker:
     """Claims queued runs and executes them; one instance per scheduler process."""
 
     def __init__(self, connect: Callable[[], Any], redis, *, worker: str, lease_seconds: int,
-                 data_dir: str):
+                 data_dir: str, sources: SourcePolicy | None = None):
         self.connect = connect  # returns a new psycopg2 connection
+        self.sources = sources or SourcePolicy()  # none given: no file, only public URLs
         self.redis = redis
         self.worker = worker
         self.lease_seconds = lease_seconds
@@ -244,7 +246,7 @@ class RunWorker:
         work_conn = self.connect()
         ctx = RunContext(run_id=claimed.run_id, pipeline=claimed.pipeline, config=claimed.config,
                          conn=work_conn, data_dir=self.data_dir, reporter=reporter,
-                         redis=self.redis,
+                         redis=self.redis, sources=self.sources,
                          lock_lost=lambda: keepalive.lost)
         phase_seconds: dict[str, float] = {}
         status, message = "succeeded", None
@@ -260,10 +262,10 @@ class RunWorker:
         except DomainError as exc:
             status, message = "failed", f"{progress.phase or 'setup'}: {exc}"
             ctx.log(message, level=logging.ERROR)
-        except Exception as exc:  # a bug or an outage: keep the trace in the run's log
+        except Exception as exc:  # a bug or an outage: keep where it happened in the run's log
             status = "failed"
-            message = f"{progress.phase or 'setup'}: unexpected {type(exc).__name__}: {exc}"
-            ctx.log("%s\n%s", message, traceback.format_exc(), level=logging.ERROR)
+            message = f"{progress.phase or 'setup'}: unexpected {type(exc).__name__}"
+            ctx.log("%s\n%s", message, _where(exc), level=logging.ERROR)
         finally:
             try:
                 kind.cleanup(ctx)
@@ -285,6 +287,11 @@ class RunWorker:
         conn.commit()
 
     def _finish(self, conn, run_id, status, message, ctx: RunContext, phase_seconds) -> None:
+        # PostgreSQL text and jsonb cannot hold NUL: one in a message (a stop id read from
+        # a broken file) must not make the run's last write fail and leave it "running"
+        message = _without_nul(message)
+        for line in ctx.log_lines:
+            line["msg"] = _without_nul(line["msg"])
         with conn.cursor() as cur:
             cur.execute(
                 "UPDATE pipeline_runs SET status = %s, message = %s, finished_at = now(), "
@@ -293,6 +300,17 @@ class RunWorker:
                 (status, message, Json(ctx.counts), Json(phase_seconds), Json(ctx.log_lines),
                  run_id, self.worker))
         conn.commit()
+
+
+def _without_nul(text: str | None) -> str | None:
+    return text.replace("\x00", "\\0") if text else text
+
+
+def _where(exc: BaseException) -> str:
+    """The stack of an unexpected error without its message: a library's message may quote
+    the input (a database error names the value it refused), and run logs and the
+    scheduler's log never carry what a source holds."""
+    return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
 
 
 def _summary(counts: dict[str, int]) -> str:

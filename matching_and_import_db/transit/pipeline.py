@@ -96,9 +96,10 @@ def detect_format(path: str) -> str:
         return "atlas"
     if "ATCOCode" in header:
         return "naptan"
-    raise InputError(f"{name}: cannot tell the registry format from its first line "
-                     f"{header.strip()[:120]!r}; set 'format' (atlas, gtfs, naptan, or csv/"
-                     "geojson with a 'mapping')")
+    raise InputError(f"{name} line 1: cannot tell the registry format from the header "
+                     "(expected ATLAS sloid and designationOfficial, or NaPTAN ATCOCode, or a "
+                     "GTFS zip); set 'format' (atlas, gtfs, naptan, or csv/geojson with a "
+                     "'mapping')")
 
 
 def parse(ctx: RunContext) -> None:
@@ -123,10 +124,10 @@ def parse(ctx: RunContext) -> None:
                          "the published data is left as it was")
     twice = [i for i, n in Counter(s.stop_id for s in read.stops).items() if n > 1]
     if twice:
-        raise InputError(f"{name}: stop id {twice[0]!r} appears twice ({len(twice)} ids do); "
-                         "stable ids must be unique")
+        raise InputError(f"{name}: {len(twice)} stop id(s) appear more than once; stable "
+                         "ids must be unique")
     for row in read.skipped[:5]:
-        ctx.log("skipped line %s (%s): %s", row.line, row.stop_id or "no id", row.reason)
+        ctx.log("skipped line %s: %s", row.line, row.reason)  # ids are the file's content
     ctx.state["official"] = read.stops
     ctx.counts.update(official_read=len(read.stops), official_skipped=len(read.skipped))
     ctx.progress(len(read.stops), len(read.stops))

@@ -57,8 +57,8 @@ def read_atlas(path: str, valid_on: date | None = None) -> RegistryRead:
         _require(columns, ("sloid", "designationOfficial"), name)
         has_wgs = {"wgs84East", "wgs84North"} <= set(columns)
         if not has_wgs and not {"lv95East", "lv95North"} <= set(columns):
-            raise InputError(f"{name}: missing columns wgs84North, wgs84East "
-                             "(or lv95East, lv95North); found: " + _shown(columns))
+            raise InputError(f"{name} line 1: missing columns wgs84North, wgs84East "
+                             f"(or lv95East, lv95North); {_shown(columns)}")
         newest: dict[str, tuple[OfficialStop, int]] = {}
         read = RegistryRead()
         for line, row in rows:
@@ -265,8 +265,7 @@ def read_mapped_geojson(path: str, mapping: Mapping[str, str],
         where = f"feature {number}"
         geometry = (feature or {}).get("geometry") or {}
         if geometry.get("type") != "Point":
-            raise InputError(f"{name} {where}: geometry is {geometry.get('type')}, "
-                             "expected Point")
+            raise InputError(f"{name} {where}: the geometry is not a Point")
         coordinates = geometry.get("coordinates") or []
         if len(coordinates) < 2:
             raise InputError(f"{name} {where}: a Point needs [longitude, latitude]")
@@ -290,6 +289,9 @@ def _check_mapping(mapping: Mapping[str, str], required: tuple[str, ...]) -> Non
 
 def _mapped_stop(source: str, values: dict, name: str, where: str,
                  decimal_comma: bool) -> OfficialStop | None:
+    for key, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InputError(f"{name} {where}: a NUL character in {key}")
     stop_id = _text(None if values.get("id") is None else str(values["id"]))
     if not stop_id:
         raise InputError(f"{name} {where}: empty stop id")
@@ -342,7 +344,7 @@ class _Rows:
         self.reader = csv.reader(f, delimiter=delimiter)
         self.name = name
         try:
-            self.columns = [c.strip() for c in next(self.reader)]
+            self.columns = [c.strip() for c in _without_nul(next(self.reader), name, 1)]
         except StopIteration:
             raise InputError(f"{name}: the file is empty") from None
         except csv.Error as exc:
@@ -359,12 +361,23 @@ class _Rows:
                 if len(values) != len(self.columns):
                     raise InputError(f"{self.name} line {line}: {len(values)} fields, the "
                                      f"header has {len(self.columns)}")
-                yield line, dict(zip(self.columns, values, strict=True))
+                yield line, dict(zip(self.columns, _without_nul(values, self.name, line),
+                                     strict=True))
         except csv.Error as exc:
             raise InputError(f"{self.name} line {self.reader.line_num}: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise InputError(f"{self.name}: not UTF-8 text ({exc.reason} at byte "
                              f"{exc.start})") from exc
+
+
+def _without_nul(values: list[str], name: str, line: int) -> list[str]:
+    """PostgreSQL text cannot hold NUL, and a text registry never has one: the file is
+    binary or damaged. Said here, with the line, not as a database error later."""
+    for column, value in enumerate(values, start=1):
+        if "\x00" in value:
+            raise InputError(f"{name} line {line}, column {column}: a NUL byte; the file is "
+                             "binary or damaged, not CSV text")
+    return values
 
 
 def _open_text(path: str):
@@ -380,12 +393,14 @@ def _decode(raw):
 def _require(columns: list[str], wanted: tuple[str, ...], name: str) -> None:
     missing = [c for c in wanted if c not in columns]
     if missing:
-        raise InputError(f"{name}: missing column(s) {', '.join(missing)}; found: "
+        raise InputError(f"{name} line 1: missing column(s) {', '.join(missing)}; "
                          + _shown(columns))
 
 
 def _shown(columns: list[str]) -> str:
-    return ", ".join(columns[:15]) + (", ..." if len(columns) > 15 else "")
+    """How many columns the header has; never their names: the file's content stays out of
+    messages (an operator could point a pipeline at a file full of secrets)."""
+    return f"the header has {len(columns)} column(s)"
 
 
 def _number(value: str, column: str, name: str, where) -> float:
@@ -393,9 +408,9 @@ def _number(value: str, column: str, name: str, where) -> float:
     try:
         number = float(value.strip())
     except ValueError:
-        raise InputError(f"{name} {where}: {column} {value!r} is not a number") from None
+        raise InputError(f"{name} {where}: {column} is not a number") from None
     if not math.isfinite(number):
-        raise InputError(f"{name} {where}: {column} {value!r} is not a number")
+        raise InputError(f"{name} {where}: {column} is not a finite number")
     return number
 
 
@@ -403,7 +418,7 @@ def _coordinate(value, column: str, name: str, where, limit: float) -> float:
     number = _number(str(value), column, name, where)
     if abs(number) > limit:
         where = where if isinstance(where, str) else f"line {where}"
-        raise InputError(f"{name} {where}: {column} {value!r} is outside ±{limit:g}°")
+        raise InputError(f"{name} {where}: {column} is outside ±{limit:g}°")
     return number
 
 
@@ -417,7 +432,8 @@ def _date(value, name: str, where, column: str) -> date | None:
         except ValueError:
             continue
     where = where if isinstance(where, str) else f"line {where}"
-    raise InputError(f"{name} {where}: {column} {text!r} is not a date (YYYY-MM-DD)")
+    raise InputError(f"{name} {where}: {column} is not a date (YYYY-MM-DD, YYYYMMDD or "
+                     "DD.MM.YYYY)")
 
 
 def _text(value: str | None) -> str | None:
