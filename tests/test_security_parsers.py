@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime
+from xml.sax.saxutils import escape, quoteattr
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +29,7 @@ from matching_and_import_db.transit.readers import (
 )
 from tests.conftest import FIXTURES
 from tests.fuzz_helpers import apply, mutation_lists
+from tests.ride_helpers import obs_file, obs_row
 
 TRACKS = FIXTURES / "tracks"
 STOPS = FIXTURES / "stops"
@@ -41,7 +44,9 @@ GEOJSON = json.dumps({"type": "FeatureCollection", "features": [
      "properties": {"name": f"Halt {i}", "kante": str(i)}} for i in range(5)]}).encode()
 MAPPED_CSV = b"Nr;Bezeichnung;Breite;L\xc3\xa4nge\n4711;Marktplatz;48,7;9,01\n4712;Nord;;\n"
 
-FUZZ = settings(max_examples=150, deadline=None, database=None, print_blob=True,
+# examples per test: 150 in CI; PORTAL_TEST_FUZZ_EXAMPLES=5000 for a deeper search
+EXAMPLES = int(os.environ.get("PORTAL_TEST_FUZZ_EXAMPLES", "150"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -86,6 +91,42 @@ def test_arbitrary_bytes_as_a_ride_give_an_input_error_or_a_ride(data):
 def test_arbitrary_text_after_an_obs_header_gives_an_input_error_or_a_ride(text):
     head = RIDE_FILES[0].split(b"\n", 2)
     only_input_errors(upload, b"\n".join(head[:2]) + b"\n" + text.encode())
+
+
+# values a field may hold: any number as text, the special ones, and anything at all
+NUMBERS = st.one_of(st.floats().map(repr), st.integers().map(str),
+                    st.sampled_from(["inf", "-inf", "nan", "1e400", "-0", "", " 1", "1,5"]),
+                    st.text(max_size=12))
+TIMES = st.one_of(st.datetimes(min_value=datetime(1, 1, 1)).map(lambda d: d.isoformat() + "Z"),
+                  st.text(max_size=30))
+CELL = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=";\n\r"),
+               max_size=12)
+
+
+@FUZZ
+@given(points=st.lists(st.tuples(NUMBERS, NUMBERS, TIMES), min_size=1, max_size=20))
+def test_gpx_with_any_coordinates_and_times_gives_an_input_error_or_a_ride(points):
+    trkpts = "".join(f"<trkpt lat={quoteattr(lat)} lon={quoteattr(lon)}>"
+                     f"<time>{escape(when)}</time></trkpt>" for lat, lon, when in points)
+    gpx = ('<?xml version="1.0"?><gpx version="1.1" creator="fuzz" '
+           'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+           f"{trkpts}</trkseg></trk></gpx>")
+    only_input_errors(upload, gpx.encode())
+
+
+FIELDS = ("Date", "Time", "Millis", "Latitude", "Longitude", "Course", "Speed", "HDOP",
+          "Left", "Right", "Confirmed", "Invalid", "InsidePrivacyArea", "Measurements",
+          "Tms1", "Lus1", "Rus1")
+
+
+@FUZZ
+@given(rows=st.lists(st.dictionaries(st.sampled_from(FIELDS), st.one_of(NUMBERS, CELL)),
+                     min_size=1, max_size=10),
+       metadata=st.one_of(st.none(), CELL, st.dictionaries(CELL, CELL, max_size=4).map(
+           lambda d: "&".join(f"{k}={v}" for k, v in d.items()))))
+def test_obs_csv_with_any_field_values_gives_an_input_error_or_a_ride(rows, metadata):
+    only_input_errors(upload, obs_file([obs_row(**r) for r in rows], triplets=1,
+                                       metadata=metadata))
 
 
 @FUZZ
