@@ -71,4 +71,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        # a 405 names the methods the route serves (RFC 9110), as werkzeug's own page does
+        allow = {"Allow": ", ".join(exc.valid_methods)} if getattr(
+            exc, "valid_methods", None) else None
+        return error_response(exc.code or 500, code, exc.description or exc.name, allow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
+from app.auth.access import LOGIN, OWNER, USERS, access
 from app.auth.decorators import login_required
 from app.extensions import db
 from app.tracks import privacy, service
@@ -13,6 +14,7 @@ bp = Blueprint("account", __name__)
 
 
 @bp.get("/settings")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def settings_page(new_key: str | None = None):
     return render_template("account/settings.html", zones=privacy.zones_of(g.user),
@@ -20,6 +22,7 @@ def settings_page(new_key: str | None = None):
 
 
 @bp.post("/settings/api-key")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def regenerate_key():
     # shown in this one response, never again: the server keeps only its hash
@@ -27,6 +30,7 @@ def regenerate_key():
 
 
 @bp.post("/settings/visibility")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def default_visibility():
     g.user.tracks_public_by_default = request.form.get("public") == "1"
@@ -43,6 +47,7 @@ def _number(name: str) -> float:
 
 
 @bp.post("/settings/zones")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def add_zone():
     privacy.add_zone(g.user, _number("lon"), _number("lat"), _number("radius_m"),
@@ -51,6 +56,7 @@ def add_zone():
 
 
 @bp.post("/settings/zones/<int:zone_id>/delete")
+@access({OWNER}, anonymous=LOGIN)
 @login_required
 def delete_zone(zone_id: int):
     privacy.delete_zone(g.user, zone_id)

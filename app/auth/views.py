@@ -5,6 +5,7 @@ from urllib.parse import urlencode, urlparse
 from authlib.integrations.base_client.errors import OAuthError
 from flask import Blueprint, current_app, g, jsonify, redirect, request, session, url_for
 
+from app.auth.access import EVERYONE, USERS, access
 from app.auth.decorators import login_required
 from app.auth.roles import role_from_claims
 from app.auth.service import upsert_user
@@ -38,6 +39,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.get("/login")
+@access(EVERYONE)
 @limiter.limit(_login_limit)
 def login():
     session["next"] = _safe_next(request.args.get("next"))
@@ -46,6 +48,7 @@ def login():
 
 
 @bp.get("/auth/callback")
+@access(EVERYONE)
 @limiter.limit(_login_limit)
 def callback():
     if "error" in request.args:
@@ -73,6 +76,7 @@ def callback():
 
 
 @bp.post("/logout")
+@access(EVERYONE)
 def logout():
     id_token = session.get("id_token")
     session.clear()
@@ -88,6 +92,7 @@ def logout():
 
 
 @bp.get("/api/me")
+@access(USERS, anonymous=401)
 @login_required
 def me():
     user = g.user

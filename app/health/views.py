@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from app.auth.access import EVERYONE, access
 from app.extensions import db, limiter
 from app.redis_client import get_redis
 from app.schema import schema_status
@@ -17,12 +18,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/livez")
+@access(EVERYONE)
 @limiter.exempt
 def livez():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@access(EVERYONE)
 @limiter.exempt
 def readyz():
     checks: dict[str, dict] = {}

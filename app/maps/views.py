@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
+from app.auth.access import EVERYONE, USERS, access
 from app.extensions import limiter
 from app.layers.catalog import Layer, catalog
 from app.layers.query import RideFilter
@@ -25,6 +26,7 @@ def _tiles_limit():
 
 
 @bp.get("/")
+@access(EVERYONE)
 def index():
     return render_template("map.html",
                            basemap_style_url=current_app.config["PORTAL"].basemap_style_url)
@@ -50,6 +52,7 @@ def ride_filter() -> RideFilter:
 
 
 @bp.get("/tiles/<spec>/<int:z>/<int:x>/<int:y>.mvt")
+@access(USERS, anonymous=404, public=EVERYONE)
 @limiter.limit(_tiles_limit, override_defaults=True)
 def tile(spec: str, z: int, x: int, y: int):
     tile = layers_tile(resolve_layers(spec), z, x, y, ride_filter())
@@ -66,17 +69,20 @@ def tile(spec: str, z: int, x: int, y: int):
 
 
 @bp.get("/tiles/<spec>/tilejson.json")
+@access(USERS, anonymous=404, public=EVERYONE)
 def tilejson(spec: str):
     layers = resolve_layers(spec)
     return jsonify(styles.tilejson(spec, layers, current_app.config["PORTAL"].public_url))
 
 
 @bp.get("/styles/portal.json")
+@access(EVERYONE)
 def style():
     return jsonify(styles.style(catalog().visible(g.get("user")),
                                 current_app.config["PORTAL"].public_url))
 
 
 @bp.get("/api/layers")
+@access(EVERYONE)
 def layers():
     return jsonify({"groups": catalog().groups(g.get("user"))})

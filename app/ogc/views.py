@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import orjson
 from flask import Blueprint, Response, current_app, g, render_template, request
 
+from app.auth.access import EVERYONE, OWNER, USERS, access
 from app.errors import STATUS_BY_ERROR, error_response
 from app.layers.catalog import Layer, catalog
 from app.layers.query import effective_filter
@@ -60,6 +61,7 @@ def _links(path: str, title: str, json_type: str = "application/json") -> list[d
 
 
 @bp.get("/")
+@access(EVERYONE)
 def landing():
     base = _base()
     doc = {"title": "Mobility Data Portal",
@@ -80,6 +82,7 @@ def landing():
 
 
 @bp.get("/conformance")
+@access(EVERYONE)
 def conformance():
     doc = {"conformsTo": CONFORMANCE}
     if _html():
@@ -88,6 +91,7 @@ def conformance():
 
 
 @bp.get("/api")
+@access(EVERYONE)
 def api():
     doc = openapi_document(_base(), catalog().visible(g.get("user")))
     if _html():
@@ -117,6 +121,7 @@ def _collection(layer: Layer) -> dict:
 
 
 @bp.get("/collections")
+@access(EVERYONE)
 def collections():
     layers = catalog().visible(g.get("user"))
     doc = {"collections": [_collection(la) for la in layers],
@@ -127,6 +132,7 @@ def collections():
 
 
 @bp.get("/collections/<layer_id>")
+@access(USERS, anonymous=404, public=EVERYONE)
 def collection(layer_id: str):
     doc = _collection(catalog().get(layer_id, g.get("user")))
     if _html():
@@ -170,6 +176,7 @@ def _page_link(layer_id: str, offset: int, rel: str, fmt: str) -> dict:
 
 
 @bp.get("/collections/<layer_id>/items")
+@access(USERS, anonymous=404, public=EVERYONE)
 def items(layer_id: str):
     layer = catalog().get(layer_id, g.get("user"))
     q = _query(layer)
@@ -195,6 +202,7 @@ def items(layer_id: str):
 
 
 @bp.get("/collections/<layer_id>/items/<feature_id>")
+@access({OWNER}, public=EVERYONE)
 def item(layer_id: str, feature_id: str):
     layer = catalog().get(layer_id, g.get("user"))
     text = features.item(layer, feature_id, ride_filter())

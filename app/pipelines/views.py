@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 
+from app.auth.access import EVERYONE, LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
 from app.pipelines import service
 from app.redis_client import get_redis
@@ -12,6 +13,7 @@ bp = Blueprint("pipelines", __name__)
 
 
 @bp.get("/pipelines")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def index():
     pipelines = service.list_pipelines()
@@ -22,6 +24,7 @@ def index():
 
 
 @bp.post("/pipelines")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def create():
     form = request.form
@@ -32,6 +35,7 @@ def create():
 
 
 @bp.get("/pipelines/<int:pipeline_id>")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def detail(pipeline_id: int):
     pipeline = service.get_pipeline(pipeline_id)
@@ -41,6 +45,7 @@ def detail(pipeline_id: int):
 
 
 @bp.post("/pipelines/<int:pipeline_id>/run")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def run_now(pipeline_id: int):
     service.run_now(pipeline_id, g.user.id)
@@ -48,12 +53,14 @@ def run_now(pipeline_id: int):
 
 
 @bp.get("/api/pipelines")
+@access(OPERATORS, anonymous=401)
 @role_required("operator")
 def api_list():
     return jsonify({"pipelines": [service.pipeline_as_dict(p) for p in service.list_pipelines()]})
 
 
 @bp.post("/api/pipelines/<int:pipeline_id>/runs")
+@access(OPERATORS, anonymous=401)
 @role_required("operator")
 def api_run_now(pipeline_id: int):
     run_id = service.run_now(pipeline_id, g.user.id)
@@ -61,6 +68,7 @@ def api_run_now(pipeline_id: int):
 
 
 @bp.get("/api/pipelines/<int:pipeline_id>/runs")
+@access(OPERATORS, anonymous=401)
 @role_required("operator")
 def api_runs(pipeline_id: int):
     service.get_pipeline(pipeline_id)
@@ -69,6 +77,7 @@ def api_runs(pipeline_id: int):
 
 
 @bp.get("/api/pipelines/active")
+@access(EVERYONE)
 def api_active():
     """What the banner on every page shows: runs in progress with phase, elapsed and ETA."""
     return jsonify({"active": active_runs(get_redis())})

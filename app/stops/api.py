@@ -9,6 +9,7 @@ import io
 import orjson
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from app.auth.access import EVERYONE, access
 from app.params import parse_bbox, parse_int
 from app.stops import queries
 from matching_and_import_db.errors import InputError
@@ -66,6 +67,7 @@ def problem_item(r: dict) -> dict:
 
 
 @bp.get("/api/stops/matches")
+@access(EVERYONE)
 def matches():
     bbox = parse_bbox(request.args.get("bbox"))
     limit, offset = _paging()
@@ -75,6 +77,7 @@ def matches():
 
 
 @bp.get("/api/stops/problems")
+@access(EVERYONE)
 def problems():
     flt = queries.ProblemFilter.from_args(request.args)
     limit, offset = _paging()
@@ -84,6 +87,7 @@ def problems():
 
 
 @bp.get("/api/stops/statistics")
+@access(EVERYONE)
 def statistics():
     bbox = parse_bbox(request.args.get("bbox"))
     queries.snapshot()
@@ -91,6 +95,7 @@ def statistics():
 
 
 @bp.get("/api/stops/matches.<fmt>")
+@access(EVERYONE)
 def export_matches(fmt: str):
     _check_format(fmt)
     bbox = parse_bbox(request.args.get("bbox"))
@@ -107,6 +112,7 @@ def export_matches(fmt: str):
 
 
 @bp.get("/api/stops/problems.<fmt>")
+@access(EVERYONE)
 def export_problems(fmt: str):
     _check_format(fmt)
     flt = queries.ProblemFilter.from_args(request.args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
+from app.auth.access import LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
 from app.models.stops import DECISION_STATUSES
 from app.params import parse_int
@@ -36,6 +37,7 @@ def _map_item(r: dict) -> dict:
 
 
 @bp.get("/stops/problems")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def problems_page():
     flt = queries.ProblemFilter.from_args(request.args)
@@ -51,6 +53,7 @@ def problems_page():
 
 
 @bp.post("/stops/decisions")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def decide():
     form = request.form
@@ -63,6 +66,7 @@ def decide():
 
 
 @bp.get("/stops/decisions")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def decisions_page():
     status = request.args.get("status") or None
@@ -77,6 +81,7 @@ def decisions_page():
 
 
 @bp.post("/stops/decisions/<int:decision_id>/keep")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def keep(decision_id: int):
     service.keep_decision(g.user.id, decision_id)
@@ -84,6 +89,7 @@ def keep(decision_id: int):
 
 
 @bp.post("/stops/decisions/<int:decision_id>/withdraw")
+@access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")
 def withdraw(decision_id: int):
     service.withdraw_decision(g.user.id, decision_id)

@@ -7,6 +7,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
+from app.auth.access import EVERYONE, OWNER, USERS, access
 from app.extensions import csrf, limiter
 from app.params import parse_bbox, parse_int
 from app.tracks import exports, queries, service
@@ -52,6 +53,7 @@ def _bool_arg(value: str | None) -> bool | None:
 
 
 @bp.post("/api/tracks")
+@access(USERS, anonymous=401)
 @csrf.exempt  # devices sign with their API key; browser sessions are checked below
 @limiter.limit(lambda: current_app.config["PORTAL"].ratelimit_upload)
 def upload():
@@ -75,6 +77,7 @@ def upload():
 
 
 @bp.get("/api/tracks")
+@access(USERS, anonymous=401)
 def my_tracks():
     user = _api_user()
     tracks, total = service.list_tracks(
@@ -84,6 +87,7 @@ def my_tracks():
 
 
 @bp.get("/api/tracks/<int:track_id>")
+@access({OWNER}, public=EVERYONE)
 def track(track_id: int):
     viewer = _device_user() or g.get("user")
     return jsonify({"track": service.track_as_dict(service.visible_track(track_id, viewer),
@@ -91,6 +95,7 @@ def track(track_id: int):
 
 
 @bp.get("/api/tracks/<int:track_id>/data")
+@access({OWNER}, public=EVERYONE)
 def track_data(track_id: int):
     viewer = g.get("user")
     t = service.visible_track(track_id, viewer)
@@ -99,6 +104,7 @@ def track_data(track_id: int):
 
 
 @bp.get("/api/roads/<int:way_id>")
+@access(EVERYONE)
 def road(way_id: int):
     return jsonify(queries.road_detail(way_id))
 
@@ -122,16 +128,19 @@ def request_filter(with_bbox: bool = True) -> queries.Filter:
 
 
 @bp.get("/api/statistics")
+@access(EVERYONE)
 def statistics():
     return jsonify(queries.summary(request_filter(with_bbox=False)))
 
 
 @bp.get("/api/export/events.<fmt>")
+@access(EVERYONE)
 def export_events(fmt: str):
     return _export(queries.events(request_filter()), fmt, "events")
 
 
 @bp.get("/api/export/roads.<fmt>")
+@access(EVERYONE)
 def export_roads(fmt: str):
     return _export(queries.road_statistics(request_filter()), fmt, "roads")
 

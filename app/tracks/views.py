@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
+from app.auth.access import ADMIN, EVERYONE, LOGIN, OWNER, USERS, access
 from app.auth.decorators import login_required
 from app.tracks import exports, privacy, queries, service
 from app.tracks.api import request_filter
@@ -16,6 +17,7 @@ STATUSES = ("queued", "processing", "complete", "error")
 
 
 @bp.get("/tracks")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def mine():
     args = request.args
@@ -33,12 +35,14 @@ def mine():
 
 
 @bp.get("/tracks/upload")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def upload_page():
     return render_template("tracks/upload.html")
 
 
 @bp.post("/tracks/upload")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def upload_form():
     """Without JavaScript: several files in one form post, a result line for each."""
@@ -55,6 +59,7 @@ def upload_form():
 
 
 @bp.get("/tracks/<int:track_id>")
+@access({OWNER}, public=EVERYONE)
 def detail(track_id: int):
     track = service.visible_track(track_id, g.get("user"))
     owner = service.is_owner(track, g.get("user"))
@@ -64,6 +69,7 @@ def detail(track_id: int):
 
 
 @bp.post("/tracks/<int:track_id>/visibility")
+@access({OWNER}, anonymous=LOGIN)
 @login_required
 def set_visibility(track_id: int):
     track = service.own_track(track_id, g.user)
@@ -72,6 +78,7 @@ def set_visibility(track_id: int):
 
 
 @bp.post("/tracks/<int:track_id>/title")
+@access({OWNER}, anonymous=LOGIN)
 @login_required
 def set_title(track_id: int):
     service.update_title(service.own_track(track_id, g.user), request.form.get("title", ""))
@@ -79,6 +86,7 @@ def set_title(track_id: int):
 
 
 @bp.post("/tracks/<int:track_id>/reprocess")
+@access({OWNER, ADMIN}, anonymous=LOGIN)
 @login_required
 def reprocess(track_id: int):
     service.reprocess([service.own_track(track_id, g.user, allow_admin=True).id])
@@ -86,6 +94,7 @@ def reprocess(track_id: int):
 
 
 @bp.post("/tracks/<int:track_id>/delete")
+@access({OWNER}, anonymous=LOGIN)
 @login_required
 def delete(track_id: int):
     """The owner, or an admin (who may remove a ride without being able to see it)."""
@@ -95,6 +104,7 @@ def delete(track_id: int):
 
 
 @bp.post("/tracks/delete-all")
+@access(USERS, anonymous=LOGIN)
 @login_required
 def delete_all():
     if request.form.get("confirm") != "delete":
@@ -104,6 +114,7 @@ def delete_all():
 
 
 @bp.get("/tracks/<int:track_id>/raw")
+@access({OWNER}, anonymous=LOGIN)
 @login_required
 def raw(track_id: int):
     track = service.own_track(track_id, g.user)
@@ -113,6 +124,7 @@ def raw(track_id: int):
 
 
 @bp.get("/tracks/<int:track_id>/export.<fmt>")
+@access({OWNER}, public=EVERYONE)
 def export(track_id: int, fmt: str):
     viewer = g.get("user")
     track = service.visible_track(track_id, viewer)
@@ -134,12 +146,14 @@ def export(track_id: int, fmt: str):
 
 
 @bp.get("/rides")
+@access(EVERYONE)
 def public():
     tracks, total = service.list_tracks(public_only=True, sort="recorded", limit=200)
     return render_template("tracks/public.html", tracks=tracks, total=total)
 
 
 @bp.get("/statistics")
+@access(EVERYONE)
 def statistics():
     flt = request_filter(with_bbox=False)
     mine = None
