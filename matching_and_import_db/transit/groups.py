@@ -71,10 +71,17 @@ def propagate_to_members(run) -> None:
 
 
 def official_duplicates(run) -> list[list[int]]:
-    """Registry stops with the same name, platform code (and uic_ref) at one place."""
+    """Registry stops with the same name, platform code (and uic_ref) at one place; rows
+    of different modes count as one stop up to shared_stop_radius_m apart (a registry that
+    lists a bus and tram stop once per mode: both are the one OSM platform)."""
     p = run.profile
-    ia, ib, _ = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
-                             p.duplicate_radius_m, run.projection)
+    ia, ib, d = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
+                             max(p.duplicate_radius_m, p.shared_stop_radius_m), run.projection)
+    modes = [o.mode for o in run.official]
+    near = (d <= p.duplicate_radius_m) | np.array(
+        [bool(modes[a] and modes[b] and modes[a] != modes[b])
+         for a, b in zip(ia.tolist(), ib.tolist(), strict=True)], bool)
+    ia, ib = ia[near], ib[near]
     parent = list(range(len(run.official)))
 
     def root(x: int) -> int:
@@ -132,3 +139,82 @@ def osm_duplicates(run) -> list[list[int]]:
                 seen[x] = group
     unique = {id(g): g for g in seen.values()}
     return [sorted(g) for g in unique.values()]
+
+
+# --- OSM stop groups and stop places -----------------------------------------------------
+
+def stop_groups(run) -> np.ndarray:
+    """The OSM stop group of every OSM object (an array of group numbers): the members of
+    one stop_area relation, and objects of the same name and mode within
+    stop_group_radius_m of each other (the platforms of both directions, their stop
+    positions, the station). Unnamed objects join only through a stop_area."""
+    if run.s_group is not None:
+        return run.s_group
+    n = len(run.osm)
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_area: dict[int, int] = {}
+    for j, stop in enumerate(run.osm):
+        for area in stop.stop_areas:
+            first = by_area.setdefault(area, j)
+            parent[root(j)] = root(first)
+    gi, gj, _ = pairs_within(run.s_lon, run.s_lat, run.s_lon, run.s_lat,
+                             run.profile.stop_group_radius_m, run.projection)
+    keep = gi < gj
+    for a, b in zip(gi[keep].tolist(), gj[keep].tolist(), strict=True):
+        na, nb = run.s_name[a], run.s_name[b]
+        if not na or not nb or root(a) == root(b):
+            continue
+        ma, mb = run.s_modes[a], run.s_modes[b]
+        if ma and mb and not ma & mb:  # a bus stop and a tram stop of one name: two stops
+            continue
+        if na == nb or names.name_similarity(na, nb) >= run.profile.name_accept:
+            parent[root(b)] = root(a)
+    run.s_group = np.array([root(j) for j in range(n)], np.int64)
+    return run.s_group
+
+
+def match_places(run) -> None:
+    """Each free stop place (an official row of level "place") takes one OSM stop group,
+    chosen one to one among the groups with a member near it whose name agrees; the place
+    is then matched to every free member of that group."""
+    if not run.o_place.any():
+        return
+    from matching_and_import_db.transit.assignment import assign_one_to_one
+    from matching_and_import_db.transit.matching import name_supported
+
+    group = stop_groups(run)
+    usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj]
+              & ~run.p_rejected & name_supported(run) & (run.pplat >= 0))
+    ks = np.nonzero(usable)[0]
+    if not len(ks):
+        return
+    # one candidate per (place, group): its nearest well-named member
+    g = group[run.pj[ks]]
+    order = np.lexsort((run.pd[ks], -np.nan_to_num(run.psim[ks], nan=0.0), g, run.pi[ks]))
+    ks, g = ks[order], g[order]
+    first = np.ones(len(ks), bool)
+    first[1:] = (run.pi[ks][1:] != run.pi[ks][:-1]) | (g[1:] != g[:-1])
+    best = ks[first]
+    # the assignment sees groups, not members: pj of a candidate is its group number
+    chosen, _ = assign_one_to_one(best, run.pi, group[run.pj], run.pscore,
+                                  run.profile.max_component)
+    members: dict[int, list[int]] = {}
+    for j, label in enumerate(group.tolist()):
+        members.setdefault(label, []).append(j)
+    for k in chosen:
+        oi, nearest = int(run.pi[k]), int(run.pj[k])
+        label = int(group[nearest])
+        evidence = {"group_of": run.osm[nearest].key, "name_similarity":
+                    None if np.isnan(run.psim[k]) else round(float(run.psim[k]), 1),
+                    "official_name": run.official[oi].name,
+                    "osm_name": run.osm[nearest].name, "members": len(members[label])}
+        for j in sorted(members[label], key=lambda m: m != nearest):
+            if run.s_free[j] and (oi, j) not in run.rejected:
+                run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)

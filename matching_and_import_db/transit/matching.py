@@ -2,16 +2,23 @@
 and evidence:
 
   decision       what people decided (confirm, manual pair, reject, missing), applied first
-  identifier     ref:sloid, ref:IFOPT, gtfs:stop_id, naptan:AtcoCode; uic_ref + local_ref
-  distance_name  candidates within a radius whose names agree, taken when mutually best and
-                 not ambiguous
+  identifier     ref:sloid, ref:IFOPT, gtfs:stop_id, naptan:AtcoCode, any OSM tag a reader
+                 names (extra "osm:<tag>"); uic_ref + local_ref; a stop place's uic_ref
+                 takes every OSM object of that station
+  group          a stop place (level "place") is matched to an OSM stop group: the
+                 platforms, stop positions and station of one stop (groups.stop_groups)
+  distance_name  platform rows: candidates within a radius whose names agree, taken when
+                 mutually best and not ambiguous
   assignment     one-to-one optimal assignment among what is left, with a ratio test so an
                  ambiguous nearest candidate is not taken blindly
   propagation    to the stop_position members of a matched OSM stop, and to registry duplicates
 
-The first pass of distance_name and assignment looks at platforms (what registries list);
-a second pass lets stops still unmatched take a stop_position or station. Every threshold is
-in MatchingProfile, whose values are returned with each result.
+Platform rows are matched to platform nodes first, then to platform outlines (ways) left
+over: the node and the outline of one platform are not rivals. Stop positions and stations
+are only taken for a platform row that has no platform with a name like its own nearby.
+Pairs whose modes are incompatible are never candidates; a pair needs name evidence (the
+registry's locality prefix removed, see names.registry_name), distance alone never makes a
+match. Every threshold is in MatchingProfile, whose values are returned with each result.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from matching_and_import_db.transit.model import (
     OsmStopRef,
     Problem,
 )
+from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
 from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
 
 PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
@@ -45,12 +53,11 @@ PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
 class MatchingProfile:
     """Every threshold of the matcher; `version` is stored with each run's results."""
 
-    version: str = "stops-2025.1"
+    version: str = "stops-2026.1"
     candidate_radius_m: float = 100.0  # farther OSM stops are never candidates
     name_accept: float = 85.0  # names this similar (0..100) count as the same name
     name_weak: float = 60.0  # ...this similar: still support a match within weak_name_max_m
     weak_name_max_m: float = 40.0
-    distance_only_max_m: float = 15.0  # this close, a match needs no name support
     score_margin: float = 0.05  # distance_name: best must beat the runner-up by this
     distance_weight: float = 0.3  # score = name/100 - weight * distance/radius + platform
     platform_bonus: float = 0.1  # platform codes equal
@@ -60,7 +67,9 @@ class MatchingProfile:
     name_margin: float = 15.0  # ...unless its name is this much less similar
     max_component: int = 2000  # larger candidate clusters are assigned greedily
     group_radius_m: float = 40.0  # platform and stop_position of one stop lie this close
+    stop_group_radius_m: float = 80.0  # same-named objects this close form one stop group
     duplicate_radius_m: float = 3.0  # same name and platform this close: duplicates
+    shared_stop_radius_m: float = 10.0  # ...and this close when their modes differ
     too_far_m: float = 50.0  # a matched pair farther apart is a problem...
     too_far_high_m: float = 200.0  # ...of priority 1 beyond this
     name_mismatch_below: float = 80.0  # matched pair with less similar names: a problem
@@ -105,13 +114,19 @@ class _Run:
         self.o_lat = np.array([o.lat for o in self.official], float)
         self.s_lon = np.array([s.lon for s in self.osm], float)
         self.s_lat = np.array([s.lat for s in self.osm], float)
-        self.o_name = [names.normalize_name(o.name) for o in self.official]
+        parts = [names.registry_name(o.name) for o in self.official]
+        self.o_locality = [loc for loc, _ in parts]
+        self.o_name = [rest for _, rest in parts]
+        self.localities = frozenset(loc for loc in self.o_locality if loc)
         self.s_name = [names.normalize_name(s.name) for s in self.osm]
+        self.o_place = np.array([o.level == "place" for o in self.official], bool)
+        self.s_modes = [modes_of_osm_tags(s.tags) for s in self.osm]
         self.o_plat = np.array([names.normalize_platform(o.platform_code)
                                 or names.platform_hint(o.name) or "" for o in self.official],
                                dtype=object)
         self.s_plat = np.array([_osm_platform(s) for s in self.osm], dtype=object)
         self.s_primary = np.array([s.kind in profile.platform_kinds for s in self.osm], bool)
+        self.s_node = np.array([s.osm_type == "n" for s in self.osm], bool)
         self.o_free = np.ones(len(self.official), bool)
         self.s_free = np.ones(len(self.osm), bool)
         self.s_blocked = np.zeros(len(self.osm), bool)  # unmatched, but part of a matched stop
@@ -121,15 +136,22 @@ class _Run:
         self.refused: dict[int, dict] = {}  # official -> why assignment refused it
         self.projection = Projection(np.concatenate([self.o_lat, self.s_lat]))
         self.osm_neighbours = None  # OSM pairs within group_radius_m, made when needed
+        self.s_group: np.ndarray | None = None  # OSM stop group of each object, when needed
         self._candidates()
 
     def _candidates(self) -> None:
         p = self.profile
-        self.pi, self.pj, self.pd = pairs_within(self.o_lon, self.o_lat, self.s_lon, self.s_lat,
-                                                 p.candidate_radius_m, self.projection)
+        pi, pj, pd = pairs_within(self.o_lon, self.o_lat, self.s_lon, self.s_lat,
+                                  p.candidate_radius_m, self.projection)
+        # a bus stop and a railway halt are never the same stop, whatever their names
+        fits = np.array([modes_compatible(self.official[i].mode, self.s_modes[j])
+                         for i, j in zip(pi.tolist(), pj.tolist(), strict=True)], bool)
+        self.pi, self.pj, self.pd = pi[fits], pj[fits], pd[fits]
         o_names, s_names = np.asarray(self.o_name, object), np.asarray(self.s_name, object)
         a, b = o_names[self.pi], s_names[self.pj]
-        self.psim = names.pair_similarities(list(a), list(b))
+        localities = [self.o_locality[i] for i in self.pi.tolist()]
+        self.psim = names.registry_pair_similarities(list(a), localities, list(b),
+                                                     self.localities)
         self.psim[(a == "") | (b == "")] = np.nan  # no name on a side: no name evidence
         po, ps = self.o_plat[self.pi], self.s_plat[self.pj]
         known = (po != "") & (ps != "")
@@ -145,10 +167,22 @@ class _Run:
         code = oi * len(self.osm) + sj
         self.p_rejected |= (self.pi * len(self.osm) + self.pj) == code
 
-    def alive(self, primary: bool) -> np.ndarray:
-        """Candidate pairs still possible, with OSM stops of the pass's kinds."""
-        return (self.o_free[self.pi] & self.s_free[self.pj] & ~self.s_blocked[self.pj]
-                & ~self.p_rejected & (self.s_primary[self.pj] == primary))
+    def alive(self, kinds: str) -> np.ndarray:
+        """Candidate pairs of platform rows still possible, with OSM stops of the pass's
+        kinds: "nodes" (platform nodes), "outlines" (platform ways), "other" (stop
+        positions and stations, for rows with no platform of their name nearby)."""
+        base = (self.o_free[self.pi] & self.s_free[self.pj] & ~self.s_blocked[self.pj]
+                & ~self.p_rejected & ~self.o_place[self.pi])
+        primary = self.s_primary[self.pj]
+        if kinds == "nodes":
+            return base & primary & self.s_node[self.pj]
+        if kinds == "outlines":
+            return base & primary & ~self.s_node[self.pj]
+        named_platform = primary & (np.nan_to_num(self.psim, nan=0.0)
+                                    >= self.profile.name_weak)
+        has_platform = np.zeros(len(self.official), bool)
+        has_platform[self.pi[named_platform]] = True
+        return base & ~primary & ~has_platform[self.pi]
 
     def add(self, oi: int, sj: int, method: str, stage: str, score: float,
             evidence: dict, take_official: bool = True) -> None:
@@ -174,9 +208,10 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
     held = {oi for group in duplicates for oi in group[1:] if run.o_free[oi]}
     run.o_free[list(held)] = False
     identifiers.match_identifiers(run, held)
-    for primary in (True, False):
-        _match_distance_name(run, primary)
-        _match_assignment(run, primary)
+    groups.match_places(run)
+    for kinds in ("nodes", "outlines", "other"):
+        _match_distance_name(run, kinds)
+        _match_assignment(run, kinds)
         groups.propagate_to_members(run)
         # what is left of a matched OSM stop is not offered to another official stop
         run.s_blocked[list(groups.effectively_matched(run, ~run.s_free))] = True
@@ -226,26 +261,31 @@ def _osm_platform(stop: OsmStopRef) -> str:
     return names.platform_hint(stop.name) or ""
 
 
-def _match_distance_name(run: _Run, primary: bool) -> None:
+def _match_distance_name(run: _Run, kinds: str) -> None:
     p = run.profile
     for _ in range(4):  # taking clear pairs can make the next ones clear
-        mask = run.alive(primary) & (run.psim >= p.name_accept) & (run.pplat >= 0)
+        mask = run.alive(kinds) & (run.psim >= p.name_accept) & (run.pplat >= 0)
         taken = best_mutual_unambiguous(np.nonzero(mask)[0], run.pi, run.pj, run.pscore,
                                         p.score_margin)
         for k in taken:
             run.add(int(run.pi[k]), int(run.pj[k]), "name_and_distance", "distance_name",
-                    run.pscore[k], _pair_evidence(run, k, primary))
+                    run.pscore[k], _pair_evidence(run, k, kinds))
         if not taken:
             return
 
 
-def _match_assignment(run: _Run, primary: bool) -> None:
+def name_supported(run: _Run) -> np.ndarray:
+    """Candidate pairs whose names are evidence enough: the same name, or a similar one
+    close by. A pair without names on both sides never is: distance alone is no match."""
     p = run.profile
     sim = np.nan_to_num(run.psim, nan=-1.0)
-    supported = ((sim >= p.name_accept) | (run.pd <= p.distance_only_max_m)
-                 | ((sim >= p.name_weak) & (run.pd <= p.weak_name_max_m)))
+    return (sim >= p.name_accept) | ((sim >= p.name_weak) & (run.pd <= p.weak_name_max_m))
+
+
+def _match_assignment(run: _Run, kinds: str) -> None:
+    p = run.profile
     # a different platform code means a different platform, whatever the name says
-    candidates = np.nonzero(run.alive(primary) & supported & (run.pplat >= 0))[0]
+    candidates = np.nonzero(run.alive(kinds) & name_supported(run) & (run.pplat >= 0))[0]
     chosen, component_size = assign_one_to_one(candidates, run.pi, run.pj, run.pscore,
                                                p.max_component)
     for k, (ok, why) in zip(chosen, passes_ratio_test(chosen, candidates, run, p),
@@ -254,14 +294,15 @@ def _match_assignment(run: _Run, primary: bool) -> None:
         if not ok:
             run.refused[oi] = why
             continue
-        evidence = {**_pair_evidence(run, k, primary), **why,
+        evidence = {**_pair_evidence(run, k, kinds), **why,
                     "component_size": component_size[k]}
         run.add(oi, int(run.pj[k]), "assignment", "assignment", run.pscore[k], evidence)
 
 
-def _pair_evidence(run: _Run, k: int, primary: bool) -> dict:
+def _pair_evidence(run: _Run, k: int, kinds: str) -> dict:
     sim = run.psim[k]
-    return {"pass": "platforms" if primary else "other_kinds",
+    return {"pass": {"nodes": "platforms", "outlines": "platform_outlines",
+                     "other": "other_kinds"}[kinds],
             "name_similarity": None if np.isnan(sim) else round(float(sim), 1),
             "official_name": run.official[run.pi[k]].name, "osm_name": run.osm[run.pj[k]].name,
             "platform": {1: "equal", -1: "differ", 0: "unknown"}[int(run.pplat[k])]}

@@ -54,6 +54,8 @@ class OsmStopRef:
     tags: dict[str, str]
     lon: float
     lat: float
+    # the stop_area relations (public_transport=stop_area) the object is a member of
+    stop_areas: tuple[int, ...] = ()
 
     @property
     def key(self) -> str:

@@ -33,7 +33,13 @@ _JOINED_SUFFIXES = ("strasse", "gasse", "platz")
 # "Mercedes-Benz Hst. A", "HIGH STREET- STAND C"
 _PLATFORM_WORDS = (r"bussteig|steig|bstg|gleis|gl|platform|plattform|quai|voie|binario|"
                    r"laituri|kante|stand|bay|hst|haltestelle")
-_PLATFORM_SUFFIX = re.compile(rf"[\s,\-]+(?:{_PLATFORM_WORDS})\.?\s*([a-z]?\d{{1,3}}[a-z]?|[a-z])$")
+_PLATFORM_SUFFIX = re.compile(rf"[\s,\-]+(?:{_PLATFORM_WORDS})\.?\s*([a-z]?\d{{1,3}}[a-z]?|[a-z])$"
+                              # or in brackets, as Oslo's mappers write it: "Nationaltheatret (A)"
+                              r"|\s*\(([a-z]?\d{1,3}[a-z]?|[a-z])\)$")
+# a bracketed word that says the mode, not the stop: "Schaanwald, Zuschg (BUS)"
+_MODE_NOTE = re.compile(r"\s*\((?:bus|tram|train|bahn|metro|t|m|ferry|schiff)\)\s*$")
+# the registry's convention "Locality, Stop name" (ATLAS: "Schaan, Im Besch")
+_LOCALITY = re.compile(r"^([^,]{2,40}),\s*(\S.*)$")
 _PLATFORM_ONLY = re.compile(rf"^(?:(?:{_PLATFORM_WORDS})\.?\s*)?([a-z]?\d{{1,3}}[a-z]?|[a-z])$")
 _NOT_WORD = re.compile(r"[^\w]+")
 
@@ -47,11 +53,11 @@ def fold(text: str) -> str:
 
 def split_platform(name: str) -> tuple[str, str | None]:
     """The name without a trailing platform designation, and that designation (folded)."""
-    folded = fold(name).strip()
+    folded = _MODE_NOTE.sub("", fold(name).strip())
     found = _PLATFORM_SUFFIX.search(folded)
     if not found or found.start() == 0:
         return folded, None
-    return folded[:found.start()], normalize_platform(found.group(1))
+    return folded[:found.start()], normalize_platform(found.group(1) or found.group(2))
 
 
 def normalize_platform(code: str | None) -> str | None:
@@ -97,6 +103,24 @@ def name_core(normalized: str) -> str:
     return " ".join(kept) if kept else normalized
 
 
+@lru_cache(maxsize=100_000)
+def registry_name(name: str | None) -> tuple[str, str]:
+    """A registry name as (locality, stop name), both normalised: "Schaan, Im Besch" ->
+    ("schaan", "im besch"). Without a locality prefix, or when what follows it only says
+    "station" ("Schaan, Bahnhof"), the locality is "" and the stop name is the whole name."""
+    if not name:
+        return "", ""
+    base, _ = split_platform(name)
+    found = _LOCALITY.match(base)
+    whole = " ".join(_tokens(base))
+    if not found:
+        return "", whole
+    rest = " ".join(_tokens(found.group(2)))
+    if not rest or name_core(rest) == rest and rest.split()[0] in STATION_WORDS:
+        return "", whole
+    return " ".join(_tokens(found.group(1))), rest
+
+
 def platform_hint(name: str | None) -> str | None:
     """The platform designation written into a name, if any."""
     return split_platform(name)[1] if name else None
@@ -135,6 +159,38 @@ def pair_similarities(a: list[str], b: list[str]) -> np.ndarray:
         scores[differ] = np.maximum(scores[differ], _blend_many(cores_a[differ], cores_b[differ]))
     scores[left == right] = 100.0
     scores[(left == "") | (right == "")] = 0.0
+    return scores
+
+
+# a name that is only a locality against a longer name scores at most this: the town
+# alone says nothing about which of its stops is meant
+LONE_LOCALITY_CAP = 40.0
+
+
+def registry_pair_similarities(official: list[str], localities: list[str], osm: list[str],
+                               known_localities: frozenset[str] = frozenset()) -> np.ndarray:
+    """name_similarity of registry stop names (without their locality, see registry_name)
+    with OSM names, where OSM may write the locality in front ("Schaan Im Besch") or not
+    ("Im Besch"). A side that is a bare locality of the registry ("Schaan") against a
+    longer name gets at most LONE_LOCALITY_CAP."""
+    scores = pair_similarities(official, osm)
+    if not len(scores):
+        return scores
+    left = np.asarray(official, dtype=object)
+    right = np.asarray(osm, dtype=object)
+    local = np.asarray(localities, dtype=object)
+    prefixed = np.array([bool(loc) and b.startswith(loc + " ") for loc, b in
+                         zip(localities, osm, strict=True)], bool)
+    if prefixed.any():
+        stripped = [b[len(loc) + 1:] for loc, b in
+                    zip(local[prefixed], right[prefixed], strict=True)]
+        scores[prefixed] = np.maximum(scores[prefixed],
+                                      pair_similarities(list(left[prefixed]), stripped))
+    lone = np.array([(b != a and (b == loc or b in known_localities)
+                      and name_core(b) != name_core(a))
+                     or (a != b and a in known_localities and name_core(a) != name_core(b))
+                     for a, loc, b in zip(official, localities, osm, strict=True)], bool)
+    scores[lone] = np.minimum(scores[lone], LONE_LOCALITY_CAP)
     return scores
 
 

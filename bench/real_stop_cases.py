@@ -1,0 +1,240 @@
+"""Real stop-matching cases whose truth nobody here made (bench/data, see its ATTRIBUTION.md).
+
+Each case gives the registry side, the OSM side with its identifier tags stripped (what the
+matcher is shown, "ids hidden"), the OSM side as mapped ("ids kept", the registry side then
+carries the identifier the mappers copied), and the truth: registry stop id -> the OSM
+objects that are that stop, known from those identifiers.
+
+  hsl              HSL's register (EPSG:2392, one row per pole or platform, active rows)
+                   against Helsinki's OSM stops of 2019; truth "H" + ref == LYHYTTUNNU,
+                   without railway=station objects and pairs over 100 m (eval README).
+  hsl_stop_places  the same, each stop's rows merged into one stop place (same Finnish
+                   name within 150 m, as HSL's stop signs are named): truth is the group.
+  oslo_nsr         Ruter's NSR quays (2021) against central Oslo's OSM (2025); truth
+                   ref:nsrq == the number of the quay id.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from pyproj import Transformer
+
+from matching_and_import_db.transit import names
+from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
+from matching_and_import_db.transit.readers import read_osm_stops
+from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
+
+DATA = Path(__file__).resolve().parent / "data"
+TRUTH_MAX_M = 100.0
+# identifier tags hidden from the matcher in the "ids hidden" runs
+ID_TAGS = ("ref", "ref:IFOPT", "ref:sloid", "uic_ref", "gtfs:stop_id", "ref:findr",
+           "railway:ref", "shelter:ref", "was:ref", "naptan:AtcoCode", "ref:nsrq",
+           "ref:nsr", "unsigned_ref", "local_ref")
+# HSL's network code (VERKKO) in the vocabulary of transit.modes; 0 is "not given"
+HSL_MODES = {"1": "bus", "2": "metro", "3": "tram", "4": "rail", "7": "ferry"}
+PLACE_RADIUS_M = 150.0
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    official: list[OfficialStop]  # as the "ids hidden" run sees them
+    official_kept: list[OfficialStop]  # with the identifier the mappers copied, in extra
+    osm_hidden: list[OsmStopRef]
+    osm_kept: list[OsmStopRef]
+    truth: dict[str, set[str]]  # official id -> OSM keys that are that stop
+
+    @property
+    def judgeable(self) -> set[str]:
+        """OSM objects whose identity is known: a match to one of them can be scored."""
+        return set().union(*self.truth.values()) if self.truth else set()
+
+
+def without_identifiers(stop: OsmStopRef) -> OsmStopRef:
+    return dataclasses.replace(stop, ref=None, uic_ref=None, ref_ifopt=None, ref_sloid=None,
+                               local_ref=None,
+                               tags={k: v for k, v in stop.tags.items() if k not in ID_TAGS})
+
+
+def _truth_within(official: list[OfficialStop], osm: list[OsmStopRef],
+                  wanted: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Truth pairs closer than TRUTH_MAX_M (a code copied onto a far object is a mapping
+    error, not a stop)."""
+    o_by_id = {o.stop_id: o for o in official}
+    s_by_key = {s.key: s for s in osm}
+    truth: dict[str, set[str]] = {}
+    for stop_id, keys in wanted.items():
+        o = o_by_id[stop_id]
+        near = {k for k in keys if haversine_m(o.lon, o.lat, s_by_key[k].lon,
+                                                s_by_key[k].lat) <= TRUTH_MAX_M}
+        if near:
+            truth[stop_id] = near
+    return truth
+
+
+# --- HSL -------------------------------------------------------------------------------
+
+def _hsl_rows() -> list[dict]:
+    to_wgs84 = Transformer.from_crs("EPSG:2392", "EPSG:4326", always_xy=True)
+    with open(DATA / "hsl-stop-data-2020-07-22.csv", encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["REI_VOIM"] == "1" and r["LYHYTTUNNU"].strip()]
+    lon, lat = to_wgs84.transform(np.array([float(r["X"]) for r in rows]),
+                                  np.array([float(r["Y"]) for r in rows]))
+    for r, x, y in zip(rows, lon, lat, strict=True):
+        r["lon"], r["lat"] = float(x), float(y)
+    return rows
+
+
+def _hsl_stop(r: dict, kept: bool) -> OfficialStop:
+    code = r["LYHYTTUNNU"].strip()
+    extra = {"alt_name": r["NAMN1"]} if r["NAMN1"] else {}
+    if kept and code.startswith("H"):
+        extra["osm:ref"] = code[1:]  # mappers copied the code without Helsinki's "H"
+    return OfficialStop("hsl", r["SOLMUTUNNU"], r["NIMI1"] or None, r["lon"], r["lat"],
+                        level="platform", mode=HSL_MODES.get(r["VERKKO"]), extra=extra)
+
+
+def _hsl_osm() -> list[OsmStopRef]:
+    return read_osm_stops(str(DATA / "stops-2019-01-21.osm"))
+
+
+def _hsl_truth(rows: list[dict], osm: list[OsmStopRef]) -> dict[str, set[str]]:
+    by_code = defaultdict(set)
+    for s in osm:
+        if s.ref and s.tags.get("railway") != "station":
+            by_code["H" + s.ref.strip()].add(s.key)
+    return {r["SOLMUTUNNU"]: by_code[r["LYHYTTUNNU"].strip()] for r in rows
+            if r["LYHYTTUNNU"].strip() in by_code}
+
+
+def hsl() -> Case:
+    rows = _hsl_rows()
+    osm = _hsl_osm()
+    official = [_hsl_stop(r, False) for r in rows]
+    truth = _truth_within(official, osm, _hsl_truth(rows, osm))
+    return Case("hsl", official, [_hsl_stop(r, True) for r in rows],
+                [without_identifiers(s) for s in osm], osm, truth)
+
+
+def _places(rows: list[dict]) -> list[list[int]]:
+    """HSL rows of one stop: the same Finnish name within PLACE_RADIUS_M of each other
+    (HSL has no grouping column; the poles of both directions share the sign's name)."""
+    lon = np.array([r["lon"] for r in rows])
+    lat = np.array([r["lat"] for r in rows])
+    ia, ib, _ = pairs_within(lon, lat, lon, lat, PLACE_RADIUS_M, Projection(lat))
+    parent = list(range(len(rows)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
+        if a < b and rows[a]["NIMI1"] and rows[a]["NIMI1"] == rows[b]["NIMI1"] and (
+                rows[a]["VERKKO"] == rows[b]["VERKKO"]):
+            parent[root(b)] = root(a)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(rows)):
+        groups[root(i)].append(i)
+    return list(groups.values())
+
+
+def hsl_stop_places() -> Case:
+    rows = _hsl_rows()
+    osm = _hsl_osm()
+    platform_truth = _hsl_truth(rows, osm)
+    official, kept, wanted = [], [], {}
+    for members in _places(rows):
+        first = rows[members[0]]
+        place_id = "place:" + first["SOLMUTUNNU"]
+        lon = float(np.mean([rows[i]["lon"] for i in members]))
+        lat = float(np.mean([rows[i]["lat"] for i in members]))
+        extra = {"alt_name": first["NAMN1"]} if first["NAMN1"] else {}
+        stop = OfficialStop("hsl", place_id, first["NIMI1"] or None, lon, lat, level="place",
+                            mode=HSL_MODES.get(first["VERKKO"]), extra=extra)
+        official.append(stop)
+        codes = [rows[i]["LYHYTTUNNU"].strip() for i in members]
+        ids = ";".join(c[1:] for c in codes if c.startswith("H"))
+        kept.append(dataclasses.replace(stop, extra={**extra, "osm:ref": ids} if ids else extra))
+        keys = set().union(*(platform_truth.get(rows[i]["SOLMUTUNNU"], set())
+                             for i in members))
+        if keys:
+            wanted[place_id] = keys
+    truth = _truth_within(official, osm, wanted)
+    return Case("hsl_stop_places", official, kept, [without_identifiers(s) for s in osm], osm,
+                truth)
+
+
+# --- Oslo: Ruter's NSR quays -----------------------------------------------------------
+
+_QUAY = re.compile(r"^NSR:Quay:(\d+)$")
+
+
+def oslo_nsr() -> Case:
+    osm = read_osm_stops(str(DATA / "oslo-center-2025.osm.pbf"))
+    official, kept = [], []
+    with open(DATA / "ruter2021_quays_nsr.csv", encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            number = _QUAY.match(r["quay_id"])
+            stop = OfficialStop("ruter", r["quay_id"], r["name"] or None, float(r["lon"]),
+                                float(r["lat"]), level="platform")
+            official.append(stop)
+            kept.append(dataclasses.replace(stop, extra={"osm:ref:nsrq": number.group(1)}))
+    by_quay = defaultdict(set)
+    for s in osm:
+        for value in (s.tags.get("ref:nsrq") or "").split(";"):
+            if value.strip():
+                by_quay[f"NSR:Quay:{value.strip()}"].add(s.key)
+    wanted = {o.stop_id: by_quay[o.stop_id] for o in official if o.stop_id in by_quay}
+    truth = _truth_within(official, osm, wanted)
+    return Case("oslo_nsr", official, kept, [without_identifiers(s) for s in osm], osm, truth)
+
+
+CASES = {"hsl": hsl, "hsl_stop_places": hsl_stop_places, "oslo_nsr": oslo_nsr}
+
+
+# --- scoring and the naive baseline ----------------------------------------------------
+
+def score(pairs: set[tuple[str, str]], case: Case) -> dict:
+    """Stop-level figures. A registry stop is found when its matches include one of its true
+    OSM objects and none that is known to be another stop's. Precision: of the registry
+    stops matched to at least one OSM object whose identity is known, the share whose
+    known objects are all theirs (matches to objects nobody coded cannot be judged)."""
+    judgeable = case.judgeable
+    by_stop: dict[str, set[str]] = defaultdict(set)
+    for official_id, key in pairs:
+        if key in judgeable:
+            by_stop[official_id].add(key)
+    right = {o for o, keys in by_stop.items() if keys <= case.truth.get(o, set())}
+    found = right & set(case.truth)
+    return {"recall": round(len(found) / max(len(case.truth), 1), 4),
+            "precision": round(len(right) / max(len(by_stop), 1), 4),
+            "stops": len(case.truth), "matched_judged": len(by_stop),
+            "wrong": sorted(set(by_stop) - right)}
+
+
+def baseline_pairs(official: list[OfficialStop], osm: list[OsmStopRef],
+                   radius_m: float = 100.0, name_min: float = 80.0) -> set[tuple[str, str]]:
+    """The naive matcher the issue measures against: for each registry stop, the nearest
+    OSM stop within radius_m whose name scores at least name_min."""
+    o_lon = np.array([o.lon for o in official])
+    o_lat = np.array([o.lat for o in official])
+    s_lon = np.array([s.lon for s in osm])
+    s_lat = np.array([s.lat for s in osm])
+    ia, ib, _ = pairs_within(o_lon, o_lat, s_lon, s_lat, radius_m,
+                             Projection(np.concatenate([o_lat, s_lat])))
+    o_names = [names.normalize_name(o.name) for o in official]
+    s_names = [names.normalize_name(s.name) for s in osm]
+    sim = names.pair_similarities([o_names[i] for i in ia], [s_names[j] for j in ib])
+    chosen: dict[int, int] = {}
+    for i, j, ok in zip(ia.tolist(), ib.tolist(), (sim >= name_min).tolist(), strict=True):
+        if ok and i not in chosen:  # pairs come nearest first per registry stop
+            chosen[i] = j
+    return {(official[i].stop_id, osm[j].key) for i, j in chosen.items()}
