@@ -47,7 +47,8 @@ def problems_page():
         pages=_pages(total, PAGE_SIZE, offset), types=PROBLEM_TYPES,
         statuses=queries.PROBLEM_STATUSES, areas=queries.problem_areas(),
         attributes=service.ATTRIBUTES, map_items=[_map_item(r) for r in rows],
-        needs_review=service.decisions_needing_review(), here=request.full_path,
+        needs_review=service.decisions_needing_review(),
+        here=link_to(request.endpoint, queries.FILTER_PARAMS + ("offset",)),
         exports={fmt: link_to("stops_api.export_problems", queries.FILTER_PARAMS, fmt=fmt)
                  for fmt in ("csv", "geojson")})
 
@@ -75,7 +76,7 @@ def decisions_page():
     return render_template("stops/decisions.html", rows=rows, status=status,
                            statuses=DECISION_STATUSES,
                            pages=_pages(total, DECISIONS_PAGE_SIZE, offset),
-                           here=request.full_path)
+                           here=link_to(request.endpoint, ("status", "offset")))
 
 
 @bp.post("/stops/decisions/<int:decision_id>/keep")
