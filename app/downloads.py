@@ -9,8 +9,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
-from werkzeug.http import dump_options_header
-
 # RFC 5987 attr-char besides letters and digits: what filename* may carry unencoded
 ATTR_CHARS = "!#$&+-.^_`|~"
 # a spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection");
@@ -24,12 +22,12 @@ def attachment(filename: str, fallback: str = "download") -> str:
     Control characters (CR, LF, NUL) are dropped and quotes replaced, so an uploaded
     name can neither break the header nor add one."""
     name = "".join(ch for ch in filename if ch.isprintable()).strip() or fallback
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    plain = "".join("_" if ch in '"\\/' else ch for ch in plain).strip() or fallback
-    options = {"filename": plain}
+    letters = (ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    plain = "".join("_" if ch in '"\\/' or not ch.isascii() else ch for ch in letters)
+    value = f'attachment; filename="{plain}"'  # no quote, backslash or control char is left
     if plain != name:
-        options["filename*"] = "UTF-8''" + quote(name, safe=ATTR_CHARS)
-    return dump_options_header("attachment", options)
+        value += "; filename*=UTF-8''" + quote(name, safe=ATTR_CHARS)
+    return value
 
 
 def safe_cell(value):
