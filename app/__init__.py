@@ -54,8 +54,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
 
     from app.auth import init_auth
     from app.errors import register_error_handlers
+    from app.params import init_input_checks
+    from app.security_headers import init_security_headers
+    init_input_checks(app)  # before the user is loaded: a NUL in a header never reaches SQL
     init_auth(app, settings)
     register_error_handlers(app)
+    init_security_headers(app, settings)
 
     from app.account.views import bp as account_bp
     from app.auth.views import bp as auth_bp

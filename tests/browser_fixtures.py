@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port, make_app
+from tests.conftest import free_port, make_app, wait_until
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--use-angle=swiftshader",
@@ -40,3 +40,26 @@ def browser():
         b.close()
 
 
+
+
+CSP_LISTENER = ("document.addEventListener('securitypolicyviolation', (e) => console.error("
+                "`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));")
+
+
+def watch_for_errors(page) -> list[str]:
+    """Script errors and Content-Security-Policy violations on page, as they happen: the
+    CSP (app/security_headers.py) must never block anything a page of ours needs."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
+            and errors.append(m.text))
+    page.add_init_script(CSP_LISTENER)
+    return errors
+
+
+def wait_for_js(page, expression: str, timeout: float = 30) -> None:
+    """Wait until expression is true in page. Playwright's wait_for_function evaluates a
+    string with eval inside the page, which our CSP (rightly) refuses; page.evaluate goes
+    through the DevTools protocol, which a page's CSP does not govern."""
+    guarded = f"(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
+    wait_until(lambda: page.evaluate(guarded), timeout, interval=0.2, message=expression)

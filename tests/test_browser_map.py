@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser_fixtures import wait_for_js, watch_for_errors
+from tests.conftest import wait_until
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 STREET = "Jacob Aalls gate"
@@ -21,13 +23,11 @@ def ride_on_the_street(db_conn, other_rider, process):
 
 def open_map(browser, url):
     page = browser.new_page(viewport={"width": 1000, "height": 700})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("document.getElementById('map').dataset.ready === '1'",
-                           timeout=30_000)
-    page.wait_for_function("window.portalMap.loaded() && window.portalMap.areTilesLoaded()",
-                           timeout=30_000)
+    errors = watch_for_errors(page)
+    response = page.goto(url)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    wait_for_js(page, "document.getElementById('map').dataset.ready === '1'")
+    wait_for_js(page, "window.portalMap.loaded() && window.portalMap.areTilesLoaded()")
     return page, errors
 
 
@@ -38,8 +38,8 @@ def test_the_map_loads_layers_toggle_and_a_road_opens_its_statistics(
     groups = page.locator(".layer-panel fieldset legend").all_inner_texts()
     assert {"Base map", "Public transport", "Rides"} <= set(groups)
     assert page.locator("canvas.maplibregl-canvas").count() == 1
-    page.wait_for_function("window.portalMap.queryRenderedFeatures("
-                           "{layers: ['road_stats']}).length > 0", timeout=30_000)
+    wait_for_js(page, "window.portalMap.queryRenderedFeatures("
+                      "{layers: ['road_stats']}).length > 0")
     assert page.locator(".legend").inner_text().count("close passes") >= 1
 
     # toggle: events off, then on again; the URL follows
@@ -76,7 +76,7 @@ def test_the_url_restores_the_view_and_the_layers(server, browser, ride_on_the_s
         == "none"
     # moving the map writes the new view into the URL, and that URL restores it
     page.evaluate("window.portalMap.jumpTo({center: [10.75, 59.91], zoom: 14})")
-    page.wait_for_function("location.hash.includes('c=10.75000,59.91000')")
+    wait_for_js(page, "location.hash.includes('c=10.75000,59.91000')")
     again, _ = open_map(browser, page.url)
     assert again.evaluate("window.portalMap.getZoom()") == pytest.approx(14, abs=0.01)
     assert set(again.eval_on_selector_all("input[name=layer]:checked",
@@ -89,10 +89,22 @@ def test_the_map_is_usable_on_a_phone(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 780}, is_mobile=True,
                             has_touch=True)
     page.goto(f"{server}/")
-    page.wait_for_function("document.getElementById('map').dataset.ready === '1'",
-                           timeout=30_000)
+    wait_for_js(page, "document.getElementById('map').dataset.ready === '1'")
     assert page.locator(".layer-panel .panel-body").is_hidden()
     page.locator(".panel-toggle").click()
     assert page.locator(".layer-panel .panel-body").is_visible()
     box = page.locator(".layer-panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+def test_a_content_security_policy_violation_would_be_caught(server, browser):
+    """The map tests above see no violation; this shows they would: inline script, which
+    the policy forbids, is blocked and reported."""
+    page = browser.new_page()
+    errors = watch_for_errors(page)
+    page.goto(f"{server}/")
+    page.evaluate("(() => { const s = document.createElement('script');"
+                  " s.textContent = 'window.inlineRan = true'; document.body.append(s); })()")
+    wait_until(lambda: errors, 10, message="the CSP violation to be reported")
+    assert "Content Security Policy" in errors[0]
+    assert page.evaluate("window.inlineRan === undefined")

@@ -3,6 +3,7 @@ result, and the ride page draws its map and its chart of overtaking distances.""
 
 from __future__ import annotations
 
+from tests.browser_fixtures import wait_for_js, watch_for_errors
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 
@@ -13,9 +14,7 @@ def logged_in_page(browser, server, app, user_id: int):
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     context.add_cookies([{"name": "session", "value": cookie, "url": server}])
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, errors
+    return page, watch_for_errors(page)
 
 
 def user_id(db_conn, subject: str) -> int:
@@ -60,5 +59,5 @@ def test_the_ride_page_draws_the_map_and_the_distance_chart(browser, server, app
     fills = page.eval_on_selector_all("#track-chart svg circle[r='5']",
                                       "els => els.map(e => e.getAttribute('fill'))")
     assert sorted(fills) == ["#1a9641", "#d7191c"]
-    page.wait_for_function("document.querySelector('#track-map canvas') !== null")
+    wait_for_js(page, "document.querySelector('#track-map canvas') !== null")
     assert errors == []

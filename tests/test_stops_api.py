@@ -39,7 +39,7 @@ def test_a_match_carries_both_positions_its_method_and_the_profile(client, golde
     assert first["official"] == [8.0, 47.03] and first["osm"] == [8.0, 47.03001]
     assert first["stage"] == "identifier" and first["method"] == "uic_ref+local_ref"
     assert first["profile_version"] == DEFAULT_PROFILE.version and first["distance_m"] > 1
-    assert body["next"] == "/api/stops/matches?limit=1&offset=1"
+    assert body["next"] == "http://localhost/api/stops/matches?limit=1&offset=1"
     past = client.get("/api/stops/matches?offset=50").get_json()
     assert past["matches"] == [] and past["next"] is None and past["total"] == 8
 

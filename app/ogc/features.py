@@ -10,11 +10,12 @@ while a page comes back full.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from app.extensions import db
 from app.layers.catalog import Layer
 from app.layers.query import RideFilter, effective_filter, feature_sql
+from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
 
@@ -61,7 +62,7 @@ def _instant(text: str) -> datetime | None:
     except ValueError:
         raise InputError(f"datetime must be RFC 3339 (2024-05-08T17:00:00Z) or an interval "
                          f"a/b with .. for open ends, got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return check_date_range(moment, "datetime")
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:

@@ -3,14 +3,12 @@ links), and matches and problems as CSV and GeoJSON. Published data is open: no 
 
 from __future__ import annotations
 
-import csv
-import io
-
 import orjson
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request
 
 from app.auth.access import EVERYONE, access
-from app.params import parse_bbox, parse_int
+from app.downloads import attachment, csv_text
+from app.params import link_to, parse_bbox, parse_int
 from app.stops import queries
 from matching_and_import_db.errors import InputError
 
@@ -34,8 +32,8 @@ def _paging() -> tuple[int, int]:
 def _page(name: str, items: list, total: int, limit: int, offset: int):
     nxt = None
     if offset + limit < total:
-        args = {**request.args.to_dict(), "limit": limit, "offset": offset + limit}
-        nxt = url_for(request.endpoint, **args)
+        nxt = link_to(request.endpoint, queries.FILTER_PARAMS, external=True, limit=limit,
+                      offset=offset + limit)
     return jsonify({"total": total, "limit": limit, "offset": offset, "next": nxt,
                     name: items})
 
@@ -136,15 +134,11 @@ def _check_format(fmt: str) -> None:
 
 
 def _csv(name: str, columns: tuple[str, ...], rows: list[dict]) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(csv_text(rows, columns), mimetype="text/csv",
+                    headers={"Content-Disposition": attachment(f"{name}.csv")})
 
 
 def _geojson(name: str, features: list) -> Response:
     body = orjson.dumps({"type": "FeatureCollection", "features": features})
     return Response(body, mimetype="application/geo+json", headers={
-        "Content-Disposition": f'attachment; filename="{name}.geojson"'})
+        "Content-Disposition": attachment(f"{name}.geojson")})

@@ -49,6 +49,10 @@ def snapshot() -> None:
     db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
+# the query parameters ProblemFilter reads: what paging and export links carry along
+FILTER_PARAMS = ("type", "priority", "area", "bbox", "q", "status")
+
+
 @dataclass(frozen=True)
 class ProblemFilter:
     type: str | None = None

@@ -8,7 +8,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from app.auth.access import LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
 from app.models.stops import DECISION_STATUSES
-from app.params import parse_int
+from app.params import link_to, parse_int
 from app.stops import queries, service
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.problems import PROBLEM_TYPES
@@ -21,7 +21,7 @@ DECISIONS_PAGE_SIZE = 50
 
 def _pages(total: int, limit: int, offset: int) -> dict:
     def link(at: int) -> str:
-        return url_for(request.endpoint, **{**request.args.to_dict(), "offset": at})
+        return link_to(request.endpoint, queries.FILTER_PARAMS, offset=at)
     return {"total": total, "first": offset + 1 if total else 0,
             "last": min(offset + limit, total),
             "prev": link(max(offset - limit, 0)) if offset > 0 else None,
@@ -49,7 +49,10 @@ def problems_page():
         pages=_pages(total, PAGE_SIZE, offset), types=PROBLEM_TYPES,
         statuses=queries.PROBLEM_STATUSES, areas=queries.problem_areas(),
         attributes=service.ATTRIBUTES, map_items=[_map_item(r) for r in rows],
-        needs_review=service.decisions_needing_review(), here=request.full_path)
+        needs_review=service.decisions_needing_review(),
+        here=link_to(request.endpoint, queries.FILTER_PARAMS + ("offset",)),
+        exports={fmt: link_to("stops_api.export_problems", queries.FILTER_PARAMS, fmt=fmt)
+                 for fmt in ("csv", "geojson")})
 
 
 @bp.post("/stops/decisions")
@@ -77,7 +80,7 @@ def decisions_page():
     return render_template("stops/decisions.html", rows=rows, status=status,
                            statuses=DECISION_STATUSES,
                            pages=_pages(total, DECISIONS_PAGE_SIZE, offset),
-                           here=request.full_path)
+                           here=link_to(request.endpoint, ("status", "offset")))
 
 
 @bp.post("/stops/decisions/<int:decision_id>/keep")

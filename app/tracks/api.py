@@ -8,10 +8,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
 from app.auth.access import EVERYONE, OWNER, USERS, access
+from app.downloads import attachment
 from app.extensions import csrf, limiter
-from app.params import parse_bbox, parse_int
+from app.params import parse_bbox, parse_date, parse_int
 from app.tracks import exports, queries, service
-from app.tracks.privacy import parse_date, round_to_weeks
+from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError
 
 bp = Blueprint("tracks_api", __name__)
@@ -149,8 +150,8 @@ def _export(rows, fmt: str, name: str) -> Response:
     if fmt == "geojson":
         body = orjson.dumps(queries.feature_collection(rows))
         return Response(body, mimetype="application/geo+json", headers={
-            "Content-Disposition": f'attachment; filename="{name}.geojson"'})
+            "Content-Disposition": attachment(f"{name}.geojson")})
     if fmt == "csv":
         return Response(exports.rows_to_csv(rows), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+            "Content-Disposition": attachment(f"{name}.csv")})
     raise InputError(f"unknown export format {fmt!r}: use geojson or csv")

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 import gpxpy.gpx
 import orjson
 
+from app.downloads import csv_text
 from app.models import Track
 
 
 def rows_to_csv(rows, with_geometry: str = "point") -> str:
     """One line per row; a point becomes lon/lat columns, a line its WKT-free GeoJSON."""
-    out = io.StringIO()
-    writer = None
-    for r in rows:
-        record = {k: (v.isoformat() if isinstance(v, datetime) else v)
-                  for k, v in r.items() if k != "geometry"}
-        geometry = orjson.loads(r["geometry"])
-        if geometry["type"] == "Point":
-            record["lon"], record["lat"] = geometry["coordinates"]
-        else:
-            record["geometry"] = orjson.dumps(geometry).decode()
-        if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(record), lineterminator="\n")
-            writer.writeheader()
-        writer.writerow(record)
-    return out.getvalue()
+    return csv_text(_csv_record(r) for r in rows)
+
+
+def _csv_record(r) -> dict:
+    record = {k: (v.isoformat() if isinstance(v, datetime) else v)
+              for k, v in r.items() if k != "geometry"}
+    geometry = orjson.loads(r["geometry"])
+    if geometry["type"] == "Point":
+        record["lon"], record["lat"] = geometry["coordinates"]
+    else:
+        record["geometry"] = orjson.dumps(geometry).decode()
+    return record
 
 
 def track_gpx(track: Track, geodata: dict) -> str:

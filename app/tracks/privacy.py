@@ -70,17 +70,6 @@ def delete_zone(user: User, zone_id: int) -> None:
         service.invalidate_tiles(changed)
 
 
-def parse_date(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{name} must be a date like 2024-05-31 (ISO 8601), got {value!r}") \
-            from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def week_start(moment: datetime) -> datetime:
     day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day - timedelta(days=day.weekday())

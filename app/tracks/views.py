@@ -7,7 +7,9 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 
 from app.auth.access import ADMIN, EVERYONE, LOGIN, OWNER, USERS, access
 from app.auth.decorators import login_required
-from app.tracks import exports, privacy, queries, service
+from app.downloads import attachment
+from app.params import parse_date
+from app.tracks import exports, queries, service
 from app.tracks.api import request_filter
 from matching_and_import_db.errors import InputError
 
@@ -26,8 +28,8 @@ def mine():
         raise InputError(f"unknown status {status!r}")
     tracks, total = service.list_tracks(
         owner_id=g.user.id, status=status, visibility=args.get("visibility") or None,
-        date_from=privacy.parse_date(args.get("from"), "from"),
-        date_to=privacy.parse_date(args.get("to"), "to"),
+        date_from=parse_date(args.get("from"), "from"),
+        date_to=parse_date(args.get("to"), "to"),
         sort=args.get("sort", "recorded"), descending=args.get("order", "desc") != "asc",
         limit=500)
     return render_template("tracks/mine.html", tracks=tracks, total=total, args=args,
@@ -120,7 +122,7 @@ def raw(track_id: int):
     track = service.own_track(track_id, g.user)
     name = track.original_filename or f"track-{track.id}.csv"
     return Response(service.raw_file(track), mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": attachment(name)})
 
 
 @bp.get("/tracks/<int:track_id>/export.<fmt>")
@@ -131,8 +133,7 @@ def export(track_id: int, fmt: str):
     geodata = queries.track_geodata(track, viewer)
     if fmt == "gpx":
         return Response(exports.track_gpx(track, geodata), mimetype="application/gpx+xml",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="track-{track.id}.gpx"'})
+                        headers={"Content-Disposition": attachment(f"track-{track.id}.gpx")})
     if fmt == "geojson":
         features = [{"type": "Feature", "geometry": geodata["snapped"],
                      "properties": {"kind": "snapped", **service.track_as_dict(track, viewer)}}]
@@ -159,8 +160,8 @@ def statistics():
     mine = None
     if g.get("user") is not None:
         mine = queries.summary(queries.Filter(
-            date_from=privacy.parse_date(request.args.get("from"), "from"),
-            date_to=privacy.parse_date(request.args.get("to"), "to"),
+            date_from=parse_date(request.args.get("from"), "from"),
+            date_to=parse_date(request.args.get("to"), "to"),
             viewer_id=g.user.id, mine_only=True))
     everyone = queries.summary(queries.Filter(date_from=flt.date_from, date_to=flt.date_to))
     return render_template("tracks/statistics.html", mine=mine, everyone=everyone,

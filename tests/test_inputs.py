@@ -1,0 +1,127 @@
+"""The one input layer (app/params.py): NUL bytes, out-of-range dates and overlong values
+are a 400 naming the parameter on every route, and links carry only the parameters they
+should, from the public URL, whatever the request's Host says. Each case is a reproduction
+from the hardening review (issue 10, finding 9) that answered 500 or a foreign link."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import csrf_token
+from tests.test_rides_upload import BERLIN_RIDE
+from tests.test_stops_api import golden  # noqa: F401  (the published golden stops case)
+
+# every route that reads a ride time range: from/to go through the week rounding there
+DATED = ["/api/statistics", "/statistics", "/api/export/events.csv",
+         "/api/export/events.geojson", "/api/export/roads.csv", "/api/export/roads.geojson",
+         "/tiles/rides/14/8680/4766.mvt", "/tiles/events/14/8680/4766.mvt",
+         "/tiles/road_stats/14/8680/4766.mvt", "/tiles/road_stats,events/14/8680/4766.mvt",
+         "/ogc/collections/events/items", "/ogc/collections/road_stats/items",
+         "/ogc/collections/events/items/1", "/ogc/collections/road_stats/items/1",
+         "/ogc/collections/events/items?f=html"]
+
+
+def _message(resp) -> str:
+    body = resp.get_json(silent=True)
+    if body is None:
+        return resp.get_data(as_text=True)
+    return body["error"]["message"] if "error" in body else body["description"]
+
+
+@pytest.mark.parametrize("path", DATED)
+@pytest.mark.parametrize("query, name", [("to=9999-12-31", "to"), ("from=0001-01-01", "from"),
+                                         ("to=9999-12-31T23:59:59-23:00", "to")])
+def test_a_date_out_of_range_is_400_naming_the_parameter(client, path, query, name):
+    resp = client.get(f"{path}{'&' if '?' in path else '?'}{query}")
+    assert resp.status_code == 400, resp.data[:300]
+    assert f"{name} must lie between 1900-01-01 and 2200-01-01" in _message(resp)
+
+
+def test_my_rides_page_refuses_an_out_of_range_date_too(rider):
+    resp = rider.client.get("/tracks?from=0001-01-01")
+    assert resp.status_code == 400
+    assert "from must lie between" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z/..",
+                                   "../9999-12-31T00:00:00Z"])
+def test_an_ogc_datetime_out_of_range_is_400(client, value):
+    resp = client.get(f"/ogc/collections/events/items?datetime={value}")
+    assert resp.status_code == 400
+    assert "datetime must lie between" in resp.get_json()["description"]
+
+
+@pytest.mark.parametrize("path", [
+    "/ogc/collections/roads/items?name=a%00b",           # an OGC property filter
+    "/ogc/collections/roads/items/1%00",                  # an item id
+    "/ogc/collections/official_stops/items/x%00y",
+    "/api/stops/problems?q=%00",                           # a search
+    "/api/stops/problems?type=%00",
+    "/stops/problems?q=%00",
+    "/api/statistics?from=2024-01-01%00",
+    "/?x%00=1",                                            # a parameter's name
+])
+def test_a_nul_byte_anywhere_in_the_request_is_400(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 400, resp.data[:300]
+    assert "NUL byte" in _message(resp)
+
+
+def test_a_nul_byte_in_a_header_is_400_before_it_reaches_the_database(client):
+    resp = client.get("/api/tracks", headers={"Authorization": "OBSUserId abc\x00def"})
+    assert resp.status_code == 400
+    assert "NUL byte" in resp.get_json()["error"]["message"]
+
+
+def test_a_nul_byte_in_the_upload_title_or_filename_is_400_and_nothing_is_stored(
+        rider, db_conn):
+    auth = {"Authorization": f"OBSUserId {rider.key}"}
+    by_query = rider.client.post("/api/tracks?filename=ride%00.csv",
+                                 data=BERLIN_RIDE.read_bytes(), headers=auth,
+                                 content_type="text/csv")
+    assert by_query.status_code == 400
+    assert "'filename' contains a NUL byte" in by_query.get_json()["error"]["message"]
+    by_form = rider.client.post("/api/tracks", headers=auth, content_type="multipart/form-data",
+                                data={"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), "r.csv"),
+                                      "title": "my\x00ride"})
+    assert by_form.status_code == 400
+    assert "'title' contains a NUL byte" in by_form.get_json()["error"]["message"]
+    page = rider.client.post("/tracks/upload", data={
+        "csrf_token": csrf_token(rider.client, "/tracks/upload"),
+        "files": (io.BytesIO(BERLIN_RIDE.read_bytes()), "ri\x00de.csv")},
+        content_type="multipart/form-data")
+    assert page.status_code == 400
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM tracks")
+        assert cur.fetchone()[0] == 0
+
+
+def test_an_overlong_parameter_is_400_naming_it(client):
+    resp = client.get("/api/stops/problems?q=" + "x" * 5000)
+    assert resp.status_code == 400
+    assert "'q' is too long" in resp.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("extra", ["endpoint=x", "_method=POST", "_external=1", "_anchor=x",
+                                   "_scheme=https", "evil=1"])
+def test_paging_links_carry_only_known_parameters_from_the_public_url(client, golden,  # noqa: F811
+                                                                      extra):
+    resp = client.get(f"/api/stops/matches?limit=1&{extra}",
+                      headers={"Host": "attacker.example"})
+    assert resp.status_code == 200, resp.data[:300]
+    assert resp.get_json()["next"] == "http://localhost/api/stops/matches?limit=1&offset=1"
+
+
+def test_problem_pages_keep_their_filter_in_links_and_nothing_else(app, oidc_provider,
+                                                                   golden):  # noqa: F811
+    from tests.rides_fixtures import make_rider
+    operator = make_rider(app, oidc_provider, "olga", roles=["operator"])
+    page = operator.client.get("/stops/problems?type=unmatched_osm&endpoint=x&_external=1")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'href="/api/stops/problems.csv?type=unmatched_osm"' in text
+    assert "_external" not in text and "endpoint=" not in text
+    decisions = operator.client.get("/stops/decisions?endpoint=x&_method=POST")
+    assert decisions.status_code == 200
