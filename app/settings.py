@@ -49,6 +49,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("oidc_scopes", "openid email profile", str, "Scopes asked for at login."),
     Variable("oidc_roles_claim", "realm_access.roles", str,
              "Dotted path of the claim that lists the user's roles (Keycloak default)."),
+    Variable("session_role_ttl_seconds", 300, int,
+             "How often a logged-in user's role is confirmed at the provider (refresh token "
+             "grant + userinfo); a user the provider no longer knows is logged out."),
     Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
     Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
     Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
@@ -123,6 +126,7 @@ class Settings:
     oidc_client_secret: str
     oidc_scopes: str
     oidc_roles_claim: str
+    session_role_ttl_seconds: int
     ratelimit_default: str
     ratelimit_login: str
     ratelimit_tiles: str
@@ -190,6 +194,8 @@ class Settings:
             raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 10")
         if self.upload_max_bytes < 1024:
             raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
+        if self.session_role_ttl_seconds < 1:
+            raise SettingsError("PORTAL_SESSION_ROLE_TTL_SECONDS must be at least 1")
         if self.tile_max_features < 1:
             raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
         if self.tile_cache_seconds < 0:
