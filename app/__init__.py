@@ -33,6 +33,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         # (a cached tile needs one); refusals still say Retry-After (app/errors.py)
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_KEY_PREFIX="ratelimit",
+        # Redis gone: count limits in this process's memory (logged once, and Redis is
+        # tried again with backoff) rather than refuse every request; any other limiter
+        # error lets the request through and is logged
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 2, "socket_connect_timeout": 2},
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
