@@ -36,7 +36,7 @@ class WebProcess:
             pytest.fail(f"scripts/web.sh exited: {self.log()}")
         try:
             return requests.get(self.url + "/livez", timeout=2).ok
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or gunicorn's workers still booting
             return False
 
     def log(self) -> str:
