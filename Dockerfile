@@ -36,6 +36,7 @@ COPY scheduler ./scheduler
 COPY migrator ./migrator
 COPY matching_and_import_db ./matching_and_import_db
 COPY demo ./demo
+COPY deploy ./deploy
 COPY tests ./tests
 COPY pyproject.toml entrypoint.sh ./
 COPY --from=assets /build/vendor ./app/static/vendor

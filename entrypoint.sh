@@ -8,10 +8,8 @@ shift || true
 
 case "$role" in
   web)
-    exec gunicorn --bind "0.0.0.0:${PORT:-5001}" \
-      --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" \
-      --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
-      "app:create_app()" "$@"
+    # workers, threads and timeouts: deploy/gunicorn.conf.py (WEB_WORKERS, WEB_THREADS)
+    exec gunicorn -c deploy/gunicorn.conf.py "app:create_app()" "$@"
     ;;
   scheduler)
     exec python -m scheduler "$@"

@@ -33,6 +33,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         # (a cached tile needs one); refusals still say Retry-After (app/errors.py)
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_KEY_PREFIX="ratelimit",
+        # Redis gone: count limits in this process's memory (logged once, and Redis is
+        # tried again with backoff) rather than refuse every request; any other limiter
+        # error lets the request through and is logged
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 2, "socket_connect_timeout": 2},
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
@@ -62,6 +68,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     init_security_headers(app, settings)
 
     from app.account.views import bp as account_bp
+    from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.health.views import bp as health_bp
     from app.maps.views import bp as maps_bp
@@ -72,7 +79,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

@@ -51,6 +51,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("oidc_scopes", "openid email profile", str, "Scopes asked for at login."),
     Variable("oidc_roles_claim", "realm_access.roles", str,
              "Dotted path of the claim that lists the user's roles (Keycloak default)."),
+    Variable("session_role_ttl_seconds", 300, int,
+             "How often a logged-in user's role is confirmed at the provider (refresh token "
+             "grant + userinfo); a user the provider no longer knows is logged out."),
     Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
     Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
     Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
@@ -138,6 +141,7 @@ class Settings:
     oidc_client_secret: str
     oidc_scopes: str
     oidc_roles_claim: str
+    session_role_ttl_seconds: int
     ratelimit_default: str
     ratelimit_login: str
     ratelimit_tiles: str
@@ -217,6 +221,8 @@ class Settings:
             raise SettingsError("PORTAL_RIDE_MAX_POINTS must be at least 1")
         if not 0 < self.ride_max_hours <= 24 * 365:
             raise SettingsError("PORTAL_RIDE_MAX_HOURS must be more than 0 (and at most a year)")
+        if self.session_role_ttl_seconds < 1:
+            raise SettingsError("PORTAL_SESSION_ROLE_TTL_SECONDS must be at least 1")
         if self.tile_max_features < 1:
             raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
         if self.tile_cache_seconds < 0:

@@ -9,9 +9,12 @@ with a lease, so different pipelines and rides are worked on in different proces
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from redis.exceptions import RedisError
 
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
@@ -106,7 +109,16 @@ JOBS: tuple[JobSpec, ...] = (
 
 
 def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
-    """The job wrapped in its Redis lock, with a log line of what it did and how long."""
+    """The job wrapped in its Redis lock, with a log line of what it did and how long.
+
+    Without Redis a job that needs its lock does not run (fail safe: it cannot know whether
+    another process runs it); that is logged once per outage, not at every tick."""
+    redis_down = threading.Event()
+
+    def unreachable(exc: Exception) -> None:
+        if not redis_down.is_set():
+            redis_down.set()
+            log.warning("job %s paused: Redis unreachable (%s)", spec.id, exc)
 
     def run() -> None:
         if ctx.stopping.is_set():
@@ -114,11 +126,19 @@ def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
         lock = None
         if spec.lock_ttl is not None:
             lock = ctx.redis.lock(f"lock:job:{spec.id}", timeout=spec.lock_ttl, blocking=False)
-            if not lock.acquire():
+            try:
+                acquired = lock.acquire()
+            except RedisError as exc:
+                unreachable(exc)
+                return
+            if not acquired:
                 return  # another scheduler process is on it
         started = time.monotonic()
         try:
             result = spec.func(ctx)
+        except RedisError as exc:
+            unreachable(exc)
+            return
         except Exception:
             log.exception("job %s failed", spec.id)
             return
@@ -128,6 +148,9 @@ def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
                     lock.release()
                 except Exception:  # expired while running: nothing to release
                     pass
+        if redis_down.is_set():
+            redis_down.clear()
+            log.info("job %s resumed: Redis is back", spec.id)
         if result:
             log.info("job %s: %s in %.2fs", spec.id, result, time.monotonic() - started)
     return run

@@ -40,7 +40,7 @@ fi
 procfile="$(mktemp)"
 trap 'rm -f "$procfile"' EXIT
 cat > "$procfile" <<PROCS
-web: gunicorn --bind 0.0.0.0:${PORT} --workers 2 --threads 4 --access-logfile - 'app:create_app()'
+web: env PORT=${PORT} PORTAL_TRUSTED_PROXIES=1 bash scripts/web.sh
 scheduler: python -m scheduler
 PROCS
 if [ "$DEV_OIDC" = 1 ]; then

@@ -22,8 +22,9 @@ import redis as redis_lib
 import requests
 from sqlalchemy.engine import make_url
 
-# ride fixtures (riders with API keys, processing) and browser fixtures live beside this file
-pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures"]
+# ride fixtures (riders with API keys, processing), browser fixtures and the web process as
+# start.sh runs it (with a Redis server of its own) live beside this file
+pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures", "tests.web_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

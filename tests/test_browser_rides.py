@@ -9,8 +9,9 @@ from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_na
 
 def logged_in_page(browser, server, app, user_id: int):
     """A page whose session cookie says user_id is logged in: the same signed cookie the
-    login callback sets (the login itself is tested against the real provider elsewhere)."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"uid": user_id})
+    login callback sets, at the session version of a first login (the login itself is
+    tested against the real provider elsewhere)."""
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"uid": user_id, "sv": 0})
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     context.add_cookies([{"name": "session", "value": cookie, "url": server}])
     page = context.new_page()

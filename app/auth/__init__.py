@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, g, session
+from flask import Flask, g
 
-from app.extensions import db
-from app.models import User
+from app.auth.sessions import session_user
 from app.settings import Settings
 
 
@@ -25,10 +24,7 @@ def init_auth(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def load_user() -> None:
-        uid = session.get("uid")
-        g.user = db.session.get(User, uid) if uid is not None else None
-        if uid is not None and g.user is None:  # user deleted since the cookie was issued
-            session.clear()
+        g.user = session_user()
 
     @app.context_processor
     def inject_user() -> dict:

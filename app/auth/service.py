@@ -9,8 +9,10 @@ from app.extensions import db
 from app.models import User
 
 
-def upsert_user(issuer: str, claims: dict[str, Any], role: str) -> User:
-    """Create the user on first login; refresh profile and role from the claims after."""
+def upsert_user(issuer: str, claims: dict[str, Any], role: str,
+                refresh_token: str | None = None) -> User:
+    """Create the user on first login; refresh profile and role from the claims after.
+    The refresh token (if the provider gave one) is what later confirms the role."""
     user = db.session.scalar(
         select(User).where(User.issuer == issuer, User.subject == claims["sub"]))
     if user is None:
@@ -21,5 +23,7 @@ def upsert_user(issuer: str, claims: dict[str, Any], role: str) -> User:
                          or claims.get("email") or claims["sub"])
     user.role = role
     user.last_login_at = datetime.now(UTC)
+    user.role_checked_at = user.last_login_at
+    user.oidc_refresh_token = refresh_token
     db.session.commit()
     return user

@@ -9,7 +9,8 @@ from app.auth.access import EVERYONE, USERS, access
 from app.auth.decorators import login_required
 from app.auth.roles import role_from_claims
 from app.auth.service import upsert_user
-from app.extensions import limiter
+from app.auth.sessions import end_sessions, start_session
+from app.extensions import db, limiter
 from matching_and_import_db.errors import InputError, NotFound
 
 bp = Blueprint("auth", __name__)
@@ -67,11 +68,9 @@ def callback():
         claims.update(client.userinfo(token=token))
         role = role_from_claims(claims, settings.oidc_roles_claim) or "user"
     issuer = client.load_server_metadata()["issuer"]
-    user = upsert_user(issuer, claims, role)
+    user = upsert_user(issuer, claims, role, token.get("refresh_token"))
     next_url = session.pop("next", "/")
-    session.clear()  # a fresh session on login: nothing carried over from before
-    session["uid"] = user.id
-    session["id_token"] = token.get("id_token")
+    start_session(user, token.get("id_token"))
     return redirect(_safe_next(next_url))
 
 
@@ -79,6 +78,9 @@ def callback():
 @access(EVERYONE)
 def logout():
     id_token = session.get("id_token")
+    if g.user is not None:  # every copy of this cookie (and the user's other sessions) ends
+        end_sessions(g.user.id)
+        db.session.commit()
     session.clear()
     home = _settings().public_url.rstrip("/") + "/"
     client = current_app.extensions["portal_oauth"].create_client("oidc")

@@ -1,5 +1,6 @@
 """/livez: the process answers. /readyz: it can do its work (database at head, Redis,
-a live scheduler). Both answer JSON; /readyz answers 503 while anything is missing."""
+a live scheduler). Both answer JSON; /readyz answers 503 while the database or the
+scheduler is missing, and 200 "degraded" (saying what is missing) without Redis."""
 
 from __future__ import annotations
 
@@ -24,10 +25,22 @@ def livez():
     return jsonify({"status": "ok"})
 
 
+# what stops working while Redis is unreachable; everything else is served from PostgreSQL
+WITHOUT_REDIS = [
+    "rate limits are counted per app process",
+    "map tiles are rendered on every request (tile cache bypassed)",
+    "scheduler jobs that take a lock wait (pipelines, housekeeping); rides are still processed",
+    "pipeline progress and the scheduler heartbeat cannot be read",
+]
+
+
 @bp.get("/readyz")
 @access(EVERYONE)
 @limiter.exempt
 def readyz():
+    """200 "ready"; 200 "degraded" (Redis unreachable: the app serves, `degraded` says
+    what is missing); 503 "not ready" (database unreachable or behind, or no live
+    scheduler)."""
     checks: dict[str, dict] = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -41,6 +54,7 @@ def readyz():
         checks["redis"] = {"ok": True}
     except Exception as exc:
         checks["redis"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    degraded: list[str] = []
     if checks["redis"]["ok"]:
         max_age = current_app.config["PORTAL"].heartbeat_max_age_seconds
         beat = latest_heartbeat(redis)
@@ -48,8 +62,13 @@ def readyz():
         checks["scheduler"] = {"ok": age is not None and age <= max_age,
                                "heartbeat_age_seconds": age,
                                "worker": beat and beat["worker"]}
-    else:
-        checks["scheduler"] = {"ok": False, "error": "redis unreachable"}
-    ready = all(c["ok"] for c in checks.values())
-    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), \
-        200 if ready else 503
+        ready = all(c["ok"] for c in checks.values())
+    else:  # the heartbeat lives in Redis: unknown, so it does not decide readiness
+        checks["scheduler"] = {"ok": None, "error": "unknown: redis unreachable"}
+        degraded = WITHOUT_REDIS
+        ready = checks["database"]["ok"]
+    status = "not ready" if not ready else "degraded" if degraded else "ready"
+    body = {"status": status, "checks": checks}
+    if degraded:
+        body["degraded"] = degraded
+    return jsonify(body), 200 if ready else 503

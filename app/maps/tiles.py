@@ -16,7 +16,7 @@ from flask import current_app
 from app.extensions import db
 from app.layers.catalog import Layer
 from app.layers.query import RideFilter, effective_filter, tile_sql
-from app.redis_client import get_redis
+from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.tilecache import MAX_CACHED_ZOOM, TileCache, etag_of
 
@@ -48,16 +48,21 @@ def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) ->
     filters = [effective_filter(layer, flt) for layer in layers]
     cacheable = z <= MAX_CACHED_ZOOM
     cache = tile_cache() if cacheable else None
-    hits = cache.get_many([(la.id, z, x, y, f.variant) for la, f in zip(layers, filters,
-                                                                        strict=True)]) \
-        if cache else [(None, None, None, None)] * len(layers)
+    misses = [(None, None, None, None)] * len(layers)
+    # without Redis every tile is rendered and nothing stored (None: the cache is bypassed)
+    hits = if_redis("tile cache read", None, cache.get_many,
+                    [(la.id, z, x, y, f.variant) for la, f in zip(layers, filters, strict=True)]) \
+        if cache else misses
+    if hits is None:
+        cache, hits = None, misses
     parts, etags = [], []
     for layer, f, (gen, seq, etag, data) in zip(layers, filters, hits, strict=True):
         if data is None:
             data = render(layer, z, x, y, f)
             etag = etag_of(data)
             if cache and layer.cache:
-                cache.put(layer.id, z, x, y, f.variant, gen, seq, etag, data)
+                if_redis("tile cache write", False, cache.put,
+                         layer.id, z, x, y, f.variant, gen, seq, etag, data)
         parts.append(data)
         etags.append(etag)
     etag = etags[0] if len(etags) == 1 else \

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, String, UniqueConstraint, func
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -27,6 +27,13 @@ class User(db.Model):
     api_key_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tracks_public_by_default: Mapped[bool] = mapped_column(Boolean, default=False,
                                                            server_default="false")
+    # Sessions are signed cookies carrying this number; logout and "end sessions" bump it,
+    # so every copy of an older cookie stops working at once (checked on every request)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # when the role was last confirmed at the provider (refresh token grant + userinfo)
+    role_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the provider's refresh token of the latest login: server-side only, never in a cookie
+    oidc_refresh_token: Mapped[str | None] = mapped_column(Text)
 
     def has_role(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)

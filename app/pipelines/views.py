@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from app.auth.access import EVERYONE, LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
 from app.pipelines import service
-from app.redis_client import get_redis
+from app.redis_client import get_redis, if_redis
 from matching_and_import_db.pipelines.kinds import KINDS
 from matching_and_import_db.pipelines.progress import active_runs
 
@@ -80,4 +80,8 @@ def api_runs(pipeline_id: int):
 @access(EVERYONE)
 def api_active():
     """What the banner on every page shows: runs in progress with phase, elapsed and ETA."""
-    return jsonify({"active": active_runs(get_redis())})
+    active = if_redis("pipeline progress", None, active_runs, get_redis())
+    if active is None:  # progress lives in Redis only: say so rather than fail the banner
+        return jsonify({"active": [], "unavailable": "run progress is unavailable while "
+                                                     "Redis is unreachable"})
+    return jsonify({"active": active})

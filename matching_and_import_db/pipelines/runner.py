@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from psycopg2.extras import Json
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from matching_and_import_db.errors import DomainError
 from matching_and_import_db.pipelines.base import RunContext
@@ -220,7 +220,13 @@ class RunWorker:
                 lock = self.redis.lock(get_kind(claimed.kind).lock_name(claimed.pipeline),
                                        timeout=self.lease_seconds, blocking=False,
                                        thread_local=False)
-                if not lock.acquire():
+                try:
+                    acquired = lock.acquire()
+                except RedisError:
+                    # no Redis, no overlap lock: the run waits in the queue (fail safe)
+                    _release_claim(conn, claimed.run_id)
+                    raise
+                if not acquired:
                     # another process runs this pipeline (or one sharing its lock): try later
                     _release_claim(conn, claimed.run_id)
                     break

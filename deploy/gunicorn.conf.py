@@ -1,0 +1,22 @@
+"""gunicorn settings for every way the web process runs: scripts/web.sh (start.sh, behind
+nginx) and the `web` role of entrypoint.sh (compose, behind the `proxy` service).
+
+Slow clients are nginx's job (it buffers whole requests); these settings keep gunicorn
+itself from being held: gthread workers wait for a request's first bytes in their poller,
+not in a thread, a worker silent for `timeout` is replaced, and idle keep-alive
+connections are closed after a few seconds.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '5001')}")
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
