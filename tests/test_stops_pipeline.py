@@ -193,7 +193,7 @@ def test_a_gtfs_feed_is_recognised_and_matched_against_real_osm_data(settings_en
         cur.execute("SELECT count(*), max(distance_m) FROM stop_matches")
         matches, farthest = cur.fetchone()
         cur.execute("SELECT count(*) FROM official_stops WHERE stop_id LIKE 'de:08115:%'")
-        assert cur.fetchone()[0] == run["counts"]["official_read"]
+        assert cur.fetchone()[0] == run["counts"]["official_in_scope"]
     assert matches == run["counts"]["matches"] > 0 and farthest < 50
 
 

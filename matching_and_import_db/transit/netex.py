@@ -1,0 +1,282 @@
+"""NeTEx stop registers: `StopPlace`s with their `Quay`s, as Norway's national stop register
+(NSR) and the EU's national access points publish them, in .xml, .xml.gz or a zip of XML
+files.
+
+Each StopPlace becomes a `place` row (mode from TransportMode, else StopPlaceType), each of
+its Quays a `platform` row whose parent_id is the StopPlace id and whose platform_code is
+the quay's PublicCode. A multimodal parent stop place (NSR's IS_PARENT_STOP_PLACE; its
+children point at it with ParentSiteRef) is a place too; its children without a name take
+its name, and quays without one take their stop place's.
+
+The file is read streaming (lxml iterparse): each StopPlace is read when it closes and then
+dropped, so a national register does not have to fit in memory as a tree. Elements are
+matched by local name, whatever namespace prefix (or none) the publisher used.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
+
+from lxml import etree
+
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.transit.crs import pos_to_wgs84
+from matching_and_import_db.transit.model import OfficialStop
+from matching_and_import_db.transit.readers import RegistryRead, SkippedRow
+from matching_and_import_db.transit.registry_modes import mode_of
+
+_NETEX_ROOT = "PublicationDelivery"
+
+
+def is_netex(path: str) -> bool:
+    """A NeTEx file (or a zip of them): its first XML element is a PublicationDelivery."""
+    try:
+        with _xml_streams(path) as streams:
+            for _name, stream in streams:
+                head = stream.read(4096)
+                return _NETEX_ROOT.encode() in head
+    except (OSError, zipfile.BadZipFile, InputError, EOFError):
+        return False
+    return False
+
+
+def read_netex(path: str) -> RegistryRead:
+    read = RegistryRead()
+    places: dict[str, OfficialStop] = {}
+    versions: dict[str, int] = {}
+    quays: dict[str, tuple[OfficialStop, int]] = {}
+    with _xml_streams(path) as streams:
+        for name, stream in streams:
+            for place, place_quays, version in _stop_places(stream, name, read.skipped):
+                if place.stop_id in versions and versions[place.stop_id] >= version:
+                    read.skipped.append(SkippedRow(0, place.stop_id, "older version"))
+                    continue
+                versions[place.stop_id] = version
+                places[place.stop_id] = place
+                for quay in place_quays:
+                    quays[quay.stop_id] = (quay, version)
+    if not places and not read.skipped:
+        raise InputError(f"{os.path.basename(path)}: no StopPlace in the file (is it a NeTEx "
+                         "stop register? a timetable file holds ScheduledStopPoints only)")
+    places = _inherit_from_parents(places)
+    read.stops = list(places.values())
+    for quay, _ in quays.values():
+        place = places.get(quay.parent_id)
+        if place is None:
+            continue  # its stop place was replaced by a newer version without it
+        read.stops.append(replace(quay, name=quay.name or place.name, mode=place.mode))
+    return read
+
+
+# --- one StopPlace ---------------------------------------------------------------------
+
+def _local(element) -> str:
+    return etree.QName(element).localname
+
+
+def _child(element, name: str):
+    for child in element:
+        if isinstance(child.tag, str) and _local(child) == name:
+            return child
+    return None
+
+
+def _child_text(element, name: str) -> str | None:
+    child = _child(element, name)
+    text = (child.text or "").strip() if child is not None else ""
+    return text or None
+
+
+def _key_values(element) -> dict[str, str]:
+    keys = _child(element, "keyList")
+    found: dict[str, str] = {}
+    for kv in keys if keys is not None else ():
+        if isinstance(kv.tag, str) and _local(kv) == "KeyValue":
+            key, value = _child_text(kv, "Key"), _child_text(kv, "Value")
+            if key and value:
+                found[key] = value
+    return found
+
+
+def _stop_places(stream, name: str, skipped: list[SkippedRow]
+                 ) -> Iterator[tuple[OfficialStop, list[OfficialStop], int]]:
+    default_crs: str | None = None
+    try:
+        for _event, element in etree.iterparse(
+                stream, events=("end",), tag=("{*}StopPlace", "{*}DefaultLocationSystem"),
+                resolve_entities=False, no_network=True, huge_tree=True):
+            if _local(element) == "DefaultLocationSystem":
+                default_crs = (element.text or "").strip() or None
+                continue
+            line = element.sourceline or 0
+            try:
+                yield _stop_place(element, name, line, default_crs, skipped)
+            except _NoPosition:
+                skipped.append(SkippedRow(line, element.get("id"), "no coordinates"))
+            finally:
+                # streaming: drop what was read, and the siblings before it
+                element.clear(keep_tail=True)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"{name} line {exc.lineno}: not well-formed XML ({exc.msg})") from None
+
+
+class _NoPosition(Exception):
+    pass
+
+
+def _stop_place(element, name: str, line: int, default_crs: str | None,
+                skipped: list[SkippedRow]) -> tuple[OfficialStop, list[OfficialStop], int]:
+    place_id = element.get("id")
+    if not place_id:
+        raise InputError(f"{name} line {line}: a StopPlace without an id")
+    keys = _key_values(element)
+    lon, lat = _position(element, name, line, default_crs)
+    valid_from, valid_to = _validity(element, name, line)
+    mode = (mode_of(_child_text(element, "TransportMode"))
+            or mode_of(_child_text(element, "StopPlaceType")))
+    parent = _child(element, "ParentSiteRef")
+    extra = {k: v for k, v in {
+        "stop_place_type": _child_text(element, "StopPlaceType"),
+        "transport_mode": _child_text(element, "TransportMode"),
+        "short_name": _child_text(element, "ShortName"),
+        "multimodal": "true" if keys.get("IS_PARENT_STOP_PLACE") == "true" else None,
+        "imported_id": keys.get("imported-id"),
+    }.items() if v}
+    place = OfficialStop(
+        source="netex", stop_id=place_id, name=_child_text(element, "Name"), lon=lon, lat=lat,
+        platform_code=_child_text(element, "PublicCode"), valid_from=valid_from,
+        valid_to=valid_to, uic_ref=keys.get("uicCode"),
+        parent_id=parent.get("ref") if parent is not None else None, level="place",
+        mode=mode, extra=extra)
+    quays = []
+    container = _child(element, "quays")
+    for quay in container if container is not None else ():
+        if not isinstance(quay.tag, str) or _local(quay) != "Quay":
+            continue
+        quay_line = quay.sourceline or line
+        quay_id = quay.get("id")
+        if not quay_id:
+            raise InputError(f"{name} line {quay_line}: a Quay without an id")
+        try:
+            quay_lon, quay_lat = _position(quay, name, quay_line, default_crs)
+        except _NoPosition:
+            skipped.append(SkippedRow(quay_line, quay_id, "no coordinates"))
+            continue
+        quay_keys = _key_values(quay)
+        quays.append(OfficialStop(
+            source="netex", stop_id=quay_id, name=_child_text(quay, "Name"),
+            lon=quay_lon, lat=quay_lat, platform_code=_child_text(quay, "PublicCode"),
+            valid_from=valid_from, valid_to=valid_to, uic_ref=quay_keys.get("uicCode"),
+            parent_id=place_id, level="platform", mode=mode,
+            extra={k: v for k, v in {
+                "description": _child_text(quay, "Description"),
+                "private_code": _child_text(quay, "PrivateCode"),
+                "compass_bearing": _child_text(quay, "CompassBearing"),
+                "imported_id": quay_keys.get("imported-id")}.items() if v}))
+    return place, quays, _version(element.get("version"))
+
+
+def _position(element, name: str, line: int, default_crs: str | None) -> tuple[float, float]:
+    """Centroid/Location: Longitude and Latitude (WGS84), or a gml:pos in the srsName given
+    on it, on the Location, or as the frame's DefaultLocationSystem."""
+    centroid = _child(element, "Centroid")
+    location = _child(centroid, "Location") if centroid is not None else None
+    if location is None:
+        raise _NoPosition
+    lon_text, lat_text = _child_text(location, "Longitude"), _child_text(location, "Latitude")
+    try:
+        if lon_text and lat_text:
+            lon, lat = float(lon_text), float(lat_text)
+            if abs(lon) > 180 or abs(lat) > 90:
+                raise ValueError(f"({lon_text}, {lat_text}) is not a longitude, latitude")
+            return lon, lat
+        pos = _child(location, "pos")
+        if pos is None or not (pos.text or "").strip():
+            raise _NoPosition
+        numbers = [float(v) for v in pos.text.split()]
+        if len(numbers) < 2:
+            raise ValueError(f"gml:pos {pos.text.strip()!r} needs two numbers")
+        crs = pos.get("srsName") or location.get("srsName") or default_crs
+        return pos_to_wgs84(crs, numbers[0], numbers[1])
+    except ValueError as exc:
+        raise InputError(f"{name} line {line}: {element.get('id')}: {exc}") from None
+
+
+def _validity(element, name: str, line: int) -> tuple[date | None, date | None]:
+    between = _child(element, "ValidBetween")
+    if between is None:
+        return None, None
+    return (_netex_date(_child_text(between, "FromDate"), name, line),
+            _netex_date(_child_text(between, "ToDate"), name, line))
+
+
+def _netex_date(text: str | None, name: str, line: int) -> date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text[:10]).date()
+    except ValueError:
+        raise InputError(f"{name} line {line}: {text!r} is not a date") from None
+
+
+def _version(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0  # "any": a file with one version of each object
+
+
+def _inherit_from_parents(places: dict[str, OfficialStop]) -> dict[str, OfficialStop]:
+    """Children of a multimodal stop place take its name when they have none; the parent
+    takes the one mode its children share."""
+    children_modes: dict[str, set] = {}
+    for place in places.values():
+        if place.parent_id:
+            children_modes.setdefault(place.parent_id, set()).add(place.mode)
+    out = {}
+    for place_id, place in places.items():
+        parent = places.get(place.parent_id) if place.parent_id else None
+        if parent is not None and not place.name:
+            place = replace(place, name=parent.name)
+        modes = children_modes.get(place_id, set())
+        if place.mode is None and len(modes) == 1:
+            place = replace(place, mode=next(iter(modes)))
+        out[place_id] = place
+    return out
+
+
+# --- files -----------------------------------------------------------------------------
+
+@contextmanager
+def _xml_streams(path: str):
+    """(name, binary stream) of each XML document: the file itself, its gunzipped content,
+    or every .xml member of a zip."""
+    if not os.path.exists(path):
+        raise InputError(f"file not found: {path}")
+    name = os.path.basename(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(m for m in archive.namelist() if m.lower().endswith(".xml"))
+            if not members:
+                raise InputError(f"{name}: no .xml file in the zip")
+
+            def each():
+                for member in members:
+                    with archive.open(member) as stream:
+                        yield f"{name}/{member}", stream
+            yield each()
+        return
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as stream:
+        yield iter([(name, stream)])
