@@ -31,6 +31,26 @@ def rows_to_csv(rows, with_geometry: str = "point") -> str:
     return out.getvalue()
 
 
+def snaps_to_csv(snaps: list[dict]) -> str:
+    """One line per kept fix of a ride, with where it was snapped (queries.track_snaps)."""
+    out = io.StringIO()
+    if snaps:
+        writer = csv.DictWriter(out, fieldnames=list(snaps[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(snaps)
+    return out.getvalue()
+
+
+def snap_features(snaps: list[dict]) -> list[dict]:
+    """The snaps as GeoJSON points at the snapped position (no geometry where unmatched)."""
+    return [{"type": "Feature",
+             "geometry": ({"type": "Point", "coordinates": [s["lon"], s["lat"]]}
+                          if s["way_id"] is not None else None),
+             "properties": {"kind": "fix", **{k: v for k, v in s.items()
+                                              if k not in ("lon", "lat")}}}
+            for s in snaps]
+
+
 def track_gpx(track: Track, geodata: dict) -> str:
     """The owner gets the kept points with their times; others the snapped line."""
     gpx = gpxpy.gpx.GPX()
