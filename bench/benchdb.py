@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def fresh_database(base_url: str, name: str) -> str:
-    """Drop and create database `name` next to base_url's; return its libpq URL."""
+    """Drop and create database `name` next to base_url's; return its libpq URL.
+
+    PORTAL_BENCH_DB_SUFFIX is appended to the name, so benchmarks run side by side (by
+    several people on one server) do not drop each other's database."""
+    name += os.environ.get("PORTAL_BENCH_DB_SUFFIX", "")
     url = make_url(base_url).set(database=name)
     admin = make_url(base_url).set(database="postgres").render_as_string(hide_password=False)
     conn = psycopg2.connect(admin)

@@ -75,7 +75,7 @@ def build_leuven_map(ways, projection: LocalProjection) -> LeuvenMap:
     lmap = _IndexedMap("peer", use_latlon=False, use_rtree=False, index_edges=False)
     node_of: dict[tuple[float, float], int] = {}
     edge_way: dict[tuple[int, int], int] = {}
-    for osm_id, coords, _oneway, _highway in ways:
+    for osm_id, coords, *_ in ways:
         lonlat = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
         x, y = projection.to_xy(lonlat[:, 0], lonlat[:, 1])
         nodes = []

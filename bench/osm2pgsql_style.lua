@@ -7,6 +7,10 @@ local not_a_road = {
     proposed = true, construction = true, abandoned = true, razed = true, emergency_bay = true,
 }
 
+-- the same access tags as matching_and_import_db/osm/reader.py ACCESS_KEYS, plus sidewalk*
+local access_keys = { 'footway', 'access', 'vehicle', 'motor_vehicle', 'bicycle', 'foot',
+                      'psv', 'bus', 'service', 'segregated' }
+
 local roads = osm2pgsql.define_way_table('roads', {
     { column = 'highway', type = 'text', not_null = true },
     { column = 'name', type = 'text' },
@@ -15,6 +19,7 @@ local roads = osm2pgsql.define_way_table('roads', {
     { column = 'surface', type = 'text' },
     { column = 'zone_traffic', type = 'text' },
     { column = 'cycleway', type = 'jsonb' },
+    { column = 'access', type = 'jsonb' },
     { column = 'geom', type = 'linestring', projection = 4326, not_null = true },
 }, { schema = schema })
 
@@ -70,9 +75,16 @@ function osm2pgsql.process_way(object)
         for k, v in pairs(t) do
             if k:sub(1, 8) == 'cycleway' then cycleway[k] = v end
         end
+        local access = {}
+        for _, k in ipairs(access_keys) do
+            if t[k] then access[k] = t[k] end
+        end
+        for k, v in pairs(t) do
+            if k:sub(1, 8) == 'sidewalk' then access[k] = v end
+        end
         roads:insert({ highway = highway, name = t.name, oneway = t.oneway,
                        maxspeed = t.maxspeed, surface = t.surface,
-                       zone_traffic = t['zone:traffic'], cycleway = cycleway,
+                       zone_traffic = t['zone:traffic'], cycleway = cycleway, access = access,
                        geom = object:as_linestring() })
     end
 end

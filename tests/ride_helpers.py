@@ -9,7 +9,7 @@ from functools import cache
 
 import numpy as np
 import shapely
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
 from matching_and_import_db.osm.reader import Road, read_osm
 from tests.conftest import OSLO_PBF
@@ -93,10 +93,10 @@ def oslo_roads() -> tuple[Road, ...]:
 def load_oslo_roads(conn) -> None:
     with conn.cursor() as cur:
         execute_values(cur, "INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, "
-                       "surface, zone_traffic, cycleway, geom) VALUES %s",
+                       "surface, zone_traffic, cycleway, access, geom) VALUES %s",
                        [(r.osm_id, r.highway, r.name, r.oneway, r.maxspeed, r.surface,
-                         r.zone_traffic, "{}", r.wkb) for r in oslo_roads()],
-                       template="(%s, %s, %s, %s, %s, %s, %s, %s, "
+                         r.zone_traffic, "{}", Json(r.access), r.wkb) for r in oslo_roads()],
+                       template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
                                 "ST_GeomFromWKB(decode(%s, 'hex'), 4326))")
     conn.commit()
 

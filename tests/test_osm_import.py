@@ -27,6 +27,14 @@ def test_oslo_extract_loads_roads_and_stops_with_their_tags(settings_env, db_con
         with_maxspeed = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM osm_roads WHERE cycleway <> '{}'::jsonb")
         with_cycleway = cur.fetchone()[0]
+        # who may ride where; a plain pyosmium scan of the file counts 1,564 sidewalk ways,
+        # 22 bus-only ones and 76 with a sidewalk tag, a few of them areas or cut at the border
+        cur.execute("SELECT count(*) FILTER (WHERE access->>'footway' = 'sidewalk'), "
+                    "count(*) FILTER (WHERE access->>'psv' = 'yes' AND "
+                    "(access->>'vehicle' = 'no' OR access->>'motor_vehicle' = 'no')), "
+                    "count(*) FILTER (WHERE access ? 'sidewalk'), "
+                    "count(*) FILTER (WHERE access->>'bicycle' IS NOT NULL) FROM osm_roads")
+        sidewalks, bus_only, sidewalk_tagged, bicycle_tagged = cur.fetchone()
         cur.execute("SELECT ST_SRID(geom), ST_SRID(geom_3857), "
                     "ST_Within(geom, ST_MakeEnvelope(10.5, 59.8, 11.1, 60.0, 4326)) "
                     "FROM osm_roads LIMIT 1")
@@ -34,6 +42,8 @@ def test_oslo_extract_loads_roads_and_stops_with_their_tags(settings_env, db_con
     # 415 stop positions, counted independently with a plain pyosmium scan of the file
     assert kinds["stop_position"] == 415 and kinds["platform"] >= 500
     assert with_maxspeed > 1000 and with_cycleway > 50
+    assert 1550 <= sidewalks <= 1564 and 20 <= bus_only <= 22 and 70 <= sidewalk_tagged <= 76
+    assert bicycle_tagged > 500
     assert (srid, srid_3857, in_oslo) == (4326, 3857, True)
 
 
@@ -192,7 +202,8 @@ def test_road_lines_encode_like_the_generic_copy_encoder(name):
     from matching_and_import_db.osm.reader import Road
 
     road = Road(7, "residential", name, None, "30", None, "DE:urban",
-                {"cycleway:left": "lane"}, "0102")
+                {"cycleway:left": "lane"}, "0102", {"sidewalk": "separate"})
     generic = "\t".join(map(encode_value, (7, "residential", name, None, "30", None,
-                                           "DE:urban", {"cycleway:left": "lane"}, "0102")))
+                                           "DE:urban", {"cycleway:left": "lane"},
+                                           {"sidewalk": "separate"}, "0102")))
     assert _road_line(road, "0102") == generic

@@ -9,9 +9,9 @@ from app.models.stops import (
     StopProblem,
     StopPublication,
 )
-from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent
+from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.users import User
 
 __all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "User"]
+           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Computed, String, Text
+from sqlalchemy import BigInteger, Computed, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,6 +23,9 @@ class OsmRoad(db.Model):
     zone_traffic: Mapped[str | None] = mapped_column(String(50))
     # cycleway, cycleway:left, cycleway:right, cycleway:both and their sub-keys
     cycleway: Mapped[dict] = mapped_column(JSONB, default=dict)
+    # who may ride or drive there: footway, sidewalk*, access, vehicle, motor_vehicle,
+    # bicycle, foot, psv, bus, service, segregated (reader.ACCESS_KEYS), as tagged
+    access: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
     # Tiles query in web mercator; a stored generated column keeps it in step with geom.
     geom_3857 = mapped_column(

@@ -27,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from app.extensions import db
@@ -129,6 +129,24 @@ class RoadUsage(db.Model):
     direction: Mapped[int] = mapped_column(SmallInteger)
     time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     length_m: Mapped[float] = mapped_column(Float)
+
+
+class TrackSnaps(db.Model):
+    """Where each kept fix of a ride was snapped, as arrays in fix order (index i is the
+    ride's i-th kept fix): the way (-1 unmatched), the direction along its digitised order
+    (+1, -1, 0 unknown), the offset from its first vertex and the fix's distance to the
+    snap, in metres, and the snapped position. One row per ride, so anyone can audit it."""
+
+    __tablename__ = "track_snaps"
+
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    way_id: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    direction: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))
+    offset_m: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    distance_m: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    lon: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    lat: Mapped[list[float]] = mapped_column(ARRAY(Float))
 
 
 class RoadStats(db.Model):

@@ -27,6 +27,21 @@ def _csv_record(r) -> dict:
     return record
 
 
+def snaps_to_csv(snaps: list[dict]) -> str:
+    """One line per kept fix of a ride, with where it was snapped (queries.track_snaps)."""
+    return csv_text(snaps)
+
+
+def snap_features(snaps: list[dict]) -> list[dict]:
+    """The snaps as GeoJSON points at the snapped position (no geometry where unmatched)."""
+    return [{"type": "Feature",
+             "geometry": ({"type": "Point", "coordinates": [s["lon"], s["lat"]]}
+                          if s["way_id"] is not None else None),
+             "properties": {"kind": "fix", **{k: v for k, v in s.items()
+                                              if k not in ("lon", "lat")}}}
+            for s in snaps]
+
+
 def track_gpx(track: Track, geodata: dict) -> str:
     """The owner gets the kept points with their times; others the snapped line."""
     gpx = gpxpy.gpx.GPX()

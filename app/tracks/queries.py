@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import text
@@ -77,6 +77,31 @@ def track_geodata(track: Track, viewer: User | None) -> dict:
         "events": feature_collection(events),
         "series": orjson.loads(gzip.decompress(row["series"])) if row["series"] else None,
     }
+
+
+def track_snaps(track: Track, viewer: User | None, geodata: dict) -> list[dict]:
+    """Where each kept fix was snapped: its index, way, direction (+1 along the way's
+    digitised order, -1 against, 0 unknown), offset along the way from its first vertex
+    and distance to the fix (metres), and the snapped position. The owner also gets each
+    fix's time and recorded position (from the chart series, in the same order)."""
+    row = db.session.execute(text(
+        "SELECT way_id, direction, offset_m, distance_m, lon, lat FROM track_snaps "
+        "WHERE track_id = :id"), {"id": track.id}).mappings().first()
+    if row is None:
+        return []
+    series = geodata.get("series") if is_owner(track, viewer) else None
+    out = []
+    for i, way in enumerate(row["way_id"]):
+        record = {"index": i, "way_id": way if way >= 0 else None,
+                  "direction": row["direction"][i], "offset_m": row["offset_m"][i],
+                  "distance_m": row["distance_m"][i], "lon": row["lon"][i],
+                  "lat": row["lat"][i]}
+        if series is not None:
+            record["time"] = datetime.fromtimestamp(series["start"] + series["t"][i],
+                                                    UTC).isoformat()
+            record["recorded_lon"], record["recorded_lat"] = series["lon"][i], series["lat"][i]
+        out.append(record)
+    return out
 
 
 def feature_collection(rows) -> dict:

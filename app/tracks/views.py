@@ -141,9 +141,15 @@ def export(track_id: int, fmt: str):
             features.append({"type": "Feature", "geometry": geodata["raw"],
                              "properties": {"kind": "recorded"}})
         features += geodata["events"]["features"]
+        features += exports.snap_features(queries.track_snaps(track, viewer, geodata))
         return Response(orjson.dumps({"type": "FeatureCollection", "features": features}),
                         mimetype="application/geo+json")
-    raise InputError(f"unknown export format {fmt!r}: use gpx or geojson")
+    if fmt == "csv":  # one line per fix: where it was snapped
+        return Response(exports.snaps_to_csv(queries.track_snaps(track, viewer, geodata)),
+                        mimetype="text/csv", headers={
+                            "Content-Disposition": f'attachment; filename="track-{track.id}'
+                                                   '-snaps.csv"'})
+    raise InputError(f"unknown export format {fmt!r}: use gpx, geojson or csv")
 
 
 @bp.get("/rides")

@@ -20,7 +20,7 @@ from matching_and_import_db.pipelines.base import (
 )
 
 ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",
-                "cycleway", "geom")
+                "cycleway", "access", "geom")
 STOP_COLUMNS = ("osm_type", "osm_id", "kind", "name", "ref", "uic_ref", "ref_ifopt",
                 "ref_sloid", "local_ref", "operator", "tags", "geom")
 
@@ -60,7 +60,7 @@ def _road_line(r: Road, geom: str) -> str:
             f"{NULL if r.maxspeed is None else r.maxspeed.translate(ESCAPES)}\t"
             f"{NULL if r.surface is None else r.surface.translate(ESCAPES)}\t"
             f"{NULL if r.zone_traffic is None else r.zone_traffic.translate(ESCAPES)}\t"
-            f"{encode_value(r.cycleway)}\t{geom}")
+            f"{encode_value(r.cycleway)}\t{encode_value(r.access)}\t{geom}")
 
 
 def stage(ctx: RunContext) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import osmium
 import osmium.filter
@@ -21,6 +21,14 @@ from matching_and_import_db.errors import InputError
 # highway values that are not a way one travels along
 NOT_A_ROAD = frozenset({"platform", "bus_stop", "elevator", "services", "rest_area",
                         "proposed", "construction", "abandoned", "razed", "emergency_bay"})
+
+# tags that say who may ride or drive on a road (the matcher and the road statistics read
+# them): looked up one by one, which is cheaper than iterating every tag of every way
+ACCESS_KEYS = ("footway", "access", "vehicle", "motor_vehicle", "bicycle", "foot", "psv",
+               "bus", "service", "segregated")
+# sidewalk, sidewalk:both/left/right and their sub-keys (sidewalk:left:bicycle, ...): only
+# collected from ways that carry one of these
+SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
 
 STOP_TAGS = (
     ("highway", "bus_stop"),
@@ -62,6 +70,7 @@ class Road:
     zone_traffic: str | None
     cycleway: dict[str, str]  # every cycleway* tag, when the way has cycleway tagging
     wkb: str
+    access: dict[str, str] = field(default_factory=dict)  # ACCESS_KEYS and sidewalk* tags
 
 
 @dataclass
@@ -142,7 +151,8 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
     Tags are looked up by key (one call into C++ each) rather than iterated: iterating
     builds a Python object per tag, which is most of the cost of reading a file. So a
     way's tags are only all read when it is a stop, or when it carries cycleway tagging
-    (cycleway, cycleway:both/left/right), to collect every cycleway:* detail.
+    (cycleway, cycleway:both/left/right) or sidewalk tagging, to collect every cycleway:*
+    and sidewalk:* detail.
     """
     check_readable(path)
     fmt = detect_format(path)
@@ -182,9 +192,12 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
                                 or "cycleway:left" in tags or "cycleway:right" in tags)
                 cycleway = ({t.k: t.v for t in tags if t.k.startswith("cycleway")}
                             if has_cycleway else {})
+                access = {k: v for k in ACCESS_KEYS if (v := tags.get(k)) is not None}
+                if any(k in tags for k in SIDEWALK_KEYS):
+                    access.update((t.k, t.v) for t in tags if t.k.startswith("sidewalk"))
                 yield Road(obj.id, highway, tags.get("name"), tags.get("oneway"),
                            tags.get("maxspeed"), tags.get("surface"), tags.get("zone:traffic"),
-                           cycleway, line)
+                           cycleway, line, access)
     except RuntimeError as exc:  # osmium reports broken input as RuntimeError
         # osmium's own text may quote the input (an element's name): only our words, and
         # where it happened, go into the message

@@ -61,6 +61,12 @@ class MatchParams:
     detour_slack_m: float = 50.0
     # a change of direction on a way over less than this along-distance is jitter
     min_turnaround_m: float = 10.0
+    # scale of the per-fix cost of the way's class (roadclass.ride_cost: sidewalks,
+    # footways, bus-only lanes, service roads); 0 matches by geometry alone
+    road_class_weight: float = 1.0
+    # a snap this close to a junction node is at the node: it takes the way the ride
+    # continues on (a crossing street or the next way of the same street otherwise gets it)
+    junction_m: float = 1.0
 
 
 DEFAULT_PARAMS = MatchParams()
@@ -222,8 +228,10 @@ def _emission(net: RoadNetwork, st: _States, fit: TrackFit, sigma: float,
     ux = net.seg_dx[safe_seg] / seg_len
     uy = net.seg_dy[safe_seg] / seg_len
     cos = st.direction * (ux * fit.hx[:, None] + uy * fit.hy[:, None])
+    way_cost = net.way_cost[np.where(st.valid, st.way, 0)]
     with np.errstate(invalid="ignore"):
-        log_e = -0.5 * (st.distance / sigma) ** 2 + fit.kappa[:, None] * (cos - 1.0)
+        log_e = (-0.5 * (st.distance / sigma) ** 2 + fit.kappa[:, None] * (cos - 1.0)
+                 - params.road_class_weight * way_cost)
     log_e[~st.valid] = -np.inf
     best = log_e.max(axis=1, initial=-np.inf)
     log_e[log_e < best[:, None] - params.prune_nats] = -np.inf
@@ -354,6 +362,33 @@ def _viterbi(log_e: np.ndarray, log_t: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 # --- result -------------------------------------------------------------------------------
+
+def _junctions_to_continuing_way(net: RoadNetwork, st: _States, state: np.ndarray,
+                                 way: np.ndarray, along: np.ndarray, direction: np.ndarray,
+                                 linked: np.ndarray, junction_m: float) -> None:
+    """A fix snapped onto a junction node belongs to the way the ride continues on: at a
+    crossing the snap of a fix at the node may sit on any way through it, and at a way
+    boundary on either way of the street. Walking backwards, each such fix takes the way
+    of the next fix when that way passes through the same node (so does a run of fixes
+    waiting at the node)."""
+    rows = np.flatnonzero(state >= 0)
+    seg = st.seg[rows, state[rows]]
+    piece = net.seg_piece[seg]
+    a_along, b_along = net.piece_along_a[piece], net.piece_along_b[piece]
+    node = np.full(len(way), -1, dtype=np.int64)
+    at_a = along[rows] - a_along <= junction_m
+    at_b = ~at_a & (b_along - along[rows] <= junction_m)
+    node[rows[at_a]] = net.piece_node_a[piece[at_a]]
+    node[rows[at_b]] = net.piece_node_b[piece[at_b]]
+    for i in np.flatnonzero(node[:-1] >= 0)[::-1].tolist():
+        nxt = i + 1
+        if not linked[nxt] or way[nxt] == way[i] or way[nxt] < 0:
+            continue
+        at = net.along_at_node(int(node[i]), int(way[nxt]))
+        if at is None:
+            continue
+        way[i], along[i], direction[i] = way[nxt], at, direction[nxt]
+
 
 def _smooth_direction(way: np.ndarray, along: np.ndarray, direction: np.ndarray,
                       linked: np.ndarray, min_turnaround_m: float) -> None:
@@ -489,6 +524,9 @@ def match_track(network: RoadNetwork, lon, lat, t, course=None, *, radius: float
     # linked[i]: point i continues the chain of point i-1
     linked = np.zeros(n, dtype=bool)
     linked[1:] = matched[1:] & matched[:-1] & ~restart[1:]
+    _junctions_to_continuing_way(network, st, state, way_index, along, direction, linked,
+                                 params.junction_m)
+    way_id[rows] = network.way_ids[way_index[rows]]
     _smooth_direction(way_index, along, direction, linked, params.min_turnaround_m)
     _unknown_direction(way_index, along, direction, linked, fit.kappa, params.min_turnaround_m)
 
@@ -498,7 +536,8 @@ def match_track(network: RoadNetwork, lon, lat, t, course=None, *, radius: float
     step_progress = np.zeros(n)
     step_progress[steps] = route[steps - 1, state[steps - 1], state[steps]]
     on_way = steps[~via_graph[steps - 1, state[steps - 1], state[steps]]
-                   & (direction[steps] == direction[steps - 1])]
+                   & (direction[steps] == direction[steps - 1])
+                   & (way_index[steps] == way_index[steps - 1])]
     sign = np.where(direction[on_way] == 0, 1, direction[on_way])
     step_progress[on_way] = sign * (along[on_way] - along[on_way - 1])
     passes, route_length = _passes(way_id, direction, linked, step_progress)

@@ -22,7 +22,8 @@ from matching_and_import_db.tracks.cleaning import PrivacyZone
 from matching_and_import_db.tracks.mapmatch import match_track
 from matching_and_import_db.tracks.model import RideLimits
 from matching_and_import_db.tracks.parse import parse_track_file
-from matching_and_import_db.tracks.ride import prepare_ride, ride_outputs
+from matching_and_import_db.tracks.ride import RoadFacts, prepare_ride, ride_outputs
+from matching_and_import_db.tracks.roadclass import carries_motor_traffic
 from matching_and_import_db.tracks.roadnet import RoadNetwork
 
 log = logging.getLogger(__name__)
@@ -42,22 +43,25 @@ class ProcessingConfig:
     on_change: Callable[[tuple[float, float, float, float]], None] | None = None
 
 
-def ways_from_rows(rows: list[tuple]) -> list[tuple]:
-    """rows from store.roads_near: (osm_id, oneway, highway, zone_traffic, maxspeed, wkb)
-    → the (osm_id, coordinates, oneway, highway) ways RoadNetwork.from_ways takes."""
+def ways_from_rows(rows: list[store.RoadRow]) -> list[tuple]:
+    """rows from store.roads_near → the (osm_id, coordinates, oneway, highway, access) ways
+    RoadNetwork.from_ways takes."""
     if not rows:
         return []
-    geoms = shapely.from_wkb([bytes(r[5]) for r in rows])
+    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     starts = np.searchsorted(owner, np.arange(len(rows)))
     parts = np.split(coords, starts[1:])
-    return [(int(r[0]), part, r[1], r[2]) for r, part in zip(rows, parts, strict=True)]
+    return [(int(r.osm_id), part, r.oneway, r.highway, r.access)
+            for r, part in zip(rows, parts, strict=True)]
 
 
-def build_network(rows: list[tuple]) -> tuple[RoadNetwork, dict[int, tuple]]:
-    """The network to match against, and each way's (zone_traffic, maxspeed)."""
+def build_network(rows: list[store.RoadRow]) -> tuple[RoadNetwork, dict[int, RoadFacts]]:
+    """The network to match against, and what the ride outputs need of each way."""
     return (RoadNetwork.from_ways(ways_from_rows(rows)),
-            {int(r[0]): (r[3], r[4]) for r in rows})
+            {int(r.osm_id): RoadFacts(r.zone_traffic, r.maxspeed,
+                                      carries_motor_traffic(r.highway, r.access))
+             for r in rows})
 
 
 def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingConfig) -> str:
@@ -89,6 +93,7 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
             old_keys = store.road_keys_of(cur, [claim.track_id])
             before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
             store.replace_track_outputs(cur, claim.track_id, out.events, out.passes)
+            store.replace_track_snaps(cur, claim.track_id, out.snaps)
             store.complete_track(cur, claim.track_id, out.summary)
             store.recompute_road_stats(cur, old_keys | out.keys)
             after = store.changed_extent(cur, [claim.track_id], {k[0] for k in out.keys})

@@ -11,6 +11,7 @@ import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import numpy as np
 import orjson
@@ -143,12 +144,26 @@ def ridden_passes(passes: Sequence) -> list:
     return merged
 
 
+class RoadFacts(NamedTuple):
+    """What the outputs need of a way the matcher knew."""
+
+    zone_traffic: str | None
+    maxspeed: str | None
+    # motor vehicles pass riders there (roadclass.carries_motor_traffic): only there do
+    # overtaking events and road statistics count
+    motor_traffic: bool
+
+
+UNKNOWN_ROAD = RoadFacts(None, None, False)
+
+
 @dataclass
 class RideOutputs:
     events: list[tuple]  # rows for store.replace_track_outputs
     passes: list[tuple]
     summary: dict  # columns for store.complete_track
     keys: set[tuple[int, int]]  # (way, direction) pairs touched
+    snaps: dict  # per kept fix, for store.replace_track_snaps
 
 
 def _multiline_wkb(lon: np.ndarray, lat: np.ndarray, parts: list[np.ndarray]) -> bytes | None:
@@ -183,11 +198,31 @@ def _series_blob(ride: Ride) -> bytes:
     return gzip.compress(orjson.dumps(series), compresslevel=5, mtime=0)
 
 
-def ride_outputs(parsed, ride: Ride, match, roads: dict[int, tuple[str | None, str | None]],
+def _snaps(match) -> dict:
+    """The snap of every kept fix as plain lists (None where unmatched)."""
+    matched = match.way_id >= 0
+
+    def floats(values: np.ndarray, digits: int) -> list:
+        return [v if ok else None
+                for v, ok in zip(np.round(values, digits).tolist(), matched.tolist(),
+                                 strict=True)]
+
+    return {"way_id": match.way_id.tolist(), "direction": match.direction.tolist(),
+            "offset_m": floats(match.along, 2), "distance_m": floats(match.distance, 2),
+            "lon": floats(match.lon, 7), "lat": floats(match.lat, 7)}
+
+
+def ride_outputs(parsed, ride: Ride, match, roads: dict[int, RoadFacts],
                  zones: Sequence[PrivacyZone], minimum_urban: float, minimum_rural: float,
                  processing_seconds: float = 0.0) -> RideOutputs:
-    """roads: way id → (zone_traffic, maxspeed) of every way the matcher knew."""
+    """roads: way id → RoadFacts of every way the matcher knew.
+
+    Overtaking events and passes count only on ways with motor traffic: an event measured
+    while the rider was on a sidewalk, footway or cycle track of its own is no car passing
+    (it is a wall, a pedestrian, a parked bike), so it is left out, and the ride's message
+    says how many were."""
     events = []
+    off_road_events = 0
     keys: set[tuple[int, int]] = set()
     ev_lon = _floats(e.lon for e in parsed.events)
     ev_lat = _floats(e.lat for e in parsed.events)
@@ -201,8 +236,12 @@ def ride_outputs(parsed, ride: Ride, match, roads: dict[int, tuple[str | None, s
             continue  # inside a privacy zone, or nowhere to put it
         way = int(match.way_id[i]) if near else -1
         if way >= 0:
+            road = roads.get(way, UNKNOWN_ROAD)
+            if not road.motor_traffic:
+                off_road_events += 1
+                continue
             lon, lat, direction = float(match.lon[i]), float(match.lat[i]), int(match.direction[i])
-            zone_traffic, maxspeed = roads.get(way, (None, None))
+            zone_traffic, maxspeed = road.zone_traffic, road.maxspeed
             keys.add((way, direction))
         else:
             lon, lat = (float(elon), float(elat)) if np.isfinite(elon) else (
@@ -215,14 +254,18 @@ def ride_outputs(parsed, ride: Ride, match, roads: dict[int, tuple[str | None, s
                        way if way >= 0 else None, direction, minimum, lon, lat))
 
     passes = []
-    for seq, p in enumerate(ridden_passes(match.passes)):
+    counted = [p for p in ridden_passes(match.passes)
+               if roads.get(int(p.way_id), UNKNOWN_ROAD).motor_traffic]
+    for seq, p in enumerate(counted):
         passes.append((seq, int(p.way_id), int(p.direction),
                        datetime.fromtimestamp(float(ride.t[p.first_index]), UTC),
                        float(p.length_m)))
         keys.add((int(p.way_id), int(p.direction)))
 
     summary = {
-        "message": None,
+        "message": (f"{off_road_events} overtaking event{'s' if off_road_events != 1 else ''} "
+                    "measured off the roads (on a footway, sidewalk or cycle track: no car "
+                    "passes there) not counted" if off_road_events else None),
         "processing_seconds": processing_seconds,
         "file_format": parsed.format,
         "device_id": parsed.device_id,
@@ -241,4 +284,5 @@ def ride_outputs(parsed, ride: Ride, match, roads: dict[int, tuple[str | None, s
         "series": _series_blob(ride),
         "default_title": f"Ride on {ride.started:%Y-%m-%d %H:%M} UTC",
     }
-    return RideOutputs(events=events, passes=passes, summary=summary, keys=keys)
+    return RideOutputs(events=events, passes=passes, summary=summary, keys=keys,
+                       snaps=_snaps(match))

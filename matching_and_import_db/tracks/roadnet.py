@@ -11,11 +11,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+
+from matching_and_import_db.tracks.roadclass import ride_cost
 
 # mean Earth radius (IUGG): the scale of the local projection
 EARTH_RADIUS_M = 6_371_008.8
@@ -25,7 +27,8 @@ ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 # two positions on a way closer than this are the same place (float noise of along sums)
 SAME_PLACE_M = 1e-3
 
-Way = tuple[int, Sequence[tuple[float, float]], str | None, str]
+# (osm_id, [(lon, lat), ...], oneway, highway) or with the way's access tags as a fifth
+Way = tuple
 
 
 def oneway_sign(value: str | None) -> int:
@@ -93,6 +96,7 @@ class RoadNetwork:
         self.way_ids: np.ndarray  # OSM id per way index
         self.way_oneway: np.ndarray  # oneway_sign per way index
         self.way_highway: list[str]
+        self.way_cost: np.ndarray  # roadclass.ride_cost per way index, nats per fix
         self.way_length: np.ndarray
         # segments: vertex k -> k+1 of a way
         self.seg_way: np.ndarray
@@ -114,6 +118,8 @@ class RoadNetwork:
         self.node_x: np.ndarray
         self.node_y: np.ndarray
         self._tree: shapely.STRtree
+        self._node_way_key: np.ndarray  # node * n_ways + way, sorted
+        self._node_way_along: np.ndarray
         # adjacency in CSR form as Python lists: Dijkstra runs in Python, where list
         # indexing is several times faster than numpy scalar access
         self._adj_start: list[int]
@@ -125,13 +131,14 @@ class RoadNetwork:
     @classmethod
     def from_ways(cls, ways: Iterable[Way],
                   projection: LocalProjection | None = None) -> RoadNetwork:
-        """Build from (osm_id, [(lon, lat), ...], oneway, highway) tuples."""
-        ids, coord_lists, oneways, highways = [], [], [], []
-        for osm_id, coords, oneway, highway in ways:
+        """Build from (osm_id, [(lon, lat), ...], oneway, highway[, access tags]) tuples."""
+        ids, coord_lists, oneways, highways, costs = [], [], [], [], []
+        for osm_id, coords, oneway, highway, *access in ways:
             ids.append(int(osm_id))
             coord_lists.append(coords)
             oneways.append(oneway_sign(oneway))
             highways.append(highway)
+            costs.append(ride_cost(highway, access[0] if access else None))
         counts = np.fromiter((len(c) for c in coord_lists), dtype=np.int64, count=len(ids))
         if counts.sum() == 0:
             lonlat = np.zeros((0, 2))
@@ -142,6 +149,7 @@ class RoadNetwork:
         net.way_ids = np.asarray(ids, dtype=np.int64)
         net.way_oneway = np.asarray(oneways, dtype=np.int8)
         net.way_highway = highways
+        net.way_cost = np.asarray(costs, dtype=np.float64)
         way_of_vertex = np.repeat(np.arange(len(ids)), counts)
         if projection is None:
             if len(lonlat):
@@ -202,6 +210,12 @@ class RoadNetwork:
         self.piece_node_b = node_of_node_vertex[starts + 1]
         self.piece_along_a = along[va]
         self.piece_along_b = along[vb]
+        # where each way passes each of its nodes: (node, way) -> along, for along_at_node
+        key = np.concatenate([self.piece_node_a, self.piece_node_b]) * len(self.way_ids) \
+            + np.concatenate([self.piece_way, self.piece_way])
+        key_along = np.concatenate([self.piece_along_a, self.piece_along_b])
+        self._node_way_key, first_at = np.unique(key, return_index=True)
+        self._node_way_along = key_along[first_at]
         piece_of_node_slot = np.full(len(node_vertices), -1, dtype=np.int64)
         piece_of_node_slot[starts] = np.arange(len(starts))
 
@@ -245,6 +259,15 @@ class RoadNetwork:
     @property
     def n_nodes(self) -> int:
         return len(self.node_x)
+
+    def along_at_node(self, node: int, way: int) -> float | None:
+        """Where way (an index) passes node, metres from its first vertex; None if it
+        does not (a way through a node twice: its first pass)."""
+        key = node * len(self.way_ids) + way
+        k = int(np.searchsorted(self._node_way_key, key))
+        if k < len(self._node_way_key) and self._node_way_key[k] == key:
+            return float(self._node_way_along[k])
+        return None
 
     def nearby_segments(self, x: np.ndarray, y: np.ndarray, radius: float) -> NearbySegments:
         """All segments within radius of each point, each with the point's projection on it.

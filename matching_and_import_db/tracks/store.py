@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 from psycopg2.extras import execute_values
 
@@ -23,6 +24,18 @@ MAX_ATTEMPTS = 3
 @cache
 def sql(name: str) -> str:
     return resources.files("matching_and_import_db.tracks").joinpath("sql", name).read_text()
+
+
+class RoadRow(NamedTuple):
+    """One road near a ride, as roads_near_ride.sql selects it."""
+
+    osm_id: int
+    oneway: str | None
+    highway: str
+    zone_traffic: str | None
+    maxspeed: str | None
+    access: dict
+    wkb: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +110,7 @@ def clear_track_outputs(cur, track_id: int) -> None:
     and the numbers derived from them. A ride whose processing ends in error keeps none of
     an earlier result (a zone drawn over it must not leave its old line behind)."""
     replace_track_outputs(cur, track_id, [], [])
+    replace_track_snaps(cur, track_id, None)
     cur.execute("UPDATE tracks SET geom = NULL, geom_raw = NULL, series = NULL, "
                 "events_count = NULL, length_m = NULL, duration_s = NULL, "
                 "points_matched = NULL WHERE id = %s", (track_id,))
@@ -118,7 +132,7 @@ def privacy_zones_of(cur, user_id: int) -> list[tuple[float, float, float]]:
     return cur.fetchall()
 
 
-def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> list[tuple]:
+def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> list[RoadRow]:
     """Roads within radius_m of any of the line pieces (WKB, EPSG:4326)."""
     # The planner's estimate for the pieces join is far too high, which would switch on
     # JIT compilation: 150 ms of compiling for a query that runs in 30.
@@ -126,7 +140,7 @@ def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> lis
     cur.execute(sql("roads_near_ride.sql"), {"pieces": pieces_wkb, "lat": lat,
                                              "radius_m": radius_m,
                                              "excluded": NOT_FOR_BICYCLES})
-    return cur.fetchall()
+    return [RoadRow(*r) for r in cur.fetchall()]
 
 
 def hold_claim(cur, track_id: int, worker: str) -> bool:
@@ -188,6 +202,18 @@ def replace_track_outputs(cur, track_id: int, events: list[tuple], passes: list[
             "INSERT INTO road_usage (track_id, seq, way_id, direction, time, length_m) "
             "VALUES %s",
             [(track_id, *p) for p in passes])
+
+
+def replace_track_snaps(cur, track_id: int, snaps: dict | None) -> None:
+    """snaps: arrays per kept fix (way_id, direction, offset_m, distance_m, lon, lat), or
+    None to remove them (a ride that no longer processes)."""
+    cur.execute("DELETE FROM track_snaps WHERE track_id = %s", (track_id,))
+    if snaps is not None:
+        cur.execute("INSERT INTO track_snaps (track_id, way_id, direction, offset_m, "
+                    "distance_m, lon, lat) VALUES (%(track_id)s, %(way_id)s::bigint[], "
+                    "%(direction)s::smallint[], %(offset_m)s::float8[], "
+                    "%(distance_m)s::float8[], %(lon)s::float8[], %(lat)s::float8[])",
+                    {"track_id": track_id, **snaps})
 
 
 def complete_track(cur, track_id: int, summary: dict) -> None:

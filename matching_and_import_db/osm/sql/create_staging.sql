@@ -11,6 +11,7 @@ CREATE UNLOGGED TABLE {roads} (
     surface text,
     zone_traffic text,
     cycleway jsonb NOT NULL,
+    access jsonb NOT NULL,
     geom geometry NOT NULL
 );
 CREATE UNLOGGED TABLE {stops} (

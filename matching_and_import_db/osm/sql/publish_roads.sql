@@ -6,20 +6,23 @@ WITH removed AS (
     RETURNING 1
 ), upserted AS (
     INSERT INTO osm_roads AS p
-        (osm_id, highway, name, oneway, maxspeed, surface, zone_traffic, cycleway, geom)
-    SELECT osm_id, highway, name, oneway, maxspeed, surface, zone_traffic, cycleway,
+        (osm_id, highway, name, oneway, maxspeed, surface, zone_traffic, cycleway, access,
+         geom)
+    SELECT osm_id, highway, name, oneway, maxspeed, surface, zone_traffic, cycleway, access,
            ST_SetSRID(geom, 4326)
     FROM {roads}
     ON CONFLICT (osm_id) DO UPDATE SET
         highway = EXCLUDED.highway, name = EXCLUDED.name, oneway = EXCLUDED.oneway,
         maxspeed = EXCLUDED.maxspeed, surface = EXCLUDED.surface,
         zone_traffic = EXCLUDED.zone_traffic, cycleway = EXCLUDED.cycleway,
+        access = EXCLUDED.access,
         geom = EXCLUDED.geom
     WHERE (p.highway, p.name, p.oneway, p.maxspeed, p.surface, p.zone_traffic, p.cycleway,
-           p.geom)
+           p.access, p.geom)
           IS DISTINCT FROM
           (EXCLUDED.highway, EXCLUDED.name, EXCLUDED.oneway, EXCLUDED.maxspeed,
-           EXCLUDED.surface, EXCLUDED.zone_traffic, EXCLUDED.cycleway, EXCLUDED.geom)
+           EXCLUDED.surface, EXCLUDED.zone_traffic, EXCLUDED.cycleway, EXCLUDED.access,
+           EXCLUDED.geom)
     RETURNING (xmax = 0) AS inserted
 )
 SELECT

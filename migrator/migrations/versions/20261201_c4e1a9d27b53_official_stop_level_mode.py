@@ -1,14 +1,14 @@
 """official stops: whether a row is a stop place or a platform, and its mode of transport
 
 Revision ID: c4e1a9d27b53
-Revises: 5a7c0d1e2f30
+Revises: c4e8a1b7d2f9
 Create Date: 2026-12-01 10:10:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'c4e1a9d27b53'
-down_revision = '5a7c0d1e2f30'
+down_revision = 'c4e8a1b7d2f9'
 branch_labels = None
 depends_on = None
 
