@@ -337,3 +337,23 @@ def test_andorra_gpx_like_graphhopper():
     assert [(ways.names[p.way_id], p.direction) for p in r.passes] == [
         ("Carretera General", -1), (None, 1)]
     assert [p.way_id for p in r.passes] == [177526454, 23857247]
+
+
+# --- memory: transitions in blocks ----------------------------------------------------------
+
+def test_transitions_computed_block_by_block_match_the_whole_ride_exactly(grid, monkeypatch):
+    """A day-long ride's transitions are built in blocks so memory stays bounded; the
+    result must be the one the whole ride at once gives."""
+    from matching_and_import_db.tracks import mapmatch
+    legs = [(A, lonlat([(20.0, 0.0), (CROSSING_X[C2], 0.0)]), 1),
+            (C2, lonlat([(CROSSING_X[C2], 0.0), (CROSSING_X[C2], 230.0)]), 1)]
+    ride = ride_along(legs, GRID_ORIGIN, np.random.default_rng(5), sigma=SIGMA)
+    whole = match_track(grid, ride.lon, ride.lat, ride.t)
+    monkeypatch.setattr(mapmatch, "TRANSITION_BLOCK", 7)
+    blocks = match_track(grid, ride.lon, ride.lat, ride.t)
+    assert len(ride.t) > 3 * 7
+    np.testing.assert_array_equal(blocks.way_id, whole.way_id)
+    np.testing.assert_array_equal(blocks.along, whole.along)
+    np.testing.assert_array_equal(blocks.direction, whole.direction)
+    assert blocks.passes == whole.passes
+    assert blocks.route_length_m == whole.route_length_m

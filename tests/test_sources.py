@@ -224,12 +224,18 @@ def test_an_allow_listed_host_is_downloaded_and_redirects_are_followed(settings_
 
 # --- broken registry files -------------------------------------------------------------
 
-def test_a_nul_byte_in_a_stops_csv_fails_the_run_with_the_real_error(settings_env, db_conn,
-                                                                     tmp_path):
+@pytest.mark.parametrize(("column", "value", "clear_coordinates"), [
+    (3, "Bahn\x00hof", False),  # a name: once it reached COPY as a database error
+    (0, "ch:1:sloid:\x00", True),  # a skipped row's id: once it made the run's log unwritable
+], ids=["name", "skipped-row-id"])
+def test_a_nul_byte_in_a_stops_csv_fails_the_run_with_the_real_error(
+        settings_env, db_conn, tmp_path, column, value, clear_coordinates):
     load_golden_osm(settings_env, db_conn, tmp_path)
     text = GOLDEN_ATLAS.read_text(encoding="utf-8").splitlines()
     fields = text[2].split(";")
-    fields[3] = "Bahn\x00hof"
+    fields[column] = value
+    if clear_coordinates:
+        fields[4] = fields[5] = ""
     text[2] = ";".join(fields)
     path = tmp_path / "nul.csv"
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
@@ -237,5 +243,5 @@ def test_a_nul_byte_in_a_stops_csv_fails_the_run_with_the_real_error(settings_en
     run = run_inline(settings_env, gen_stops_pipeline(db_conn, "nul", path, format="atlas"))
 
     assert run["status"] == "failed"
-    assert run["message"] == ("parse: nul.csv line 3, column 4: a NUL byte; the file is "
-                              "binary or damaged, not CSV text")
+    assert run["message"] == (f"parse: nul.csv line 3, column {column + 1}: a NUL byte; the "
+                              "file is binary or damaged, not CSV text")

@@ -72,6 +72,8 @@ def local_file(policy: SourcePolicy, source: str, what: str) -> str:
     if urlparse(source).scheme and len(urlparse(source).scheme) > 1:
         raise SourceRefused(f"{what} source: only http(s) URLs and files in the import "
                             "directory can be read")
+    if "\x00" in source:
+        raise SourceRefused(f"{what} source: a path cannot hold a NUL character")
     if not policy.import_dirs:
         raise SourceRefused(f"{what} source {source}: no import directory is configured "
                             "(PORTAL_IMPORT_DIR), so no local file can be read")

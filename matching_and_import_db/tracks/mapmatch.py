@@ -12,7 +12,7 @@ Viterbi recursion (a few array operations per point) and the bounded Dijkstra se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -319,6 +319,35 @@ def _transitions(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: TrackFit
     return log_t, route, ~along_route
 
 
+# points per block of transitions: _transitions makes about a dozen (n, S, S) temporaries,
+# 2 GB for a day-long ride at once; block by block they stay near 100 MB, and only the three
+# results are kept whole
+TRANSITION_BLOCK = 2048
+
+
+def _rows(columns, rows: slice):
+    """The same per-point dataclass (_States, TrackFit) for some rows only."""
+    return type(columns)(**{f.name: getattr(columns, f.name)[rows] for f in fields(columns)})
+
+
+def _transitions_blockwise(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: TrackFit,
+                           sigma: float, params: MatchParams
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_transitions, computed over blocks of points (each transition only looks at its two
+    points), written into arrays allocated once."""
+    n, s = log_e.shape
+    if n - 1 <= TRANSITION_BLOCK:
+        return _transitions(net, st, log_e, fit, sigma, params)
+    log_t, route = np.empty((n - 1, s, s)), np.empty((n - 1, s, s))
+    via_graph = np.empty((n - 1, s, s), dtype=bool)
+    for a in range(0, n - 1, TRANSITION_BLOCK):
+        b = min(a + TRANSITION_BLOCK, n - 1)  # transitions a .. b-1 join points a .. b
+        rows = slice(a, b + 1)
+        log_t[a:b], route[a:b], via_graph[a:b] = _transitions(
+            net, _rows(st, rows), log_e[rows], _rows(fit, rows), sigma, params)
+    return log_t, route, via_graph
+
+
 # --- Viterbi ------------------------------------------------------------------------------
 
 def _viterbi(log_e: np.ndarray, log_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -497,7 +526,8 @@ def match_track(network: RoadNetwork, lon, lat, t, course=None, *, radius: float
     log_e = _emission(network, st, fit, sigma, params)
     s = st.way.shape[1]
     if n > 1:
-        log_t, route, via_graph = _transitions(network, st, log_e, fit, sigma, params)
+        log_t, route, via_graph = _transitions_blockwise(network, st, log_e, fit, sigma,
+                                                         params)
     else:
         log_t, route = np.zeros((0, s, s)), np.zeros((0, s, s))
         via_graph = np.zeros((0, s, s), dtype=bool)

@@ -150,11 +150,11 @@ def _metadata_from_first_line(line: str) -> dict[str, str]:
         return {}
     try:
         pairs = urllib.parse.parse_qsl(line.strip(), keep_blank_values=True, strict_parsing=True)
-    except ValueError as e:
+    except ValueError:
         raise TrackFormatError(
             "The first line of the file looks like OpenBikeSensor metadata but cannot be "
-            f"decoded ({e})."
-        ) from e
+            "decoded (it must be URL-encoded key=value pairs joined by &)."
+        ) from None  # the parser's message quotes the line: it would reach the logs
     metadata = dict(pairs)
     for key in ("DeviceId", "OBSFirmwareVersion"):
         if len(metadata.get(key, "")) > MAX_DEVICE_TEXT:
