@@ -11,6 +11,8 @@ import psycopg2
 import pytest
 
 from matching_and_import_db.pipelines.runner import request_run
+from matching_and_import_db.tracks import store
+from matching_and_import_db.tracks.processing import ProcessingConfig, process_pending
 from matching_and_import_db.workers import ALIVE_PREFIX
 from tests.conftest import OSLO_PBF, wait_until
 from tests.osm_helpers import gen_pipeline, run_row
@@ -130,3 +132,18 @@ def test_the_banner_drops_a_dead_workers_run_in_seconds_and_another_worker_fails
                         lease / 4, interval=0.2, message="the dead worker's run to be failed")
     assert "abandoned" in failed["message"] and "its process is gone" in failed["message"]
     assert survivor.stop() == 0
+
+
+def test_a_worker_that_lost_its_connection_mid_ride_takes_the_ride_up_when_back(
+        rider, oslo_roads, db_conn, settings_env):
+    track_id = a_ride(rider)
+    # the connection a worker claimed the ride on is gone (a database restart, a network
+    # cut): the ride is left held under its name, with most of its lease still to run
+    lost = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    assert store.claim_next_track(lost, "host:7", lease_seconds=600).track_id == track_id
+    lost.close()
+    config = ProcessingConfig(data_dir=settings_env["PORTAL_DATA_DIR"], lease_seconds=600)
+    connect = lambda: psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])  # noqa: E731
+    assert process_pending(connect, "host:7", config) == 1
+    done = claim_of(db_conn, track_id)
+    assert (done["status"], done["attempts"], done["events"]) == ("complete", 2, 2)

@@ -227,6 +227,9 @@ class RunWorker:
         executed = 0
         conn = self.connect()
         try:
+            # one call at a time per worker: a run still held under our name was left by an
+            # earlier call that lost its database connection; fail it now, not in a lease
+            abandon_expired_runs(conn, self.redis, [self.worker])
             while not should_stop():
                 claimed = claim_next_run(conn, self.worker, self.lease_seconds)
                 if claimed is None:

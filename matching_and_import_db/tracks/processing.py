@@ -213,6 +213,13 @@ def process_pending(connect: Callable, worker: str, config: ProcessingConfig,
     done = 0
     conn = connect()
     try:
+        # One call at a time per worker (the job runs alone in its process): a ride still
+        # held under our name was left by an earlier call that lost its database
+        # connection mid-ride. A reconnected worker takes it up again now, not in a lease.
+        orphans = store.expire_claims(conn, [worker])
+        if orphans:
+            log.warning("taking up again ride(s) %s, left mid-way by this worker",
+                        ", ".join(map(str, orphans)))
         while not should_stop() and (max_tracks is None or done < max_tracks):
             take_back_dead_claims(conn, worker, config)
             claim = store.claim_next_track(conn, worker, config.lease_seconds)
