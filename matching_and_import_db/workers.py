@@ -29,11 +29,20 @@ def mark_gone(redis, worker: str) -> None:
 
 
 def dead_workers(redis, workers: Iterable[str]) -> set[str]:
-    """Those of these workers whose key has expired (or was never written)."""
+    """Those of these workers whose key has expired (or was never written). Nobody, while
+    Redis itself is younger than a key's life: a restarted Redis has lost every key, and
+    live workers have not all written theirs again yet."""
     names = sorted(set(workers))
-    if not names:
+    if not names or _redis_uptime(redis) < ALIVE_SECONDS:
         return set()
     pipe = redis.pipeline(transaction=False)
     for name in names:
         pipe.exists(ALIVE_PREFIX + name)
     return {name for name, alive in zip(names, pipe.execute(), strict=True) if not alive}
+
+
+def _redis_uptime(redis) -> float:
+    try:
+        return float(redis.info("server")["uptime_in_seconds"])
+    except Exception:  # INFO refused (some managed Redis services): trust the keys alone
+        return float("inf")

@@ -67,7 +67,11 @@ def abandon_expired_runs(ctx: WorkerContext) -> list[int]:
     conn = ctx.connect()
     try:
         holders = runner.run_holders(conn) - {ctx.worker_name}
-        dead = sorted(workers.dead_workers(ctx.redis, holders)) if holders else []
+        try:
+            dead = sorted(workers.dead_workers(ctx.redis, holders))
+        except Exception:  # Redis unreachable: leases alone decide
+            log.warning("cannot tell which workers are alive; runs wait for their leases")
+            dead = []
         return runner.abandon_expired_runs(conn, ctx.redis, dead)
     finally:
         conn.close()
