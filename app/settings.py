@@ -67,9 +67,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ride_max_hours", 24.0, float,
              "Longest ride, in hours from its first to its last timestamp; a longer one is "
              "refused with 422."),
-    Variable("track_lease_seconds", 120, int,
-             "How long a scheduler holds a claimed ride; a dead worker's ride is taken up "
-             "again after it."),
+    Variable("track_lease_seconds", 30, int,
+             "How long a claimed ride's lease lasts without renewal (renewed every third of "
+             "it while the ride is processed); the limit for a worker cut off from Redis."),
     Variable("overtake_minimum_urban_m", 1.5, float,
              "Legal minimum overtaking distance in town (zone:traffic urban, or maxspeed "
              "up to 50), metres."),
@@ -213,8 +213,8 @@ class Settings:
             raise SettingsError("PORTAL_TRUSTED_PROXIES must not be negative")
         if self.run_lease_seconds < 5:
             raise SettingsError("PORTAL_RUN_LEASE_SECONDS must be at least 5")
-        if self.track_lease_seconds < 10:
-            raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 10")
+        if self.track_lease_seconds < 3:  # renewed every third of it, so a second at least
+            raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 3")
         if self.upload_max_bytes < 1024:
             raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
         if self.ride_max_points < 1:

@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.logging_setup import configure_logging
 from app.settings import Settings, SettingsError
 from scheduler import heartbeat
-from scheduler.jobs import JOBS, WorkerContext, locked
+from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
 
 log = logging.getLogger("scheduler")
 
@@ -75,10 +75,15 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    liveness = heartbeat.LivenessBeat(redis, worker_name)
+    liveness.beat()  # before any claim: others must never see our claims as orphaned
+    liveness.start()
+    take_back_own_claims(ctx)
     heartbeat.beat(redis, worker_name, settings.heartbeat_max_age_seconds)
     log.info("scheduler %s starting with jobs: %s", worker_name,
              ", ".join(spec.id for spec in JOBS))
     scheduler.start()
+    liveness.stop()
     heartbeat.clear(redis, worker_name)
     log.info("scheduler %s stopped", worker_name)
     return 0

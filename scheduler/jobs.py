@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from matching_and_import_db import workers
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tilecache import ride_change_invalidator
-from matching_and_import_db.tracks import processing
+from matching_and_import_db.tracks import processing, store
 from scheduler import heartbeat
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ class WorkerContext:
             minimum_urban_m=settings.overtake_minimum_urban_m,
             minimum_rural_m=settings.overtake_minimum_rural_m,
             ride_limits=settings.ride_limits,
-            on_change=ride_change_invalidator(redis))
+            on_change=ride_change_invalidator(redis),
+            dead_workers=lambda names: workers.dead_workers(redis, names))
 
 
 def source_policy(settings) -> SourcePolicy:
@@ -75,9 +77,30 @@ def enqueue_due_pipelines(ctx: WorkerContext) -> list[int]:
 def abandon_expired_runs(ctx: WorkerContext) -> list[int]:
     conn = ctx.connect()
     try:
-        return runner.abandon_expired_runs(conn, ctx.redis)
+        holders = runner.run_holders(conn) - {ctx.worker_name}
+        try:
+            dead = sorted(workers.dead_workers(ctx.redis, holders))
+        except Exception:  # Redis unreachable: leases alone decide
+            log.warning("cannot tell which workers are alive; runs wait for their leases")
+            dead = []
+        return runner.abandon_expired_runs(conn, ctx.redis, dead)
     finally:
         conn.close()
+
+
+def take_back_own_claims(ctx: WorkerContext) -> None:
+    """At start: rides and runs claimed under this worker's name belong to an earlier life
+    of this process (a container restarted keeps its hostname and pid 1), never to work
+    in hand: give them up now instead of waiting for their leases."""
+    conn = ctx.connect()
+    try:
+        rides = store.expire_claims(conn, [ctx.worker_name])
+        runs = runner.abandon_expired_runs(conn, ctx.redis, [ctx.worker_name])
+    finally:
+        conn.close()
+    if rides or runs:
+        log.warning("took back what an earlier %s held: ride(s) %s, run(s) %s",
+                    ctx.worker_name, rides, runs)
 
 
 def run_pipelines(ctx: WorkerContext) -> int:
@@ -99,8 +122,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("pipelines.enqueue_due", enqueue_due_pipelines, _tick, 60,
             "queue a run for each pipeline whose schedule has a slot due"),
     JobSpec("pipelines.abandon_expired", abandon_expired_runs,
-            lambda ctx: max(5.0, ctx.settings.run_lease_seconds / 2), 60,
-            "fail runs whose worker died (lease expired)"),
+            lambda ctx: min(5.0, max(1.0, ctx.settings.run_lease_seconds / 2)), 60,
+            "fail runs whose worker died (process gone, or lease expired)"),
     JobSpec("pipelines.run", run_pipelines, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim queued runs and execute them (lock per pipeline, in the runner)"),
     JobSpec("tracks.process", process_tracks, lambda ctx: max(1.0, _tick(ctx) / 2), None,

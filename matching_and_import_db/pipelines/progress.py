@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import orjson
 
+from matching_and_import_db.workers import dead_workers
+
 KEY_PREFIX = "progress:pipeline:"
 
 
@@ -27,6 +29,7 @@ class Progress:
     total: int | None = None
     # mean seconds per phase from earlier successful runs; empty on the first run
     history: dict[str, float] = field(default_factory=dict)
+    worker: str = ""  # the process running it: the banner drops the run once it is gone
 
     def eta_seconds(self, now: float) -> float | None:
         if not self.phase:
@@ -94,13 +97,19 @@ class ProgressReporter:
 
 
 def active_runs(redis) -> list[dict]:
-    """Progress of every run that is running now, for the banner; ETA recomputed on read."""
-    out = []
+    """Progress of every run that is running now, for the banner; ETA recomputed on read.
+    A run whose worker's process is gone (its liveness key expired, seconds after it died)
+    is left out, though its progress key has not expired yet."""
+    found = []
     for key in redis.scan_iter(match=KEY_PREFIX + "*", count=100):
         raw = redis.get(key)
-        if raw is None:
+        if raw is not None:
+            found.append(orjson.loads(raw))
+    dead = dead_workers(redis, [d["worker"] for d in found if d.get("worker")])
+    out = []
+    for data in found:
+        if data.pop("worker", None) in dead:  # the name of a host is nobody's business
             continue
-        data = orjson.loads(raw)
         now = time.time()
         # time moved on since the worker wrote: elapsed and ETA are brought up to date
         age = now - data["updated_at"]

@@ -124,26 +124,42 @@ def _release_claim(conn, run_id: int) -> None:
     conn.commit()
 
 
-def abandon_expired_runs(conn, redis=None) -> list[int]:
-    """Runs whose worker stopped renewing the lease are failed, naming the phase they were in."""
+def abandon_expired_runs(conn, redis=None, dead_workers: list[str] | None = None
+                         ) -> list[int]:
+    """Runs whose worker stopped renewing the lease, or whose worker's process is gone
+    (dead_workers: matching_and_import_db.workers), are failed, naming the phase they were
+    in."""
     with conn.cursor() as cur:
         cur.execute(
             "UPDATE pipeline_runs r SET status = 'failed', finished_at = now(), "
             "  message = 'abandoned: the worker ' || coalesce(worker, '?') || "
             "    ' stopped during phase ' || coalesce(phase, '?') || "
-            "    ' (lease expired); the published data was not changed by this run' "
+            "    CASE WHEN r.worker = ANY(%(dead)s) THEN ' (its process is gone)'"
+            "         ELSE ' (lease expired)' END || "
+            "    '; the published data was not changed by this run' "
             "FROM pipelines p "
-            "WHERE p.id = r.pipeline_id AND r.status = 'running' AND r.lease_until < now() "
-            "RETURNING r.id, p.name")
+            "WHERE p.id = r.pipeline_id AND r.status = 'running' "
+            "  AND (r.lease_until < now() OR r.worker = ANY(%(dead)s)) "
+            "RETURNING r.id, p.name", {"dead": list(dead_workers or [])})
         rows = cur.fetchall()
     conn.commit()
     for run_id, name in rows:
-        log.warning("run %s of pipeline %s abandoned (lease expired)", run_id, name)
+        log.warning("run %s of pipeline %s abandoned (its worker is gone)", run_id, name)
         if redis is not None:
             raw = redis.get(KEY_PREFIX + name)
             if raw and orjson.loads(raw).get("run_id") == run_id:
                 redis.delete(KEY_PREFIX + name)
     return [r[0] for r in rows]
+
+
+def run_holders(conn) -> set[str]:
+    """The workers of the runs now running."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT worker FROM pipeline_runs WHERE status = 'running' "
+                    "AND worker IS NOT NULL")
+        names = {r[0] for r in cur.fetchall()}
+    conn.commit()
+    return names
 
 
 def phase_history(conn, pipeline_id: int) -> dict[str, float]:
@@ -213,6 +229,9 @@ class RunWorker:
         executed = 0
         conn = self.connect()
         try:
+            # one call at a time per worker: a run still held under our name was left by an
+            # earlier call that lost its database connection; fail it now, not in a lease
+            abandon_expired_runs(conn, self.redis, [self.worker])
             while not should_stop():
                 claimed = claim_next_run(conn, self.worker, self.lease_seconds)
                 if claimed is None:
@@ -246,7 +265,8 @@ class RunWorker:
         kind = get_kind(claimed.kind)
         progress = Progress(run_id=claimed.run_id, pipeline=claimed.pipeline,
                             phases=kind.phase_names, started_at=time.time(),
-                            history=phase_history(conn, claimed.pipeline_id))
+                            history=phase_history(conn, claimed.pipeline_id),
+                            worker=self.worker)
         reporter = ProgressReporter(self.redis, progress, ttl_seconds=self.lease_seconds * 2)
         keepalive = _Keepalive(lock, self.connect, claimed.run_id, self.lease_seconds, reporter)
         work_conn = self.connect()

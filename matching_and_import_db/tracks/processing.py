@@ -1,16 +1,19 @@
 """Processing rides in the scheduler: claim one, parse, clean, snap to the roads, write.
 
 A ride is claimed with FOR UPDATE SKIP LOCKED and a lease, so any number of schedulers can
-work the queue; a worker that dies leaves its ride to be claimed again once the lease runs
-out. Everything a ride produces commits in one transaction, replacing what an earlier
-processing of it wrote, so processing again is idempotent.
+work the queue. The lease is renewed from a thread while the ride is worked on, so it can
+be short however long a ride takes; a worker that dies leaves its ride to be claimed again
+as soon as its process is known to be gone (matching_and_import_db.workers, seconds), or
+else once the lease runs out. Everything a ride produces commits in one transaction,
+replacing what an earlier processing of it wrote, so processing again is idempotent.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +44,8 @@ class ProcessingConfig:
     ride_limits: RideLimits = RideLimits()
     # called after each commit with the lon/lat box whose map data changed (tile cache)
     on_change: Callable[[tuple[float, float, float, float]], None] | None = None
+    # which of these workers are gone (matching_and_import_db.workers); None: leases only
+    dead_workers: Callable[[Iterable[str]], set[str]] | None = None
 
 
 def ways_from_rows(rows: list[store.RoadRow]) -> list[tuple]:
@@ -145,6 +150,70 @@ def _fail(conn, claim: store.Claim, worker: str, message: str,
     return "error"
 
 
+class LeaseRenewal:
+    """Renews the lease of the ride being processed, every third of the lease, from a
+    thread with a connection of its own (opened at the first renewal: most rides are done
+    before it). Leave the block only once the processing connection has ended its
+    transaction: after hold_claim that transaction holds the ride's row lock, and a
+    renewal waits for it."""
+
+    def __init__(self, connect: Callable, claim: store.Claim, worker: str,
+                 lease_seconds: float):
+        self._connect, self._claim, self._worker = connect, claim, worker
+        self._lease = lease_seconds
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"lease-track{claim.track_id}")
+
+    def __enter__(self) -> LeaseRenewal:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = None
+        try:
+            while not self._stopped.wait(self._lease / 3):
+                if conn is None:
+                    conn = self._connect()
+                    conn.autocommit = True
+                with conn.cursor() as cur:
+                    if not store.renew_lease(cur, self._claim.track_id, self._worker,
+                                             self._lease):
+                        return  # finished, or taken over: nothing left to renew
+        except Exception:  # the lease then runs out, and hold_claim refuses a late write
+            log.exception("track %s: renewing its lease failed", self._claim.track_id)
+        finally:
+            if conn is not None:
+                conn.close()
+
+
+def take_back_dead_claims(conn, worker: str, config: ProcessingConfig) -> list[int]:
+    """End the leases of rides held by workers whose process is gone, so that they are
+    claimed now rather than when their leases run out."""
+    if config.dead_workers is None:
+        return []
+    holders = store.claim_holders(conn) - {worker}
+    if not holders:
+        return []
+    try:
+        dead = config.dead_workers(holders)
+    except Exception:  # Redis unreachable: nobody is declared dead, leases decide
+        log.warning("cannot tell which workers are alive; dead workers' rides wait for "
+                    "their leases", exc_info=True)
+        return []
+    if not dead:
+        return []
+    ids = store.expire_claims(conn, sorted(dead))
+    if ids:
+        log.warning("took back ride(s) %s of worker(s) %s, whose process is gone",
+                    ", ".join(map(str, ids)), ", ".join(sorted(dead)))
+    return ids
+
+
 def process_pending(connect: Callable, worker: str, config: ProcessingConfig,
                     should_stop: Callable[[], bool] = lambda: False,
                     max_tracks: int | None = None) -> int:
@@ -153,12 +222,33 @@ def process_pending(connect: Callable, worker: str, config: ProcessingConfig,
     done = 0
     conn = connect()
     try:
+        # One call at a time per worker (the job runs alone in its process): a ride still
+        # held under our name was left by an earlier call that lost its database
+        # connection mid-ride. A reconnected worker takes it up again now, not in a lease.
+        orphans = store.expire_claims(conn, [worker])
+        if orphans:
+            log.warning("taking up again ride(s) %s, left mid-way by this worker",
+                        ", ".join(map(str, orphans)))
         while not should_stop() and (max_tracks is None or done < max_tracks):
+            take_back_dead_claims(conn, worker, config)
             claim = store.claim_next_track(conn, worker, config.lease_seconds)
             if claim is None:
                 break
-            process_claimed(conn, claim, worker, config)
+            with LeaseRenewal(connect, claim, worker, config.lease_seconds):
+                try:
+                    process_claimed(conn, claim, worker, config)
+                finally:
+                    _end_transaction(conn)
             done += 1
     finally:
         conn.close()
     return done
+
+
+def _end_transaction(conn) -> None:
+    """Whatever process_claimed left open (it commits or rolls back itself, unless it
+    raised) ends here, so the lease renewal is never left waiting for our row lock."""
+    try:
+        conn.rollback()
+    except Exception:  # broken: closing it is what ends its transaction on the server
+        conn.close()

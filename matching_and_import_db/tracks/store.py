@@ -62,6 +62,37 @@ class Requeued:
     road_keys: set[tuple[int, int]]
 
 
+def claim_holders(conn) -> set[str]:
+    """The workers holding a ride under a lease that has not run out."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT worker FROM tracks WHERE status = 'processing' "
+                    "AND lease_until >= now() AND worker IS NOT NULL")
+        names = {r[0] for r in cur.fetchall()}
+    conn.commit()
+    return names
+
+
+def expire_claims(conn, workers: list[str]) -> list[int]:
+    """End the leases of rides held by these workers (dead, or this process's own previous
+    life): the next claim takes them up at once. Their late writes stay refused, as for
+    any expired lease (hold_claim checks the worker, and the next claim replaces it)."""
+    with conn.cursor() as cur:
+        cur.execute("UPDATE tracks SET lease_until = now() - interval '1 second' "
+                    "WHERE status = 'processing' AND worker = ANY(%s) RETURNING id",
+                    (list(workers),))
+        ids = [r[0] for r in cur.fetchall()]
+    conn.commit()
+    return ids
+
+
+def renew_lease(cur, track_id: int, worker: str, lease_seconds: float) -> bool:
+    """Extend this worker's lease on a ride; False once it no longer holds it."""
+    cur.execute("UPDATE tracks SET lease_until = now() + make_interval(secs => %s) "
+                "WHERE id = %s AND worker = %s AND status = 'processing'",
+                (lease_seconds, track_id, worker))
+    return cur.rowcount == 1
+
+
 def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
     """Queue rides for processing again. From this statement on they show others nothing
     (the visibility rule reads the status), and the road statistics they counted in are
