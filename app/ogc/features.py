@@ -9,14 +9,26 @@ while a page comes back full.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.extensions import db
-from app.layers.catalog import Layer
+from app.layers.catalog import Layer, Property
 from app.layers.query import RideFilter, effective_filter, feature_sql
 from app.params import check_date_range
 from matching_and_import_db.errors import InputError, NotFound
+
+# the shapes a datetime may have (what the OpenAPI document promises, app/ogc/openapi.py):
+# an RFC 3339 date or date-time, or an interval of two with ".." or nothing for an open end.
+# Python's fromisoformat alone would take more (20240508, 2024-05-08T17), which the
+# document does not allow; the calendar and the range are checked after this.
+_INSTANT = (r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+            r"([Zz]|[+-]\d{2}:\d{2})?)?")
+DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
+# a property filter's value by the property's type, as the document's schema says it
+VALUE_PATTERNS = {"integer": r"-?\d+", "number": r"-?\d+(\.\d+)?([eE][+-]?\d+)?",
+                  "boolean": r"true|false"}
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 MAX_OFFSET = 1_000_000
@@ -65,8 +77,11 @@ def _instant(text: str) -> datetime | None:
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
-    if not value:
+    if value is None:
         return None, None
+    if not re.fullmatch(DATETIME_PATTERN, value):
+        raise InputError(f"datetime must be RFC 3339 (2024-05-08T17:00:00Z) or an interval "
+                         f"a/b with .. for open ends, got {value!r}")
     if "/" in value:
         start, _, end = value.partition("/")
         a, b = _instant(start), _instant(end)
@@ -75,6 +90,14 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
         return a, b
     moment = _instant(value)
     return moment, moment
+
+
+def check_property_value(prop: Property, value: str) -> str:
+    pattern = VALUE_PATTERNS.get(prop.type)
+    if pattern and not re.fullmatch(pattern, value):
+        raise InputError(f"{prop.name} is a{'n' if prop.type == 'integer' else ''} "
+                         f"{prop.type}, got {value!r}")
+    return value
 
 
 def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
