@@ -71,7 +71,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        # a 405 names the methods the route serves (RFC 9110), as werkzeug's own page does
-        allow = {"Allow": ", ".join(exc.valid_methods)} if getattr(
-            exc, "valid_methods", None) else None
-        return error_response(exc.code or 500, code, exc.description or exc.name, allow)
+        # the exception's own headers, such as a 405's Allow (RFC 9110), but our body
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return error_response(exc.code or 500, code, exc.description or exc.name, headers)

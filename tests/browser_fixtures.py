@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -17,18 +18,27 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--enable-unsafe-swiftshader"]
 
 
-@pytest.fixture
-def server(settings_env):
+@contextmanager
+def live_server(settings_env, **overrides):
+    """The app on a free port in a thread of this process; yields its URL."""
     port = free_port()
-    app = make_app(settings_env, public_url=f"http://127.0.0.1:{port}")
+    app = make_app(settings_env, public_url=f"http://127.0.0.1:{port}", **overrides)
     srv = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{port}"
-    srv.shutdown()
-    from app.extensions import db
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.shutdown()
+        from app.extensions import db
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def server(settings_env):
+    with live_server(settings_env) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login
 from tests.test_rides_upload import BERLIN_RIDE
 from tests.test_stops_api import golden  # noqa: F401  (the published golden stops case)
 
@@ -125,3 +125,14 @@ def test_problem_pages_keep_their_filter_in_links_and_nothing_else(app, oidc_pro
     assert "_external" not in text and "endpoint=" not in text
     decisions = operator.client.get("/stops/decisions?endpoint=x&_method=POST")
     assert decisions.status_code == 200
+
+
+def test_repeated_login_visits_do_not_grow_the_session_cookie(client, oidc_provider):
+    """Found by the query fuzzing: each /login left its state in the cookie for an hour,
+    until the cookie passed the 4 KB browsers keep."""
+    for _ in range(15):  # under the login rate limit (20 a minute)
+        assert client.get("/login").status_code == 302
+    assert len(client.get_cookie("session").value) < 1200  # was 2,900 bytes
+    done = login(client, oidc_provider, "lena")  # a login begun now still completes
+    assert done.status_code == 302
+    assert client.get("/api/me").get_json()["subject"] == "lena"

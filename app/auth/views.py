@@ -31,6 +31,19 @@ def _login_limit() -> str:
     return _settings().ratelimit_login
 
 
+# logins begun and not finished whose state the cookie keeps (a few tabs at once)
+MAX_PENDING_LOGINS = 3
+
+
+def _forget_old_login_states() -> None:
+    """authlib keeps each begun login's state in the session for an hour; every visit to
+    /login would grow the cookie until browsers drop it (and the user with it)."""
+    states = sorted((k for k in session if k.startswith("_state_oidc_")),
+                    key=lambda k: (session[k] or {}).get("exp") or 0)
+    for key in states[:max(0, len(states) - (MAX_PENDING_LOGINS - 1))]:
+        session.pop(key)
+
+
 def _safe_next(target: str | None) -> str:
     # only local paths, so the login cannot be turned into an open redirect
     if target and target.startswith("/") and not target.startswith("//") \
@@ -44,6 +57,7 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(_login_limit)
 def login():
     session["next"] = _safe_next(request.args.get("next"))
+    _forget_old_login_states()
     redirect_uri = _settings().public_url.rstrip("/") + url_for("auth.callback")
     return _client().authorize_redirect(redirect_uri)
 

@@ -9,15 +9,27 @@ while a page comes back full.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from app.extensions import db
-from app.layers.catalog import Layer
+from app.layers.catalog import Layer, Property
 from app.layers.query import RideFilter, effective_filter, feature_sql
 from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
+
+# the shapes a datetime may have (what the OpenAPI document promises, app/ogc/openapi.py):
+# an RFC 3339 date or date-time, or an interval of two with ".." or nothing for an open end.
+# Python's fromisoformat alone would take more (20240508, 2024-05-08T17), which the
+# document does not allow; the calendar and the range are checked after this.
+_INSTANT = (r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+            r"([Zz]|[+-]\d{2}:\d{2})?)?")
+DATETIME_PATTERN = rf"^({_INSTANT}|({_INSTANT}|\.\.)?/({_INSTANT}|\.\.)?)$"
+# a property filter's value by the property's type, as the document's schema says it
+VALUE_PATTERNS = {"integer": r"-?\d+", "number": r"-?\d+(\.\d+)?([eE][+-]?\d+)?",
+                  "boolean": r"true|false"}
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 MAX_OFFSET = 1_000_000
@@ -66,8 +78,11 @@ def _instant(text: str) -> datetime | None:
 
 
 def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
-    if not value:
+    if value is None:
         return None, None
+    if not re.fullmatch(DATETIME_PATTERN, value):
+        raise InputError(f"datetime must be RFC 3339 (2024-05-08T17:00:00Z) or an interval "
+                         f"a/b with .. for open ends, got {value!r}")
     if "/" in value:
         start, _, end = value.partition("/")
         a, b = _instant(start), _instant(end)
@@ -92,6 +107,12 @@ def widen_datetime_to_weeks(rides: RideFilter, dt_from: datetime | None,
     if rides.date_to is not None and (end is None or rides.date_to < end):
         end = rides.date_to
     return replace(rides, date_from=start, date_to=end)
+def check_property_value(prop: Property, value: str) -> str:
+    pattern = VALUE_PATTERNS.get(prop.type)
+    if pattern and not re.fullmatch(pattern, value):
+        raise InputError(f"{prop.name} is a{'n' if prop.type == 'integer' else ''} "
+                         f"{prop.type}, got {value!r}")
+    return value
 
 
 def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:

@@ -34,7 +34,7 @@ ITEM_PARAMS = {"f", "bbox", "limit", "offset", "datetime", "from", "to", "mine",
 
 def _html() -> bool:
     fmt = request.args.get("f")
-    if fmt:
+    if fmt is not None:  # f= (empty) too: the document says json or html
         if fmt not in ("json", "html"):
             raise InputError("f must be json or html")
         return fmt == "html"
@@ -147,11 +147,11 @@ def _query(layer: Layer) -> features.Query:
         if name in ITEM_PARAMS:
             continue
         try:
-            layer.property(name)
+            prop = layer.property(name)
         except KeyError:
             raise InputError(f"unknown parameter {name!r}; filter by one of the properties "
                              f"{', '.join(p.name for p in layer.properties)}") from None
-        props[name] = args[name]
+        props[name] = features.check_property_value(prop, args[name])
     if args.get("bbox-crs") not in (None, "", CRS84):
         raise InputError(f"bbox-crs must be {CRS84}")
     dt_from, dt_to = features.parse_datetime(args.get("datetime"))
