@@ -7,6 +7,7 @@
 # - a database role and databases of our own, with a password generated once into
 #   .env.local (never committed), and a template database that already has PostGIS, so
 #   tests can create databases without superuser rights.
+# - nginx (in front of gunicorn in start.sh), PgBouncer and redis-server for the tests.
 # - .venv with the pinned Python packages; node_modules with the pinned npm assets, copied
 #   to app/static/vendor.
 # shellcheck shell=bash
@@ -135,6 +136,10 @@ if [ ! -f "$vendor/maplibre-gl.js" ] || [ "$(cat "$vendor/.lock.sha" 2>/dev/null
      node_modules/maplibre-gl/LICENSE.txt "$vendor/"
   echo "$want_js" > "$vendor/.lock.sha"
 fi
+
+# --- nginx in front of gunicorn (scripts/web.sh), PgBouncer and redis-server (the tests
+# start their own, on free ports, beside the machine's Redis) ----------------------------
+apt_install nginx-light gettext-base pgbouncer redis-server
 
 # --- a browser for the map's tests (Debian's chromium; Playwright only drives it) ---------
 if ! command -v chromium >/dev/null 2>&1; then
