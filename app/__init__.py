@@ -23,7 +23,10 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         PORTAL=settings,
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 10},
+        # the connection budget of this process (README "A connection budget"); works
+        # through PgBouncer in transaction pooling too: nothing relies on session state
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": settings.db_pool_size,
+                                   "max_overflow": settings.db_max_overflow},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),

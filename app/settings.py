@@ -54,6 +54,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("session_role_ttl_seconds", 300, int,
              "How often a logged-in user's role is confirmed at the provider (refresh token "
              "grant + userinfo); a user the provider no longer knows is logged out."),
+    Variable("db_pool_size", 5, int,
+             "Database connections each web worker process keeps open (SQLAlchemy pool_size)."),
+    Variable("db_max_overflow", 2, int,
+             "Extra connections a web worker may open at busy moments (SQLAlchemy max_overflow)."),
+    Variable("scheduler_db_connections", 6, int,
+             "Most database connections one scheduler process holds at once (its jobs wait "
+             "for a free one); at least 4: a pipeline run needs 3 beside the ride queue's 1."),
     Variable("ratelimit_default", "600 per minute", str, "Limit for every endpoint."),
     Variable("ratelimit_login", "20 per minute", str, "Limit for login and its callback."),
     Variable("ratelimit_tiles", "3000 per minute", str, "Limit for map tiles."),
@@ -142,6 +149,9 @@ class Settings:
     oidc_scopes: str
     oidc_roles_claim: str
     session_role_ttl_seconds: int
+    db_pool_size: int
+    db_max_overflow: int
+    scheduler_db_connections: int
     ratelimit_default: str
     ratelimit_login: str
     ratelimit_tiles: str
@@ -221,6 +231,11 @@ class Settings:
             raise SettingsError("PORTAL_RIDE_MAX_POINTS must be at least 1")
         if not 0 < self.ride_max_hours <= 24 * 365:
             raise SettingsError("PORTAL_RIDE_MAX_HOURS must be more than 0 (and at most a year)")
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            raise SettingsError("PORTAL_DB_POOL_SIZE must be at least 1 and "
+                                "PORTAL_DB_MAX_OVERFLOW not negative")
+        if self.scheduler_db_connections < 4:
+            raise SettingsError("PORTAL_SCHEDULER_DB_CONNECTIONS must be at least 4")
         if self.session_role_ttl_seconds < 1:
             raise SettingsError("PORTAL_SESSION_ROLE_TTL_SECONDS must be at least 1")
         if self.tile_max_features < 1:

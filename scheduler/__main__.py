@@ -14,7 +14,6 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-import psycopg2
 import redis as redis_lib
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -22,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.logging_setup import configure_logging
 from app.settings import Settings, SettingsError
 from scheduler import heartbeat
+from scheduler.connections import budgeted_connect
 from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
 
 log = logging.getLogger("scheduler")
@@ -29,10 +29,12 @@ log = logging.getLogger("scheduler")
 
 def check_schema(settings: Settings) -> None:
     from app import create_app
+    from app.extensions import db
     from app.schema import require_current_schema
     app = create_app(settings=settings)
     with app.app_context():
         require_current_schema()
+        db.engine.dispose()  # the app's pool is not the scheduler's: keep no connection
 
 
 def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
@@ -61,7 +63,8 @@ def main() -> int:
     worker_name = f"{socket.gethostname()}:{os.getpid()}"
     redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=10)
     stopping = threading.Event()
-    ctx = WorkerContext(settings, redis, lambda: psycopg2.connect(settings.libpq_dsn),
+    ctx = WorkerContext(settings, redis,
+                        budgeted_connect(settings.libpq_dsn, settings.scheduler_db_connections),
                         worker_name, stopping)
     scheduler = build_scheduler(ctx)
 

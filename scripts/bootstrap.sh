@@ -7,6 +7,7 @@
 # - a database role and databases of our own, with a password generated once into
 #   .env.local (never committed), and a template database that already has PostGIS, so
 #   tests can create databases without superuser rights.
+# - nginx (in front of gunicorn in start.sh), PgBouncer and redis-server for the tests.
 # - .venv with the pinned Python packages; node_modules with the pinned npm assets, copied
 #   to app/static/vendor.
 # shellcheck shell=bash
@@ -115,7 +116,8 @@ stamp=".venv/.requirements.sha"
 want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages into .venv"
-  [ -x .venv/bin/python ] || python3 -m venv .venv  # (a linked, shared .venv is kept)
+  # an existing virtualenv (or a link to one) is topped up, not made again
+  [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
@@ -135,6 +137,10 @@ if [ ! -f "$vendor/maplibre-gl.js" ] || [ "$(cat "$vendor/.lock.sha" 2>/dev/null
      node_modules/maplibre-gl/LICENSE.txt "$vendor/"
   echo "$want_js" > "$vendor/.lock.sha"
 fi
+
+# --- nginx in front of gunicorn (scripts/web.sh), PgBouncer and redis-server (the tests
+# start their own, on free ports, beside the machine's Redis) ----------------------------
+apt_install nginx-light gettext-base pgbouncer redis-server
 
 # --- a browser for the map's tests (Debian's chromium; Playwright only drives it) ---------
 if ! command -v chromium >/dev/null 2>&1; then

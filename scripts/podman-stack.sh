@@ -2,7 +2,7 @@
 # The operator path without Docker: build the images and run the project's own
 # docker-compose.yml with podman (Debian's podman 4.3, runc, podman-compose 1.0.3).
 #
-#   scripts/podman-stack.sh images   build the local base, PostGIS, Redis and portal images
+#   scripts/podman-stack.sh images   build the local base, PostGIS, Redis, nginx, PgBouncer and portal images
 #   scripts/podman-stack.sh up       images (if needed), then the stack, waiting until healthy
 #   scripts/podman-stack.sh down     stop and remove the containers (volumes are kept)
 #   scripts/podman-stack.sh destroy  the same, and remove the volumes
@@ -82,7 +82,7 @@ build_base_images() {
   fi
   mapfile -t flags < <(build_flags)
   local name
-  for name in python node postgis redis; do
+  for name in python node postgis redis nginx pgbouncer; do
     local tag="localhost/portal-$name:bookworm" want have
     # rebuilt when its Containerfile or the scripts it copies change
     want="$(cat "scripts/podman/Containerfile.$name" scripts/podman/*.sh | sha256sum | cut -c1-16)"
@@ -119,6 +119,7 @@ EOF
   set -a; . "$WORK/.env"; set +a
   export PORTAL_IMAGE=localhost/portal PORTAL_TAG=local
   export POSTGIS_IMAGE=localhost/portal-postgis:bookworm REDIS_IMAGE=localhost/portal-redis:bookworm
+  export NGINX_IMAGE=localhost/portal-nginx:bookworm PGBOUNCER_IMAGE=localhost/portal-pgbouncer:bookworm
   export PORTAL_PUBLIC_URL="${PORTAL_PUBLIC_URL:-http://127.0.0.1:$PORTAL_PORT}"
 }
 
@@ -171,6 +172,9 @@ up() {
   compose_quiet up -d db redis
   wait_for "db to be healthy" 120 healthy db
   wait_for "redis to be healthy" 60 healthy redis
+  say "starting pgbouncer"
+  compose_quiet up -d --no-deps pgbouncer
+  wait_for "pgbouncer to be healthy" 60 healthy pgbouncer
   # podman-compose 1.0.3 does not wait for depends_on conditions: the script does, in the
   # order the compose file states (migrator completed successfully, then app and scheduler)
   say "running the migrator"
@@ -186,6 +190,9 @@ up() {
   compose_quiet up -d --no-deps app scheduler
   wait_for "the app to be healthy" 120 healthy app
   wait_for "the scheduler to be healthy" 120 healthy scheduler
+  say "starting the proxy"
+  compose_quiet up -d --no-deps proxy
+  wait_for "the proxy to be healthy" 60 healthy proxy
   local total=$(( $(now) - started )) to_healthy=$(( $(now) - up_started ))
   say "stack healthy on http://127.0.0.1:$PORTAL_PORT/"
   printf '{"base_images_s": %s, "portal_image_s": %s, "stack_healthy_s": %s, "total_s": %s}\n' \

@@ -21,8 +21,10 @@ if [ "$(id -u)" = 0 ]; then  # nginx's workers drop to nobody; they write reques
   NGINX_USER="user nobody nogroup;"
 fi
 
-PORTAL_UPSTREAM="127.0.0.1:${UPSTREAM_PORT}" NGINX_PORT="$PORT" \
-  envsubst '${PORTAL_UPSTREAM} ${NGINX_PORT}' < deploy/nginx/portal.conf.template > "$RUN_DIR/portal.conf"
+# gunicorn is at an address, not a name: the resolver is never asked
+PORTAL_UPSTREAM="127.0.0.1:${UPSTREAM_PORT}" NGINX_PORT="$PORT" NGINX_LOCAL_RESOLVERS=127.0.0.1 \
+  envsubst '${PORTAL_UPSTREAM} ${NGINX_PORT} ${NGINX_LOCAL_RESOLVERS}' \
+  < deploy/nginx/portal.conf.template > "$RUN_DIR/portal.conf"
 cat > "$RUN_DIR/nginx.conf" <<CONF
 ${NGINX_USER}
 daemon off;

@@ -125,8 +125,20 @@ def test_app_and_scheduler_start_only_after_the_migrator_succeeded():
         assert services[name]["depends_on"]["migrator"] == {
             "condition": "service_completed_successfully"}
         assert "healthcheck" in services[name]
-    assert services["app"]["ports"] == ["${PORTAL_PORT:-5001}:5001"]
     assert services["app"]["image"].startswith("${PORTAL_IMAGE:-ghcr.io/")
+
+
+def test_only_the_buffering_proxy_is_published_and_the_app_uses_pgbouncer():
+    services = _compose("docker-compose.yml")["services"]
+    assert services["proxy"]["ports"] == ["${PORTAL_PORT:-5001}:80"]
+    assert "ports" not in services["app"] and "ports" not in services["scheduler"]
+    assert services["proxy"]["environment"]["PORTAL_UPSTREAM"] == "app:5001"
+    for name in ("app", "scheduler"):
+        assert "@pgbouncer:5432/" in services[name]["environment"]["PORTAL_DATABASE_URL"]
+        assert services[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+    # schema changes go to PostgreSQL itself
+    assert "@db:5432/" in services["migrator"]["environment"]["PORTAL_DATABASE_URL"]
 
 
 def test_entrypoint_refuses_an_unknown_role():

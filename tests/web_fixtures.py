@@ -1,5 +1,5 @@
 """The web process as scripts/start.sh runs it (scripts/web.sh: nginx in front of
-gunicorn), and a Redis server of the test's own, on free ports."""
+gunicorn), a Redis server of the test's own and a PgBouncer, on free ports."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 import redis as redis_lib
 import requests
+from sqlalchemy.engine import make_url
 
 from tests.conftest import ROOT, free_port, wait_until
 
@@ -103,3 +105,73 @@ def own_redis(tmp_path):
     server = RedisServer(tmp_path)
     yield server
     server.stop()
+
+
+class PgBouncer:
+    """A pgbouncer process in transaction pooling mode in front of the test database, with
+    a generated config, as docker-compose.yml runs it in front of the app and scheduler."""
+
+    def __init__(self, database_url: str, workdir: Path, pool_size: int = 5):
+        url = make_url(database_url)
+        self.port = free_port()
+        self.url = url.set(host="127.0.0.1", port=self.port).render_as_string(
+            hide_password=False)
+        self.admin_url = url.set(host="127.0.0.1", port=self.port, database="pgbouncer") \
+            .render_as_string(hide_password=False)
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "userlist.txt").write_text(f'"{url.username}" "{url.password}"\n')
+        (workdir / "pgbouncer.ini").write_text(f"""\
+[databases]
+{url.database} = host={url.host or '127.0.0.1'} port={url.port or 5432} dbname={url.database}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = scram-sha-256
+auth_file = {workdir / 'userlist.txt'}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 200
+admin_users = {url.username}
+""")
+        self.log_path = workdir / "pgbouncer.log"
+        self._log = open(self.log_path, "wb")
+        # pgbouncer refuses to run as root; it reads its files first, then drops to nobody
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self.proc = subprocess.Popen(["pgbouncer", *user, str(workdir / "pgbouncer.ini")],
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.proc.poll() is not None:
+                pytest.fail(f"pgbouncer exited: {self.log_path.read_text(errors='replace')}")
+            try:
+                psycopg2.connect(self.url, connect_timeout=2).close()
+                return True
+            except psycopg2.OperationalError:
+                return False
+        wait_until(up, 20, interval=0.2, message=f"pgbouncer on port {self.port}")
+
+    def show(self, what: str) -> list[dict]:
+        """SHOW POOLS / STATS / SERVERS of pgbouncer's admin console."""
+        conn = psycopg2.connect(self.admin_url)
+        conn.autocommit = True  # the console has no transactions
+        with conn.cursor() as cur:
+            cur.execute(f"SHOW {what}")  # what: a constant from the test, not input
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        conn.close()
+        return rows
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self._log.close()
+
+
+@pytest.fixture
+def pgbouncer(settings_env, tmp_path):
+    bouncer = PgBouncer(settings_env["PORTAL_DATABASE_URL"], tmp_path / "pgbouncer")
+    yield bouncer
+    bouncer.stop()

@@ -18,7 +18,9 @@ def init_auth(app: Flask, settings: Settings) -> None:
             client_secret=settings.oidc_client_secret or None,
             server_metadata_url=settings.oidc_issuer.rstrip("/")
             + "/.well-known/openid-configuration",
-            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256"},
+            # a provider that hangs must not hold a request (role checks run in requests)
+            client_kwargs={"scope": settings.oidc_scopes, "code_challenge_method": "S256",
+                           "default_timeout": 10},
         )
     app.extensions["portal_oauth"] = oauth
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import PrivacyZone, Track, User
-from app.redis_client import get_redis, if_redis
+from app.redis_client import get_redis
 from matching_and_import_db.errors import (
     InputError,
     NotFound,
@@ -303,9 +303,10 @@ def invalidate_tiles(bbox) -> None:
     """After the commit: the ride layers' cached tiles over bbox are gone (all of them, by
     a generation bump, when bbox is None)."""
     from matching_and_import_db.tilecache import RIDE_LAYERS, invalidate
-    # committed already: the change stands; without Redis there is no cache to correct
-    # (a Redis that lost the connection but kept its data serves those tiles until expiry)
-    if_redis("tile invalidation", None, invalidate, get_redis(), RIDE_LAYERS, bbox)
+    try:
+        invalidate(get_redis(), RIDE_LAYERS, bbox)
+    except Exception:  # committed already: the change stands, the map catches up on expiry
+        current_app.logger.exception("invalidating the map tiles of a ride change failed")
 
 
 def _cursor():
