@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from matching_and_import_db.tracks.model import RideLimits
+
 PREFIX = "PORTAL_"
 
 
@@ -56,6 +58,12 @@ VARIABLES: tuple[Variable, ...] = (
              "Limit for ride uploads (browser and device API), per client address."),
     Variable("upload_max_bytes", 32 * 1024 * 1024, int,
              "Largest ride file accepted, in bytes (after decompression for gzip files)."),
+    Variable("ride_max_points", 100_000, int,
+             "Most measurements (CSV rows, GPX points) of one ride; a longer file is refused "
+             "with 422 while it is read."),
+    Variable("ride_max_hours", 24.0, float,
+             "Longest ride, in hours from its first to its last timestamp; a longer one is "
+             "refused with 422."),
     Variable("track_lease_seconds", 120, int,
              "How long a scheduler holds a claimed ride; a dead worker's ride is taken up "
              "again after it."),
@@ -135,6 +143,8 @@ class Settings:
     ratelimit_tiles: str
     ratelimit_upload: str
     upload_max_bytes: int
+    ride_max_points: int
+    ride_max_hours: float
     track_lease_seconds: int
     overtake_minimum_urban_m: float
     overtake_minimum_rural_m: float
@@ -172,6 +182,10 @@ class Settings:
         return settings
 
     @property
+    def ride_limits(self) -> RideLimits:
+        return RideLimits(max_points=self.ride_max_points, max_hours=self.ride_max_hours)
+
+    @property
     def sqlalchemy_url(self) -> str:
         """The database URL naming the psycopg2 driver (SQLAlchemy 2.1 defaults to psycopg 3)."""
         scheme, _, rest = self.database_url.partition("://")
@@ -199,6 +213,10 @@ class Settings:
             raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 10")
         if self.upload_max_bytes < 1024:
             raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
+        if self.ride_max_points < 1:
+            raise SettingsError("PORTAL_RIDE_MAX_POINTS must be at least 1")
+        if not 0 < self.ride_max_hours <= 24 * 365:
+            raise SettingsError("PORTAL_RIDE_MAX_HOURS must be more than 0 (and at most a year)")
         if self.tile_max_features < 1:
             raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
         if self.tile_cache_seconds < 0:

@@ -48,6 +48,7 @@ class WorkerContext:
             data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
             minimum_urban_m=settings.overtake_minimum_urban_m,
             minimum_rural_m=settings.overtake_minimum_rural_m,
+            ride_limits=settings.ride_limits,
             on_change=ride_change_invalidator(redis))
 
 

@@ -69,14 +69,16 @@ def accept_upload(user: User, filename: str | None, data: bytes, via: str,
     if not data:
         raise InputError("no file was sent: put the ride in the multipart field 'body' "
                          "(or send it as the request body)")
+    if "\x00" in (filename or "") or "\x00" in (title or ""):
+        raise InputError("the file name or title holds a NUL character; rename the file")
     if len(data) > settings.upload_max_bytes:
         raise PayloadTooLarge(f"{name}: the file is larger than the limit of "
                               f"{settings.upload_max_bytes} bytes")
     try:
         content = rawstore.decompress_upload(data, settings.upload_max_bytes)
-        parsed = parse_track_file(content, name)
-    except PayloadTooLarge:
-        raise
+        parsed = parse_track_file(content, name, settings.ride_limits)
+    except PayloadTooLarge as exc:
+        raise PayloadTooLarge(f"{name}: {exc}") from None
     except InputError as exc:
         raise UnprocessableInput(f"{name}: {exc}") from None
     if not any(p.lat is not None and p.lon is not None for p in parsed.points):

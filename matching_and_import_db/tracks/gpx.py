@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import gpxpy
 import gpxpy.gpx
@@ -12,24 +12,36 @@ import gpxpy.gpx
 from matching_and_import_db.tracks.model import (
     Measurement,
     ParsedTrack,
+    RideLimits,
     TrackFormatError,
     gunzip_if_compressed,
 )
 
 EARTH_RADIUS_M = 6_371_008.8
+# no GPS receiver of a rider logged before this; a later time than tomorrow is a wrong clock
+EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+# every element gpxpy makes an object of: track, route and waypoint points
+_POINT_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:trkpt|rtept|wpt)[\s>/]")
 
 # <?xml version="1.0" encoding="ISO-8859-1"?>: GPX files are not always UTF-8
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
-def read_gpx(data: bytes | str) -> ParsedTrack:
+def read_gpx(data: bytes | str, limits: RideLimits = RideLimits()) -> ParsedTrack:
     """Read every timed trackpoint of every track and segment, in file order.
 
     Trackpoints without a time are left out: GPS units often store an untimed copy of the
     ride next to the timed log, and a point without a time cannot be part of a ride. A file
-    with no timed trackpoint at all is refused.
+    with no timed trackpoint at all is refused, and so is one past the limits: its points
+    are counted before gpxpy builds its objects (about 2 kB each), so memory stays bounded.
     """
     text = data if isinstance(data, str) else _decode_xml(gunzip_if_compressed(data))
+    points_in_file = sum(1 for _ in _POINT_TAG.finditer(text))
+    if points_in_file > limits.max_points:
+        raise TrackFormatError(
+            f"The GPX file has more than {limits.max_points} points; the portal takes at most "
+            f"{limits.max_points} per ride. Split the recording into shorter rides.")
     try:
         gpx = gpxpy.parse(text)
     except gpxpy.gpx.GPXXMLSyntaxException as e:
@@ -48,12 +60,39 @@ def read_gpx(data: bytes | str) -> ParsedTrack:
         raise TrackFormatError("The GPX file has no track points.")
 
     points: list[Measurement] = []
+    number = 0
     for segment_points in segments:
+        for point in segment_points:
+            number += 1
+            _check_point(point, number)
         points.extend(_measurements(segment_points))
     if not points:
         raise TrackFormatError("The GPX file has no timestamps; a ride needs them.")
+    times = [p.time for p in points]
+    if (max(times) - min(times)).total_seconds() > limits.max_hours * 3600:
+        raise TrackFormatError(
+            f"The ride lasts longer than {limits.max_hours:g} hours; the portal takes rides of "
+            f"at most {limits.max_hours:g} hours. Split the recording into shorter rides.")
     return ParsedTrack(format="gpx", metadata={}, device_id=None, firmware=None,
                        points=points, events=[])
+
+
+def _check_point(point: gpxpy.gpx.GPXTrackPoint, number: int) -> None:
+    """A coordinate that is not a finite number, or a time no GPS gave, is a broken file:
+    refused naming the point, rather than failing somewhere later."""
+    if not (math.isfinite(point.latitude) and math.isfinite(point.longitude)):
+        raise TrackFormatError(
+            f"Track point {number} of the GPX file has a latitude or longitude that is not "
+            "a finite number (lat and lon must be degrees).")
+    if point.time is not None:
+        try:
+            when = _utc(point.time)
+        except (OverflowError, ValueError):
+            when = None
+        if when is None or not EARLIEST_TIME <= when <= datetime.now(UTC) + FUTURE_SLACK:
+            raise TrackFormatError(
+                f"Track point {number} of the GPX file has a time outside "
+                f"{EARLIEST_TIME.year} to today; the GPS clock was not set.")
 
 
 def _decode_xml(data: bytes) -> str:
@@ -80,7 +119,7 @@ def _measurements(trackpoints: list[gpxpy.gpx.GPXTrackPoint]) -> list[Measuremen
     for i, (point, time) in enumerate(timed):
         # the interval ending at this point; for the first point, the one starting at it
         j, k = (i - 1, i) if i > 0 else (0, 1)
-        speed, course = point.speed, point.course
+        speed, course = _finite(point.speed), _finite(point.course)
         if (speed is None or course is None) and k < len(timed):
             derived_speed, derived_course = _motion(timed[j], timed[k])
             speed = derived_speed if speed is None else speed
@@ -92,13 +131,17 @@ def _measurements(trackpoints: list[gpxpy.gpx.GPXTrackPoint]) -> list[Measuremen
             lon=point.longitude if lat_ok else None,
             speed=speed,
             course=course,
-            hdop=point.horizontal_dilution,
+            hdop=_finite(point.horizontal_dilution),
             satellites=point.satellites,
             distance_left=None,
             distance_right=None,
             confirmed=False,
         ))
     return result
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
 
 
 def _utc(time: datetime) -> datetime:

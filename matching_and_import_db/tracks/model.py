@@ -3,16 +3,19 @@ byte handling (gzip, UTF-8) the readers share."""
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from matching_and_import_db.errors import InputError
+from matching_and_import_db.errors import PayloadTooLarge, UnprocessableInput
 
 
-class TrackFormatError(InputError):
+class TrackFormatError(UnprocessableInput):
     """The uploaded ride file cannot be read; the message says why, in the rider's words."""
+
+
+class NestedGzip(TrackFormatError):
+    """gzip inside gzip: refused before the inner layer is unpacked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +59,50 @@ class ParsedTrack:
 # --- bytes handling shared by the readers -------------------------------------------------
 
 GZIP_MAGIC = b"\x1f\x8b"
+# what one gzip layer may unpack to when no caller says: the default upload limit
+DEFAULT_MAX_UNPACKED = 32 * 1024 * 1024
 
 
-def gunzip_if_compressed(data: bytes) -> bytes:
+@dataclass(frozen=True)
+class RideLimits:
+    """How big one ride may be; readers stop as soon as a file goes past it, so neither
+    the web worker nor the scheduler ever holds more than this much of a ride."""
+
+    max_points: int = 100_000
+    max_hours: float = 24.0
+
+
+def gunzip_if_compressed(data: bytes, max_bytes: int = DEFAULT_MAX_UNPACKED) -> bytes:
     """Return the data, decompressed when it starts with the gzip magic bytes.
 
     Decided by content, not by file name: riders rename files, and the OpenBikeSensor app
-    uploads .csv.gz as well as plain .csv.
+    uploads .csv.gz as well as plain .csv. One layer only, unpacked to at most max_bytes: a
+    gzip inside the gzip (a "bomb" of a few hundred bytes unpacking to gigabytes) is refused.
     """
     if not data.startswith(GZIP_MAGIC):
         return data
+    inflater = zlib.decompressobj(wbits=31)
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as e:
+        content = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as e:
         raise TrackFormatError(
-            "The file is gzip-compressed but damaged or incomplete, so it cannot be unpacked "
-            f"({e}). Upload the file again, or upload the uncompressed file."
-        ) from e
+            "The file is gzip-compressed but damaged, so it cannot be unpacked. Upload the "
+            "file again, or upload the uncompressed file.") from e
+    if len(content) > max_bytes:
+        raise PayloadTooLarge(f"The file is larger than the limit of {max_bytes} bytes once "
+                              "unpacked.")
+    if not inflater.eof:
+        raise TrackFormatError(
+            "The file is gzip-compressed but damaged or incomplete (truncated), so it cannot "
+            "be unpacked. Upload the file again, or upload the uncompressed file.")
+    refuse_nested_gzip(content)
+    return content
+
+
+def refuse_nested_gzip(content: bytes) -> None:
+    if content.startswith(GZIP_MAGIC):
+        raise NestedGzip("The file is compressed twice (a gzip file inside a gzip file); "
+                         "upload it compressed once, or uncompressed.")
 
 
 def decode_utf8(data: bytes) -> str:

@@ -35,6 +35,7 @@ from matching_and_import_db.tracks.model import (
     Measurement,
     Overtake,
     ParsedTrack,
+    RideLimits,
     TrackFormatError,
     decode_utf8,
     gunzip_if_compressed,
@@ -67,20 +68,34 @@ EARLIEST_PLAUSIBLE = datetime(2018, 1, 1, tzinfo=UTC).timestamp()
 # reading" in every format: a real 2.55 m pass is rare, a stray 255 sentinel is not.
 NO_READING_CM = frozenset({255.0, 999.0})
 
+# the metadata line is a few hundred characters; its device texts fit the ride's columns
+MAX_METADATA_CHARS = 16 * 1024
+MAX_DEVICE_TEXT = 100
+
 ALWAYS_REQUIRED = ("Date", "Time", "Latitude", "Longitude", "Confirmed")
 
 
-def read_obs_csv(data: bytes | str) -> ParsedTrack:
+def read_obs_csv(data: bytes | str, limits: RideLimits = RideLimits()) -> ParsedTrack:
     """Read an OpenBikeSensor CSV file (plain or gzip-compressed) into points and overtakes.
 
-    Raises TrackFormatError, with a message for the rider, when the file cannot be used.
+    Raises TrackFormatError, with a message for the rider, when the file cannot be used or
+    goes past the limits (checked while reading: a huge file is not read to its end).
     """
     text = data if isinstance(data, str) else decode_utf8(gunzip_if_compressed(data))
     if not text.strip():
         raise TrackFormatError("The file is empty.")
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise TrackFormatError(
+            f"The file holds a NUL byte on line {text.count(chr(10), 0, nul) + 1}: it is "
+            "binary or damaged, not the CSV text the OpenBikeSensor writes.")
 
     lines = io.StringIO(text, newline="")
-    first_line = lines.readline().rstrip("\r\n")
+    first_line = lines.readline(MAX_METADATA_CHARS + 1).rstrip("\r\n")
+    if len(first_line) > MAX_METADATA_CHARS:
+        raise TrackFormatError(
+            f"The first line of the file is longer than {MAX_METADATA_CHARS} characters; an "
+            "OpenBikeSensor header or metadata line is far shorter.")
     metadata = _metadata_from_first_line(first_line)
     if metadata:
         version = metadata.get("OBSDataFormat") or metadata.get("OBSDataFormatVersion")
@@ -111,6 +126,7 @@ def read_obs_csv(data: bytes | str) -> ParsedTrack:
         gps_time=metadata.get("TimeZone") == "GPS",
         no_reading=NO_READING_CM,
         lines_before=2 if track_format == "obs-2" else 1,
+        limits=limits,
     )
     return ParsedTrack(
         format=track_format,
@@ -139,7 +155,13 @@ def _metadata_from_first_line(line: str) -> dict[str, str]:
             "The first line of the file looks like OpenBikeSensor metadata but cannot be "
             f"decoded ({e})."
         ) from e
-    return dict(pairs)
+    metadata = dict(pairs)
+    for key in ("DeviceId", "OBSFirmwareVersion"):
+        if len(metadata.get(key, "")) > MAX_DEVICE_TEXT:
+            raise TrackFormatError(
+                f"The metadata line's {key} is longer than {MAX_DEVICE_TEXT} characters; "
+                "a real OpenBikeSensor writes a short one.")
+    return metadata
 
 
 class _Columns:
@@ -203,6 +225,7 @@ def _read_rows(
     gps_time: bool,
     no_reading: frozenset[float],
     lines_before: int,
+    limits: RideLimits,
 ) -> tuple[list[Measurement], list[Overtake]]:
     reader = csv.reader(lines, delimiter=";", skipinitialspace=True)
     points: list[Measurement] = []
@@ -211,12 +234,19 @@ def _read_rows(
     rows = rows_without_time = rows_private = 0
     width = col.width
     padding = [""] * width
+    earliest = latest = None
+    max_seconds = limits.max_hours * 3600
 
     try:
         for row in reader:
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line, e.g. at the end of the file
             rows += 1
+            if rows > limits.max_points:
+                raise TrackFormatError(
+                    f"The ride has more than {limits.max_points} measurements; the portal takes "
+                    f"at most {limits.max_points} per ride. Split the recording into shorter "
+                    "rides.")
             if len(row) < width:  # a short last row, written when the battery died
                 row = row + padding[len(row):]
 
@@ -226,6 +256,13 @@ def _read_rows(
             if timestamp is None or timestamp < EARLIEST_PLAUSIBLE:
                 rows_without_time += 1
                 continue
+            earliest = timestamp if earliest is None else min(earliest, timestamp)
+            latest = timestamp if latest is None else max(latest, timestamp)
+            if latest - earliest > max_seconds:
+                raise TrackFormatError(
+                    f"The ride lasts longer than {limits.max_hours:g} hours (line "
+                    f"{lines_before + reader.line_num}); the portal takes rides of at most "
+                    f"{limits.max_hours:g} hours. Split the recording into shorter rides.")
             if col.privacy is not None and row[col.privacy].strip() == "1":
                 rows_private += 1
                 continue

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 
 from matching_and_import_db.tracks.gpx import read_gpx
-from matching_and_import_db.tracks.model import ParsedTrack, TrackFormatError, gunzip_if_compressed
+from matching_and_import_db.tracks.model import (
+    ParsedTrack,
+    RideLimits,
+    TrackFormatError,
+    gunzip_if_compressed,
+)
 from matching_and_import_db.tracks.obs_csv import read_obs_csv
 
 # the root element within the first few kB, with or without a namespace prefix
@@ -14,12 +19,13 @@ _GPX_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?gpx[\s>/]")
 _BINARY_OBS_NAME = re.compile(r"\.(obsr?|cobs|bin)(\.gz)?$", re.IGNORECASE)
 
 
-def parse_track_file(data: bytes, filename: str | None = None) -> ParsedTrack:
+def parse_track_file(data: bytes, filename: str | None = None,
+                     limits: RideLimits = RideLimits()) -> ParsedTrack:
     """Read a ride file: an OpenBikeSensor CSV or a GPX file, either possibly gzip-compressed.
 
     The content decides, not the name (riders rename files); the name only sharpens the
     message for a file we cannot read. Raises TrackFormatError (an InputError) when the file
-    is unusable; nothing partial is returned.
+    is unusable or goes past the limits; nothing partial is returned.
     """
     raw = gunzip_if_compressed(data)
     if not raw.strip():
@@ -28,7 +34,7 @@ def parse_track_file(data: bytes, filename: str | None = None) -> ParsedTrack:
     start = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
     if start.startswith(b"<"):
         if _GPX_ROOT.search(start):
-            return read_gpx(raw)
+            return read_gpx(raw, limits)
         raise TrackFormatError(
             "The file is XML or HTML but not GPX. Upload the .csv file the OpenBikeSensor "
             "wrote, or a GPX file of the ride."
@@ -44,7 +50,7 @@ def parse_track_file(data: bytes, filename: str | None = None) -> ParsedTrack:
             "This is an OpenBikeSensor binary recording, which cannot be imported yet. "
             "Upload the .csv file of the ride instead."
         )
-    return read_obs_csv(raw)
+    return read_obs_csv(raw, limits)
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -20,6 +20,7 @@ from matching_and_import_db.errors import InputError
 from matching_and_import_db.tracks import rawstore, store
 from matching_and_import_db.tracks.cleaning import PrivacyZone
 from matching_and_import_db.tracks.mapmatch import match_track
+from matching_and_import_db.tracks.model import RideLimits
 from matching_and_import_db.tracks.parse import parse_track_file
 from matching_and_import_db.tracks.ride import prepare_ride, ride_outputs
 from matching_and_import_db.tracks.roadnet import RoadNetwork
@@ -35,6 +36,8 @@ class ProcessingConfig:
     lease_seconds: int
     minimum_urban_m: float = 1.5
     minimum_rural_m: float = 2.0
+    # the same limits the upload applied (a ride uploaded under larger ones fails readably)
+    ride_limits: RideLimits = RideLimits()
     # called after each commit with the lon/lat box whose map data changed (tile cache)
     on_change: Callable[[tuple[float, float, float, float]], None] | None = None
 
@@ -65,7 +68,8 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
         return _fail(conn, claim, worker, f"processing was interrupted {store.MAX_ATTEMPTS} "
                      "times without finishing; reprocess the ride to try again", config)
     try:
-        parsed = parse_track_file(rawstore.read_raw(config.data_dir, claim.raw_sha256))
+        parsed = parse_track_file(rawstore.read_raw(config.data_dir, claim.raw_sha256),
+                                  limits=config.ride_limits)
         with conn.cursor() as cur:
             zones = [PrivacyZone(*z) for z in store.privacy_zones_of(cur, claim.user_id)]
             ride = prepare_ride(parsed.points, zones)

@@ -11,28 +11,16 @@ import gzip
 import hashlib
 import os
 import tempfile
-import zlib
 from pathlib import Path
 
 from matching_and_import_db.errors import InputError
-
-GZIP_MAGIC = b"\x1f\x8b"
+from matching_and_import_db.tracks.model import gunzip_if_compressed
 
 
 def decompress_upload(data: bytes, max_bytes: int) -> bytes:
-    """The file's content: gzip is unpacked (bounded, so a small bomb cannot fill memory)."""
-    if not data.startswith(GZIP_MAGIC):
-        return data
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        content = inflater.decompress(data, max_bytes + 1)
-    except zlib.error as exc:
-        raise InputError(f"the gzip file is damaged: {exc}") from None
-    if len(content) > max_bytes:
-        raise InputError(f"the file is larger than {max_bytes} bytes once unpacked")
-    if not inflater.eof:
-        raise InputError("the gzip file ends too early (truncated)")
-    return content
+    """The file's content: one gzip layer is unpacked, to at most max_bytes (a small bomb
+    cannot fill memory), and a gzip inside it is refused."""
+    return gunzip_if_compressed(data, max_bytes)
 
 
 def content_sha256(content: bytes) -> str:
