@@ -78,7 +78,7 @@ def run(name, wait, timeout):
                                "(is the scheduler running?)")
 
 
-tracks_cli = AppGroup("tracks", help="Rides: reprocess in bulk.")
+tracks_cli = AppGroup("tracks", help="Rides: reprocess or delete in bulk, import files.")
 
 
 @tracks_cli.command("reprocess")
@@ -105,6 +105,23 @@ def reprocess(track_ids, user_ref, all_tracks):
     else:
         count = tracks.reprocess(list(track_ids))
     click.echo(f"queued {count} ride(s) for processing")
+
+
+@tracks_cli.command("delete")
+@click.argument("track_ids", nargs=-1, type=int, required=True)
+def delete_rides(track_ids):
+    """Delete rides of any user, with their events, their share of the road statistics and
+    their raw files (for admins: the web pages show them only their own private rides)."""
+    from sqlalchemy import select
+
+    from app.models import Track
+    from app.tracks import service as tracks
+    owners: dict[int, list[int]] = {}
+    for user_id, track_id in db.session.execute(
+            select(Track.user_id, Track.id).where(Track.id.in_(track_ids))):
+        owners.setdefault(user_id, []).append(track_id)
+    count = sum(tracks.delete_tracks(user_id, ids) for user_id, ids in owners.items())
+    click.echo(f"deleted {count} ride(s)")
 
 
 @tracks_cli.command("import")

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cache
 
 from app.layers.catalog import USER, Layer
+from matching_and_import_db.tracks import visibility
 
 TILE_ENV = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 TILE_ENV_MARGIN = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096)"
@@ -50,8 +51,7 @@ class RideFilter:
                 "date_to": self.date_to}
 
     def scope(self, time_sql: str) -> str:
-        clauses = ["t.status = 'complete'",
-                   "t.user_id = %(viewer_id)s" if self.mine else "t.public"]
+        clauses = [visibility.own("%(viewer_id)s") if self.mine else visibility.PUBLISHED]
         if self.date_from is not None:
             clauses.append(f"{time_sql} >= %(date_from)s")
         if self.date_to is not None:

@@ -9,12 +9,13 @@ while a page comes back full.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.layers.catalog import Layer
 from app.layers.query import RideFilter, effective_filter, feature_sql
+from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
@@ -74,6 +75,22 @@ def parse_datetime(value: str | None) -> tuple[datetime | None, datetime | None]
         return a, b
     moment = _instant(value)
     return moment, moment
+
+
+def widen_datetime_to_weeks(rides: RideFilter, dt_from: datetime | None,
+                            dt_to: datetime | None) -> RideFilter:
+    """A datetime over other people's rides as the ride filter's time range, widened to
+    the whole weeks it touches (the closed end included), and narrowed by from/to if those
+    are given too: an exact window cannot single out one ride here either."""
+    if dt_from is None and dt_to is None:
+        return rides
+    # the interval is closed: the week of its last instant is in it, even on a Monday 00:00
+    start, end = round_to_weeks(dt_from, dt_to + timedelta(microseconds=1) if dt_to else None)
+    if rides.date_from is not None and (start is None or rides.date_from > start):
+        start = rides.date_from
+    if rides.date_to is not None and (end is None or rides.date_to < end):
+        end = rides.date_to
+    return replace(rides, date_from=start, date_to=end)
 
 
 def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:

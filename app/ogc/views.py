@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 from app.auth.access import EVERYONE, OWNER, USERS, access
 from app.errors import STATUS_BY_ERROR, error_response
 from app.layers.catalog import Layer, catalog
+from app.layers.query import effective_filter
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
@@ -154,12 +155,17 @@ def _query(layer: Layer) -> features.Query:
     if args.get("bbox-crs") not in (None, "", CRS84):
         raise InputError(f"bbox-crs must be {CRS84}")
     dt_from, dt_to = features.parse_datetime(args.get("datetime"))
+    rides = ride_filter()
+    if layer.datetime_sql and layer.rides and not effective_filter(layer, rides).mine:
+        # other people's rides: the same whole weeks as every other view of them
+        rides = features.widen_datetime_to_weeks(rides, dt_from, dt_to)
+        dt_from = dt_to = None
     return features.Query(
         bbox=features.parse_bbox(args.get("bbox")),
         limit=parse_int(args.get("limit"), "limit", features.DEFAULT_LIMIT, 1,
                         features.MAX_LIMIT, clamp=True),
         offset=parse_int(args.get("offset"), "offset", 0, 0, 10 ** 9),
-        dt_from=dt_from, dt_to=dt_to, props=props, rides=ride_filter())
+        dt_from=dt_from, dt_to=dt_to, props=props, rides=rides)
 
 
 def _page_link(layer_id: str, offset: int, rel: str, fmt: str) -> dict:

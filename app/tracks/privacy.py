@@ -1,8 +1,10 @@
 """Privacy for rides: the owner's zones, and the time rounding of filters over other
 people's data.
 
-Zones: nothing recorded inside one leaves the server. Adding, moving or deleting a zone
-queues the owner's rides again, so every processed output follows the zones as they are.
+Zones: nothing recorded inside one leaves the server. Adding a zone queues again, in the
+zone's own transaction, the owner's rides that show anything inside it (and any being
+processed at that moment); deleting one queues those that had points hidden or failed.
+Queued rides show others nothing, so every output follows the zones as they are.
 
 Rounding: a time filter over other people's rides is widened to whole ISO weeks (Monday
 00:00 UTC), so narrowing the range cannot single out one ride.
@@ -46,8 +48,13 @@ def add_zone(user: User, lon: float, lat: float, radius_m: float, name: str | No
                        center=func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326),
                        radius_m=radius_m)
     db.session.add(zone)
+    db.session.flush()
+    # the rides it touches are hidden in the zone's own transaction: no moment exists in
+    # which the zone is saved and a line through it is still served
+    _, changed = service.requeue_for_new_zone(user.id, lon, lat, radius_m)
     db.session.commit()
-    service.reprocess_user(user.id)
+    if changed is not None:
+        service.invalidate_tiles(changed)
     return zone.id
 
 
@@ -56,8 +63,11 @@ def delete_zone(user: User, zone_id: int) -> None:
     if zone is None or zone.user_id != user.id:
         raise NotFound(f"no privacy zone {zone_id}")
     db.session.delete(zone)
+    db.session.flush()
+    _, changed = service.requeue_for_removed_zone(user.id)
     db.session.commit()
-    service.reprocess_user(user.id)
+    if changed is not None:
+        service.invalidate_tiles(changed)
 
 
 def parse_date(value: str | None, name: str) -> datetime | None:

@@ -1,6 +1,6 @@
 """Read-side queries over rides: a ride's geometry and chart, events, road statistics,
-summaries and exports. Every value is bound; who may see what is one SQL condition,
-VISIBLE, used everywhere: public processed rides, plus the viewer's own."""
+summaries and exports. Every value is bound; who may see what is the one rule of
+matching_and_import_db.tracks.visibility: published rides, plus the viewer's own."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import Track, User
 from app.tracks.service import is_owner
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.tracks import visibility
 
-VISIBLE = "(t.status = 'complete' AND (t.public OR t.user_id = :viewer_id))"
 MAX_EXPORT_FEATURES = 50_000
 
 
@@ -31,10 +31,9 @@ class Filter:
     mine_only: bool = False
 
     def where(self, time_column: str, geom_column: str | None) -> tuple[str, dict]:
-        clauses = [VISIBLE]
+        clauses = [visibility.own(":viewer_id") if self.mine_only
+                   else visibility.published_or_own(":viewer_id")]
         params: dict = {"viewer_id": self.viewer_id}
-        if self.mine_only:
-            clauses.append("t.user_id = :viewer_id")
         if self.date_from:
             clauses.append(f"{time_column} >= :date_from")
             params["date_from"] = self.date_from
@@ -54,17 +53,24 @@ def _rows(sql: str, params: dict):
 # --- one ride -------------------------------------------------------------------------------
 
 def track_geodata(track: Track, viewer: User | None) -> dict:
-    """What the ride page draws. Others see processed data only: the snapped line and the
-    events; the owner also gets the recorded line and the chart series."""
+    """What the ride page draws. Others see processed data only, and only while the ride is
+    published (the visibility rule, checked again here in the same statement as the read):
+    the snapped line and the events; the owner also gets the recorded line and the chart
+    series, in every state."""
     owner = is_owner(track, viewer)
-    row = _rows("SELECT ST_AsGeoJSON(geom, 6) AS snapped, "
-                "CASE WHEN :owner THEN ST_AsGeoJSON(geom_raw, 6) END AS raw, "
-                "CASE WHEN :owner THEN series END AS series FROM tracks WHERE id = :id",
-                {"id": track.id, "owner": owner})[0]
+    shown = f"(:owner OR {visibility.PUBLISHED})"
+    params = {"id": track.id, "owner": owner}
+    rows = _rows("SELECT ST_AsGeoJSON(t.geom, 6) AS snapped, "
+                 "CASE WHEN :owner THEN ST_AsGeoJSON(t.geom_raw, 6) END AS raw, "
+                 "CASE WHEN :owner THEN t.series END AS series FROM tracks t "
+                 f"WHERE t.id = :id AND {shown}", params)
+    if not rows:
+        raise NotFound(f"no ride {track.id}")
+    row = rows[0]
     events = _rows("SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id, "
                    "e.direction, e.legal_minimum, ST_AsGeoJSON(e.geom, 6) AS geometry "
-                   "FROM track_events e WHERE e.track_id = :id ORDER BY e.time",
-                   {"id": track.id})
+                   "FROM track_events e JOIN tracks t ON t.id = e.track_id "
+                   f"WHERE e.track_id = :id AND {shown} ORDER BY e.time", params)
     return {
         "snapped": orjson.loads(row["snapped"]) if row["snapped"] else None,
         "raw": orjson.loads(row["raw"]) if row["raw"] else None,

@@ -23,7 +23,7 @@ from matching_and_import_db.errors import (
     PayloadTooLarge,
     UnprocessableInput,
 )
-from matching_and_import_db.tracks import rawstore, store
+from matching_and_import_db.tracks import rawstore, store, visibility
 from matching_and_import_db.tracks.parse import parse_track_file
 
 API_KEY_PREFIX = "obs_"
@@ -109,16 +109,20 @@ def _own_track_by_hash(user_id: int, sha256: str) -> Track | None:
 # --- reading ---------------------------------------------------------------------------------
 
 def visible_track(track_id: int, viewer: User | None) -> Track:
-    """The ride if the viewer may see it: their own, public, or any for an admin."""
+    """The ride if the viewer may see it: their own in any state, anyone else's only while
+    it is published (public and processed: visibility.shown_to_others). Private means
+    private: admins too get NotFound for other people's private rides (they may still
+    reprocess and delete them, see own_track)."""
     track = db.session.get(Track, track_id)
-    if track is None or not (track.public or is_owner(track, viewer)
-                             or (viewer is not None and viewer.has_role("admin"))):
+    if track is None or not (is_owner(track, viewer)
+                             or visibility.shown_to_others(track.status, track.public)):
         raise NotFound(f"no ride {track_id}")
     return track
 
 
 def own_track(track_id: int, viewer: User | None, allow_admin: bool = False) -> Track:
-    """The ride if the viewer owns it (or is an admin, where allowed)."""
+    """The ride if the viewer owns it (or is an admin, where allowed: the actions that
+    change or remove a ride, never those that show its data)."""
     track = db.session.get(Track, track_id)
     if track is None or not (is_owner(track, viewer) or (
             allow_admin and viewer is not None and viewer.has_role("admin"))):
@@ -200,7 +204,7 @@ def set_visibility(track: Track, public: bool) -> None:
     changed = store.changed_extent(cur, [track.id], {k[0] for k in keys})
     db.session.commit()
     if changed is not None:
-        _invalidate_tiles(changed)
+        invalidate_tiles(changed)
 
 
 def update_title(track: Track, title: str) -> None:
@@ -209,31 +213,45 @@ def update_title(track: Track, title: str) -> None:
 
 
 def reprocess(track_ids: list[int]) -> int:
-    # a queued ride's events leave the map until it is processed again
-    cur = _cursor()
-    changed = store.changed_extent(cur, track_ids, [])
-    count = store.requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": track_ids})
-    db.session.commit()
-    if count and changed is not None:
-        _invalidate_tiles(changed)
-    return count
+    return _requeue_and_commit(store.requeue_tracks, "id = ANY(%(ids)s)", {"ids": track_ids})
 
 
 def reprocess_user(user_id: int) -> int:
-    cur = _cursor()
-    count = store.requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
-    db.session.commit()
-    if count:
-        _invalidate_tiles(None)
-    return count
+    return _requeue_and_commit(store.requeue_tracks, "user_id = %(uid)s", {"uid": user_id})
 
 
 def reprocess_all() -> int:
+    return _requeue_and_commit(store.requeue_tracks, "true", {})
+
+
+def requeue_for_new_zone(user_id: int, lon: float, lat: float, radius_m: float
+                         ) -> tuple[int, tuple | None]:
+    """In the caller's transaction, to commit with the new zone: (rides queued, the box
+    whose tiles to invalidate after the commit)."""
+    return _requeue(store.requeue_tracks_near_zone, user_id, lon, lat, radius_m)
+
+
+def requeue_for_removed_zone(user_id: int) -> tuple[int, tuple | None]:
+    """In the caller's transaction, to commit with the zone's removal."""
+    return _requeue(store.requeue_tracks_after_zone_removal, user_id)
+
+
+def _requeue(requeue, *args) -> tuple[int, tuple | None]:
+    """Queue rides again (not committed): from the commit on they show others nothing
+    until processed again, and road statistics have lost their share."""
     cur = _cursor()
-    count = store.requeue_tracks(cur, "true", {})
+    requeued = requeue(cur, *args)
+    if not requeued.track_ids:
+        return 0, None
+    return len(requeued.track_ids), store.changed_extent(
+        cur, requeued.track_ids, {k[0] for k in requeued.road_keys})
+
+
+def _requeue_and_commit(requeue, *args) -> int:
+    count, changed = _requeue(requeue, *args)
     db.session.commit()
-    if count:
-        _invalidate_tiles(None)
+    if changed is not None:
+        invalidate_tiles(changed)
     return count
 
 
@@ -255,7 +273,7 @@ def delete_tracks(user_id: int, track_ids: list[int] | None = None) -> int:
     store.recompute_road_stats(cur, keys)
     db.session.commit()
     if changed is not None:
-        _invalidate_tiles(changed)
+        invalidate_tiles(changed)
     _delete_unreferenced_raw({r.raw_sha256 for r in rows})
     return len(ids)
 
@@ -281,7 +299,7 @@ def raw_file(track: Track) -> bytes:
     return rawstore.read_raw(_settings().data_dir, track.raw_sha256)
 
 
-def _invalidate_tiles(bbox) -> None:
+def invalidate_tiles(bbox) -> None:
     """After the commit: the ride layers' cached tiles over bbox are gone (all of them, by
     a generation bump, when bbox is None)."""
     from matching_and_import_db.tilecache import RIDE_LAYERS, invalidate

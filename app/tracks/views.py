@@ -62,10 +62,10 @@ def upload_form():
 @access({OWNER}, public=EVERYONE)
 def detail(track_id: int):
     track = service.visible_track(track_id, g.get("user"))
-    return render_template("tracks/detail.html", track=track,
-                           owner=service.is_owner(track, g.get("user")),
-                           can_reprocess=service.is_owner(track, g.get("user"))
-                           or (g.get("user") is not None and g.user.has_role("admin")))
+    owner = service.is_owner(track, g.get("user"))
+    admin = g.get("user") is not None and g.user.has_role("admin")
+    return render_template("tracks/detail.html", track=track, owner=owner,
+                           can_reprocess=owner or admin, can_delete=owner or admin)
 
 
 @bp.post("/tracks/<int:track_id>/visibility")
@@ -97,7 +97,9 @@ def reprocess(track_id: int):
 @access({OWNER}, anonymous=LOGIN)
 @login_required
 def delete(track_id: int):
-    service.delete_tracks(g.user.id, [service.own_track(track_id, g.user).id])
+    """The owner, or an admin (who may remove a ride without being able to see it)."""
+    track = service.own_track(track_id, g.user, allow_admin=True)
+    service.delete_tracks(track.user_id, [track.id])
     return redirect(url_for("tracks.mine"))
 
 

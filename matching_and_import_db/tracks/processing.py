@@ -121,15 +121,16 @@ def _changed(config: ProcessingConfig, *boxes) -> None:
 
 def _fail(conn, claim: store.Claim, worker: str, message: str,
           config: ProcessingConfig | None = None) -> str:
-    """The ride's earlier results (if any) go with the error: the owner sees the error, and
-    statistics never keep numbers from a file that no longer processes."""
+    """The ride's earlier results (if any) go with the error, in the same transaction: the
+    owner sees the error, nobody sees a line or events of a ride that no longer processes
+    (say, one now wholly inside a privacy zone), and statistics drop its numbers."""
     with conn.cursor() as cur:
         if not store.hold_claim(cur, claim.track_id, worker):
             conn.rollback()
             return "lost"
         old_keys = store.road_keys_of(cur, [claim.track_id])
         before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
-        store.replace_track_outputs(cur, claim.track_id, [], [])
+        store.clear_track_outputs(cur, claim.track_id)
         store.fail_track(conn, claim, worker, message)
         store.recompute_road_stats(cur, old_keys)
     conn.commit()

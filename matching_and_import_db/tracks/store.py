@@ -41,12 +41,65 @@ def claim_next_track(conn, worker: str, lease_seconds: int) -> Claim | None:
     return Claim(*row) if row else None
 
 
-def requeue_tracks(cur, where_sql: str, params: dict) -> int:
-    """Queue rides for processing again. where_sql is one of the fixed conditions of the
-    callers (never user text); its values are bound."""
+@dataclass(frozen=True)
+class Requeued:
+    """Rides just queued again, and the (way, direction) pairs whose statistics they left."""
+
+    track_ids: list[int]
+    road_keys: set[tuple[int, int]]
+
+
+def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
+    """Queue rides for processing again. From this statement on they show others nothing
+    (the visibility rule reads the status), and the road statistics they counted in are
+    recomputed without them in the caller's transaction. A worker processing one of them
+    loses its claim, so it cannot publish a result made before the change. where_sql is
+    one of the fixed conditions of the callers (never user text); its values are bound."""
     cur.execute("UPDATE tracks SET status = 'queued', status_message = NULL, attempts = 0, "
-                "lease_until = NULL, worker = NULL WHERE " + where_sql, params)
-    return cur.rowcount
+                "lease_until = NULL, worker = NULL WHERE " + where_sql + " RETURNING id",
+                params)
+    ids = [r[0] for r in cur.fetchall()]
+    keys = road_keys_of(cur, ids) if ids else set()
+    recompute_road_stats(cur, keys)
+    return Requeued(ids, keys)
+
+
+# A privacy zone given as (lon, lat, radius in metres) on the ride's lines and events.
+_NEAR_ZONE = ("ST_DWithin({col}::geography, "
+              "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, %(radius)s)")
+
+
+def requeue_tracks_near_zone(cur, user_id: int, lon: float, lat: float,
+                             radius_m: float) -> Requeued:
+    """A zone was added: the owner's rides that show anything inside it (their recorded or
+    snapped line, or an event), and any being processed right now (which may have read
+    the zones before this one), are queued again. Queued rides will read the new zone."""
+    touches = " OR ".join([
+        _NEAR_ZONE.format(col="tracks.geom_raw"), _NEAR_ZONE.format(col="tracks.geom"),
+        "EXISTS (SELECT 1 FROM track_events e WHERE e.track_id = tracks.id AND "
+        + _NEAR_ZONE.format(col="e.geom") + ")"])
+    return requeue_tracks(
+        cur, f"user_id = %(uid)s AND (status = 'processing' OR (status = 'complete' "
+             f"AND ({touches})))",
+        {"uid": user_id, "lon": lon, "lat": lat, "radius": radius_m})
+
+
+def requeue_tracks_after_zone_removal(cur, user_id: int) -> Requeued:
+    """A zone was removed: the rides that had points hidden by a zone, or that failed
+    (perhaps for lying wholly inside one), may show more now."""
+    return requeue_tracks(
+        cur, "user_id = %(uid)s AND (status IN ('processing', 'error') "
+             "OR (status = 'complete' AND points_private > 0))", {"uid": user_id})
+
+
+def clear_track_outputs(cur, track_id: int) -> None:
+    """Everything processing published for a ride: events, passes, its lines and chart
+    and the numbers derived from them. A ride whose processing ends in error keeps none of
+    an earlier result (a zone drawn over it must not leave its old line behind)."""
+    replace_track_outputs(cur, track_id, [], [])
+    cur.execute("UPDATE tracks SET geom = NULL, geom_raw = NULL, series = NULL, "
+                "events_count = NULL, length_m = NULL, duration_s = NULL, "
+                "points_matched = NULL WHERE id = %s", (track_id,))
 
 
 def fail_track(conn, claim: Claim, worker: str, message: str) -> bool:
