@@ -74,7 +74,8 @@ def path_values(world: World, public: bool) -> dict:
     ride = world.ids["public_ride" if public else "private_ride"]
     return {"track_id": ride, "zone_id": world.ids["zone"],
             "pipeline_id": world.ids["pipeline"], "decision_id": world.ids["decision"],
-            "way_id": world.ids["way"], "layer_id": "roads" if public else "my_rides",
+            "way_id": world.ids["way"], "user_id": world.ids[f"{OWNER} id"],
+            "layer_id": "roads" if public else "my_rides",
             "spec": "roads" if public else "my_rides", "feature_id": ride,
             **tile_at(*coords[len(coords) // 2], 14)}
 

@@ -110,8 +110,12 @@ def test_a_web_worker_killed_mid_upload_loses_nothing_and_the_app_keeps_answerin
         except requests.RequestException:
             pass  # the connection died with its worker
 
-    wait_until(lambda: requests.get(web.url + "/livez", timeout=5).ok, 60, 0.2,
-               "gunicorn to replace its workers")
+    def answers():
+        try:
+            return requests.get(web.url + "/livez", timeout=5).ok
+        except requests.RequestException:  # the new workers are still booting
+            return False
+    wait_until(answers, 60, 0.2, "gunicorn to replace its workers")
     again = upload()
     assert again.status_code in (200, 201), again.text
     with db_conn.cursor() as cur:
