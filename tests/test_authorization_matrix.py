@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
+from app.extensions import db
+from tests.conftest import make_app
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.test_stops_pipeline import GOLDEN_ATLAS
@@ -120,6 +122,16 @@ def routes(app):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods))):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
+
+
+@pytest.fixture
+def app(settings_env):
+    """The app, with room for the matrix's logins (each visitor logs in again after a
+    request of theirs ended their session: logout, an admin ending sessions)."""
+    app = make_app(settings_env, ratelimit_login="1000 per minute")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
