@@ -61,6 +61,7 @@ class World:
         client = self.app.test_client()
         login(client, self.oidc, sub, roles)
         self.clients[visitor] = client
+        self.ids[f"{visitor} id"] = client.get("/api/me").get_json()["id"]
 
     def make_rides(self) -> None:
         owner = self.clients[OWNER]

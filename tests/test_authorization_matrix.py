@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
+from app.extensions import db
+from tests.conftest import make_app
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.test_stops_pipeline import GOLDEN_ATLAS
@@ -74,7 +76,8 @@ def path_values(world: World, public: bool) -> dict:
     ride = world.ids["public_ride" if public else "private_ride"]
     return {"track_id": ride, "zone_id": world.ids["zone"],
             "pipeline_id": world.ids["pipeline"], "decision_id": world.ids["decision"],
-            "way_id": world.ids["way"], "layer_id": "roads" if public else "my_rides",
+            "way_id": world.ids["way"], "user_id": world.ids[f"{OWNER} id"],
+            "layer_id": "roads" if public else "my_rides",
             "spec": "roads" if public else "my_rides", "feature_id": ride,
             **tile_at(*coords[len(coords) // 2], 14)}
 
@@ -119,6 +122,16 @@ def routes(app):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, sorted(r.methods))):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
+
+
+@pytest.fixture
+def app(settings_env):
+    """The app, with room for the matrix's logins (each visitor logs in again after a
+    request of theirs ended their session: logout, an admin ending sessions)."""
+    app = make_app(settings_env, ratelimit_login="1000 per minute")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

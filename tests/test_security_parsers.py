@@ -13,7 +13,7 @@ import tempfile
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matching_and_import_db.errors import InputError
@@ -75,6 +75,7 @@ def upload(data: bytes) -> None:
 
 @FUZZ
 @given(base=st.sampled_from(RIDE_FILES), ops=mutation_lists())
+@example(base=RIDE_FILES[-1], ops=[("nul", 0.1, b"")])  # a NUL inside a GPX element (lxml)
 def test_mutated_ride_files_give_an_input_error_or_a_ride(base, ops):
     only_input_errors(upload, apply(base, ops))
 
@@ -105,6 +106,7 @@ CELL = st.text(alphabet=st.characters(codec="utf-8", exclude_characters=";\n\r")
 
 @FUZZ
 @given(points=st.lists(st.tuples(NUMBERS, NUMBERS, TIMES), min_size=1, max_size=20))
+@example(points=[("51.3", "inf", "2015-02-03T17:34:05Z"), ("51.3", "12.3", "0001-01-01T00:00:00Z")])
 def test_gpx_with_any_coordinates_and_times_gives_an_input_error_or_a_ride(points):
     trkpts = "".join(f"<trkpt lat={quoteattr(lat)} lon={quoteattr(lon)}>"
                      f"<time>{escape(when)}</time></trkpt>" for lat, lon, when in points)

@@ -96,7 +96,7 @@ def reprocess(track_id: int):
 
 
 @bp.post("/tracks/<int:track_id>/delete")
-@access({OWNER}, anonymous=LOGIN)
+@access({OWNER, ADMIN}, anonymous=LOGIN)
 @login_required
 def delete(track_id: int):
     """The owner, or an admin (who may remove a ride without being able to see it)."""

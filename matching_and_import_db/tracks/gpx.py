@@ -44,7 +44,7 @@ def read_gpx(data: bytes | str, limits: RideLimits = RideLimits()) -> ParsedTrac
             f"{limits.max_points} per ride. Split the recording into shorter rides.")
     try:
         gpx = gpxpy.parse(text)
-    except gpxpy.gpx.GPXXMLSyntaxException as e:
+    except (gpxpy.gpx.GPXXMLSyntaxException, ValueError) as e:  # lxml: NUL, control chars
         # gpxpy keeps the parser's own message (with line and column) as the cause
         raise TrackFormatError(f"The GPX file is not valid XML ({e.__cause__ or e}).") from e
     except gpxpy.gpx.GPXException as e:
