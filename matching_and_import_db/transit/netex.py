@@ -47,10 +47,12 @@ def is_netex(path: str) -> bool:
 
 
 def read_netex(path: str) -> RegistryRead:
+    """Every StopPlace and Quay of the file(s); of an object given in several versions, the
+    highest (with the quays that version lists)."""
     read = RegistryRead()
     places: dict[str, OfficialStop] = {}
     versions: dict[str, int] = {}
-    quays: dict[str, tuple[OfficialStop, int]] = {}
+    quays_of: dict[str, list[OfficialStop]] = {}
     with _xml_streams(path) as streams:
         for name, stream in streams:
             for place, place_quays, version in _stop_places(stream, name, read.skipped):
@@ -59,18 +61,16 @@ def read_netex(path: str) -> RegistryRead:
                     continue
                 versions[place.stop_id] = version
                 places[place.stop_id] = place
-                for quay in place_quays:
-                    quays[quay.stop_id] = (quay, version)
+                quays_of[place.stop_id] = place_quays
     if not places and not read.skipped:
         raise InputError(f"{os.path.basename(path)}: no StopPlace in the file (is it a NeTEx "
                          "stop register? a timetable file holds ScheduledStopPoints only)")
     places = _inherit_from_parents(places)
     read.stops = list(places.values())
-    for quay, _ in quays.values():
-        place = places.get(quay.parent_id)
-        if place is None:
-            continue  # its stop place was replaced by a newer version without it
-        read.stops.append(replace(quay, name=quay.name or place.name, mode=place.mode))
+    for place_id, place_quays in quays_of.items():
+        place = places[place_id]
+        read.stops += [replace(q, name=q.name or place.name, mode=place.mode)
+                       for q in place_quays]
     return read
 
 
