@@ -267,3 +267,14 @@ def test_mapped_csv_crs_errors(tmp_path, options, message):
     path.write_text("code,y,x\nA,1e12,1e12\n")
     with pytest.raises(InputError, match=message):
         read_mapped_csv(str(path), {"id": "code", "lat": "y", "lon": "x"}, options=options)
+
+
+def test_osm_stops_keep_the_nsr_quay_ids_mappers_copied():
+    stops = read_osm_stops(str(BENCH / "oslo-center-2025.osm.pbf"))
+    with_quay = [s for s in stops if "ref:nsrq" in s.tags]
+    assert len(with_quay) == 269
+    # 212 of them name a quay of Ruter's register (the Oslo evaluation case's truth)
+    ruter = read_mapped_csv(str(BENCH / "ruter2021_quays_nsr.csv"),
+                            {"id": "quay_id", "lat": "lat", "lon": "lon"}).stops
+    quay_ids = {s.stop_id for s in ruter}
+    assert sum(f"NSR:Quay:{s.tags['ref:nsrq']}" in quay_ids for s in with_quay) == 212
