@@ -190,6 +190,50 @@ def test_netex_positions_in_their_crs_any_prefix_gzipped_and_newest_version(tmp_
         ("X:StopPlace:1", "Jernbanetorget (new)")]
 
 
+NETEX_MEMBERS = """<PublicationDelivery xmlns="http://www.netex.org.uk/netex"
+    xmlns:gml="http://www.opengis.net/gml/3.2"><dataObjects>
+  <GeneralFrame id="FR:GeneralFrame:1" version="any"><members>
+    <Quay id="FR:Quay:11" version="any">
+      <Name>Chatelet quai 1</Name>
+      <Centroid><Location>
+        <gml:pos srsName="EPSG:2154">651975 6862188</gml:pos></Location></Centroid>
+    </Quay>
+    <Quay id="FR:Quay:12" version="any">
+      <Centroid><Location>
+        <gml:pos srsName="EPSG:2154">651985 6862190</gml:pos></Location></Centroid>
+      <ParentZoneRef ref="FR:StopPlace:1"/>
+    </Quay>
+    <Quay id="FR:Quay:99" version="any">
+      <Centroid><Location><Longitude>2.3</Longitude><Latitude>48.8</Latitude></Location></Centroid>
+    </Quay>
+    <StopPlace id="FR:StopPlace:1" version="any">
+      <Name>Chatelet</Name>
+      <Centroid><Location>
+        <gml:pos srsName="EPSG:2154">651980 6862190</gml:pos></Location></Centroid>
+      <TransportMode>metro</TransportMode>
+      <quays><QuayRef ref="FR:Quay:11"/></quays>
+    </StopPlace>
+  </members></GeneralFrame>
+</dataObjects></PublicationDelivery>
+"""
+
+
+def test_netex_quays_listed_by_reference_as_access_points_publish_them(tmp_path):
+    path = tmp_path / "arrets.xml"
+    path.write_text(NETEX_MEMBERS)
+    read = read_netex(str(path))
+    by_id = {s.stop_id: s for s in read.stops}
+    assert set(by_id) == {"FR:StopPlace:1", "FR:Quay:11", "FR:Quay:12"}
+    assert [(by_id[q].parent_id, by_id[q].name, by_id[q].mode) for q in (
+        "FR:Quay:11", "FR:Quay:12")] == [("FR:StopPlace:1", "Chatelet quai 1", "metro"),
+                                         ("FR:StopPlace:1", "Chatelet", "metro")]
+    # Lambert 93 (EPSG:2154): central Paris
+    place = by_id["FR:StopPlace:1"]
+    assert 2.34 < place.lon < 2.35 and 48.85 < place.lat < 48.87
+    assert [(r.stop_id, r.reason) for r in read.skipped] == [
+        ("FR:Quay:99", "a Quay of no StopPlace in the file")]
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("<PublicationDelivery xmlns='http://www.netex.org.uk/netex'><dataObjects>",
      r"line 1: not well-formed XML"),
