@@ -576,3 +576,27 @@ def test_a_registry_wholly_outside_the_osm_area_fails_and_keeps_the_published_da
     assert ("none of its 24 stops is in scope (24 outside osm area); is the OSM data of the "
             "same area?") in run["message"]
     assert stops_fingerprint(db_conn) == before
+
+
+def test_atlas_service_points_are_published_as_stop_places_with_their_operator(
+        settings_env, db_conn, tmp_path):
+    from tests.test_registry_shapes import SERVICE_POINT_HEADER, service_point
+    load_golden_osm(settings_env, db_conn, tmp_path)
+    path = tmp_path / "service_points.csv"
+    path.write_text("\n".join([
+        SERVICE_POINT_HEADER,
+        service_point(sloid="ch:1:sloid:10", designationOfficial="Exact", wgs84East="8.0",
+                      wgs84North="47.0", meansOfTransport="BUS"),
+        service_point(sloid="ch:1:sloid:11", designationOfficial="Werkhof", wgs84East="8.0",
+                      wgs84North="47.05", stopPoint="false"),
+        service_point(sloid="ch:1:sloid:12", designationOfficial="Grenze", wgs84East="8.0",
+                      wgs84North="47.06", isoCountryCode="DE")]) + "\n", encoding="utf-8")
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "atlas-sp", path, stop_points_only=True, countries=["CH", "LI"]))
+    assert run["status"] == "succeeded", run["message"]
+    assert (run["counts"]["official_places"], run["counts"]["left_out_not_a_stop_point"],
+            run["counts"]["left_out_other_country"]) == (3, 1, 1)
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT stop_id, level, mode, operator FROM official_stops")
+        assert cur.fetchall() == [("ch:1:sloid:10", "place", "bus", "SBB")]
+    db_conn.commit()
