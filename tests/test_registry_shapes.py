@@ -15,6 +15,7 @@ import pytest
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.netex import is_netex, read_netex
+from matching_and_import_db.transit.pipeline import validate_config
 from matching_and_import_db.transit.readers import (
     MappedOptions,
     read_atlas,
@@ -22,6 +23,7 @@ from matching_and_import_db.transit.readers import (
     read_mapped_geojson,
     read_osm_stops,
 )
+from matching_and_import_db.transit.registry_config import mapped_options
 from matching_and_import_db.transit.spatial import haversine_m
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,14 +253,13 @@ def test_netex_bad_files_name_the_problem(tmp_path, text, message):
 
 # --- generic CSV with a CRS: Helsinki's register ------------------------------------------
 
-# HSL's register read by the generic reader: its columns, its grid (KKJ zone 2), its network
-# codes (VERKKO) as modes, and only the rows in service (REI_VOIM=1)
-HSL_MAPPING = {"id": "SOLMUTUNNU", "name": "NIMI1", "lon": "X", "lat": "Y", "mode": "VERKKO",
-               "extra:code": "LYHYTTUNNU", "extra:name_sv": "NAMN1"}
-HSL_OPTIONS = MappedOptions(crs="EPSG:2392",
-                            mode_values={"1": "bus", "2": "metro", "3": "tram", "4": "rail",
-                                         "7": "ferry"},
-                            where={"REI_VOIM": ("1",)})
+# HSL's register read by the generic reader, as bench/data/registry_configs.json configures
+# a stops import of it: its columns, its grid (KKJ zone 2), its network codes (VERKKO) as
+# modes, and only the rows in service (REI_VOIM=1)
+REGISTRY_CONFIGS = json.loads((BENCH / "registry_configs.json").read_text())
+HSL_CONFIG = validate_config(REGISTRY_CONFIGS["hsl"])
+HSL_MAPPING = HSL_CONFIG["mapping"]
+HSL_OPTIONS = mapped_options(HSL_CONFIG)
 
 
 def test_hsl_register_is_read_by_the_generic_csv_reader_in_its_own_grid():
@@ -284,9 +285,9 @@ def test_hsl_register_is_read_by_the_generic_csv_reader_in_its_own_grid():
 
 
 def test_ruter_quays_by_mapping_and_geojson_with_its_crs_member(tmp_path):
-    read = read_mapped_csv(str(BENCH / "ruter2021_quays_nsr.csv"),
-                           {"id": "quay_id", "name": "name", "lat": "lat", "lon": "lon"},
-                           source="ruter")
+    oslo = validate_config(REGISTRY_CONFIGS["oslo_nsr"])
+    read = read_mapped_csv(str(ROOT / oslo["source"]), oslo["mapping"], source="ruter",
+                           options=mapped_options(oslo))
     assert len(read.stops) == 7317 and read.stops[0].stop_id == "NSR:Quay:104502"
     # GeoJSON 2008 with a crs member: the points are reprojected from it
     features = [{"type": "Feature", "id": "1010102",
