@@ -33,10 +33,7 @@ STOP_TAGS = (
 # extra tags kept with a stop for matching and review
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
-                   "ref_name", "platform_ref",
-                   # Norway's stop register ids (NSR quay and stop place numbers), copied by
-                   # mappers: the identifier evidence of NeTEx/NSR registries
-                   "ref:nsrq", "ref:nsrs")
+                   "ref_name", "platform_ref")
 
 # osmium's words for common breakage, and what they mean to the person who gave the file
 _HINTS = (
