@@ -15,7 +15,7 @@ import pytest
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.netex import is_netex, read_netex
-from matching_and_import_db.transit.pipeline import validate_config
+from matching_and_import_db.transit.pipeline import detect_format, validate_config
 from matching_and_import_db.transit.readers import (
     MappedOptions,
     read_atlas,
@@ -95,6 +95,25 @@ def test_atlas_service_points_are_stop_places_with_operator_mode_and_flags(tmp_p
     # an operating point that is no stop point, placed by its LV95 coordinates (Bern's origin)
     assert operating.extra["stop_point"] == "false"
     assert haversine_m(operating.lon, operating.lat, 7.43863, 46.95108) < 2
+
+
+def test_zipped_exports_are_read_from_inside(tmp_path):
+    zipped = tmp_path / "actual-date-swiss-only-service_point.csv.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("actual_date-swiss-only-service_point-2025-01-01.csv",
+                   "\n".join([SERVICE_POINT_HEADER, service_point()]) + "\n")
+    assert detect_format(str(zipped)) == "atlas"
+    assert [s.stop_id for s in read_atlas(str(zipped)).stops] == ["ch:1:sloid:1405"]
+    with zipfile.ZipFile(tmp_path / "quays.zip", "w") as z:
+        z.write(BENCH / "ruter2021_quays_nsr.csv", "ruter2021_quays_nsr.csv")
+    read = read_mapped_csv(str(tmp_path / "quays.zip"), REGISTRY_CONFIGS["oslo_nsr"]["mapping"])
+    assert len(read.stops) == 7317
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as z:
+        z.writestr("a.csv", "x\n")
+        z.writestr("b.csv", "x\n")
+    with pytest.raises(InputError, match=r"two.zip: a zipped registry must hold one CSV file; "
+                                         r"found 2 \(a.csv, b.csv\)"):
+        detect_format(str(tmp_path / "two.zip"))
 
 
 def test_atlas_traffic_points_are_platforms_of_their_service_point():

@@ -20,6 +20,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -583,10 +584,30 @@ class _Rows:
                              f"{exc.start})") from exc
 
 
+@contextmanager
 def _open_text(path: str):
+    """The file as text; a zip holding one CSV (as ATLAS publishes its exports) is read
+    from inside."""
     if not os.path.exists(path):
         raise InputError(f"file not found: {path}")
-    return open(path, encoding="utf-8-sig", newline="")
+    if not zipfile.is_zipfile(path):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            yield f
+        return
+    with zipfile.ZipFile(path) as archive:
+        member = zipped_csv(archive, os.path.basename(path))
+        with archive.open(member) as raw:
+            yield _decode(raw)
+
+
+def zipped_csv(archive: zipfile.ZipFile, name: str) -> str:
+    """The one CSV member of a zipped registry export."""
+    members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))
+               and not m.endswith("/")]
+    if len(members) != 1:
+        raise InputError(f"{name}: a zipped registry must hold one CSV file; found "
+                         f"{len(members)}" + (f" ({', '.join(members[:5])})" if members else ""))
+    return members[0]
 
 
 def _decode(raw):
