@@ -33,8 +33,9 @@ NORDIC = STOPS / "nordic-minimal-stops.xml"
 NSR_RAIL = STOPS / "nsr-rail-stations-2019.zip"
 HSL = BENCH / "hsl-stop-data-2020-07-22.csv"
 
-# The header of ATLAS's service-point export (ch.sbb.atlas ServicePointUpdateCsvModel's
-# column order), one row per stop place
+# The header of ATLAS's service-point export, one row per stop place: the column order of
+# ATLAS's own CSV model (ch.sbb.importservice ... ServicePointUpdateCsvModel in the ATLAS
+# source, github.com/iuccio/atlas); the rows below are written for the tests
 SERVICE_POINT_HEADER = (
     "numberShort;uicCountryCode;sloid;number;checkDigit;validFrom;validTo;designationOfficial;"
     "designationLong;abbreviation;operatingPoint;operatingPointWithTimetable;stopPoint;"
