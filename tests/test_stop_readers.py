@@ -173,6 +173,24 @@ def test_gtfs_platform_code_parent_validity_and_location_types(tmp_path):
     assert [s.stop_id for s in read_gtfs_stops(path, location_types=("0",)).stops] == ["P1"]
 
 
+def test_gtfs_stop_modes_come_from_the_routes_calling_there(tmp_path):
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+             "S1,Central,47.0,8.0,1,\nP1,Central,47.0001,8.0001,0,S1\n"
+             "P2,Central,47.0002,8.0001,0,S1\nP3,Dorf,47.1,8.1,0,\n")
+    path = make_gtfs(tmp_path, stops, **{
+        "routes.txt": "route_id,route_type\nT4,0\nB1,3\nB2,700\n",
+        "trips.txt": "route_id,service_id,trip_id\nT4,x,t1\nB1,x,b1\nB2,x,b2\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                          "t1,8:00:00,8:00:00,P1,1\nb1,8:00:00,8:00:00,P2,1\n"
+                          "b2,8:10:00,8:10:00,P2,1\nb2,8:20:00,8:20:00,P3,2\n"})
+    modes = {s.stop_id: (s.mode, s.extra.get("modes")) for s in read_gtfs_stops(path).stops}
+    # the station serves both its platforms' modes: no single one
+    assert modes == {"S1": (None, "bus|tram"), "P1": ("tram", "tram"), "P2": ("bus", "bus"),
+                     "P3": ("bus", "bus")}
+    assert {s.mode for s in read_gtfs_stops(str(STOPS / "vvs-bus-751.gtfs.zip")).stops} == {
+        "bus"}
+
+
 def test_gtfs_bad_input(tmp_path):
     not_zip = tmp_path / "feed.zip"
     not_zip.write_text("stop_id\n")

@@ -20,7 +20,7 @@ import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from lxml import etree
@@ -47,30 +47,49 @@ def is_netex(path: str) -> bool:
 
 
 def read_netex(path: str) -> RegistryRead:
+    """Every StopPlace and Quay of the file(s); of an object given in several versions, the
+    highest (with the quays that version lists). Quays are read inside their StopPlace
+    (NSR) or as objects of their own that the StopPlace lists by QuayRef (the frames of
+    other access points)."""
     read = RegistryRead()
     places: dict[str, OfficialStop] = {}
     versions: dict[str, int] = {}
-    quays: dict[str, tuple[OfficialStop, int]] = {}
+    quays_of: dict[str, list[OfficialStop]] = {}
+    listed_by: dict[str, str] = {}  # quay id → the stop place whose QuayRefs name it
+    standalone: dict[str, tuple[OfficialStop, int]] = {}
     with _xml_streams(path) as streams:
         for name, stream in streams:
-            for place, place_quays, version in _stop_places(stream, name, read.skipped):
-                if place.stop_id in versions and versions[place.stop_id] >= version:
+            for found in _stop_places(stream, name, read.skipped):
+                if isinstance(found, _Quay):
+                    kept = standalone.get(found.stop.stop_id)
+                    if kept is None or kept[1] < found.version:
+                        standalone[found.stop.stop_id] = (found.stop, found.version)
+                    continue
+                place = found.place
+                if place.stop_id in versions and versions[place.stop_id] >= found.version:
                     read.skipped.append(SkippedRow(0, place.stop_id, "older version"))
                     continue
-                versions[place.stop_id] = version
+                versions[place.stop_id] = found.version
                 places[place.stop_id] = place
-                for quay in place_quays:
-                    quays[quay.stop_id] = (quay, version)
+                quays_of[place.stop_id] = found.quays
+                listed_by.update({ref: place.stop_id for ref in found.quay_refs})
     if not places and not read.skipped:
         raise InputError(f"{os.path.basename(path)}: no StopPlace in the file (is it a NeTEx "
                          "stop register? a timetable file holds ScheduledStopPoints only)")
+    for quay, _ in standalone.values():
+        parent = listed_by.get(quay.stop_id) or quay.parent_id
+        if parent in places:
+            quays_of[parent].append(replace(quay, parent_id=parent))
+        else:
+            read.skipped.append(SkippedRow(0, quay.stop_id, "a Quay of no StopPlace in the file"))
     places = _inherit_from_parents(places)
     read.stops = list(places.values())
-    for quay, _ in quays.values():
-        place = places.get(quay.parent_id)
-        if place is None:
-            continue  # its stop place was replaced by a newer version without it
-        read.stops.append(replace(quay, name=quay.name or place.name, mode=place.mode))
+    for place_id, place_quays in quays_of.items():
+        place = places[place_id]
+        read.stops += [replace(q, name=q.name or place.name, mode=place.mode,
+                               valid_from=q.valid_from or place.valid_from,
+                               valid_to=q.valid_to or place.valid_to)
+                       for q in place_quays]
     return read
 
 
@@ -104,25 +123,46 @@ def _key_values(element) -> dict[str, str]:
     return found
 
 
-def _stop_places(stream, name: str, skipped: list[SkippedRow]
-                 ) -> Iterator[tuple[OfficialStop, list[OfficialStop], int]]:
+@dataclass(frozen=True)
+class _Place:
+    place: OfficialStop
+    quays: list[OfficialStop]
+    quay_refs: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class _Quay:
+    stop: OfficialStop
+    version: int
+
+
+def _stop_places(stream, name: str, skipped: list[SkippedRow]) -> Iterator[_Place | _Quay]:
     default_crs: str | None = None
     try:
         for _event, element in etree.iterparse(
-                stream, events=("end",), tag=("{*}StopPlace", "{*}DefaultLocationSystem"),
+                stream, events=("end",),
+                tag=("{*}StopPlace", "{*}Quay", "{*}DefaultLocationSystem"),
                 resolve_entities=False, no_network=True, huge_tree=True):
-            if _local(element) == "DefaultLocationSystem":
+            kind = _local(element)
+            if kind == "DefaultLocationSystem":
                 default_crs = (element.text or "").strip() or None
                 continue
+            parent = element.getparent()
+            if kind == "Quay" and parent is not None and _local(parent) == "quays":
+                continue  # read with its StopPlace, when that closes
             line = element.sourceline or 0
             try:
-                yield _stop_place(element, name, line, default_crs, skipped)
+                if kind == "Quay":
+                    yield _Quay(_quay(element, name, line, default_crs, None, None, None),
+                                _version(element.get("version")))
+                else:
+                    yield _stop_place(element, name, line, default_crs, skipped)
             except _NoPosition:
                 skipped.append(SkippedRow(line, element.get("id"), "no coordinates"))
             finally:
                 # streaming: drop what was read, and the siblings before it
                 element.clear(keep_tail=True)
-                parent = element.getparent()
                 while parent is not None and element.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
@@ -134,7 +174,7 @@ class _NoPosition(Exception):
 
 
 def _stop_place(element, name: str, line: int, default_crs: str | None,
-                skipped: list[SkippedRow]) -> tuple[OfficialStop, list[OfficialStop], int]:
+                skipped: list[SkippedRow]) -> _Place:
     place_id = element.get("id")
     if not place_id:
         raise InputError(f"{name} line {line}: a StopPlace without an id")
@@ -157,32 +197,47 @@ def _stop_place(element, name: str, line: int, default_crs: str | None,
         valid_to=valid_to, uic_ref=keys.get("uicCode"),
         parent_id=parent.get("ref") if parent is not None else None, level="place",
         mode=mode, extra=extra)
-    quays = []
+    quays, refs = [], []
     container = _child(element, "quays")
     for quay in container if container is not None else ():
-        if not isinstance(quay.tag, str) or _local(quay) != "Quay":
+        if not isinstance(quay.tag, str):
+            continue
+        if _local(quay) == "QuayRef" and quay.get("ref"):
+            refs.append(quay.get("ref"))
+        if _local(quay) != "Quay":
             continue
         quay_line = quay.sourceline or line
-        quay_id = quay.get("id")
-        if not quay_id:
-            raise InputError(f"{name} line {quay_line}: a Quay without an id")
         try:
-            quay_lon, quay_lat = _position(quay, name, quay_line, default_crs)
+            quays.append(_quay(quay, name, quay_line, default_crs, place_id, valid_from,
+                               valid_to))
         except _NoPosition:
-            skipped.append(SkippedRow(quay_line, quay_id, "no coordinates"))
-            continue
-        quay_keys = _key_values(quay)
-        quays.append(OfficialStop(
-            source="netex", stop_id=quay_id, name=_child_text(quay, "Name"),
-            lon=quay_lon, lat=quay_lat, platform_code=_child_text(quay, "PublicCode"),
-            valid_from=valid_from, valid_to=valid_to, uic_ref=quay_keys.get("uicCode"),
-            parent_id=place_id, level="platform", mode=mode,
-            extra={k: v for k, v in {
-                "description": _child_text(quay, "Description"),
-                "private_code": _child_text(quay, "PrivateCode"),
-                "compass_bearing": _child_text(quay, "CompassBearing"),
-                "imported_id": quay_keys.get("imported-id")}.items() if v}))
-    return place, quays, _version(element.get("version"))
+            skipped.append(SkippedRow(quay_line, quay.get("id"), "no coordinates"))
+    return _Place(place, quays, tuple(refs), _version(element.get("version")))
+
+
+def _quay(quay, name: str, line: int, default_crs: str | None, place_id: str | None,
+          valid_from: date | None, valid_to: date | None) -> OfficialStop:
+    """One Quay: inside its StopPlace (place_id given) or standalone, naming its stop place
+    by ParentZoneRef or SiteRef if at all."""
+    quay_id = quay.get("id")
+    if not quay_id:
+        raise InputError(f"{name} line {line}: a Quay without an id")
+    lon, lat = _position(quay, name, line, default_crs)
+    if place_id is None:
+        ref = _child(quay, "ParentZoneRef")
+        ref = ref if ref is not None else _child(quay, "SiteRef")
+        place_id = ref.get("ref") if ref is not None else None
+        valid_from, valid_to = _validity(quay, name, line)
+    keys = _key_values(quay)
+    return OfficialStop(
+        source="netex", stop_id=quay_id, name=_child_text(quay, "Name"), lon=lon, lat=lat,
+        platform_code=_child_text(quay, "PublicCode"), valid_from=valid_from,
+        valid_to=valid_to, uic_ref=keys.get("uicCode"), parent_id=place_id, level="platform",
+        extra={k: v for k, v in {
+            "description": _child_text(quay, "Description"),
+            "private_code": _child_text(quay, "PrivateCode"),
+            "compass_bearing": _child_text(quay, "CompassBearing"),
+            "imported_id": keys.get("imported-id")}.items() if v})
 
 
 def _position(element, name: str, line: int, default_crs: str | None) -> tuple[float, float]:

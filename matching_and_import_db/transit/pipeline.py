@@ -99,11 +99,18 @@ def detect_format(path: str) -> str:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = {m.rsplit("/", 1)[-1] for m in archive.namelist()}
-        return "netex" if "stops.txt" not in names and is_netex(path) else "gtfs"
-    if is_netex(path):
+            if "stops.txt" in names:
+                return "gtfs"
+            if is_netex(path):
+                return "netex"
+            # a zipped CSV export (ATLAS publishes its exports so): told by its header
+            with archive.open(readers.zipped_csv(archive, name)) as f:
+                header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
+    elif is_netex(path):
         return "netex"
-    with open(path, "rb") as f:
-        header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
+    else:
+        with open(path, "rb") as f:
+            header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
     if "sloid" in header and "designationOfficial" in header:
         return "atlas"
     if "ATCOCode" in header or "StopAreaCode" in header:

@@ -20,13 +20,15 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import shapely
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.crs import is_wgs84, to_wgs84
+from matching_and_import_db.transit.gtfs_modes import stop_modes
 from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
 from matching_and_import_db.transit.registry_modes import level_of, mode_of, modes_of
 
@@ -198,6 +200,7 @@ def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0", "1")) -> 
             raise InputError(f"{name}: no stops.txt in the zip")
         operator = _single_agency(archive, members, name)
         valid_from, valid_to = _feed_validity(archive, members, name)
+        served = _served_modes(archive, members, name)
         with archive.open(members["stops.txt"]) as raw:
             rows = _Rows(_decode(raw), f"{name}/stops.txt", ",")
             _require(rows.columns, ("stop_id", "stop_lat", "stop_lon"), f"{name}/stops.txt")
@@ -221,7 +224,33 @@ def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0", "1")) -> 
                     parent_id=_text(row.get("parent_station")),
                     level=_GTFS_LEVELS.get(location_type, "platform"),
                     extra=_kept(row, {"stop_code": ("stop_code",)})))
+    if served:
+        read.stops = _with_served_modes(read.stops, served)
     return read
+
+
+def _served_modes(archive: zipfile.ZipFile, members: dict, name: str) -> dict[str, set[str]]:
+    try:
+        return stop_modes(archive, members)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: routes, trips or stop_times unreadable ({exc})") from exc
+
+
+def _with_served_modes(stops: list[OfficialStop], served: dict[str, set[str]]
+                       ) -> list[OfficialStop]:
+    """Each stop's mode from the routes calling there; a station's from its stops'. Several
+    modes: none set (compatible with each), all in extra["modes"]."""
+    for stop in stops:
+        if stop.parent_id and stop.stop_id in served:
+            served.setdefault(stop.parent_id, set()).update(served[stop.stop_id])
+    out = []
+    for stop in stops:
+        modes = sorted(served.get(stop.stop_id, ()))
+        if modes:
+            stop = replace(stop, mode=modes[0] if len(modes) == 1 else None,
+                           extra={**stop.extra, "modes": "|".join(modes)})
+        out.append(stop)
+    return out
 
 
 def _single_agency(archive: zipfile.ZipFile, members: dict, name: str) -> str | None:
@@ -568,10 +597,30 @@ def _without_nul(values: list[str], name: str, line: int) -> list[str]:
     return values
 
 
+@contextmanager
 def _open_text(path: str):
+    """The file as text; a zip holding one CSV (as ATLAS publishes its exports) is read
+    from inside."""
     if not os.path.exists(path):
         raise InputError(f"file not found: {path}")
-    return open(path, encoding="utf-8-sig", newline="")
+    if not zipfile.is_zipfile(path):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            yield f
+        return
+    with zipfile.ZipFile(path) as archive:
+        member = zipped_csv(archive, os.path.basename(path))
+        with archive.open(member) as raw:
+            yield _decode(raw)
+
+
+def zipped_csv(archive: zipfile.ZipFile, name: str) -> str:
+    """The one CSV member of a zipped registry export."""
+    members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))
+               and not m.endswith("/")]
+    if len(members) != 1:
+        raise InputError(f"{name}: a zipped registry must hold one CSV file; found "
+                         f"{len(members)}" + (f" ({', '.join(members[:5])})" if members else ""))
+    return members[0]
 
 
 def _decode(raw):
