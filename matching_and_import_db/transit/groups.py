@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching_and_import_db.transit import names
+from matching_and_import_db.transit.modes import MODES, serves
 from matching_and_import_db.transit.spatial import pairs_within
 
 
@@ -102,14 +103,30 @@ def official_duplicates(run) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def one_platform(run, group: list[int]) -> bool:
+    """Whether registry duplicates are known to be one platform, so that the others follow
+    the first's match: they share a platform code or a uic_ref, or differ only in mode.
+    Rows that only share a name and a spot (Ruter lists superseded and new quays at one
+    position) may be different platforms: each is matched on its own."""
+    first = run.official[group[0]]
+    if all(run.o_plat[i] and run.o_plat[i] == run.o_plat[group[0]] for i in group):
+        return True
+    if first.uic_ref and all(run.official[i].uic_ref == first.uic_ref for i in group):
+        return True
+    modes = {run.official[i].mode for i in group}
+    return None not in modes and len(modes) == len(group)
+
+
 def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) -> None:
-    """A registry duplicate still held gets the OSM stop of its group's first stop."""
-    for first, *others in duplicates:
-        targets = run.matched_osm.get(first)
-        if not targets:
+    """A registry duplicate still held gets the OSM stop of its group's first matched
+    stop."""
+    for group in duplicates:
+        first = next((oi for oi in group if run.matched_osm.get(oi) and oi not in held), None)
+        if first is None:
             continue
+        targets = run.matched_osm[first]
         target = next((j for j in targets if run.s_primary[j]), targets[0])
-        for oi in others:
+        for oi in group:
             if oi in held and (oi, target) not in run.rejected:
                 run.add(oi, target, "duplicate_propagation", "propagation", 1.0,
                         {"duplicate_of": run.official[first].stop_id})
@@ -183,38 +200,44 @@ def stop_groups(run) -> np.ndarray:
 def match_places(run) -> None:
     """Each free stop place (an official row of level "place") takes one OSM stop group,
     chosen one to one among the groups with a member near it whose name agrees; the place
-    is then matched to every free member of that group."""
+    is then matched to every free member of that group that serves its mode (a bus stop
+    place and a tram stop place of one name each take their own part of a shared group)."""
     if not run.o_place.any():
         return
     from matching_and_import_db.transit.assignment import assign_one_to_one
     from matching_and_import_db.transit.matching import name_supported
 
     group = stop_groups(run)
-    usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj]
+    mode_index = {mode: n for n, mode in enumerate((None, *MODES))}
+    place_mode = np.array([mode_index.get(o.mode, 0) for o in run.official])
+    serving = np.array([serves(run.s_modes[j], run.official[i].mode)
+                        for i, j in zip(run.pi.tolist(), run.pj.tolist(), strict=True)], bool)
+    usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj] & serving
               & ~run.p_rejected & name_supported(run) & (run.pplat >= 0))
     ks = np.nonzero(usable)[0]
     if not len(ks):
         return
+    # what the assignment pairs places with: a group as seen by one mode
+    column = group[run.pj] * len(mode_index) + place_mode[run.pi]
     # one candidate per (place, group): its nearest well-named member
-    g = group[run.pj[ks]]
+    g = column[ks]
     order = np.lexsort((run.pd[ks], -np.nan_to_num(run.psim[ks], nan=0.0), g, run.pi[ks]))
     ks, g = ks[order], g[order]
     first = np.ones(len(ks), bool)
     first[1:] = (run.pi[ks][1:] != run.pi[ks][:-1]) | (g[1:] != g[:-1])
-    best = ks[first]
-    # the assignment sees groups, not members: pj of a candidate is its group number
-    chosen, _ = assign_one_to_one(best, run.pi, group[run.pj], run.pscore,
+    chosen, _ = assign_one_to_one(ks[first], run.pi, column, run.pscore,
                                   run.profile.max_component)
     members: dict[int, list[int]] = {}
     for j, label in enumerate(group.tolist()):
         members.setdefault(label, []).append(j)
     for k in chosen:
         oi, nearest = int(run.pi[k]), int(run.pj[k])
-        label = int(group[nearest])
+        mode = run.official[oi].mode
+        taken = [j for j in members[int(group[nearest])] if serves(run.s_modes[j], mode)]
         evidence = {"group_of": run.osm[nearest].key, "name_similarity":
                     None if np.isnan(run.psim[k]) else round(float(run.psim[k]), 1),
                     "official_name": run.official[oi].name,
-                    "osm_name": run.osm[nearest].name, "members": len(members[label])}
-        for j in sorted(members[label], key=lambda m: m != nearest):
+                    "osm_name": run.osm[nearest].name, "members": len(taken)}
+        for j in sorted(taken, key=lambda m: m != nearest):
             if run.s_free[j] and (oi, j) not in run.rejected:
                 run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)

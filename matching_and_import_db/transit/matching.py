@@ -47,6 +47,7 @@ from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_
 from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
 
 PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
+OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class MatchingProfile:
     distance_weight: float = 0.3  # score = name/100 - weight * distance/radius + platform
     platform_bonus: float = 0.1  # platform codes equal
     platform_penalty: float = 0.3  # platform codes differ
-    ratio: float = 1.5  # assignment: next free candidate must be this many times farther...
+    ratio: float = 1.25  # assignment: next free candidate must be this many times farther...
     min_separation_m: float = 3.0  # ...and at least this much farther...
     name_margin: float = 15.0  # ...unless its name is this much less similar
     max_component: int = 2000  # larger candidate clusters are assigned greedily
@@ -128,6 +129,7 @@ class _Run:
         self.s_primary = np.array([s.kind in profile.platform_kinds for s in self.osm], bool)
         self.s_node = np.array([s.osm_type == "n" for s in self.osm], bool)
         self.o_free = np.ones(len(self.official), bool)
+        self.o_duplicate_group = np.full(len(self.official), -1)  # registry duplicates
         self.s_free = np.ones(len(self.osm), bool)
         self.s_blocked = np.zeros(len(self.osm), bool)  # unmatched, but part of a matched stop
         self.rejected: set[tuple[int, int]] = set()
@@ -152,6 +154,7 @@ class _Run:
         localities = [self.o_locality[i] for i in self.pi.tolist()]
         self.psim = names.registry_pair_similarities(list(a), localities, list(b),
                                                      self.localities)
+        self._other_names()
         self.psim[(a == "") | (b == "")] = np.nan  # no name on a side: no name evidence
         po, ps = self.o_plat[self.pi], self.s_plat[self.pj]
         known = (po != "") & (ps != "")
@@ -161,6 +164,28 @@ class _Run:
         self.pscore = (name_part - p.distance_weight * self.pd / p.candidate_radius_m
                        + np.where(self.pplat > 0, p.platform_bonus, 0.0)
                        - np.where(self.pplat < 0, p.platform_penalty, 0.0))
+
+    def _other_names(self) -> None:
+        """A pair's similarity is that of the best pair of names the two sides carry: in
+        bilingual cities the registry and OSM may each give the other language first
+        ("Hanken" / "Kauppakorkeakoulut"). The registry's other names are in extra
+        "alt_name" (";"-separated), OSM's in name:*, alt_name, official_name, short_name."""
+        o_alt = [[names.registry_name(n)[1] for n in o.extra.get("alt_name", "").split(";")
+                  if n.strip()] for o in self.official]
+        s_alt = [[names.normalize_name(v) for k, v in s.tags.items()
+                  if k in OSM_OTHER_NAMES or k.startswith("name:")] for s in self.osm]
+        left, right, where = [], [], []
+        for k, (i, j) in enumerate(zip(self.pi.tolist(), self.pj.tolist(), strict=True)):
+            if not o_alt[i] and not s_alt[j]:
+                continue
+            for x in (self.o_name[i], *o_alt[i]):
+                for y in (self.s_name[j], *s_alt[j]):
+                    if x and y and (x, y) != (self.o_name[i], self.s_name[j]):
+                        left.append(x)
+                        right.append(y)
+                        where.append(k)
+        if where:
+            np.maximum.at(self.psim, np.array(where), names.pair_similarities(left, right))
 
     def reject(self, oi: int, sj: int) -> None:
         self.rejected.add((oi, sj))
@@ -203,9 +228,12 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
     """Pair official stops with OSM stops; see the module docstring for the stages."""
     run = _Run(official, osm, profile)
     duplicates = groups.official_duplicates(run)
+    for number, group in enumerate(duplicates):
+        run.o_duplicate_group[group] = number
     missing, stale = identifiers.apply_decisions(run, decisions)
     # a registry duplicate follows the first of its group, unless it has its own identifier
-    held = {oi for group in duplicates for oi in group[1:] if run.o_free[oi]}
+    held = {oi for group in duplicates if groups.one_platform(run, group)
+            for oi in group[1:] if run.o_free[oi]}
     run.o_free[list(held)] = False
     identifiers.match_identifiers(run, held)
     groups.match_places(run)

@@ -56,6 +56,14 @@ def modes_compatible(a: Iterable[str] | str | None, b: Iterable[str] | str | Non
     return any(_SHARED.get(mode, frozenset()) & set_b for mode in set_a)
 
 
+def serves(modes: Iterable[str] | str | None, mode: str | None) -> bool:
+    """Whether an object of these modes serves `mode`, strictly (bus does not serve
+    tram): what a stop place of one mode takes of a group of several modes. Unknown on
+    either side serves."""
+    found = _as_set(modes)
+    return mode is None or not found or mode in found
+
+
 def _as_set(modes: Iterable[str] | str | None) -> frozenset[str]:
     if modes is None:
         return frozenset()
