@@ -79,9 +79,11 @@ def official_duplicates(run) -> list[list[int]]:
     ia, ib, d = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
                              max(p.duplicate_radius_m, p.shared_stop_radius_m), run.projection)
     modes = [o.mode for o in run.official]
-    near = (d <= p.duplicate_radius_m) | np.array(
-        [bool(modes[a] and modes[b] and modes[a] != modes[b])
-         for a, b in zip(ia.tolist(), ib.tolist(), strict=True)], bool)
+    # stop places of two modes are two places, each taking its part of the OSM group
+    differ = np.array([bool(modes[a] and modes[b] and modes[a] != modes[b])
+                       for a, b in zip(ia.tolist(), ib.tolist(), strict=True)], bool)
+    platforms = ~run.o_place[ia] & ~run.o_place[ib]
+    near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
     parent = list(range(len(run.official)))
 

@@ -25,11 +25,10 @@ _OSM_MODE_TAGS: tuple[tuple[str, str, str], ...] = (
     ("tram", "yes", "tram"), ("railway", "tram_stop", "tram"),
     ("train", "yes", "rail"), ("railway", "halt", "rail"), ("railway", "station", "rail"),
     ("railway", "stop", "rail"), ("light_rail", "yes", "rail"),
-    # a railway platform or station without more says only "on rails": metro stations
-    # are railway=station + station=subway, tram platforms are often railway=platform
+    # a railway platform or station says train or metro (metro stations are
+    # railway=station + station=subway), unless a tag says which (see modes_of_osm_tags)
     ("railway", "platform", "rail"), ("railway", "platform", "metro"),
-    ("railway", "platform", "tram"), ("railway", "station", "metro"),
-    ("railway", "stop", "metro"),
+    ("railway", "station", "metro"), ("railway", "stop", "metro"),
     ("subway", "yes", "metro"), ("station", "subway", "metro"),
     ("ferry", "yes", "ferry"), ("amenity", "ferry_terminal", "ferry"),
     ("aerialway", "station", "cableway"), ("aerialway", "yes", "cableway"),
@@ -42,8 +41,17 @@ MODE_TAG_KEYS = tuple(sorted({key for key, _value, _mode in _OSM_MODE_TAGS}))
 _SHARED = {"bus": frozenset({"tram"}), "tram": frozenset({"bus"})}
 
 
+_GENERIC = frozenset({("railway", "platform"), ("railway", "station"), ("railway", "stop")})
+
+
 def modes_of_osm_tags(tags: Mapping[str, str]) -> frozenset[str]:
-    """The modes an OSM stop object serves by its tags; empty when the tags do not say."""
+    """The modes an OSM stop object serves by its tags; empty when the tags do not say.
+    A generic railway tag counts only when no tag names the mode (railway=platform with
+    tram=yes is a tram platform, not a train's)."""
+    specific = frozenset(mode for key, value, mode in _OSM_MODE_TAGS
+                         if (key, value) not in _GENERIC and tags.get(key) == value)
+    if specific:
+        return specific
     return frozenset(mode for key, value, mode in _OSM_MODE_TAGS if tags.get(key) == value)
 
 
