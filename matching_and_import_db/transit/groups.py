@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching_and_import_db.transit import names
-from matching_and_import_db.transit.modes import MODES, serves
+from matching_and_import_db.transit.modes import MODES, masks_serve, serves
 from matching_and_import_db.transit.spatial import pairs_within
 
 
@@ -212,8 +212,7 @@ def match_places(run) -> None:
     group = stop_groups(run)
     mode_index = {mode: n for n, mode in enumerate((None, *MODES))}
     place_mode = np.array([mode_index.get(o.mode, 0) for o in run.official])
-    serving = np.array([serves(run.s_modes[j], run.official[i].mode)
-                        for i, j in zip(run.pi.tolist(), run.pj.tolist(), strict=True)], bool)
+    serving = masks_serve(run.s_mode_mask[run.pj], run.o_mode_mask[run.pi])
     usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj] & serving
               & ~run.p_rejected & name_supported(run) & (run.pplat >= 0))
     ks = np.nonzero(usable)[0]

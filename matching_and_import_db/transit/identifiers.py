@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.model import Decision
-from matching_and_import_db.transit.spatial import haversine_m
+from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m
 
 
 def apply_decisions(run, decisions: Iterable[Decision]) -> tuple[set[int], list]:
@@ -105,7 +105,7 @@ def match_identifiers(run, held: set[int]) -> None:
             for j in {j for v in _official_values(stop, attribute) for j in index.get(v, ())}:
                 if not run.s_free[j] or (i, j) in run.rejected:
                     continue
-                d = float(haversine_m(run.o_lon[i], run.o_lat[i], run.s_lon[j], run.s_lat[j]))
+                d = haversine_one_m(stop.lon, stop.lat, run.osm[j].lon, run.osm[j].lat)
                 if d > p.too_far_high_m and names.name_similarity(
                         run.o_name[i], run.s_name[j]) < p.name_weak:
                     continue

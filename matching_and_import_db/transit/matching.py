@@ -43,8 +43,8 @@ from matching_and_import_db.transit.model import (
     OsmStopRef,
     Problem,
 )
-from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
-from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
+from matching_and_import_db.transit.modes import masks_compatible, mode_mask, modes_of_osm_tags
+from matching_and_import_db.transit.spatial import Projection, haversine_one_m, pairs_within
 
 PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
 OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
@@ -122,6 +122,8 @@ class _Run:
         self.s_name = [names.normalize_name(s.name) for s in self.osm]
         self.o_place = np.array([o.level == "place" for o in self.official], bool)
         self.s_modes = [modes_of_osm_tags(s.tags) for s in self.osm]
+        self.o_mode_mask = np.array([mode_mask(o.mode) for o in self.official], np.int64)
+        self.s_mode_mask = np.array([mode_mask(m) for m in self.s_modes], np.int64)
         self.o_plat = np.array([names.normalize_platform(o.platform_code)
                                 or names.platform_hint(o.name) or "" for o in self.official],
                                dtype=object)
@@ -146,8 +148,7 @@ class _Run:
         pi, pj, pd = pairs_within(self.o_lon, self.o_lat, self.s_lon, self.s_lat,
                                   p.candidate_radius_m, self.projection)
         # a bus stop and a railway halt are never the same stop, whatever their names
-        fits = np.array([modes_compatible(self.official[i].mode, self.s_modes[j])
-                         for i, j in zip(pi.tolist(), pj.tolist(), strict=True)], bool)
+        fits = masks_compatible(self.o_mode_mask[pi], self.s_mode_mask[pj])
         self.pi, self.pj, self.pd = pi[fits], pj[fits], pd[fits]
         o_names, s_names = np.asarray(self.o_name, object), np.asarray(self.s_name, object)
         a, b = o_names[self.pi], s_names[self.pj]
@@ -211,8 +212,8 @@ class _Run:
 
     def add(self, oi: int, sj: int, method: str, stage: str, score: float,
             evidence: dict, take_official: bool = True) -> None:
-        distance = float(haversine_m(self.o_lon[oi], self.o_lat[oi],
-                                     self.s_lon[sj], self.s_lat[sj]))
+        o, s = self.official[oi], self.osm[sj]
+        distance = haversine_one_m(o.lon, o.lat, s.lon, s.lat)
         score = min(max(float(score), 0.0), 1.0)
         self.matches.append(Match(self.official[oi].stop_id, self.osm[sj].key, method, stage,
                                   round(score, 4), round(distance, 2), evidence))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 MODES = ("bus", "tram", "rail", "metro", "ferry", "cableway", "funicular")
 
 # OSM tags that say a stop serves a mode (the public_transport schema and the older tags)
@@ -70,6 +72,27 @@ def serves(modes: Iterable[str] | str | None, mode: str | None) -> bool:
     either side serves."""
     found = _as_set(modes)
     return mode is None or not found or mode in found
+
+
+_BIT = {mode: 1 << n for n, mode in enumerate(MODES)}
+
+
+def mode_mask(modes: Iterable[str] | str | None) -> int:
+    """Modes as bits (MODES order), for comparing many pairs at once; 0 is unknown."""
+    return sum(_BIT.get(mode, 0) for mode in _as_set(modes))
+
+
+def masks_compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """modes_compatible() for arrays of mode_mask() values, pair by pair."""
+    shared = np.zeros_like(a)
+    for mode, others in _SHARED.items():
+        shared |= np.where(a & _BIT[mode], mode_mask(others), 0)
+    return (a == 0) | (b == 0) | ((a | shared) & b != 0)
+
+
+def masks_serve(modes: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """serves() for arrays of mode_mask() values: an object's modes and a row's mode."""
+    return (modes == 0) | (mode == 0) | (modes & mode != 0)
 
 
 def _as_set(modes: Iterable[str] | str | None) -> frozenset[str]:
