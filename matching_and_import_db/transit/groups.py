@@ -60,6 +60,9 @@ def propagate_to_members(run) -> None:
         for b in _neighbours(gi, gj, a):
             if run.s_primary[b] or not run.s_free[b] or (oi, b) in run.rejected:
                 continue
+            if not serves(run.s_modes[b], run.official[oi].mode) or (
+                    run.s_modes[a] and run.s_modes[b] and not run.s_modes[a] & run.s_modes[b]):
+                continue  # a bus platform's neighbour may be the metro's stop position
             if not _same_stop(run, a, b):
                 continue
             codes = run.s_plat[a], run.s_plat[b]
@@ -129,7 +132,9 @@ def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) ->
         targets = run.matched_osm[first]
         target = next((j for j in targets if run.s_primary[j]), targets[0])
         for oi in group:
-            if oi in held and (oi, target) not in run.rejected:
+            # the tram row of a shared stop does not follow onto a bus-only platform
+            if (oi in held and (oi, target) not in run.rejected
+                    and serves(run.s_modes[target], run.official[oi].mode)):
                 run.add(oi, target, "duplicate_propagation", "propagation", 1.0,
                         {"duplicate_of": run.official[first].stop_id})
 
