@@ -59,7 +59,7 @@ class MatchingProfile:
     name_accept: float = 85.0  # names this similar (0..100) count as the same name
     name_weak: float = 60.0  # ...this similar: still support a match within weak_name_max_m
     weak_name_max_m: float = 40.0
-    score_margin: float = 0.05  # distance_name: best must beat the runner-up by this
+    score_margin: float = 0.02  # distance_name: best must beat the runner-up by this
     distance_weight: float = 0.3  # score = name/100 - weight * distance/radius + platform
     platform_bonus: float = 0.1  # platform codes equal
     platform_penalty: float = 0.3  # platform codes differ
