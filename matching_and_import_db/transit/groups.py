@@ -7,7 +7,7 @@ import numpy as np
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.modes import MODES, masks_serve, serves
-from matching_and_import_db.transit.spatial import pairs_within
+from matching_and_import_db.transit.spatial import haversine_one_m, pairs_within
 
 
 def group_pairs(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -236,10 +236,16 @@ def match_places(run) -> None:
     members: dict[int, list[int]] = {}
     for j, label in enumerate(group.tolist()):
         members.setdefault(label, []).append(j)
+    places_of: dict[int, list[int]] = {}  # group -> the places (of several modes) taking it
+    for k in chosen:
+        places_of.setdefault(int(group[run.pj[k]]), []).append(int(run.pi[k]))
     for k in chosen:
         oi, nearest = int(run.pi[k]), int(run.pj[k])
         mode = run.official[oi].mode
-        taken = [j for j in members[int(group[nearest])] if serves(run.s_modes[j], mode)]
+        label = int(group[nearest])
+        # an object whose tags name no mode goes to the nearest of the places sharing it
+        taken = [j for j in members[label] if serves(run.s_modes[j], mode)
+                 and (run.s_modes[j] or _nearest_place(run, j, places_of[label]) == oi)]
         evidence = {"group_of": run.osm[nearest].key, "name_similarity":
                     None if np.isnan(run.psim[k]) else round(float(run.psim[k]), 1),
                     "official_name": run.official[oi].name,
@@ -247,3 +253,9 @@ def match_places(run) -> None:
         for j in sorted(taken, key=lambda m: m != nearest):
             if run.s_free[j] and (oi, j) not in run.rejected:
                 run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)
+
+
+def _nearest_place(run, j: int, places: list[int]) -> int:
+    s = run.osm[j]
+    return min(places, key=lambda oi: haversine_one_m(run.official[oi].lon,
+                                                      run.official[oi].lat, s.lon, s.lat))
