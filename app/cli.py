@@ -53,11 +53,16 @@ def list_():
 @pipeline_cli.command("run")
 @click.argument("name")
 @click.option("--wait", is_flag=True, help="Wait until the scheduler has finished the run.")
+@click.option("--after", "after", default=None,
+              help="Queue only once the newest run of this other pipeline has succeeded "
+                   "(a stops import after the OSM import it is matched against).")
 @click.option("--timeout", default=600, show_default=True)
-def run(name, wait, timeout):
+def run(name, wait, after, timeout):
     """Queue a run; the scheduler executes it."""
     try:
         pipeline = service.get_pipeline_by_name(name)
+        if after:
+            _wait_for_success(service.get_pipeline_by_name(after), timeout)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from None
     run_id = service.run_now(pipeline.id, None)
@@ -76,6 +81,26 @@ def run(name, wait, timeout):
         time.sleep(0.5)
     raise click.ClickException(f"run {run_id} did not finish within {timeout}s "
                                "(is the scheduler running?)")
+
+
+def _wait_for_success(pipeline, timeout: int) -> None:
+    from sqlalchemy import select
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        newest = db.session.scalar(select(PipelineRun).where(
+            PipelineRun.pipeline_id == pipeline.id).order_by(PipelineRun.id.desc()).limit(1))
+        status = newest.status if newest is not None else "never run"
+        if status == "succeeded":
+            return
+        if status == "failed":
+            raise click.ClickException(f"the last run of {pipeline.name} failed: "
+                                       f"{newest.message}")
+        if time.monotonic() >= deadline:
+            raise click.ClickException(f"{pipeline.name} has not succeeded within {timeout}s "
+                                       f"({status}; is the scheduler running?)")
+        db.session.rollback()
+        time.sleep(1)
 
 
 tracks_cli = AppGroup("tracks", help="Rides: reprocess in bulk.")

@@ -26,6 +26,15 @@ flask --app app:create_app pipeline create oslo-demo --if-missing \
 # the scheduler picks this run up as soon as it starts: watch the banner on the map page
 flask --app app:create_app pipeline run oslo-demo
 
+say "configuring the demo stops (Ruter's stop points with their NSR quay ids, matched with OSM)"
+flask --app app:create_app pipeline create oslo-demo-stops --if-missing --kind stops_import \
+  --source "$ROOT/demo/ruter2021_quays_nsr.csv" \
+  --config '{"format": "csv", "mapping": {"id": "quay_id", "name": "name", "lat": "lat", "lon": "lon"}}'
+# queued once the OSM import has published: only the quays inside the area the OSM data
+# covers are matched (the registry is all of Ruter's region); runs beside the portal
+flask --app app:create_app pipeline run oslo-demo-stops --after oslo-demo --timeout 900 \
+  >/dev/null &
+
 if [ "$DEV_OIDC" = 1 ]; then
   # three demo rides for the demo user "cyclist", queued once the Oslo roads are published
   # (so they are snapped to them); runs beside the portal and ends by itself

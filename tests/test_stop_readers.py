@@ -163,12 +163,31 @@ def test_gtfs_platform_code_parent_validity_and_location_types(tmp_path):
         "feed_info.txt": "feed_publisher_name,feed_publisher_url,feed_lang,feed_start_date,"
                          "feed_end_date\nX,http://x,de,20250101,20251231\n"})
     read = read_gtfs_stops(path)
-    assert [(s.stop_id, s.platform_code, s.parent_id, s.ifopt) for s in read.stops] == [
-        ("P1", "3", "S1", None)]
-    assert (read.stops[0].valid_from, read.stops[0].valid_to) == (
+    # the station is a stop place, its stop a platform of it; the entrance is no stop
+    assert [(s.stop_id, s.level, s.platform_code, s.parent_id, s.ifopt)
+            for s in read.stops] == [("S1", "place", None, None, None),
+                                     ("P1", "platform", "3", "S1", None)]
+    assert (read.stops[1].valid_from, read.stops[1].valid_to) == (
         date(2025, 1, 1), date(2025, 12, 31))
-    assert [s.stop_id for s in read_gtfs_stops(path, location_types=("0", "1")).stops] == [
-        "S1", "P1"]
+    assert [s.stop_id for s in read_gtfs_stops(path, location_types=("0",)).stops] == ["P1"]
+
+
+def test_gtfs_stop_modes_come_from_the_routes_calling_there(tmp_path):
+    stops = ("stop_id,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+             "S1,Central,47.0,8.0,1,\nP1,Central,47.0001,8.0001,0,S1\n"
+             "P2,Central,47.0002,8.0001,0,S1\nP3,Dorf,47.1,8.1,0,\n")
+    path = make_gtfs(tmp_path, stops, **{
+        "routes.txt": "route_id,route_type\nT4,0\nB1,3\nB2,700\n",
+        "trips.txt": "route_id,service_id,trip_id\nT4,x,t1\nB1,x,b1\nB2,x,b2\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+                          "t1,8:00:00,8:00:00,P1,1\nb1,8:00:00,8:00:00,P2,1\n"
+                          "b2,8:10:00,8:10:00,P2,1\nb2,8:20:00,8:20:00,P3,2\n"})
+    modes = {s.stop_id: (s.mode, s.extra.get("modes")) for s in read_gtfs_stops(path).stops}
+    # the station serves both its platforms' modes: no single one
+    assert modes == {"S1": (None, "bus|tram"), "P1": ("tram", "tram"), "P2": ("bus", "bus"),
+                     "P3": ("bus", "bus")}
+    assert {s.mode for s in read_gtfs_stops(str(STOPS / "vvs-bus-751.gtfs.zip")).stops} == {
+        "bus"}
 
 
 def test_gtfs_bad_input(tmp_path):
@@ -193,26 +212,50 @@ def test_gtfs_bad_input(tmp_path):
 
 def test_naptan_sample():
     read = read_naptan(str(STOPS / "naptan-sample.csv"))
-    # one of the 15 rows is inactive
-    assert len(read.stops) == 14
-    assert [(r.stop_id, r.reason) for r in read.skipped] == [("068000000115", "status inactive")]
+    # of the 15 rows one is inactive and one an airport entrance (no stop to match)
+    assert len(read.stops) == 13
+    assert [(r.stop_id, r.reason) for r in read.skipped] == [
+        ("068000000115", "status inactive"), ("1100EXT10", "an entrance (StopType AIR)")]
+    # on-street bus stops are platforms of the bus; a taxi rank says no mode
+    assert {(s.extra["stop_type"], s.level, s.mode) for s in read.stops} == {
+        ("BCT", "platform", "bus"), ("TXR", "platform", None)}
     first = read.stops[0]
     assert (first.source, first.stop_id, first.atco_code, first.name) == (
         "naptan", "068000000754", "068000000754", "Stockham Lane")
     assert (first.lon, first.lat) == (-2.68754, 53.33042)
     assert first.extra["naptan_code"] == "halagjdm"
     assert read.stops[-1].extra["indicator"] == "adj"
-    assert len(read_naptan(str(STOPS / "naptan-sample.csv"), include_inactive=True).stops) == 15
+    assert len(read_naptan(str(STOPS / "naptan-sample.csv"), include_inactive=True).stops) == 14
 
 
-def test_naptan_stop_letter_is_the_platform_code_and_grid_only_is_refused(tmp_path):
+def test_naptan_stop_letter_is_the_platform_code_and_station_areas_are_places(tmp_path):
     path = tmp_path / "Stops.csv"
-    path.write_text("ATCOCode,CommonName,Indicator,Longitude,Latitude,Status\n"
-                    "0100BRP90310,Temple Meads,Stop A,-2.58,51.45,active\n"
-                    "0100BRP90311,Temple Meads,opp,-2.58,51.4501,active\n")
-    assert [s.platform_code for s in read_naptan(str(path)).stops] == ["A", None]
-    path.write_text("ATCOCode,CommonName,Easting,Northing\n0100X,Y,1,2\n")
-    with pytest.raises(InputError, match="only OS grid Easting/Northing"):
+    path.write_text("ATCOCode,CommonName,Indicator,Longitude,Latitude,StopType,Status\n"
+                    "0100BRP90310,Temple Meads,Stop A,-2.58,51.45,BCT,active\n"
+                    "0100BRP90311,Temple Meads,opp,-2.58,51.4501,BCT,active\n"
+                    "9100BRSTLTM,Bristol Temple Meads Rail Station,,-2.5813,51.4491,RLY,active\n"
+                    "9100BRSTLTM1,Bristol Temple Meads,Platform 3,-2.5811,51.4490,RPL,active\n")
+    read = read_naptan(str(path))
+    assert [(s.platform_code, s.level, s.mode) for s in read.stops] == [
+        ("A", "platform", "bus"), (None, "platform", "bus"), (None, "place", "rail"),
+        ("3", "platform", "rail")]
+
+
+def test_naptan_stop_areas_are_places_reprojected_from_the_national_grid(tmp_path):
+    # the sample's first row without its Longitude/Latitude: its Easting/Northing (British
+    # National Grid, EPSG:27700) lead back to the position NaPTAN gives
+    path = tmp_path / "StopAreas.csv"
+    path.write_text("StopAreaCode,Name,StopAreaType,GridType,Easting,Northing,Status\n"
+                    "069GHA001,Halton Village,GPBS,UKOS,354308,381721,active\n"
+                    "910GBRSTLTM,Bristol Temple Meads,GRLS,UKOS,,,active\n")
+    read = read_naptan(str(path))
+    area = read.stops[0]
+    assert (area.stop_id, area.name, area.level, area.mode) == (
+        "069GHA001", "Halton Village", "place", "bus")
+    assert haversine_m(area.lon, area.lat, -2.68754, 53.33042) < 5
+    assert [(r.stop_id, r.reason) for r in read.skipped] == [("910GBRSTLTM", "no coordinates")]
+    path.write_text("StopAreaCode,Name,GridType,Easting,Northing\n940G,Y,I,1,2\n")
+    with pytest.raises(InputError, match="GridType 'I' is not the British National Grid"):
         read_naptan(str(path))
 
 

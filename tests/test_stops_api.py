@@ -61,6 +61,8 @@ def test_problems_filter_by_type_priority_and_status(client, golden, db_conn, ap
     unmatched = body["problems"][0]
     assert unmatched["type"] == "unmatched_official" and unmatched["status"] == "open"
     assert unmatched["official"]["name"] == "Unmatched" and unmatched["osm"] is None
+    # the golden registry is the minimal traffic-point shape: platforms, mode unknown
+    assert (unmatched["official"]["level"], unmatched["official"]["mode"]) == ("platform", None)
     assert unmatched["evidence"]["nearest"] == []
     only = client.get("/api/stops/problems?type=attribute_mismatch").get_json()
     assert [(p["official_id"], p["osm_key"]) for p in only["problems"]] == [

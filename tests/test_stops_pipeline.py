@@ -12,6 +12,7 @@ import http.server
 import json
 import threading
 import time
+from collections import Counter
 from functools import partial
 
 import psycopg2
@@ -193,7 +194,7 @@ def test_a_gtfs_feed_is_recognised_and_matched_against_real_osm_data(settings_en
         cur.execute("SELECT count(*), max(distance_m) FROM stop_matches")
         matches, farthest = cur.fetchone()
         cur.execute("SELECT count(*) FROM official_stops WHERE stop_id LIKE 'de:08115:%'")
-        assert cur.fetchone()[0] == run["counts"]["official_read"]
+        assert cur.fetchone()[0] == run["counts"]["official_in_scope"]
     assert matches == run["counts"]["matches"] > 0 and farthest < 50
 
 
@@ -364,6 +365,9 @@ def _waiting_on(conn, table: str) -> bool:
 
 # --- configuration and broken input ----------------------------------------------------
 
+MAPPING = {"id": "code", "name": "name", "lat": "lat", "lon": "lon"}
+
+
 @pytest.mark.parametrize(("config", "message"), [
     ({}, "needs a 'source'"),
     ({"source": "  "}, "needs a 'source'"),
@@ -374,6 +378,19 @@ def _waiting_on(conn, table: str) -> bool:
     ({"source": "x.csv", "format": "atlas", "mapping": {"id": "a"}}, "takes no 'mapping'"),
     ({"source": "x.csv", "osm_within_m": -5}, "osm_within_m must be a distance"),
     ({"source": "x.csv", "osm_within_m": "near"}, "osm_within_m must be a distance"),
+    ({"source": "x.csv", "format": "atlas", "crs": "EPSG:2056"}, "format atlas takes no crs"),
+    ({"source": "x.csv", "format": "csv", "mapping": MAPPING, "crs": "EPSG:0"},
+     "unknown coordinate reference system 'EPSG:0'"),
+    ({"source": "x.csv", "format": "csv", "mapping": MAPPING, "level": "pole"},
+     "level must be one of place, platform"),
+    ({"source": "x.csv", "format": "csv", "mapping": MAPPING, "mode_values": {"1": "car"}},
+     "mode_values must map the registry's codes to modes"),
+    ({"source": "x.csv", "format": "csv", "mapping": MAPPING, "where": {"active": 1}},
+     "where must map columns to the values to keep"),
+    ({"source": "x.csv", "coverage": "europe"}, "coverage must be one of osm, all"),
+    ({"source": "x.csv", "coverage_margin_m": -1}, "coverage_margin_m must be a distance"),
+    ({"source": "x.csv", "countries": "CH"}, "countries must be a list of country codes"),
+    ({"source": "x.csv", "stop_points_only": "yes"}, "stop_points_only must be true or false"),
 ])
 def test_bad_configuration_is_refused_naming_the_problem(config, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -386,11 +403,17 @@ def test_configuration_is_normalised():
     mapped = {"source": "s.csv", "format": "csv", "mapping": {"id": "code", "lat": "y",
                                                               "lon": "x"}, "osm_within_m": 500}
     assert validate_config(mapped) == {**mapped, "osm_within_m": 500.0}
+    hsl = {"source": "h.csv", "format": "csv", "mapping": {"id": "code", "lat": "y", "lon": "x"},
+           "crs": " EPSG:2392 ", "where": {"REI_VOIM": "1"}, "countries": ["ch", "LI "],
+           "coverage": "osm", "coverage_margin_m": 50, "stop_points_only": True}
+    assert validate_config(hsl) == {**hsl, "crs": "EPSG:2392", "where": {"REI_VOIM": ["1"]},
+                                    "countries": ["CH", "LI"], "coverage_margin_m": 50.0}
 
 
 @pytest.mark.parametrize(("fixture", "fmt"), [
     ("atlas-sample.csv", "atlas"), ("swiss_example_stops_ATLAS.csv", "atlas"),
     ("vvs-bus-751.gtfs.zip", "gtfs"), ("naptan-sample.csv", "naptan"),
+    ("nordic-minimal-stops.xml", "netex"), ("nsr-rail-stations-2019.zip", "netex"),
 ])
 def test_registry_format_is_told_from_the_file(fixture, fmt):
     assert detect_format(str(STOPS / fixture)) == fmt
@@ -433,9 +456,6 @@ def _twice(tmp_path):
     path = tmp_path / "twice.csv"
     path.write_text("code,name,lat,lon\nA,Dorf,47.0,8.0\nB,Kirche,47.1,8.0\nA,Dorf,47.2,8.0\n")
     return path
-
-
-MAPPING = {"id": "code", "name": "name", "lat": "lat", "lon": "lon"}
 
 
 @pytest.mark.parametrize(("make_source", "config", "message"), [
@@ -483,3 +503,100 @@ def test_registry_served_over_http_is_downloaded_and_imported(settings_env, db_c
     assert run["status"] == "succeeded", run["message"]
     assert published_pairs(db_conn) == GOLDEN_PAIRS
     assert missing["status"] == "failed" and "404" in missing["message"]
+
+
+# --- what a row is, and which rows are matched -------------------------------------------
+
+def official_rows(conn) -> dict[str, tuple]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT stop_id, level, mode, parent_id FROM official_stops")
+        rows = {r[0]: r[1:] for r in cur.fetchall()}
+    conn.commit()
+    return rows
+
+
+def test_stop_places_platforms_and_modes_are_recorded_from_a_netex_register(
+        settings_env, db_conn, tmp_path):
+    load_golden_osm(settings_env, db_conn, tmp_path)  # Swiss: nowhere near Oslo
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "nsr", STOPS / "nordic-minimal-stops.xml", coverage="all"))
+    assert run["status"] == "succeeded", run["message"]
+    assert (run["counts"]["official_read"], run["counts"]["official_places"]) == (24, 8)
+    rows = official_rows(db_conn)
+    assert Counter(level for level, _, _ in rows.values()) == {"place": 8, "platform": 16}
+    assert rows["NSR:Quay:7184"] == ("platform", "metro", "NSR:StopPlace:3990")
+    assert rows["NSR:StopPlace:58366"] == ("place", None, None)
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT format FROM stop_publications")
+        assert cur.fetchall() == [("netex",)]
+    db_conn.commit()
+
+
+def test_only_registry_rows_in_the_osm_area_and_asked_for_become_stops_or_problems(
+        settings_env, db_conn, tmp_path):
+    load_golden_osm(settings_env, db_conn, tmp_path)  # stops along 8.0 E, 47.0 to 47.2 N
+    path = tmp_path / "registry.csv"
+    path.write_text("code,name,lat,lon,kind,net,country,stop\n"
+                    "in,Exact,47.00002,8.0,station,rail,CH,true\n"
+                    "edge,Am Rand,47.1,8.0009,,bus,CH,true\n"  # 68 m east of the line
+                    "far,Bern,46.95,7.44,,bus,CH,true\n"
+                    "li,Schaan,47.1,8.0,,bus,LI,true\n"
+                    "depot,Depot,47.05,8.0,,,CH,false\n", encoding="utf-8")
+    mapping = {**MAPPING, "level": "kind", "mode": "net", "extra:country": "country",
+               "extra:stop_point": "stop"}
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "scoped", path, format="csv", mapping=mapping, countries=["ch"],
+        stop_points_only=True))
+
+    assert run["status"] == "succeeded", run["message"]
+    counts = run["counts"]
+    assert (counts["official_read"], counts["official_in_scope"]) == (5, 2)
+    assert (counts["left_out_outside_osm_area"], counts["left_out_other_country"],
+            counts["left_out_not_a_stop_point"]) == (1, 1, 1)
+    assert official_rows(db_conn) == {"in": ("place", "rail", None),
+                                      "edge": ("platform", "bus", None)}
+    # the stops left out are no "unmatched official" problems
+    assert not {p for p in published_problems(db_conn) if p[0] in ("far", "li", "depot")}
+
+    # a narrower margin leaves the stop beside the OSM data out too
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "narrow", path, format="csv", mapping=mapping, coverage_margin_m=20))
+    assert run["status"] == "succeeded", run["message"]
+    assert run["counts"]["left_out_outside_osm_area"] == 2
+    assert set(official_rows(db_conn)) == {"in", "li", "depot"}
+
+
+def test_a_registry_wholly_outside_the_osm_area_fails_and_keeps_the_published_data(
+        settings_env, db_conn, tmp_path):
+    publish_golden(settings_env, db_conn, tmp_path)
+    before = stops_fingerprint(db_conn)
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "oslo", STOPS / "nordic-minimal-stops.xml"))
+    assert run["status"] == "failed"
+    assert ("none of its 24 stops is in scope (24 outside osm area); is the OSM data of the "
+            "same area?") in run["message"]
+    assert stops_fingerprint(db_conn) == before
+
+
+def test_atlas_service_points_are_published_as_stop_places_with_their_operator(
+        settings_env, db_conn, tmp_path):
+    from tests.test_registry_shapes import SERVICE_POINT_HEADER, service_point
+    load_golden_osm(settings_env, db_conn, tmp_path)
+    path = tmp_path / "service_points.csv"
+    path.write_text("\n".join([
+        SERVICE_POINT_HEADER,
+        service_point(sloid="ch:1:sloid:10", designationOfficial="Exact", wgs84East="8.0",
+                      wgs84North="47.0", meansOfTransport="BUS"),
+        service_point(sloid="ch:1:sloid:11", designationOfficial="Werkhof", wgs84East="8.0",
+                      wgs84North="47.05", stopPoint="false"),
+        service_point(sloid="ch:1:sloid:12", designationOfficial="Grenze", wgs84East="8.0",
+                      wgs84North="47.06", isoCountryCode="DE")]) + "\n", encoding="utf-8")
+    run = run_inline(settings_env, gen_stops_pipeline(
+        db_conn, "atlas-sp", path, stop_points_only=True, countries=["CH", "LI"]))
+    assert run["status"] == "succeeded", run["message"]
+    assert (run["counts"]["official_places"], run["counts"]["left_out_not_a_stop_point"],
+            run["counts"]["left_out_other_country"]) == (3, 1, 1)
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT stop_id, level, mode, operator FROM official_stops")
+        assert cur.fetchall() == [("ch:1:sloid:10", "place", "bus", "SBB")]
+    db_conn.commit()

@@ -161,12 +161,16 @@ OFFICIAL_STOPS = Layer(
     geometry_type="Point",
     properties=(Property("stop_id", "o.stop_id"), Property("name", "o.name"),
                 Property("platform_code", "o.platform_code"),
-                Property("operator", "o.operator"), Property("source", "o.source")),
+                Property("operator", "o.operator"), Property("source", "o.source"),
+                Property("level", "o.level"), Property("mode", "o.mode")),
     from_sql="official_stops o", key_sql="o.stop_id", geom_sql="o.geom",
     geom_3857_sql="o.geom_3857", zoom_sql="%(z)s >= 13", minzoom=13, simplify=False,
     cache=False,
     style=({"type": "circle", "paint": {
-        "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 2, 17, 5],
+        # a stop place (a station, an ATLAS service point) drawn larger than a platform
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 13,
+                          ["match", ["get", "level"], "place", 4, 2], 17,
+                          ["match", ["get", "level"], "place", 9, 5]],
         "circle-color": "#2c7fb8", "circle-stroke-color": "#fff",
         "circle-stroke-width": 1}},),
     legend=(("#2c7fb8", "official stop"),), popup="official_stop",

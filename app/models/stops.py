@@ -43,6 +43,7 @@ class OfficialStopRecord(db.Model):
     """One stop of the official registry as the last stops import published it."""
 
     __tablename__ = "official_stops"
+    __table_args__ = (CheckConstraint("level IN ('place', 'platform')", "level"),)
 
     stop_id: Mapped[str] = mapped_column(Text, primary_key=True)  # sloid, stop_id, ATCOCode…
     source: Mapped[str] = mapped_column(String(20))  # atlas, gtfs, naptan, csv, geojson
@@ -57,7 +58,10 @@ class OfficialStopRecord(db.Model):
     didok: Mapped[str | None] = mapped_column(Text)
     gtfs_stop_id: Mapped[str | None] = mapped_column(Text)
     atco_code: Mapped[str | None] = mapped_column(Text)
-    parent_id: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[str | None] = mapped_column(Text)  # a platform's stop place
+    # "place" (a stop place, matched to a group of OSM objects) or "platform" (one object)
+    level: Mapped[str] = mapped_column(String(10), server_default="platform")
+    mode: Mapped[str | None] = mapped_column(String(20))  # transit.modes.MODES; None: unknown
     extra: Mapped[dict] = mapped_column(JSONB, default=dict)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     geom_3857 = mapped_column(

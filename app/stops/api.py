@@ -56,6 +56,7 @@ def problem_item(r: dict) -> dict:
             "position": None if r["lon"] is None else [r["lon"], r["lat"]],
             "official": None if r["official_lon"] is None else {
                 "name": r["official_name"], "platform_code": r["official_platform"],
+                "level": r["official_level"], "mode": r["official_mode"],
                 "position": [r["official_lon"], r["official_lat"]]},
             "osm": None if r["osm_lon"] is None else {
                 "name": r["osm_name"], "kind": r["osm_kind"], "platform_code": r["osm_platform"],

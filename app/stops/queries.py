@@ -35,6 +35,7 @@ PROBLEM_FROM = """stop_problems p
 PROBLEM_COLUMNS = """p.id, p.type, p.priority, p.official_id, p.osm_key, p.area,
     ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, p.decision_id, d.action AS decision_action,
     o.name AS official_name, o.platform_code AS official_platform,
+    o.level AS official_level, o.mode AS official_mode,
     ST_X(o.geom) AS official_lon, ST_Y(o.geom) AS official_lat,
     s.name AS osm_name, s.kind AS osm_kind, coalesce(s.local_ref, s.ref) AS osm_platform,
     ST_X(s.geom) AS osm_lon, ST_Y(s.geom) AS osm_lat"""

@@ -25,15 +25,18 @@ from matching_and_import_db.pipelines.base import (
     discard_uncommitted,
     fetch_source,
 )
-from matching_and_import_db.transit import readers, store
+from matching_and_import_db.transit import readers, registry_config, scope, store
+from matching_and_import_db.transit.columns import (
+    OFFICIAL_COLUMN_NAMES,
+    official_row,
+    official_sql,
+)
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE, match_stops
+from matching_and_import_db.transit.netex import is_netex, read_netex
 from matching_and_import_db.transit.problems import grid_area, problem_statistics
 
-FORMATS = ("auto", "atlas", "gtfs", "naptan", "csv", "geojson")
+FORMATS = ("auto", "atlas", "gtfs", "naptan", "netex", "csv", "geojson")
 MAPPED_FORMATS = ("csv", "geojson")
-OFFICIAL_COLUMNS = ("stop_id", "source", "name", "platform_code", "operator", "valid_from",
-                    "valid_to", "sloid", "ifopt", "uic_ref", "didok", "gtfs_stop_id",
-                    "atco_code", "parent_id", "extra", "geom")
 MATCH_COLUMNS = ("official_id", "osm_key", "method", "stage", "score", "distance_m",
                  "official_name", "osm_name", "evidence", "profile_version", "geom")
 PROBLEM_COLUMNS = ("type", "priority", "official_id", "osm_key", "area", "evidence", "geom")
@@ -62,13 +65,17 @@ def validate_config(config: dict) -> dict:
             raise InputError(f"format {fmt} needs a 'mapping' from fields to column names, "
                              'e.g. {"id": "stop_code", "name": "stop_name", "lat": "lat", '
                              '"lon": "lon"}')
-        unknown = sorted(set(mapping) - set(readers.MAPPABLE_FIELDS))
+        unknown = sorted(k for k in set(mapping) - set(readers.MAPPABLE_FIELDS)
+                         if not k.startswith(readers.EXTRA_PREFIX))
         if unknown:
             raise InputError(f"unknown field(s) in the mapping: {', '.join(unknown)}; known: "
-                             f"{', '.join(readers.MAPPABLE_FIELDS)}")
+                             f"{', '.join(readers.MAPPABLE_FIELDS)}, "
+                             f"{readers.EXTRA_PREFIX}<key>")
         out["mapping"] = dict(mapping)
     elif mapping:
         raise InputError(f"format {fmt} takes no 'mapping' (only csv and geojson do)")
+    out.update(registry_config.validate_reading(config, fmt, fmt in MAPPED_FORMATS))
+    out.update(registry_config.validate_scope(config))
     within = config.get("osm_within_m")
     if within is not None:
         if (isinstance(within, bool) or not isinstance(within, int | float)
@@ -85,20 +92,32 @@ def fetch(ctx: RunContext) -> None:
 
 
 def detect_format(path: str) -> str:
-    """GTFS is a zip; ATLAS and NaPTAN are told by their header; anything else needs a
+    """GTFS is a zip with stops.txt; NeTEx is XML (or a zip of it) whose root is a
+    PublicationDelivery; ATLAS and NaPTAN are told by their header; anything else needs a
     format and a mapping."""
     name = os.path.basename(path)
     if zipfile.is_zipfile(path):
-        return "gtfs"
-    with open(path, "rb") as f:
-        header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
+        with zipfile.ZipFile(path) as archive:
+            names = {m.rsplit("/", 1)[-1] for m in archive.namelist()}
+            if "stops.txt" in names:
+                return "gtfs"
+            if is_netex(path):
+                return "netex"
+            # a zipped CSV export (ATLAS publishes its exports so): told by its header
+            with archive.open(readers.zipped_csv(archive, name)) as f:
+                header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
+    elif is_netex(path):
+        return "netex"
+    else:
+        with open(path, "rb") as f:
+            header = f.readline(64 * 1024).decode("utf-8-sig", "replace")
     if "sloid" in header and "designationOfficial" in header:
         return "atlas"
-    if "ATCOCode" in header:
+    if "ATCOCode" in header or "StopAreaCode" in header:
         return "naptan"
     raise InputError(f"{name}: cannot tell the registry format from its first line "
-                     f"{header.strip()[:120]!r}; set 'format' (atlas, gtfs, naptan, or csv/"
-                     "geojson with a 'mapping')")
+                     f"{header.strip()[:120]!r}; set 'format' (atlas, gtfs, naptan, netex, "
+                     "or csv/geojson with a 'mapping')")
 
 
 def parse(ctx: RunContext) -> None:
@@ -113,10 +132,14 @@ def parse(ctx: RunContext) -> None:
         read = readers.read_gtfs_stops(path)
     elif fmt == "naptan":
         read = readers.read_naptan(path)
+    elif fmt == "netex":
+        read = read_netex(path)
     elif fmt == "csv":
-        read = readers.read_mapped_csv(path, ctx.config["mapping"])
+        read = readers.read_mapped_csv(path, ctx.config["mapping"],
+                                       options=registry_config.mapped_options(ctx.config))
     else:
-        read = readers.read_mapped_geojson(path, ctx.config["mapping"])
+        read = readers.read_mapped_geojson(path, ctx.config["mapping"],
+                                           options=registry_config.mapped_options(ctx.config))
     name = os.path.basename(path)
     if not read.stops:
         raise InputError(f"{name} holds no usable stops ({len(read.skipped)} rows skipped); "
@@ -127,9 +150,40 @@ def parse(ctx: RunContext) -> None:
                          "stable ids must be unique")
     for row in read.skipped[:5]:
         ctx.log("skipped line %s (%s): %s", row.line, row.stop_id or "no id", row.reason)
-    ctx.state["official"] = read.stops
-    ctx.counts.update(official_read=len(read.stops), official_skipped=len(read.skipped))
+    ctx.counts.update(official_read=len(read.stops), official_skipped=len(read.skipped),
+                      official_places=sum(s.level == "place" for s in read.stops))
+    ctx.state["official"] = _within_scope(ctx, read.stops, name)
     ctx.progress(len(read.stops), len(read.stops))
+
+
+def _within_scope(ctx: RunContext, stops: list, name: str) -> list:
+    """The rows this import matches and publishes; the others are counted by reason."""
+    config = ctx.config
+    area = None
+    if config.get("coverage", "osm") == "osm":
+        with ctx.conn.cursor() as cur:
+            area = scope.osm_coverage(cur, config.get("coverage_margin_m",
+                                                      scope.DEFAULT_MARGIN_M))
+        if area is None:
+            ctx.log("no OSM data is published yet: every registry row is kept")
+    wanted = scope.Scope(
+        area=area,
+        countries=frozenset(config["countries"]) if config.get("countries") else None,
+        stop_points_only=bool(config.get("stop_points_only")))
+    kept, left_out = scope.limit(stops, wanted)
+    ctx.counts.update({f"left_out_{reason}": n for reason, n in sorted(left_out.items())})
+    if left_out:
+        ctx.log("left out %d of %d registry rows: %s", sum(left_out.values()), len(stops),
+                ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in
+                          sorted(left_out.items())))
+    if not kept:
+        raise InputError(f"{name}: none of its {len(stops)} stops is in scope ("
+                         + ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in
+                                     sorted(left_out.items()))
+                         + "); is the OSM data of the same area? Set coverage to 'all' to "
+                         "import them anyway. The published data is left as it was")
+    ctx.counts["official_in_scope"] = len(kept)
+    return kept
 
 
 # --- stage, match, problems ------------------------------------------------------------
@@ -148,14 +202,11 @@ def stage(ctx: RunContext) -> None:
     tables = _tables(ctx)
     stops = ctx.state["official"]
     with ctx.conn.cursor() as cur:
-        cur.execute(store.load_sql("create_staging.sql", **tables))
+        cur.execute(store.load_sql("create_staging.sql", **tables, **official_sql()))
         with CopyPipe(cur) as pipe:
-            writer = pipe.table(".".join(tables["official"]), OFFICIAL_COLUMNS)
+            writer = pipe.table(".".join(tables["official"]), OFFICIAL_COLUMN_NAMES)
             for n, s in enumerate(stops, start=1):
-                writer.add((s.stop_id, s.source, s.name, s.platform_code, s.operator,
-                            s.valid_from, s.valid_to, s.sloid, s.ifopt, s.uic_ref, s.didok,
-                            s.gtfs_stop_id, s.atco_code, s.parent_id, s.extra,
-                            _point(s.lon, s.lat)))
+                writer.add(official_row(s))
                 if n % 5000 == 0:
                     ctx.progress(n, len(stops))
         cur.execute(store.load_sql("index_staging.sql", **tables))
@@ -229,7 +280,7 @@ def publish(ctx: RunContext) -> None:
     ctx.ensure_lock()
     with ctx.conn.cursor() as cur:
         ctx.progress(0, 4)
-        cur.execute(store.load_sql("publish_official.sql", **tables))
+        cur.execute(store.load_sql("publish_official.sql", **tables, **official_sql()))
         inserted, updated, deleted = cur.fetchone()
         ctx.progress(1, 4)
         cur.execute(store.load_sql("publish_matches.sql", **tables))
@@ -249,7 +300,7 @@ def publish(ctx: RunContext) -> None:
     ctx.conn.commit()
     ctx.progress(4, 4)
     ctx.log("published %d official stops (+%d ~%d -%d), %d matches, %d problems",
-            ctx.counts["official_read"], inserted, updated, deleted, len(result.matches),
+            len(ctx.state["official"]), inserted, updated, deleted, len(result.matches),
             len(result.problems))
 
 

@@ -1,7 +1,11 @@
-"""Readers for official stop registries (Swiss ATLAS export, GTFS stops.txt in a zip, UK
-NaPTAN CSV, any CSV or GeoJSON with a column mapping) and the adapter from the OSM reader.
+"""Readers for official stop registries (Swiss ATLAS exports, GTFS stops.txt in a zip, UK
+NaPTAN CSV, any CSV or GeoJSON with a column mapping; NeTEx is in transit.netex) and the
+adapter from the OSM reader.
 
-Each keeps the source's stable id, names, platform code, operator, coordinates and validity.
+Each keeps the source's stable id, names, platform code, operator, coordinates and validity,
+and says what a row stands for: a stop place (`level="place"`: an ATLAS service point, a GTFS
+station, a NaPTAN stop area) or a platform (an ATLAS traffic point, a GTFS stop, a NaPTAN
+stop point), with its mode of transport where the registry gives one.
 Input that cannot be what it claims raises InputError naming the file, line and problem;
 rows that are merely incomplete (no coordinates, an older version) are skipped and listed.
 """
@@ -17,18 +21,25 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import shapely
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.transit.crs import is_wgs84, to_wgs84
+from matching_and_import_db.transit.gtfs_modes import stop_modes
 from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
+from matching_and_import_db.transit.registry_modes import level_of, mode_of, modes_of
 
 # the fields a column mapping may set; the left-hand side of a generic mapping
+# (plus "extra:<key>" for any column kept as extra[<key>]); with a crs, lat is the northing
+# (y) and lon the easting (x)
 MAPPABLE_FIELDS = ("id", "name", "lat", "lon", "platform_code", "operator", "valid_from",
                    "valid_to", "sloid", "ifopt", "uic_ref", "didok", "gtfs_stop_id",
-                   "atco_code", "parent_id")
+                   "atco_code", "parent_id", "level", "mode")
+EXTRA_PREFIX = "extra:"
 _IFOPT = re.compile(r"^[a-z]{2}:\d+(?::[\w-]*){1,4}$", re.IGNORECASE)
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y")
 
@@ -48,9 +59,25 @@ class RegistryRead:
 
 # --- ATLAS -----------------------------------------------------------------------------
 
+# columns only the traffic-point export has, and columns only the service-point export has
+_TRAFFIC_POINT_COLUMNS = ("designation", "trafficPointElementType", "parentSloidServicePoint")
+_SERVICE_POINT_COLUMNS = ("meansOfTransport", "stopPoint", "designationLong",
+                          "operatingPoint", "isoCountryCode")
+
+
+def atlas_export_level(columns: list[str]) -> str:
+    """"place" for the service-point export (one row per stop place), "platform" for the
+    traffic-point export (one row per platform) and for minimal files that say neither."""
+    if any(c in columns for c in _TRAFFIC_POINT_COLUMNS):
+        return "platform"
+    return "place" if any(c in columns for c in _SERVICE_POINT_COLUMNS) else "platform"
+
+
 def read_atlas(path: str, valid_on: date | None = None) -> RegistryRead:
-    """The ATLAS service-point / traffic-point export (';'-separated, UTF-8). With valid_on,
-    only versions valid that day; without, the newest version of each sloid."""
+    """An ATLAS export (';'-separated, UTF-8): service points (stop places, with their
+    operator, means of transport, stopPoint flag and country) or traffic points (platforms,
+    with their parent service point). With valid_on, only versions valid that day; without,
+    the newest version of each sloid."""
     name = os.path.basename(path)
     with _open_text(path) as f:
         rows = _Rows(f, name, ";")
@@ -60,6 +87,8 @@ def read_atlas(path: str, valid_on: date | None = None) -> RegistryRead:
         if not has_wgs and not {"lv95East", "lv95North"} <= set(columns):
             raise InputError(f"{name}: missing columns wgs84North, wgs84East "
                              "(or lv95East, lv95North); found: " + _shown(columns))
+        level = atlas_export_level(columns)
+        make = _atlas_service_point if level == "place" else _atlas_traffic_point
         newest: dict[str, tuple[OfficialStop, int]] = {}
         read = RegistryRead()
         for line, row in rows:
@@ -75,19 +104,7 @@ def read_atlas(path: str, valid_on: date | None = None) -> RegistryRead:
             if valid_on and not ((valid_from or date.min) <= valid_on <= (valid_to or date.max)):
                 read.skipped.append(SkippedRow(line, sloid, f"not valid on {valid_on}"))
                 continue
-            stop = OfficialStop(
-                source="atlas", stop_id=sloid, name=_text(row["designationOfficial"]),
-                lon=lon, lat=lat, platform_code=_text(row.get("designation")),
-                operator=_first(row, "servicePointBusinessOrganisationAbbreviationEn",
-                                "servicePointBusinessOrganisationAbbreviationDe"),
-                valid_from=valid_from, valid_to=valid_to, sloid=sloid,
-                uic_ref=_text(row.get("number")), didok=_text(row.get("numberShort")),
-                parent_id=_first(row, "parentSloidServicePoint", "parentSloid"),
-                extra=_kept(row, {
-                    "operator_name": ("servicePointBusinessOrganisationDescriptionEn",
-                                      "servicePointBusinessOrganisationDescriptionDe"),
-                    "designation_operational": ("designationOperational",),
-                    "element_type": ("trafficPointElementType",), "status": ("status",)}))
+            stop = make(row, sloid, lon, lat, valid_from, valid_to)
             if sloid in newest:
                 kept, kept_line = newest[sloid]
                 if (kept.valid_from or date.min) >= (valid_from or date.min):
@@ -97,6 +114,49 @@ def read_atlas(path: str, valid_on: date | None = None) -> RegistryRead:
             newest[sloid] = (stop, line)
         read.stops = [stop for stop, _ in newest.values()]
     return read
+
+
+def _atlas_traffic_point(row: dict, sloid: str, lon: float, lat: float, valid_from,
+                         valid_to) -> OfficialStop:
+    return OfficialStop(
+        source="atlas", stop_id=sloid, name=_text(row["designationOfficial"]),
+        lon=lon, lat=lat, platform_code=_text(row.get("designation")),
+        operator=_first(row, "servicePointBusinessOrganisationAbbreviationEn",
+                        "servicePointBusinessOrganisationAbbreviationDe"),
+        valid_from=valid_from, valid_to=valid_to, sloid=sloid,
+        uic_ref=_text(row.get("number")), didok=_text(row.get("numberShort")),
+        parent_id=_first(row, "parentSloidServicePoint", "parentSloid"), level="platform",
+        extra=_kept(row, {
+            "operator_name": ("servicePointBusinessOrganisationDescriptionEn",
+                              "servicePointBusinessOrganisationDescriptionDe"),
+            "designation_operational": ("designationOperational",),
+            "element_type": ("trafficPointElementType",), "status": ("status",)}))
+
+
+_LANGUAGES = ("En", "De", "Fr", "It")
+
+
+def _atlas_service_point(row: dict, sloid: str, lon: float, lat: float, valid_from,
+                         valid_to) -> OfficialStop:
+    """A service point: a stop place. Several means of transport (TRAIN|BUS) leave `mode`
+    unset (compatible with each) and are all kept in extra["modes"]."""
+    modes = modes_of(row.get("meansOfTransport"))
+    extra = _kept(row, {
+        "operator_name": tuple(f"businessOrganisationDescription{lang}" for lang in _LANGUAGES),
+        "operator_id": ("businessOrganisation",),
+        "designation_long": ("designationLong",), "abbreviation": ("abbreviation",),
+        "stop_point": ("stopPoint",), "stop_point_type": ("stopPointType",),
+        "country": ("isoCountryCode", "country"), "locality": ("localityName",),
+        "municipality": ("municipalityName",), "means_of_transport": ("meansOfTransport",),
+        "status": ("status",)})
+    if modes:
+        extra["modes"] = "|".join(modes)
+    return OfficialStop(
+        source="atlas", stop_id=sloid, name=_text(row["designationOfficial"]), lon=lon, lat=lat,
+        operator=_first(row, *(f"businessOrganisationAbbreviation{lang}" for lang in _LANGUAGES)),
+        valid_from=valid_from, valid_to=valid_to, sloid=sloid,
+        uic_ref=_text(row.get("number")), didok=_text(row.get("numberShort")),
+        level="place", mode=modes[0] if len(modes) == 1 else None, extra=extra)
 
 
 def _atlas_position(row: dict, has_wgs: bool, name: str, line: int):
@@ -121,9 +181,14 @@ def lv95_to_wgs84(east: float, north: float) -> tuple[float, float]:
 
 # --- GTFS ------------------------------------------------------------------------------
 
-def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0",)) -> RegistryRead:
-    """stops.txt of a GTFS zip: stops and platforms (location_type 0) unless told otherwise.
-    IFOPT-shaped stop ids (German DHIDs such as de:08115:2222:0:3) are kept as ifopt too."""
+_GTFS_LEVELS = {"0": "platform", "1": "place"}
+
+
+def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0", "1")) -> RegistryRead:
+    """stops.txt of a GTFS zip: stops and platforms (location_type 0 or empty: level
+    "platform", their station in parent_id) and stations (1: level "place"); entrances,
+    generic nodes and boarding areas are not stops to match. IFOPT-shaped stop ids (German
+    DHIDs such as de:08115:2222:0:3) are kept as ifopt too."""
     name = os.path.basename(path)
     try:
         archive = zipfile.ZipFile(path)
@@ -136,13 +201,15 @@ def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0",)) -> Regi
             raise InputError(f"{name}: no stops.txt in the zip")
         operator = _single_agency(archive, members, name)
         valid_from, valid_to = _feed_validity(archive, members, name)
+        served = _served_modes(archive, members, name)
         with archive.open(members["stops.txt"]) as raw:
             rows = _Rows(_decode(raw), f"{name}/stops.txt", ",")
             _require(rows.columns, ("stop_id", "stop_lat", "stop_lon"), f"{name}/stops.txt")
             read = RegistryRead()
             for line, row in rows:
                 stop_id = row["stop_id"].strip()
-                if (row.get("location_type") or "0").strip() not in location_types:
+                location_type = (row.get("location_type") or "0").strip()
+                if location_type not in location_types:
                     continue
                 if not row["stop_lat"].strip() or not row["stop_lon"].strip():
                     read.skipped.append(SkippedRow(line, stop_id, "no coordinates"))
@@ -156,8 +223,35 @@ def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0",)) -> Regi
                     valid_from=valid_from, valid_to=valid_to, gtfs_stop_id=stop_id,
                     ifopt=stop_id if _IFOPT.match(stop_id) else None,
                     parent_id=_text(row.get("parent_station")),
+                    level=_GTFS_LEVELS.get(location_type, "platform"),
                     extra=_kept(row, {"stop_code": ("stop_code",)})))
+    if served:
+        read.stops = _with_served_modes(read.stops, served)
     return read
+
+
+def _served_modes(archive: zipfile.ZipFile, members: dict, name: str) -> dict[str, set[str]]:
+    try:
+        return stop_modes(archive, members)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: routes, trips or stop_times unreadable ({exc})") from exc
+
+
+def _with_served_modes(stops: list[OfficialStop], served: dict[str, set[str]]
+                       ) -> list[OfficialStop]:
+    """Each stop's mode from the routes calling there; a station's from its stops'. Several
+    modes: none set (compatible with each), all in extra["modes"]."""
+    for stop in stops:
+        if stop.parent_id and stop.stop_id in served:
+            served.setdefault(stop.parent_id, set()).update(served[stop.stop_id])
+    out = []
+    for stop in stops:
+        modes = sorted(served.get(stop.stop_id, ()))
+        if modes:
+            stop = replace(stop, mode=modes[0] if len(modes) == 1 else None,
+                           extra={**stop.extra, "modes": "|".join(modes)})
+        out.append(stop)
+    return out
 
 
 def _single_agency(archive: zipfile.ZipFile, members: dict, name: str) -> str | None:
@@ -186,58 +280,137 @@ _NAPTAN_PLATFORM = re.compile(r"^(?:stop|stand|bay|stance|platform)\s+([a-z]?\d{
                               re.IGNORECASE)
 
 
+# StopType: (level, mode); entrances are not stops and are skipped
+_NAPTAN_STOP_TYPES = {
+    "BCT": ("platform", "bus"), "BCS": ("platform", "bus"), "BCQ": ("platform", "bus"),
+    "BST": ("place", "bus"), "RPL": ("platform", "rail"), "RLY": ("place", "rail"),
+    "PLT": ("platform", None), "MET": ("place", None),  # metro, underground or tram
+    "FBT": ("platform", "ferry"), "FER": ("place", "ferry"), "LPL": ("platform", "cableway"),
+    "LCB": ("place", "cableway"), "GAT": ("place", None), "TXR": ("platform", None),
+    "STR": ("platform", None)}
+_NAPTAN_ENTRANCES = frozenset({"BCE", "RSE", "TMU", "FTD", "LCE", "AIR"})
+# StopAreaType → mode
+_NAPTAN_AREA_MODES = {"GBCS": "bus", "GPBS": "bus", "GCLS": "bus", "GCCH": "bus",
+                      "GBPS": "bus", "GRLS": "rail", "GTMU": None, "GFTD": "ferry",
+                      "GAIR": None, "GLCB": "cableway"}
+# GridType → CRS of Easting/Northing (Northern Ireland's grid is not supported)
+_NAPTAN_GRIDS = {"U": "EPSG:27700", "UKOS": "EPSG:27700", "": "EPSG:27700"}
+
+
 def read_naptan(path: str, include_inactive: bool = False) -> RegistryRead:
-    """The NaPTAN CSV export (Stops.csv). The platform code comes from an Indicator such as
-    "Stop A" or "Stand 3"; "opp", "adj", "S-bound" are kept as extra."""
+    """The NaPTAN CSV exports: Stops.csv (stop points: platforms, poles and bays, plus the
+    access areas of stations as places; entrances are skipped) or StopAreas.csv (stop areas:
+    places). The platform code comes from an Indicator such as "Stop A" or "Stand 3"; "opp",
+    "adj", "S-bound" are kept as extra. Without Longitude/Latitude, Easting/Northing are
+    reprojected from the British National Grid."""
     name = os.path.basename(path)
     with _open_text(path) as f:
         rows = _Rows(f, name, ",")
-        if ({"Easting", "Northing"} <= set(rows.columns)
-                and not {"Longitude", "Latitude"} <= set(rows.columns)):
-            raise InputError(f"{name}: only OS grid Easting/Northing, no Longitude/Latitude "
-                             "columns; export NaPTAN with WGS84 coordinates")
-        _require(rows.columns, ("ATCOCode", "CommonName", "Longitude", "Latitude"), name)
+        areas = "StopAreaCode" in rows.columns
+        id_column, name_column = (("StopAreaCode", "Name") if areas
+                                  else ("ATCOCode", "CommonName"))
+        has_wgs = {"Longitude", "Latitude"} <= set(rows.columns)
+        if not has_wgs and not {"Easting", "Northing"} <= set(rows.columns):
+            raise InputError(f"{name}: missing columns Longitude, Latitude (or Easting, "
+                             "Northing); found: " + _shown(rows.columns))
+        _require(rows.columns, (id_column, name_column), name)
         read = RegistryRead()
         for line, row in rows:
-            atco = row["ATCOCode"].strip()
+            code = row[id_column].strip()
             status = (row.get("Status") or "active").strip().lower()
             if status in ("inactive", "del", "deleted") and not include_inactive:
-                read.skipped.append(SkippedRow(line, atco, f"status {status}"))
+                read.skipped.append(SkippedRow(line, code, f"status {status}"))
                 continue
-            if not row["Longitude"].strip() or not row["Latitude"].strip():
-                read.skipped.append(SkippedRow(line, atco, "no coordinates"))
+            stop_type = (row.get("StopAreaType" if areas else "StopType") or "").strip()
+            if stop_type in _NAPTAN_ENTRANCES:
+                read.skipped.append(SkippedRow(line, code, f"an entrance (StopType {stop_type})"))
                 continue
+            position = _naptan_position(row, has_wgs, name, line)
+            if position is None:
+                read.skipped.append(SkippedRow(line, code, "no coordinates"))
+                continue
+            if areas:
+                read.stops.append(OfficialStop(
+                    source="naptan", stop_id=code, name=_text(row[name_column]),
+                    lon=position[0], lat=position[1], level="place",
+                    mode=_NAPTAN_AREA_MODES.get(stop_type),
+                    extra=_kept(row, {"stop_area_type": ("StopAreaType",),
+                                      "status": ("Status",)})))
+                continue
+            level, mode = _NAPTAN_STOP_TYPES.get(stop_type, ("platform", None))
             indicator = (row.get("Indicator") or "").strip()
             platform = _NAPTAN_PLATFORM.match(indicator)
             read.stops.append(OfficialStop(
-                source="naptan", stop_id=atco, name=_text(row["CommonName"]),
-                lon=_coordinate(row["Longitude"], "Longitude", name, line, 180),
-                lat=_coordinate(row["Latitude"], "Latitude", name, line, 90),
-                platform_code=platform.group(1) if platform else None, atco_code=atco,
+                source="naptan", stop_id=code, name=_text(row[name_column]),
+                lon=position[0], lat=position[1],
+                platform_code=platform.group(1) if platform else None, atco_code=code,
+                level=level, mode=mode,
                 extra=_kept(row, {"indicator": ("Indicator",), "naptan_code": ("NaptanCode",),
                                   "locality": ("LocalityName",), "stop_type": ("StopType",),
                                   "status": ("Status",)})))
     return read
 
 
+def _naptan_position(row: dict, has_wgs: bool, name: str, line: int):
+    if has_wgs and row["Longitude"].strip() and row["Latitude"].strip():
+        return (_coordinate(row["Longitude"], "Longitude", name, line, 180),
+                _coordinate(row["Latitude"], "Latitude", name, line, 90))
+    east, north = (row.get("Easting") or "").strip(), (row.get("Northing") or "").strip()
+    if not east or not north:
+        return None
+    grid = (row.get("GridType") or "").strip()
+    if grid not in _NAPTAN_GRIDS:
+        raise InputError(f"{name} line {line}: GridType {grid!r} is not the British National "
+                         "Grid (UKOS); export NaPTAN with Longitude/Latitude")
+    return _projected(_NAPTAN_GRIDS[grid], _number(east, "Easting", name, line),
+                      _number(north, "Northing", name, line), name, f"line {line}")
+
+
+def _projected(crs: str, x: float, y: float, name: str, where: str) -> tuple[float, float]:
+    try:
+        return to_wgs84(crs, x, y)
+    except ValueError as exc:
+        raise InputError(f"{name} {where}: {exc}") from None
+
+
 # --- generic CSV / GeoJSON with a column mapping ----------------------------------------
 
+@dataclass(frozen=True)
+class MappedOptions:
+    """How a generic registry is read besides its column mapping.
+
+    crs: of the coordinates (default WGS84); level: what every row is when no column says
+    ("platform" by default); mode_values: the registry's own mode codes → MODES (HSL's
+    network numbers, say); where: keep only rows whose column holds one of the values."""
+
+    crs: str | None = None
+    level: str = "platform"
+    mode_values: Mapping[str, str] = field(default_factory=dict)
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 def read_mapped_csv(path: str, mapping: Mapping[str, str], source: str = "csv",
-                    delimiter: str | None = None) -> RegistryRead:
+                    delimiter: str | None = None,
+                    options: MappedOptions | None = None) -> RegistryRead:
     """Any CSV: mapping says which column holds each field (at least id, lat, lon).
     The delimiter is guessed from the header line unless given."""
     name = os.path.basename(path)
+    options = options or MappedOptions()
     _check_mapping(mapping, ("id", "lat", "lon"))
     with _open_text(path) as f:
         header = f.readline()
         f.seek(0)
         sep = delimiter or max(",;\t|", key=header.count)
         rows = _Rows(f, name, sep)
-        _require(rows.columns, tuple(mapping.values()), name)
+        _require(rows.columns, tuple(mapping.values()) + tuple(options.where), name)
         read = RegistryRead()
         for line, row in rows:
             values = {key: row.get(column) for key, column in mapping.items()}
-            stop = _mapped_stop(source, values, name, f"line {line}", decimal_comma=sep != ",")
+            refused = _refused_by(row, options.where)
+            if refused:
+                read.skipped.append(SkippedRow(line, _text(values["id"]), refused))
+                continue
+            stop = _mapped_stop(source, values, name, f"line {line}", sep != ",", options)
             if stop is None:
                 read.skipped.append(SkippedRow(line, _text(values["id"]), "no coordinates"))
             else:
@@ -245,11 +418,13 @@ def read_mapped_csv(path: str, mapping: Mapping[str, str], source: str = "csv",
     return read
 
 
-def read_mapped_geojson(path: str, mapping: Mapping[str, str],
-                        source: str = "geojson") -> RegistryRead:
+def read_mapped_geojson(path: str, mapping: Mapping[str, str], source: str = "geojson",
+                        options: MappedOptions | None = None) -> RegistryRead:
     """A GeoJSON FeatureCollection of Points; mapping names the property of each field
-    (without "id", the feature's own id is used)."""
+    (without "id", the feature's own id is used). The CRS is the file's `crs` member when it
+    has one (GeoJSON 2008), else options.crs, else WGS84."""
     name = os.path.basename(path)
+    options = options or MappedOptions()
     _check_mapping(mapping, ())
     if {"lat", "lon"} & set(mapping):
         raise InputError("a GeoJSON mapping takes no lat/lon: the geometry is the position")
@@ -261,6 +436,10 @@ def read_mapped_geojson(path: str, mapping: Mapping[str, str],
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise InputError(f"{name}: not a GeoJSON FeatureCollection (no features list)")
+    declared = ((data.get("crs") or {}).get("properties") or {}).get("name")
+    if declared:
+        options = MappedOptions(crs=str(declared), level=options.level,
+                                mode_values=options.mode_values, where=options.where)
     read = RegistryRead()
     for number, feature in enumerate(features, start=1):
         where = f"feature {number}"
@@ -275,22 +454,39 @@ def read_mapped_geojson(path: str, mapping: Mapping[str, str],
         values = {key: props.get(column) for key, column in mapping.items()}
         values.setdefault("id", feature.get("id"))
         values["lon"], values["lat"] = coordinates[0], coordinates[1]
-        read.stops.append(_mapped_stop(source, values, name, where, decimal_comma=False))
+        refused = _refused_by({k: "" if v is None else str(v) for k, v in props.items()},
+                              options.where)
+        if refused:
+            read.skipped.append(SkippedRow(number, _text(str(values["id"])), refused))
+            continue
+        read.stops.append(_mapped_stop(source, values, name, where, False, options))
     return read
 
 
+def _refused_by(row: Mapping[str, str], where: Mapping[str, tuple[str, ...]]) -> str | None:
+    for column, accepted in where.items():
+        value = (row.get(column) or "").strip()
+        if value not in accepted:
+            return f"{column}={value!r}, not one of {', '.join(accepted)}"
+    return None
+
+
 def _check_mapping(mapping: Mapping[str, str], required: tuple[str, ...]) -> None:
-    unknown = sorted(set(mapping) - set(MAPPABLE_FIELDS))
+    unknown = sorted(k for k in set(mapping) - set(MAPPABLE_FIELDS)
+                     if not (k.startswith(EXTRA_PREFIX) and len(k) > len(EXTRA_PREFIX)))
     if unknown:
         raise InputError(f"unknown field(s) in the column mapping: {', '.join(unknown)}; "
-                         f"known: {', '.join(MAPPABLE_FIELDS)}")
+                         f"known: {', '.join(MAPPABLE_FIELDS)}, {EXTRA_PREFIX}<key>")
     missing = [k for k in required if k not in mapping]
     if missing:
         raise InputError(f"the column mapping lacks {', '.join(missing)}")
 
 
-def _mapped_stop(source: str, values: dict, name: str, where: str,
-                 decimal_comma: bool) -> OfficialStop | None:
+_UNMAPPED_TEXT = ("id", "lat", "lon", "valid_from", "valid_to", "level", "mode")
+
+
+def _mapped_stop(source: str, values: dict, name: str, where: str, decimal_comma: bool,
+                 options: MappedOptions) -> OfficialStop | None:
     stop_id = _text(None if values.get("id") is None else str(values["id"]))
     if not stop_id:
         raise InputError(f"{name} {where}: empty stop id")
@@ -300,18 +496,39 @@ def _mapped_stop(source: str, values: dict, name: str, where: str,
         return None
     if decimal_comma:
         raw_lon, raw_lat = raw_lon.replace(",", "."), raw_lat.replace(",", ".")
-    text = {k: _text(None if values.get(k) is None else str(values[k]))
-            for k in MAPPABLE_FIELDS if k not in ("id", "lat", "lon", "valid_from", "valid_to")}
+    if is_wgs84(options.crs):
+        lon = _coordinate(raw_lon, "lon", name, where, 180)
+        lat = _coordinate(raw_lat, "lat", name, where, 90)
+    else:
+        lon, lat = _projected(options.crs, _number(raw_lon, "lon", name, where),
+                              _number(raw_lat, "lat", name, where), name, where)
+    text = {k: _text(None if v is None else str(v)) for k, v in values.items()
+            if k not in _UNMAPPED_TEXT}
+    level = options.level
+    if values.get("level") is not None and str(values["level"]).strip():
+        level = level_of(str(values["level"]))
+        if level is None:
+            raise InputError(f"{name} {where}: level {values['level']!r} is neither a stop "
+                             "place (place, station, stop_area) nor a platform (platform, "
+                             "quay, stop)")
     return OfficialStop(
-        source=source, stop_id=stop_id, name=text["name"],
-        lon=_coordinate(raw_lon, "lon", name, where, 180),
-        lat=_coordinate(raw_lat, "lat", name, where, 90),
-        platform_code=text["platform_code"], operator=text["operator"],
+        source=source, stop_id=stop_id, name=text.get("name"), lon=lon, lat=lat,
+        platform_code=text.get("platform_code"), operator=text.get("operator"),
         valid_from=_date(values.get("valid_from"), name, where, "valid_from"),
         valid_to=_date(values.get("valid_to"), name, where, "valid_to"),
-        sloid=text["sloid"], ifopt=text["ifopt"], uic_ref=text["uic_ref"], didok=text["didok"],
-        gtfs_stop_id=text["gtfs_stop_id"], atco_code=text["atco_code"],
-        parent_id=text["parent_id"])
+        sloid=text.get("sloid"), ifopt=text.get("ifopt"), uic_ref=text.get("uic_ref"),
+        didok=text.get("didok"), gtfs_stop_id=text.get("gtfs_stop_id"),
+        atco_code=text.get("atco_code"), parent_id=text.get("parent_id"), level=level,
+        mode=_mapped_mode(values.get("mode"), options.mode_values),
+        extra={k[len(EXTRA_PREFIX):]: v for k, v in text.items()
+               if k.startswith(EXTRA_PREFIX) and v})
+
+
+def _mapped_mode(value, mode_values: Mapping[str, str]) -> str | None:
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        return None
+    return mode_values[raw] if raw in mode_values else mode_of(raw)
 
 
 # --- OSM -------------------------------------------------------------------------------
@@ -377,10 +594,30 @@ class _Rows:
                              f"{exc.start})") from exc
 
 
+@contextmanager
 def _open_text(path: str):
+    """The file as text; a zip holding one CSV (as ATLAS publishes its exports) is read
+    from inside."""
     if not os.path.exists(path):
         raise InputError(f"file not found: {path}")
-    return open(path, encoding="utf-8-sig", newline="")
+    if not zipfile.is_zipfile(path):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            yield f
+        return
+    with zipfile.ZipFile(path) as archive:
+        member = zipped_csv(archive, os.path.basename(path))
+        with archive.open(member) as raw:
+            yield _decode(raw)
+
+
+def zipped_csv(archive: zipfile.ZipFile, name: str) -> str:
+    """The one CSV member of a zipped registry export."""
+    members = [m for m in archive.namelist() if m.lower().endswith((".csv", ".txt"))
+               and not m.endswith("/")]
+    if len(members) != 1:
+        raise InputError(f"{name}: a zipped registry must hold one CSV file; found "
+                         f"{len(members)}" + (f" ({', '.join(members[:5])})" if members else ""))
+    return members[0]
 
 
 def _decode(raw):
@@ -444,6 +681,7 @@ def _kept(row: dict, wanted: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {k: v for k, v in kept.items() if v}
 
 
-__all__ = ["MAPPABLE_FIELDS", "RegistryRead", "SkippedRow", "lv95_to_wgs84",
+__all__ = ["EXTRA_PREFIX", "MAPPABLE_FIELDS", "MappedOptions", "RegistryRead", "SkippedRow",
+           "atlas_export_level", "lv95_to_wgs84",
            "osm_stop_from_reader", "read_atlas", "read_gtfs_stops", "read_mapped_csv",
            "read_mapped_geojson", "read_naptan", "read_osm_stops"]

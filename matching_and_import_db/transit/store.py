@@ -33,11 +33,14 @@ _OSM_KEY = re.compile(r"^\s*(?:https?://\S*/)?(n|w|node|way)\s*[/:#]?\s*(\d{1,15
                       re.IGNORECASE)
 
 
-def load_sql(name: str, **tables: str | tuple[str, str]) -> sql.Composed:
-    """A statement from sql/, with its {table} placeholders filled as quoted identifiers."""
+def load_sql(name: str, **parts: str | tuple[str, str] | sql.Composable) -> sql.Composed:
+    """A statement from sql/, with its {table} placeholders filled as quoted identifiers
+    (or with fragments already composed, such as the column lists of transit.columns)."""
     text = resources.files("matching_and_import_db.transit").joinpath("sql", name).read_text()
-    names = {k: sql.Identifier(*(v if isinstance(v, tuple) else (v,))) for k, v in tables.items()}
-    return sql.SQL(text).format(**names)
+    filled = {k: v if isinstance(v, sql.Composable)
+              else sql.Identifier(*(v if isinstance(v, tuple) else (v,)))
+              for k, v in parts.items()}
+    return sql.SQL(text).format(**filled)
 
 
 def parse_osm_key(value: str | None) -> str:

@@ -226,7 +226,9 @@
       ["Operator", f.properties.operator]])]),
     official_stop: (f) => showSide(f.properties.name || f.properties.stop_id, [table([
       ["Id", f.properties.stop_id], ["Platform", f.properties.platform_code],
-      ["Operator", f.properties.operator], ["Source", f.properties.source],
+      ["Is", f.properties.level === "place" ? "a stop place" : "a platform"],
+      ["Mode", f.properties.mode], ["Operator", f.properties.operator],
+      ["Source", f.properties.source],
       ["Review", link(`/stops/problems?q=${encodeURIComponent(f.properties.stop_id)}`, "problems")]])]),
     match: (f) => showSide("Stop match", [table([
       ["Official", `${f.properties.official_name || ""} (${f.properties.official_id})`],

@@ -1,24 +1,8 @@
 -- Unlogged: staging lives inside the run's one transaction and is dropped before it
 -- commits, so WAL for it would be wasted work.
 DROP TABLE IF EXISTS {official}, {matches}, {problems};
-CREATE UNLOGGED TABLE {official} (
-    stop_id text NOT NULL,
-    source text NOT NULL,
-    name text,
-    platform_code text,
-    operator text,
-    valid_from date,
-    valid_to date,
-    sloid text,
-    ifopt text,
-    uic_ref text,
-    didok text,
-    gtfs_stop_id text,
-    atco_code text,
-    parent_id text,
-    extra jsonb NOT NULL,
-    geom geometry(Point, 4326) NOT NULL
-);
+-- the columns are transit.columns.OFFICIAL_COLUMNS
+CREATE UNLOGGED TABLE {official} ({official_ddl});
 CREATE UNLOGGED TABLE {matches} (
     official_id text NOT NULL,
     osm_key text NOT NULL,
