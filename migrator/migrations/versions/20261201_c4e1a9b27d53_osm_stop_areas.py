@@ -1,7 +1,7 @@
 """osm_stops.stop_areas: the stop_area relations each OSM stop belongs to
 
 Revision ID: c4e1a9b27d53
-Revises: 5a7c0d1e2f30
+Revises: c4e1a9d27b53 (branch registries' official_stop_level_mode)
 Create Date: 2026-12-01 10:05:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = 'c4e1a9b27d53'
-down_revision = '5a7c0d1e2f30'
+down_revision = 'c4e1a9d27b53'
 branch_labels = None
 depends_on = None
 
