@@ -5,6 +5,9 @@ matcher is shown, "ids hidden"), the OSM side as mapped ("ids kept", the registr
 carries the identifier the mappers copied), and the truth: registry stop id -> the OSM
 objects that are that stop, known from those identifiers.
 
+The registry sides are read by the portal's reader with the configurations in
+bench/data/registry_configs.json (HSL: EPSG:2392, VERKKO as mode, REI_VOIM = 1).
+
   hsl              HSL's register (EPSG:2392, one row per pole or platform, active rows)
                    against Helsinki's OSM stops of 2019; truth "H" + ref == LYHYTTUNNU,
                    without railway=station objects and pairs over 100 m (eval README).
@@ -18,26 +21,26 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from pyproj import Transformer
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
-from matching_and_import_db.transit.readers import read_osm_stops
+from matching_and_import_db.transit.readers import read_mapped_csv, read_osm_stops
+from matching_and_import_db.transit.registry_config import mapped_options
 from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
 
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / "data"
 TRUTH_MAX_M = 100.0
 # identifier tags hidden from the matcher in the "ids hidden" runs
 ID_TAGS = ("ref", "ref:IFOPT", "ref:sloid", "uic_ref", "gtfs:stop_id", "ref:findr",
            "railway:ref", "shelter:ref", "was:ref", "naptan:AtcoCode", "ref:nsrq",
            "ref:nsr", "unsigned_ref", "local_ref")
-# HSL's network code (VERKKO) in the vocabulary of transit.modes; 0 is "not given"
-HSL_MODES = {"1": "bus", "2": "metro", "3": "tram", "4": "rail", "7": "ferry"}
 PLACE_RADIUS_M = 150.0
 
 
@@ -80,24 +83,44 @@ def _truth_within(official: list[OfficialStop], osm: list[OsmStopRef],
 
 # --- HSL -------------------------------------------------------------------------------
 
+def _config(case: str) -> dict:
+    """The stops-import configuration of a case's registry (bench/data/registry_configs.json),
+    as an operator would enter it, plus where this bench wants the registry's other
+    name: in extra "alt_name", which the matcher compares too."""
+    config = json.loads((DATA / "registry_configs.json").read_text())[case]
+    return {**config, "mapping": {**config["mapping"], **ALT_NAMES.get(case, {})}}
+
+
+ALT_NAMES = {"hsl": {"extra:alt_name": "NAMN1"}}
+
+
+def _read_registry(case: str) -> list[OfficialStop]:
+    """The registry side through the portal's own reader (read_mapped_csv, with the CRS,
+    the mode codes and the row filter of the case's configuration)."""
+    config = _config(case)
+    return read_mapped_csv(str(ROOT / config["source"]), config["mapping"], source=case,
+                           options=mapped_options(config)).stops
+
+
 def _hsl_rows() -> list[dict]:
-    to_wgs84 = Transformer.from_crs("EPSG:2392", "EPSG:4326", always_xy=True)
+    """HSL's active rows, each with its registry stop as the reader reads it."""
+    stops = {s.stop_id: s for s in _read_registry("hsl")}
     with open(DATA / "hsl-stop-data-2020-07-22.csv", encoding="utf-8-sig", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["REI_VOIM"] == "1" and r["LYHYTTUNNU"].strip()]
-    lon, lat = to_wgs84.transform(np.array([float(r["X"]) for r in rows]),
-                                  np.array([float(r["Y"]) for r in rows]))
-    for r, x, y in zip(rows, lon, lat, strict=True):
-        r["lon"], r["lat"] = float(x), float(y)
+        rows = [r for r in csv.DictReader(f)
+                if r["SOLMUTUNNU"] in stops and r["LYHYTTUNNU"].strip()]
+    for r in rows:
+        r["stop"] = stops[r["SOLMUTUNNU"]]
+        r["lon"], r["lat"] = r["stop"].lon, r["stop"].lat
     return rows
 
 
 def _hsl_stop(r: dict, kept: bool) -> OfficialStop:
+    stop = r["stop"]
+    extra = {k: v for k, v in stop.extra.items() if k == "alt_name"}
     code = r["LYHYTTUNNU"].strip()
-    extra = {"alt_name": r["NAMN1"]} if r["NAMN1"] else {}
     if kept and code.startswith("H"):
         extra["osm:ref"] = code[1:]  # mappers copied the code without Helsinki's "H"
-    return OfficialStop("hsl", r["SOLMUTUNNU"], r["NIMI1"] or None, r["lon"], r["lat"],
-                        level="platform", mode=HSL_MODES.get(r["VERKKO"]), extra=extra)
+    return dataclasses.replace(stop, extra=extra)
 
 
 def _hsl_osm() -> list[OsmStopRef]:
@@ -156,9 +179,9 @@ def hsl_stop_places() -> Case:
         place_id = "place:" + first["SOLMUTUNNU"]
         lon = float(np.mean([rows[i]["lon"] for i in members]))
         lat = float(np.mean([rows[i]["lat"] for i in members]))
-        extra = {"alt_name": first["NAMN1"]} if first["NAMN1"] else {}
+        extra = {k: v for k, v in first["stop"].extra.items() if k == "alt_name"}
         stop = OfficialStop("hsl", place_id, first["NIMI1"] or None, lon, lat, level="place",
-                            mode=HSL_MODES.get(first["VERKKO"]), extra=extra)
+                            mode=first["stop"].mode, extra=extra)
         official.append(stop)
         codes = [rows[i]["LYHYTTUNNU"].strip() for i in members]
         ids = ";".join(c[1:] for c in codes if c.startswith("H"))
@@ -179,14 +202,9 @@ _QUAY = re.compile(r"^NSR:Quay:(\d+)$")
 
 def oslo_nsr() -> Case:
     osm = read_osm_stops(str(DATA / "oslo-center-2025.osm.pbf"))
-    official, kept = [], []
-    with open(DATA / "ruter2021_quays_nsr.csv", encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            number = _QUAY.match(r["quay_id"])
-            stop = OfficialStop("ruter", r["quay_id"], r["name"] or None, float(r["lon"]),
-                                float(r["lat"]), level="platform")
-            official.append(stop)
-            kept.append(dataclasses.replace(stop, extra={"osm:ref:nsrq": number.group(1)}))
+    official = _read_registry("oslo_nsr")
+    kept = [dataclasses.replace(o, extra={"osm:ref:nsrq": _QUAY.match(o.stop_id).group(1)})
+            for o in official]
     by_quay = defaultdict(set)
     for s in osm:
         for value in (s.tags.get("ref:nsrq") or "").split(";"):

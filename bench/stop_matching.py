@@ -5,11 +5,15 @@ Real cases (bench/real_stop_cases.py, data in bench/data): `hsl`, `hsl_stop_plac
 matcher, next to the naive baseline (nearest OSM stop within 100 m whose name scores 80 or
 more), and again with the identifiers kept ("ids_kept_*").
 
-Tuning rule: the matcher's thresholds were set looking at `hsl` (and `hsl_stop_places`);
-`oslo_nsr` (another city, registry, mapping style and year) checks them and was not tuned
-on. Nothing is fitted to the figures these cases report.
+Tuning rule: the thresholds changed for issue 11 (profile stops-2026.1: the ratio test's
+ratio 1.5 -> 1.25, distance_name's margin 0.05 -> 0.02) were chosen looking at `hsl` (and
+the rules of stop groups at `hsl_stop_places`); `oslo_nsr` (another city, registry,
+mapping style and year) checked each change and was never tuned on: a change that helped
+`hsl` but cost `oslo_nsr` precision was dropped (ratio 1.1, margin 0.01). The other values
+(radii, name scores) are the earlier profile's.
 
-The national-size timing:
+The national-size timing (`national_seconds`: the slower of the two shapes, registry rows
+as platforms and the same rows as stop places, the shape of ATLAS's service-point export):
 
 The case is built deterministically (seeded) from real OSM stops (the Helsinki, Herrenberg
 and Böblingen fixtures and the Oslo demo extract): each extract's stops, with their real
@@ -24,6 +28,7 @@ registry stop, so precision and recall are measured too.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import re
@@ -195,8 +200,10 @@ def quality(result, truth: dict[str, set[str]], official_ids: set[str],
             "recall": round(len(found) / max(len(findable), 1), 4), "matches": len(matches)}
 
 
-def timed(n_official: int, n_osm: int) -> tuple[float, dict]:
+def timed(n_official: int, n_osm: int, level: str = "platform") -> tuple[float, dict]:
     official, osm, truth = build_case(n_official, n_osm)
+    if level == "place":  # the service-point shape: every row a stop place
+        official = [dataclasses.replace(o, level="place") for o in official]
     started = time.perf_counter()
     result = match_stops(official, osm)
     seconds = time.perf_counter() - started
@@ -244,16 +251,23 @@ def main() -> None:
         seconds, info = timed(size, round(size * NATIONAL[1] / NATIONAL[0]))
         by_size[str(size)] = round(seconds, 2)
         _row(info)
-    national = []
+    national, places = [], []
     for _ in range(args.repeat):
         seconds, info = timed(*NATIONAL)
         national.append(seconds)
         _row(info)
+        seconds, place_info = timed(*NATIONAL, level="place")
+        places.append(seconds)
+        print(f"{'(places)':>9} {place_info['osm']:>7} {seconds:>8.2f}  the same rows as "
+              f"stop places (service-point shape), matched to OSM stop groups", flush=True)
     per_1000 = {k: round(v / int(k) * 1000, 3) for k, v in by_size.items()}
     print(f"seconds per 1,000 registry stops by size: {per_1000}")
     print(f"stages at national scale: {info['stage_counts']}")
     print(f"problems at national scale: {info['problems']}")
-    print(json.dumps({"national_seconds": round(min(national), 2), "real": real,
+    print(json.dumps({"national_seconds": round(max(min(national), min(places)), 2),
+                      "real": real,
+                      "national_platform_seconds": round(min(national), 2),
+                      "national_stop_place_seconds": round(min(places), 2),
                       "national_runs": [round(s, 2) for s in national],
                       "national_size": {"official": info["official"], "osm": info["osm"]},
                       "seconds_by_size": by_size,

@@ -207,3 +207,24 @@ def test_road_lines_encode_like_the_generic_copy_encoder(name):
                                            "DE:urban", {"cycleway:left": "lane"},
                                            {"sidewalk": "separate"}, "0102")))
     assert _road_line(road, "0102") == generic
+
+
+def test_stop_area_relations_are_kept_with_their_member_stops(settings_env, db_conn,
+                                                              tmp_path):
+    from tests.test_stop_groups import STOP_AREA_OSM
+    path = tmp_path / "area.osm"
+    path.write_text(STOP_AREA_OSM, encoding="utf-8")
+    pipeline = gen_pipeline(db_conn, "area", str(path))
+    run = run_inline(settings_env, pipeline)
+    assert run["status"] == "succeeded", run["message"]
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT osm_type || osm_id, stop_areas, tags ->> 'bus' FROM osm_stops "
+                    "ORDER BY osm_id")
+        assert cur.fetchall() == [("n1", [77], "yes"), ("n2", [77], "yes"), ("n3", [], None)]
+    # the relation leaving the file empties the list on the next import
+    path.write_text(STOP_AREA_OSM.split("  <relation")[0] + "</osm>\n", encoding="utf-8")
+    again = run_inline(settings_env, pipeline)
+    assert again["counts"]["stops_updated"] == 2
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM osm_stops WHERE stop_areas <> '{}'")
+        assert cur.fetchone()[0] == 0

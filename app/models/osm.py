@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Computed, String, Text, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -48,6 +48,10 @@ class OsmStop(db.Model):
     local_ref: Mapped[str | None] = mapped_column(Text)
     operator: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+    # the public_transport=stop_area relations the stop is a member of (stop matching
+    # groups them into one stop)
+    stop_areas: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list,
+                                                  server_default="{}")
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     geom_3857 = mapped_column(
         Geometry("POINT", srid=3857, spatial_index=True),

@@ -10,7 +10,7 @@ from psycopg2 import sql
 from matching_and_import_db import tilecache
 from matching_and_import_db.copy import ESCAPES, NULL, CopyPipe, encode_value
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.osm.reader import Road, Stop, read_osm
+from matching_and_import_db.osm.reader import Road, Stop, StopArea, read_osm
 from matching_and_import_db.pipelines.base import (
     Phase,
     PipelineKind,
@@ -23,6 +23,7 @@ ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "z
                 "cycleway", "access", "geom")
 STOP_COLUMNS = ("osm_type", "osm_id", "kind", "name", "ref", "uic_ref", "ref_ifopt",
                 "ref_sloid", "local_ref", "operator", "tags", "geom")
+STOP_AREA_COLUMNS = ("relation_id", "osm_type", "osm_id")
 
 
 def _sql(name: str, ctx: RunContext) -> sql.Composed:
@@ -31,6 +32,7 @@ def _sql(name: str, ctx: RunContext) -> sql.Composed:
     return sql.SQL(text).format(
         roads=sql.Identifier("staging", f"osm_roads_run{run}"),
         stops=sql.Identifier("staging", f"osm_stops_run{run}"),
+        stop_areas=sql.Identifier("staging", f"osm_stop_areas_run{run}"),
     )
 
 
@@ -82,6 +84,7 @@ def stage(ctx: RunContext) -> None:
         with CopyPipe(cur) as pipe:
             roads = pipe.table(roads_table, ROAD_COLUMNS)
             stops = pipe.table(f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
+            areas = pipe.table(f"staging.osm_stop_areas_run{ctx.run_id}", STOP_AREA_COLUMNS)
             for obj in read_osm(path, on_progress=ctx.progress):
                 if isinstance(obj, Road):
                     roads.add_line(_road_line(obj, road_geom(obj.wkb)))
@@ -90,6 +93,9 @@ def stage(ctx: RunContext) -> None:
                     stops.add((obj.osm_type, obj.osm_id, obj.kind, t.get("name"), t.get("ref"),
                                t.get("uic_ref"), t.get("ref:IFOPT"), t.get("ref:sloid"),
                                t.get("local_ref"), t.get("operator"), obj.extra, obj.wkb))
+                elif isinstance(obj, StopArea):
+                    for osm_type, osm_id in obj.members:
+                        areas.add((obj.osm_id, osm_type, osm_id))
                 else:
                     skipped += 1
         if roads.rows == 0 and stops.rows == 0:

@@ -1,4 +1,5 @@
-"""Read roads and public transport stops from an OSM file (.osm.pbf, .osm, .osm.gz/.bz2).
+"""Read roads, public transport stops and stop_area relations from an OSM file (.osm.pbf,
+.osm, .osm.gz/.bz2).
 
 pyosmium does the parsing, the node-location cache and the tag pre-filtering in C++;
 Python only sees the objects we keep, and geometries come out as hex WKB ready for COPY.
@@ -39,10 +40,15 @@ STOP_TAGS = (
     ("railway", "halt"),
     ("railway", "station"),
 )
-# extra tags kept with a stop for matching and review
+# extra tags kept with a stop for matching and review: the tags its modes are read from
+# (transit.modes), other names, and identifiers registries use
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
+                   "trolleybus", "share_taxi", "light_rail", "subway", "ferry", "aerialway",
+                   "funicular", "station", "amenity",
                    "network", "official_name", "short_name", "alt_name", "gtfs:stop_id",
-                   "ref_name", "platform_ref")
+                   "ref_name", "platform_ref", "ref:nsrq", "naptan:AtcoCode")
+# the relation that groups the platforms, stop positions and station of one stop
+STOP_AREA = ("public_transport", "stop_area")
 
 # osmium's words for common breakage, and what they mean to the person who gave the file
 _HINTS = (
@@ -83,8 +89,19 @@ class Stop:
 
     @property
     def extra(self) -> dict[str, str]:
-        """Tags kept with the stop beyond its own columns, for matching and review."""
-        return {k: self.tags[k] for k in STOP_EXTRA_KEYS if k in self.tags}
+        """Tags kept with the stop beyond its own columns, for matching and review: its
+        names in other languages (name:*) too."""
+        kept = {k: self.tags[k] for k in STOP_EXTRA_KEYS if k in self.tags}
+        kept.update((k, v) for k, v in self.tags.items() if k.startswith("name:"))
+        return kept
+
+
+@dataclass
+class StopArea:
+    """A public_transport=stop_area relation: the node and way members of one stop."""
+    osm_id: int
+    name: str | None
+    members: list[tuple[str, int]]  # ("n" | "w", id); relation members are left out
 
 
 @dataclass
@@ -145,8 +162,9 @@ def _way_stop_kind(highway: str | None, public_transport: str | None,
 
 
 def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
-             ) -> Iterator[Road | Stop | Skipped]:
-    """Yield roads and stops from the file; raise InputError when it is not readable OSM.
+             ) -> Iterator[Road | Stop | StopArea | Skipped]:
+    """Yield roads, stops and stop areas from the file; raise InputError when it is not
+    readable OSM. Stop areas come last (relations follow nodes and ways in OSM files).
 
     Tags are looked up by key (one call into C++ each) rather than iterated: iterating
     builds a Python object per tag, which is most of the cost of reading a file. So a
@@ -158,11 +176,13 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
     fmt = detect_format(path)
     wkb = osmium.geom.WKBFactory()
     processor = (
-        osmium.FileProcessor(osmium.io.File(path, fmt), osmium.osm.NODE | osmium.osm.WAY)
+        osmium.FileProcessor(osmium.io.File(path, fmt),
+                             osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
         .with_locations()
         .with_filter(osmium.filter.TagFilter(*STOP_TAGS).enable_for(osmium.osm.NODE))
         .with_filter(osmium.filter.KeyFilter("highway", "public_transport", "railway")
                      .enable_for(osmium.osm.WAY))
+        .with_filter(osmium.filter.TagFilter(STOP_AREA).enable_for(osmium.osm.RELATION))
     )
     seen = 0
     try:
@@ -171,6 +191,10 @@ def read_osm(path: str, on_progress: Callable[[int], None] | None = None,
             if on_progress and seen % 5000 == 0:
                 on_progress(seen)
             tags = obj.tags
+            if obj.is_relation():
+                members = [(m.type, m.ref) for m in obj.members if m.type in ("n", "w")]
+                yield StopArea(obj.id, tags.get("name"), members)
+                continue
             if obj.is_node():
                 kind = stop_kind(tags)
                 yield Stop("n", obj.id, kind, {t.k: t.v for t in tags}, wkb.create_point(obj))

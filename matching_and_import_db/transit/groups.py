@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from matching_and_import_db.transit import names
-from matching_and_import_db.transit.spatial import pairs_within
+from matching_and_import_db.transit.modes import MODES, masks_serve, serves
+from matching_and_import_db.transit.spatial import haversine_one_m, pairs_within
 
 
 def group_pairs(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,6 +60,9 @@ def propagate_to_members(run) -> None:
         for b in _neighbours(gi, gj, a):
             if run.s_primary[b] or not run.s_free[b] or (oi, b) in run.rejected:
                 continue
+            if not serves(run.s_modes[b], run.official[oi].mode) or (
+                    run.s_modes[a] and run.s_modes[b] and not run.s_modes[a] & run.s_modes[b]):
+                continue  # a bus platform's neighbour may be the metro's stop position
             if not _same_stop(run, a, b):
                 continue
             codes = run.s_plat[a], run.s_plat[b]
@@ -78,9 +82,11 @@ def official_duplicates(run) -> list[list[int]]:
     ia, ib, d = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
                              max(p.duplicate_radius_m, p.shared_stop_radius_m), run.projection)
     modes = [o.mode for o in run.official]
-    near = (d <= p.duplicate_radius_m) | np.array(
-        [bool(modes[a] and modes[b] and modes[a] != modes[b])
-         for a, b in zip(ia.tolist(), ib.tolist(), strict=True)], bool)
+    # stop places of two modes are two places, each taking its part of the OSM group
+    differ = np.array([bool(modes[a] and modes[b] and modes[a] != modes[b])
+                       for a, b in zip(ia.tolist(), ib.tolist(), strict=True)], bool)
+    platforms = ~run.o_place[ia] & ~run.o_place[ib]
+    near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
     parent = list(range(len(run.official)))
 
@@ -102,15 +108,33 @@ def official_duplicates(run) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def one_platform(run, group: list[int]) -> bool:
+    """Whether registry duplicates are known to be one platform, so that the others follow
+    the first's match: they share a platform code or a uic_ref, or differ only in mode.
+    Rows that only share a name and a spot (Ruter lists superseded and new quays at one
+    position) may be different platforms: each is matched on its own."""
+    first = run.official[group[0]]
+    if all(run.o_plat[i] and run.o_plat[i] == run.o_plat[group[0]] for i in group):
+        return True
+    if first.uic_ref and all(run.official[i].uic_ref == first.uic_ref for i in group):
+        return True
+    modes = {run.official[i].mode for i in group}
+    return None not in modes and len(modes) == len(group)
+
+
 def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) -> None:
-    """A registry duplicate still held gets the OSM stop of its group's first stop."""
-    for first, *others in duplicates:
-        targets = run.matched_osm.get(first)
-        if not targets:
+    """A registry duplicate still held gets the OSM stop of its group's first matched
+    stop."""
+    for group in duplicates:
+        first = next((oi for oi in group if run.matched_osm.get(oi) and oi not in held), None)
+        if first is None:
             continue
+        targets = run.matched_osm[first]
         target = next((j for j in targets if run.s_primary[j]), targets[0])
-        for oi in others:
-            if oi in held and (oi, target) not in run.rejected:
+        for oi in group:
+            # the tram row of a shared stop does not follow onto a bus-only platform
+            if (oi in held and (oi, target) not in run.rejected
+                    and serves(run.s_modes[target], run.official[oi].mode)):
                 run.add(oi, target, "duplicate_propagation", "propagation", 1.0,
                         {"duplicate_of": run.official[first].stop_id})
 
@@ -183,38 +207,55 @@ def stop_groups(run) -> np.ndarray:
 def match_places(run) -> None:
     """Each free stop place (an official row of level "place") takes one OSM stop group,
     chosen one to one among the groups with a member near it whose name agrees; the place
-    is then matched to every free member of that group."""
+    is then matched to every free member of that group that serves its mode (a bus stop
+    place and a tram stop place of one name each take their own part of a shared group)."""
     if not run.o_place.any():
         return
     from matching_and_import_db.transit.assignment import assign_one_to_one
     from matching_and_import_db.transit.matching import name_supported
 
     group = stop_groups(run)
-    usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj]
+    mode_index = {mode: n for n, mode in enumerate((None, *MODES))}
+    place_mode = np.array([mode_index.get(o.mode, 0) for o in run.official])
+    serving = masks_serve(run.s_mode_mask[run.pj], run.o_mode_mask[run.pi])
+    usable = (run.o_place[run.pi] & run.o_free[run.pi] & run.s_free[run.pj] & serving
               & ~run.p_rejected & name_supported(run) & (run.pplat >= 0))
     ks = np.nonzero(usable)[0]
     if not len(ks):
         return
+    # what the assignment pairs places with: a group as seen by one mode
+    column = group[run.pj] * len(mode_index) + place_mode[run.pi]
     # one candidate per (place, group): its nearest well-named member
-    g = group[run.pj[ks]]
+    g = column[ks]
     order = np.lexsort((run.pd[ks], -np.nan_to_num(run.psim[ks], nan=0.0), g, run.pi[ks]))
     ks, g = ks[order], g[order]
     first = np.ones(len(ks), bool)
     first[1:] = (run.pi[ks][1:] != run.pi[ks][:-1]) | (g[1:] != g[:-1])
-    best = ks[first]
-    # the assignment sees groups, not members: pj of a candidate is its group number
-    chosen, _ = assign_one_to_one(best, run.pi, group[run.pj], run.pscore,
+    chosen, _ = assign_one_to_one(ks[first], run.pi, column, run.pscore,
                                   run.profile.max_component)
     members: dict[int, list[int]] = {}
     for j, label in enumerate(group.tolist()):
         members.setdefault(label, []).append(j)
+    places_of: dict[int, list[int]] = {}  # group -> the places (of several modes) taking it
+    for k in chosen:
+        places_of.setdefault(int(group[run.pj[k]]), []).append(int(run.pi[k]))
     for k in chosen:
         oi, nearest = int(run.pi[k]), int(run.pj[k])
+        mode = run.official[oi].mode
         label = int(group[nearest])
+        # an object whose tags name no mode goes to the nearest of the places sharing it
+        taken = [j for j in members[label] if serves(run.s_modes[j], mode)
+                 and (run.s_modes[j] or _nearest_place(run, j, places_of[label]) == oi)]
         evidence = {"group_of": run.osm[nearest].key, "name_similarity":
                     None if np.isnan(run.psim[k]) else round(float(run.psim[k]), 1),
                     "official_name": run.official[oi].name,
-                    "osm_name": run.osm[nearest].name, "members": len(members[label])}
-        for j in sorted(members[label], key=lambda m: m != nearest):
+                    "osm_name": run.osm[nearest].name, "members": len(taken)}
+        for j in sorted(taken, key=lambda m: m != nearest):
             if run.s_free[j] and (oi, j) not in run.rejected:
                 run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)
+
+
+def _nearest_place(run, j: int, places: list[int]) -> int:
+    s = run.osm[j]
+    return min(places, key=lambda oi: haversine_one_m(run.official[oi].lon,
+                                                      run.official[oi].lat, s.lon, s.lat))

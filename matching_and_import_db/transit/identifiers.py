@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.model import Decision
-from matching_and_import_db.transit.spatial import haversine_m
+from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m
 
 
 def apply_decisions(run, decisions: Iterable[Decision]) -> tuple[set[int], list]:
@@ -80,7 +80,8 @@ def _official_values(stop, attribute: str) -> list[str]:
 
 def match_identifiers(run, held: set[int]) -> None:
     """Pairs by an identifier both sides carry. When several registry platforms claim one
-    OSM object (a code entered twice), the nearest takes it, with those as near as it; an
+    OSM object (a code entered twice), those within candidate_radius_m take it (else the
+    nearest); an
     identifier pair farther than too_far_high_m whose names disagree too is a mapping
     error, left to later stages."""
     p = run.profile
@@ -105,7 +106,7 @@ def match_identifiers(run, held: set[int]) -> None:
             for j in {j for v in _official_values(stop, attribute) for j in index.get(v, ())}:
                 if not run.s_free[j] or (i, j) in run.rejected:
                     continue
-                d = float(haversine_m(run.o_lon[i], run.o_lat[i], run.s_lon[j], run.s_lat[j]))
+                d = haversine_one_m(stop.lon, stop.lat, run.osm[j].lon, run.osm[j].lat)
                 if d > p.too_far_high_m and names.name_similarity(
                         run.o_name[i], run.s_name[j]) < p.name_weak:
                     continue
@@ -114,9 +115,10 @@ def match_identifiers(run, held: set[int]) -> None:
         for j, claimants in sorted(claims.items()):
             places = [i for _, i in claimants if run.o_place[i]]
             nearest = min(claimants)[0]
-            # rows at one spot are one stop (HSL lists a shared stop once per mode)
+            # rows near it are one stop (HSL lists a shared stop once per mode); a far row
+            # with the same code is a typo or a stop that moved
             winners = places or [i for d, i in claimants
-                                 if d <= max(p.ratio * nearest, nearest + p.duplicate_radius_m)]
+                                 if d <= max(nearest, p.candidate_radius_m)]
             for i in winners:  # an id names one stop, however many OSM objects carry it
                 run.add(i, j, tag, "identifier", 1.0,
                         {"tag": tag, "value": _shown_value(run.official[i], attribute)},

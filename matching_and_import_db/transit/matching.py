@@ -43,10 +43,11 @@ from matching_and_import_db.transit.model import (
     OsmStopRef,
     Problem,
 )
-from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
-from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
+from matching_and_import_db.transit.modes import masks_compatible, mode_mask, modes_of_osm_tags
+from matching_and_import_db.transit.spatial import Projection, haversine_one_m, pairs_within
 
 PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
+OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,11 @@ class MatchingProfile:
     name_accept: float = 85.0  # names this similar (0..100) count as the same name
     name_weak: float = 60.0  # ...this similar: still support a match within weak_name_max_m
     weak_name_max_m: float = 40.0
-    score_margin: float = 0.05  # distance_name: best must beat the runner-up by this
+    score_margin: float = 0.02  # distance_name: best must beat the runner-up by this
     distance_weight: float = 0.3  # score = name/100 - weight * distance/radius + platform
     platform_bonus: float = 0.1  # platform codes equal
     platform_penalty: float = 0.3  # platform codes differ
-    ratio: float = 1.5  # assignment: next free candidate must be this many times farther...
+    ratio: float = 1.25  # assignment: next free candidate must be this many times farther...
     min_separation_m: float = 3.0  # ...and at least this much farther...
     name_margin: float = 15.0  # ...unless its name is this much less similar
     max_component: int = 2000  # larger candidate clusters are assigned greedily
@@ -121,6 +122,8 @@ class _Run:
         self.s_name = [names.normalize_name(s.name) for s in self.osm]
         self.o_place = np.array([o.level == "place" for o in self.official], bool)
         self.s_modes = [modes_of_osm_tags(s.tags) for s in self.osm]
+        self.o_mode_mask = np.array([mode_mask(o.mode) for o in self.official], np.int64)
+        self.s_mode_mask = np.array([mode_mask(m) for m in self.s_modes], np.int64)
         self.o_plat = np.array([names.normalize_platform(o.platform_code)
                                 or names.platform_hint(o.name) or "" for o in self.official],
                                dtype=object)
@@ -128,6 +131,7 @@ class _Run:
         self.s_primary = np.array([s.kind in profile.platform_kinds for s in self.osm], bool)
         self.s_node = np.array([s.osm_type == "n" for s in self.osm], bool)
         self.o_free = np.ones(len(self.official), bool)
+        self.o_duplicate_group = np.full(len(self.official), -1)  # registry duplicates
         self.s_free = np.ones(len(self.osm), bool)
         self.s_blocked = np.zeros(len(self.osm), bool)  # unmatched, but part of a matched stop
         self.rejected: set[tuple[int, int]] = set()
@@ -144,14 +148,14 @@ class _Run:
         pi, pj, pd = pairs_within(self.o_lon, self.o_lat, self.s_lon, self.s_lat,
                                   p.candidate_radius_m, self.projection)
         # a bus stop and a railway halt are never the same stop, whatever their names
-        fits = np.array([modes_compatible(self.official[i].mode, self.s_modes[j])
-                         for i, j in zip(pi.tolist(), pj.tolist(), strict=True)], bool)
+        fits = masks_compatible(self.o_mode_mask[pi], self.s_mode_mask[pj])
         self.pi, self.pj, self.pd = pi[fits], pj[fits], pd[fits]
         o_names, s_names = np.asarray(self.o_name, object), np.asarray(self.s_name, object)
         a, b = o_names[self.pi], s_names[self.pj]
         localities = [self.o_locality[i] for i in self.pi.tolist()]
         self.psim = names.registry_pair_similarities(list(a), localities, list(b),
                                                      self.localities)
+        self._other_names()
         self.psim[(a == "") | (b == "")] = np.nan  # no name on a side: no name evidence
         po, ps = self.o_plat[self.pi], self.s_plat[self.pj]
         known = (po != "") & (ps != "")
@@ -161,6 +165,28 @@ class _Run:
         self.pscore = (name_part - p.distance_weight * self.pd / p.candidate_radius_m
                        + np.where(self.pplat > 0, p.platform_bonus, 0.0)
                        - np.where(self.pplat < 0, p.platform_penalty, 0.0))
+
+    def _other_names(self) -> None:
+        """A pair's similarity is that of the best pair of names the two sides carry: in
+        bilingual cities the registry and OSM may each give the other language first
+        ("Hanken" / "Kauppakorkeakoulut"). The registry's other names are in extra
+        "alt_name" (";"-separated), OSM's in name:*, alt_name, official_name, short_name."""
+        o_alt = [[names.registry_name(n)[1] for n in o.extra.get("alt_name", "").split(";")
+                  if n.strip()] for o in self.official]
+        s_alt = [[names.normalize_name(v) for k, v in s.tags.items()
+                  if k in OSM_OTHER_NAMES or k.startswith("name:")] for s in self.osm]
+        left, right, where = [], [], []
+        for k, (i, j) in enumerate(zip(self.pi.tolist(), self.pj.tolist(), strict=True)):
+            if not o_alt[i] and not s_alt[j]:
+                continue
+            for x in (self.o_name[i], *o_alt[i]):
+                for y in (self.s_name[j], *s_alt[j]):
+                    if x and y and (x, y) != (self.o_name[i], self.s_name[j]):
+                        left.append(x)
+                        right.append(y)
+                        where.append(k)
+        if where:
+            np.maximum.at(self.psim, np.array(where), names.pair_similarities(left, right))
 
     def reject(self, oi: int, sj: int) -> None:
         self.rejected.add((oi, sj))
@@ -186,8 +212,8 @@ class _Run:
 
     def add(self, oi: int, sj: int, method: str, stage: str, score: float,
             evidence: dict, take_official: bool = True) -> None:
-        distance = float(haversine_m(self.o_lon[oi], self.o_lat[oi],
-                                     self.s_lon[sj], self.s_lat[sj]))
+        o, s = self.official[oi], self.osm[sj]
+        distance = haversine_one_m(o.lon, o.lat, s.lon, s.lat)
         score = min(max(float(score), 0.0), 1.0)
         self.matches.append(Match(self.official[oi].stop_id, self.osm[sj].key, method, stage,
                                   round(score, 4), round(distance, 2), evidence))
@@ -203,9 +229,12 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
     """Pair official stops with OSM stops; see the module docstring for the stages."""
     run = _Run(official, osm, profile)
     duplicates = groups.official_duplicates(run)
+    for number, group in enumerate(duplicates):
+        run.o_duplicate_group[group] = number
     missing, stale = identifiers.apply_decisions(run, decisions)
     # a registry duplicate follows the first of its group, unless it has its own identifier
-    held = {oi for group in duplicates for oi in group[1:] if run.o_free[oi]}
+    held = {oi for group in duplicates if groups.one_platform(run, group)
+            for oi in group[1:] if run.o_free[oi]}
     run.o_free[list(held)] = False
     identifiers.match_identifiers(run, held)
     groups.match_places(run)

@@ -19,6 +19,7 @@ import math
 import os
 import re
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -534,7 +535,7 @@ def _mapped_mode(value, mode_values: Mapping[str, str]) -> str | None:
 
 # --- OSM -------------------------------------------------------------------------------
 
-def osm_stop_from_reader(stop) -> OsmStopRef:
+def osm_stop_from_reader(stop, stop_areas: tuple[int, ...] = ()) -> OsmStopRef:
     """An osm.reader.Stop as the matcher sees it; a way (platform outline) by its centre."""
     geometry = shapely.from_wkb(bytes.fromhex(stop.wkb))
     point = geometry if geometry.geom_type == "Point" else geometry.centroid
@@ -543,13 +544,22 @@ def osm_stop_from_reader(stop) -> OsmStopRef:
                       name=tags.get("name"), ref=tags.get("ref"), uic_ref=tags.get("uic_ref"),
                       ref_ifopt=tags.get("ref:IFOPT"), ref_sloid=tags.get("ref:sloid"),
                       local_ref=tags.get("local_ref"), operator=tags.get("operator"),
-                      tags=dict(tags), lon=point.x, lat=point.y)
+                      tags=dict(tags), lon=point.x, lat=point.y, stop_areas=stop_areas)
 
 
 def read_osm_stops(path: str) -> list[OsmStopRef]:
-    """Every stop of an OSM file (the roads are skipped)."""
-    from matching_and_import_db.osm.reader import Stop, read_osm
-    return [osm_stop_from_reader(obj) for obj in read_osm(path) if isinstance(obj, Stop)]
+    """Every stop of an OSM file with the stop_area relations it belongs to (the roads
+    are skipped)."""
+    from matching_and_import_db.osm.reader import Stop, StopArea, read_osm
+    stops, areas = [], defaultdict(list)
+    for obj in read_osm(path):
+        if isinstance(obj, Stop):
+            stops.append(obj)
+        elif isinstance(obj, StopArea):
+            for member in obj.members:
+                areas[member].append(obj.osm_id)
+    return [osm_stop_from_reader(s, tuple(sorted(areas.get((s.osm_type, s.osm_id), ()))))
+            for s in stops]
 
 
 # --- shared helpers --------------------------------------------------------------------

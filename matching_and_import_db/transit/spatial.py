@@ -3,6 +3,8 @@ coordinates finds the pairs within a radius without comparing all pairs."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -19,6 +21,14 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     a = (np.sin((lat2 - lat1) / 2) ** 2
          + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def haversine_one_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """haversine_m for one pair of points, without numpy's per-call cost."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 class Projection:

@@ -55,10 +55,11 @@ def parse_osm_key(value: str | None) -> str:
 
 def _osm_ref(row) -> OsmStopRef:
     (osm_type, osm_id, kind, name, ref, uic_ref, ref_ifopt, ref_sloid, local_ref, operator,
-     tags, lon, lat) = row
+     tags, lon, lat, stop_areas) = row
     return OsmStopRef(osm_type=osm_type, osm_id=osm_id, kind=kind, name=name, ref=ref,
                       uic_ref=uic_ref, ref_ifopt=ref_ifopt, ref_sloid=ref_sloid,
-                      local_ref=local_ref, operator=operator, tags=tags or {}, lon=lon, lat=lat)
+                      local_ref=local_ref, operator=operator, tags=tags or {}, lon=lon, lat=lat,
+                      stop_areas=tuple(stop_areas or ()))
 
 
 def load_osm_stops(cur, near_table: tuple[str, str] | None = None,

@@ -2,6 +2,7 @@
 -- so WAL for it would be wasted work.
 DROP TABLE IF EXISTS {roads};
 DROP TABLE IF EXISTS {stops};
+DROP TABLE IF EXISTS {stop_areas};
 CREATE UNLOGGED TABLE {roads} (
     osm_id bigint NOT NULL,
     highway text NOT NULL,
@@ -27,4 +28,10 @@ CREATE UNLOGGED TABLE {stops} (
     operator text,
     tags jsonb NOT NULL,
     geom geometry NOT NULL
+);
+-- stop_area relations by member; publish turns them into osm_stops.stop_areas
+CREATE UNLOGGED TABLE {stop_areas} (
+    relation_id bigint NOT NULL,
+    osm_type char(1) NOT NULL,
+    osm_id bigint NOT NULL
 );

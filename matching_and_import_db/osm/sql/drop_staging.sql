@@ -1,1 +1,1 @@
-DROP TABLE {roads}, {stops};
+DROP TABLE {roads}, {stops}, {stop_areas};

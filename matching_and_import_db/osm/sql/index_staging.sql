@@ -5,3 +5,4 @@ CREATE UNIQUE INDEX ON {roads} (osm_id);
 CREATE UNIQUE INDEX ON {stops} (osm_type, osm_id);
 ANALYZE {roads} (osm_id);
 ANALYZE {stops} (osm_type, osm_id);
+CREATE INDEX ON {stop_areas} (osm_type, osm_id);

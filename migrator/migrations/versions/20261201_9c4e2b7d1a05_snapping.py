@@ -1,7 +1,7 @@
 """snapping: who may ride where on each road (access tags), and the snap of every fix
 
 Revision ID: 9c4e2b7d1a05
-Revises: c4e1a9d27b53
+Revises: c4e1a9b27d53
 Create Date: 2026-12-01 10:00:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = '9c4e2b7d1a05'
-down_revision = 'c4e1a9d27b53'
+down_revision = 'c4e1a9b27d53'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,210 @@
+"""Stop matching as issue 11 asks of it on real registries: stop places take the OSM stop
+group, platforms one object; modes never cross; the registry's locality prefix is removed
+before names are compared and a bare town name is no evidence; distance alone is no match;
+stop_area relations come from the OSM import."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching_and_import_db.transit import names
+from matching_and_import_db.transit.matching import MatchingProfile, match_stops
+from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
+from matching_and_import_db.transit.readers import read_osm_stops
+from tests.test_stop_matching import east, north, official, osm
+
+
+def place(stop_id: str, name: str, lon: float = 8.0, lat: float = 47.0, **fields):
+    return official(stop_id, name, lon, lat, level="place", **fields)
+
+
+def two_platforms_and_a_stop_position(name: str = "Im Besch") -> list:
+    """One bus stop as OSM maps it: a platform per direction, 8 m apart, and a stop
+    position beside each."""
+    bus = {"bus": "yes", "public_transport": "platform"}
+    return [osm(1, name, lat=north(4), kind="platform", tags=bus),
+            osm(2, name, lat=north(-4), kind="platform", tags=bus),
+            osm(3, name, east(3), north(4), "stop_position",
+                tags={"bus": "yes", "public_transport": "stop_position"})]
+
+
+# --- stop places and platforms -----------------------------------------------------------
+
+def test_a_stop_place_with_two_platforms_a_few_metres_apart_matches_the_group():
+    result = match_stops([place("ch:1:sloid:7001", "Schaan, Im Besch", mode="bus")],
+                         two_platforms_and_a_stop_position())
+    assert result.pairs() == {("ch:1:sloid:7001", "n1"), ("ch:1:sloid:7001", "n2"),
+                              ("ch:1:sloid:7001", "n3")}
+    assert {m.stage for m in result.matches} == {"group"}
+    assert result.unmatched_official == [] and result.unmatched_osm == []
+    assert not [p for p in result.problems if p.type == "unmatched_official"]
+
+
+def test_platform_rows_of_that_stop_each_match_one_platform():
+    result = match_stops([official("a", "Im Besch", lat=north(5), mode="bus"),
+                          official("b", "Im Besch", lat=north(-5), mode="bus")],
+                         two_platforms_and_a_stop_position())
+    direct = {(m.official_id, m.osm_key) for m in result.matches if m.stage != "propagation"}
+    assert direct == {("a", "n1"), ("b", "n2")}
+
+
+def test_a_stop_place_takes_the_members_of_its_stop_area_relation_even_unnamed():
+    stops = [osm(1, "Dorfplatz", lat=north(3), stop_areas=(77,)),
+             osm(2, None, lat=north(-6), stop_areas=(77,)),
+             osm(3, None, lat=north(-9))]  # near, but in no relation and without a name
+    result = match_stops([place("p", "Dorfplatz")], stops)
+    assert result.pairs() == {("p", "n1"), ("p", "n2")}
+
+
+def test_stop_places_of_two_modes_share_a_group_each_taking_its_own_part():
+    stops = [osm(1, "Kolmikulma", lat=north(6), kind="bus_stop", tags={"highway": "bus_stop"}),
+             osm(2, "Kolmikulma", lat=north(-6), kind="tram_stop",
+                 tags={"railway": "tram_stop"})]
+    result = match_stops([place("bus", "Kolmikulma", mode="bus"),
+                          place("tram", "Kolmikulma", lat=north(-1), mode="tram")], stops)
+    assert result.pairs() == {("bus", "n1"), ("tram", "n2")}
+
+
+def test_two_platforms_with_one_uic_ref_are_the_stop_place_not_an_unclear_case():
+    stops = [osm(1, "Dorf", lat=north(7), uic_ref="8500020", local_ref="A"),
+             osm(2, "Dorf", lat=north(-8), uic_ref="8500020", local_ref="B")]
+    result = match_stops([place("dorf", "Dorf", uic_ref="8500020")], stops)
+    assert {(m.osm_key, m.stage, m.method) for m in result.matches} == {
+        ("n1", "identifier", "uic_ref"), ("n2", "identifier", "uic_ref")}
+    # a platform row with that uic_ref alone still cannot say which platform it is
+    platform = match_stops([official("c", "Dorf", uic_ref="8500020")], stops)
+    assert "identifier" not in platform.stage_counts
+
+
+# --- modes -------------------------------------------------------------------------------
+
+def test_a_bus_stop_is_never_matched_to_a_railway_halt():
+    halt = osm(1, "Schaanwald", lat=north(6), kind="halt",
+               tags={"railway": "halt", "public_transport": "station", "train": "yes"})
+    for mode in ("bus", None):  # by its mode, and without one by its name
+        result = match_stops([official("z", "Schaanwald, Zuschg (BUS)", mode=mode)], [halt])
+        assert result.pairs() == set(), mode
+    # the same name with a mode that fits is matched
+    rail = match_stops([official("s", "Schaanwald", mode="rail")], [halt])
+    assert rail.pairs() == {("s", "n1")}
+
+
+def test_a_bus_stop_is_not_matched_to_a_rail_platform_named_only_by_its_number():
+    platform = osm(1, "1", lat=north(10), kind="platform",
+                   tags={"railway": "platform", "public_transport": "platform"})
+    result = match_stops([official("b", "Schaan, Bahnhof", mode="bus")], [platform])
+    assert result.pairs() == set()
+
+
+def test_a_refused_platform_row_never_falls_back_to_a_stop_position():
+    # two platforms of one name at the same distance: which is meant is unclear, and the
+    # stop position beside them is not taken instead
+    stops = [osm(1, "Kirche", lat=north(8)), osm(2, "Kirche", lat=north(-8)),
+             osm(3, "Kirche", east(2), 47.0, "stop_position")]
+    result = match_stops([official("k", "Kirche")], stops)
+    assert result.pairs() == set()
+    [problem] = [p for p in result.problems if p.type == "unmatched_official"]
+    assert problem.evidence["refused"]["candidate"] in ("n1", "n2")
+
+
+@pytest.mark.parametrize(("tags", "mode", "compatible"), [
+    ({"highway": "bus_stop"}, "bus", True),
+    ({"railway": "halt"}, "bus", False),
+    ({"railway": "tram_stop"}, "bus", True),  # shared street stops
+    ({"railway": "station", "station": "subway"}, "metro", True),
+    ({"railway": "platform", "subway": "yes"}, "bus", False),
+    ({"public_transport": "platform"}, "rail", True),  # says no mode: compatible
+    ({"aerialway": "station"}, "cableway", True),
+    ({"aerialway": "station"}, "bus", False),
+])
+def test_modes_of_osm_tags_against_registry_modes(tags, mode, compatible):
+    assert modes_compatible(mode, modes_of_osm_tags(tags)) is compatible
+
+
+# --- names -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("osm_name", "matched"), [
+    ("Im Besch", True),  # OSM leaves the locality out
+    ("Schaan Im Besch", True),  # or writes it without the comma
+    ("Schaan, Im Besch", True),
+    ("Schaan", False),  # the town alone is no evidence for any of its stops
+    ("Vaduz", False),
+])
+def test_registry_locality_prefix_is_removed_before_names_are_compared(osm_name, matched):
+    result = match_stops([official("s", "Schaan, Im Besch")],
+                         [osm(1, osm_name, lat=north(5))])
+    assert (result.pairs() == {("s", "n1")}) is matched
+
+
+def test_a_lone_town_name_scores_under_what_counts_as_name_evidence():
+    weak = MatchingProfile().name_weak
+    locality, rest = names.registry_name("Schaan, Im Besch")
+    assert (locality, rest) == ("schaan", "im besch")
+    [score] = names.registry_pair_similarities([rest], [locality], ["schaan"])
+    assert score < weak
+    # also when the bare town is the registry's side: another stop of the registry
+    # names the town as its locality
+    result = match_stops([official("town", "Schaan"),
+                          official("other", "Schaan, Post", lat=north(900))],
+                         [osm(1, "Schaan Lindenplatz", lat=north(5))])
+    assert result.pairs() == set()
+
+
+def test_names_in_another_language_on_either_side_count():
+    stop = osm(1, "Kauppakorkeakoulut", lat=north(4),
+               tags={"name:sv": "Handelshögskolan"})
+    result = match_stops([official("h", "Handelshögskolan")], [stop])
+    assert result.pairs() == {("h", "n1")}
+    result = match_stops([official("h", "Hanken", extra={"alt_name": "Kauppakorkeakoulut"})],
+                         [osm(1, "Kauppakorkeakoulut", lat=north(4))])
+    assert result.pairs() == {("h", "n1")}
+
+
+# --- identifiers the mappers copied -------------------------------------------------------
+
+def test_a_registry_id_in_any_osm_tag_is_an_identifier():
+    stops = [osm(1, "Politihuset", lat=north(7), tags={"ref:nsrq": "12043"}),
+             osm(2, "Politihuset", lat=north(-6), tags={"ref:nsrq": "12044"})]
+    result = match_stops([official("NSR:Quay:12043", "Politihuset", lat=north(-5),
+                                   extra={"osm:ref:nsrq": "12043"})], stops)
+    assert {(m.osm_key, m.stage, m.method) for m in result.matches} == {
+        ("n1", "identifier", "ref:nsrq")}
+
+
+def test_a_code_entered_twice_goes_to_the_rows_at_the_stop_not_to_a_far_one():
+    # HSL lists a shared stop once per mode, and sometimes a code again far away
+    stop = osm(1, "Snellmaninkatu", lat=north(3), ref="0454")
+    rows = [official("bus", "Snellmaninkatu", mode="bus", extra={"osm:ref": "0454"}),
+            official("tram", "Snellmaninkatu", lat=north(5), mode="tram",
+                     extra={"osm:ref": "0454"}),
+            official("far", "Snellmaninkatu", lat=north(150), extra={"osm:ref": "0454"})]
+    result = match_stops(rows, [stop])
+    assert {(m.official_id, m.stage) for m in result.matches} == {
+        ("bus", "identifier"), ("tram", "identifier")}
+
+
+# --- the OSM side: stop_area relations ----------------------------------------------------
+
+STOP_AREA_OSM = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+  <node id="1" lat="47.00004" lon="8.0"><tag k="public_transport" v="platform"/>
+    <tag k="name" v="Dorfplatz"/><tag k="bus" v="yes"/></node>
+  <node id="2" lat="46.99996" lon="8.0"><tag k="public_transport" v="stop_position"/>
+    <tag k="bus" v="yes"/></node>
+  <node id="3" lat="47.001" lon="8.0"><tag k="highway" v="bus_stop"/>
+    <tag k="name" v="Schule"/></node>
+  <relation id="77"><member type="node" ref="1" role="platform"/>
+    <member type="node" ref="2" role="stop"/>
+    <tag k="type" v="public_transport"/><tag k="public_transport" v="stop_area"/>
+    <tag k="name" v="Dorfplatz"/></relation>
+</osm>
+"""
+
+
+def test_stop_area_relations_are_read_with_the_stops(tmp_path):
+    path = tmp_path / "area.osm"
+    path.write_text(STOP_AREA_OSM, encoding="utf-8")
+    stops = {s.key: s for s in read_osm_stops(str(path))}
+    assert {k: s.stop_areas for k, s in stops.items()} == {"n1": (77,), "n2": (77,), "n3": ()}
+    result = match_stops([place("p", "Dorfplatz", mode="bus")], list(stops.values()))
+    assert result.pairs() == {("p", "n1"), ("p", "n2")}
