@@ -48,7 +48,7 @@ class MatchParams:
     way_change_penalty: float = 1.5
     # nats per metre ridden against a oneway: legal contraflow is common for bicycles
     # (oneway:bicycle=no is not imported), so a tie-breaker rather than a ban: 1 nat/50 m
-    contraflow_per_m: float = 0.02
+    contraflow_per_m: float = 0.1
     # von Mises concentration of the heading term when the heading is well known: riding
     # the wrong way costs 2 * kappa, riding across a street kappa nats per point
     heading_kappa: float = 2.0

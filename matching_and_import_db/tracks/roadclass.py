@@ -2,7 +2,7 @@
 
 Two questions, answered from `highway` and the access tags the OSM import keeps
 (osm_roads.access: footway, sidewalk*, access, vehicle, motor_vehicle, bicycle, foot, psv,
-bus, service, segregated):
+bus, service, segregated, motorroad, oneway:bicycle):
 
 - ride_cost(): how unlikely it is that a ride is on this way rather than on a street next
   to it, in nats per fix, for the map matcher. A sidewalk mapped as its own way lies 3-7 m
@@ -74,6 +74,8 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
     bicycle = _get(access, "bicycle")
     if bicycle in NO or highway == "steps":
         return COST_FORBIDDEN
+    if _get(access, "motorroad") == "yes" and bicycle not in YES:
+        return COST_FORBIDDEN  # a motorroad (Kraftfahrstraße, motortrafikkled): no bicycles
     if highway == "cycleway":
         return COST_CYCLEWAY
     if highway in FOOT_HIGHWAYS:
@@ -90,6 +92,14 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
     if _get(access, "access") in NO or _get(access, "vehicle") in NO:
         return COST_FORBIDDEN
     return COST_STREET
+
+
+def bicycle_oneway(oneway: str | None, access: Mapping[str, str] | None) -> str | None:
+    """The oneway value that holds for bicycles: oneway:bicycle=no opens a oneway street to
+    cyclists both ways (contraflow is then legal, and common)."""
+    if _get(access, "oneway:bicycle") == "no":
+        return None
+    return oneway
 
 
 def carries_motor_traffic(highway: str | None, access: Mapping[str, str] | None = None
