@@ -43,7 +43,7 @@ from matching_and_import_db.tracks.mapmatch import DEFAULT_PARAMS, match_track  
 from matching_and_import_db.tracks.processing import MATCH_RADIUS_M, build_network  # noqa: E402
 from matching_and_import_db.tracks.roadnet import RoadNetwork  # noqa: E402
 from matching_and_import_db.tracks.store import NOT_FOR_BICYCLES, RoadRow  # noqa: E402
-from tests.mapmatch_helpers import random_route, ride_along  # noqa: E402
+from tests.mapmatch_helpers import drifting_error, random_route, ride_along  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 KUBICKA = DATA / "mapmatch-kubicka" / "00000000"
@@ -151,24 +151,13 @@ def road_rows(path: Path) -> list[RoadRow]:
     return rows
 
 
-def drift(n: int, sigma: float, rng: np.random.Generator, dt: float = 1.0) -> np.ndarray:
-    """A first-order Gauss-Markov process per axis (n, 2), stationary std sigma."""
-    phi = np.exp(-dt / DRIFT_TAU_S)
-    e = np.empty((n, 2))
-    e[0] = rng.normal(0, sigma, 2)
-    innov = rng.normal(0, sigma * np.sqrt(1 - phi * phi), (n, 2))
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + innov[i]
-    return e
-
-
 def drift_ride(net: RoadNetwork, seed: int, sigma: float):
     rng = np.random.default_rng(seed)
     legs = random_route(net, rng, RIDE_M, RIDDEN)
     wait_at = float(rng.uniform(300, RIDE_M - 300))
     ride = ride_along(legs, net.projection, rng, sigma=0.0, stop_at=wait_at, stop_s=WAIT_S)
+    e = drifting_error(len(ride.t), sigma, rng, tau_s=DRIFT_TAU_S)
     x, y = net.projection.to_xy(ride.lon, ride.lat)
-    e = drift(len(x), sigma, rng)
     ride.lon, ride.lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
     return ride
 
