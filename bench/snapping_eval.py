@@ -18,10 +18,13 @@ bench/track_processing (run alone: .venv/bin/python bench/snapping_eval.py).
 
 Both are reported next to the naive baseline, the nearest way to each fix.
 
-Tuning rule: the road-class costs (matching_and_import_db/tracks/roadclass.py) were chosen
-on the demo extract (oslo-east) with seeds 1-8 only; the figures reported are on the
-second extract (oslo-center-2025) with seeds 101-108, which nothing was tuned on, plus the
-tuning set for comparison.
+Tuning rule: the road-class costs (matching_and_import_db/tracks/roadclass.py) and the
+contraflow cost were chosen on the demo extract (oslo-east) with seeds 1-8 only. Looking
+at the errors of a first check (oslo-center-2025, seeds 101-108) showed two mistakes that
+were then fixed on principle, not on numbers: a bus and tram street (motor_vehicle=no,
+bus=designated) is open to bicycles, and the random walk turned round against a oneway at
+the extract's border. So the figures reported are on fresh seeds (201-208) of the second
+extract, which nothing was tuned or looked at on, with the tuning set beside them.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ KUBICKA = DATA / "mapmatch-kubicka" / "00000000"
 TUNING_EXTRACT = ROOT / "demo" / "oslo-east-filtered.osm.pbf"
 CHECK_EXTRACT = DATA / "oslo-center-2025.osm.pbf"
 TUNING_SEEDS = range(1, 9)
-CHECK_SEEDS = range(101, 109)
+CHECK_SEEDS = range(201, 209)
 # the streets the synthetic rides follow: where a cyclist rides
 RIDDEN = frozenset({"primary", "secondary", "tertiary", "residential", "unclassified",
                     "living_street", "cycleway", "primary_link", "secondary_link",
@@ -151,9 +154,19 @@ def road_rows(path: Path) -> list[RoadRow]:
     return rows
 
 
+def _against_a_oneway(net: RoadNetwork, legs) -> bool:
+    oneway = dict(zip(net.way_ids.tolist(), net.way_oneway.tolist(), strict=True))
+    return any(oneway[way] * direction < 0 for way, _, direction in legs)
+
+
 def drift_ride(net: RoadNetwork, seed: int, sigma: float):
+    """A ride with drifting error. The random walk turns round at dead ends, which at the
+    extract's border can mean against a oneway (one carriageway of a dual carriageway,
+    the other right beside it): no rider does that, so such walks are drawn again."""
     rng = np.random.default_rng(seed)
     legs = random_route(net, rng, RIDE_M, RIDDEN)
+    while _against_a_oneway(net, legs):
+        legs = random_route(net, rng, RIDE_M, RIDDEN)
     wait_at = float(rng.uniform(300, RIDE_M - 300))
     ride = ride_along(legs, net.projection, rng, sigma=0.0, stop_at=wait_at, stop_s=WAIT_S)
     e = drifting_error(len(ride.t), sigma, rng, tau_s=DRIFT_TAU_S)

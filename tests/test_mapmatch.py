@@ -445,6 +445,8 @@ def test_a_fix_at_a_junction_belongs_to_the_way_the_ride_continues_on():
     ("service", {}, roadclass.COST_SERVICE, True),
     ("service", {"service": "parking_aisle"}, roadclass.COST_SERVICE_MINOR, True),
     ("residential", {"motor_vehicle": "no"}, 0.0, False),
+    ("unclassified", {"motor_vehicle": "no", "bus": "designated"}, 0.0, True),
+    ("service", {"motor_vehicle": "no", "psv": "yes"}, roadclass.COST_BUS_ONLY, True),
     ("trunk", {"motorroad": "yes"}, roadclass.COST_FORBIDDEN, True),
     ("trunk", {"bicycle": "no"}, roadclass.COST_FORBIDDEN, True),
     ("track", {}, 0.0, True),
