@@ -290,7 +290,9 @@ def main() -> None:
           f"route): length share on the true route ours {real['ours']['length_share']:.4f}, "
           f"nearest way {real['baseline_nearest_way']['length_share']:.4f} (matched ways off "
           f"the route: ours {real['ours']['matched_off_route_share']:.4f}, nearest way "
-          f"{real['baseline_nearest_way']['matched_off_route_share']:.4f})")
+          f"{real['baseline_nearest_way']['matched_off_route_share']:.4f}; fixes on the "
+          f"route: ours {real['ours']['fixes_on_route_share']:.4f}, nearest way "
+          f"{real['baseline_nearest_way']['fixes_on_route_share']:.4f})")
     for name, case in (("check", check), ("tuning", tuning)):
         for level in ("drift_3m", "drift_6m"):
             c = case[level]
