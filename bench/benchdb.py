@@ -37,7 +37,8 @@ def fresh_database(base_url: str, name: str) -> str:
     return dsn
 
 
-SYNTH_CITY = ROOT.parent / "shared" / "bench" / "synth_city.sql"
+# a copy of ../shared/bench/synth_city.sql: benchmarks read nothing outside the repository
+SYNTH_CITY = ROOT / "bench" / "data" / "synth_city.sql"
 
 
 def load_synthetic_city_roads(dsn: str, id_offset: int = 0) -> int:

@@ -9,7 +9,7 @@ local not_a_road = {
 
 -- the same access tags as matching_and_import_db/osm/reader.py ACCESS_KEYS, plus sidewalk*
 local access_keys = { 'footway', 'access', 'vehicle', 'motor_vehicle', 'bicycle', 'foot',
-                      'psv', 'bus', 'service', 'segregated' }
+                      'psv', 'bus', 'service', 'segregated', 'motorroad', 'oneway:bicycle' }
 
 local roads = osm2pgsql.define_way_table('roads', {
     { column = 'highway', type = 'text', not_null = true },

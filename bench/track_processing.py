@@ -11,6 +11,12 @@ Rides:
 - the real Berlin ride from the OpenBikeSensor portal's fixtures, over the synthetic Berlin
   city of ../shared/bench/synth_city.sql (300,000 roads; no OSM extract of Berlin is here).
 
+Right on data whose truth we did not make (bench/snapping_eval.py): the real Kubicka GPS
+track over its own road network (share of the true route's length matched), and rides with
+drifting GPS error (3 and 6 m) over two Oslo extracts with mapped sidewalks (share of fixes
+on the true way), each next to the nearest-way baseline; the JSON's true_way_share is on the
+extract nothing was tuned on.
+
 Peer: leuvenmapmatching's DistanceMatcher on the same matching task (the same cleaned fixes,
 the same roads our query loads), timed for building its map and matching. The OpenBikeSensor
 portal's own snapping code (obs-face) is not on PyPI and cannot be fetched here. The peer
@@ -277,8 +283,35 @@ def main() -> None:
               f"{r['roads_loaded']:6d} {r['ours_s']:7.3f} {r['ours_points_per_s']:8.0f} "
               f"{r['peer_s']:7.2f} {r['peer_points_per_s']:7.0f} "
               f"{r['ours_points_per_s'] / r['peer_points_per_s']:6.1f}")
+    from snapping_eval import evaluate_all
+    right = evaluate_all()
+    real, check, tuning = right["real_track"], right["drift_check"], right["drift_tuning"]
+    print(f"real track (Kubicka et al., {real['fixes']} fixes, {real['route_km']} km true "
+          f"route): length share on the true route ours {real['ours']['length_share']:.4f}, "
+          f"nearest way {real['baseline_nearest_way']['length_share']:.4f} (matched ways off "
+          f"the route: ours {real['ours']['matched_off_route_share']:.4f}, nearest way "
+          f"{real['baseline_nearest_way']['matched_off_route_share']:.4f}; fixes on the "
+          f"route: ours {real['ours']['fixes_on_route_share']:.4f}, nearest way "
+          f"{real['baseline_nearest_way']['fixes_on_route_share']:.4f})")
+    for name, case in (("check", check), ("tuning", tuning)):
+        for level in ("drift_3m", "drift_6m"):
+            c = case[level]
+            print(f"drifting GPS error, {name} set ({case['extract']}, seeds {case['seeds']}), "
+                  f"{level}: true way ours {c['true_way_share']:.4f}, nearest way "
+                  f"{c['baseline_nearest_way']:.4f} ({c['fixes']} fixes)")
+    timing = right["drifting_hour_matching"]
+    print(f"matching alone, one hour with 6 m drifting error: {timing['two_passes_s']:.3f} s "
+          f"(second pass on), {timing['one_pass_s']:.3f} s with one pass")
     hour_r = results["one_hour_oslo"]
     print(json.dumps({
+        "one_hour_drifting_matching_seconds": timing,
+        "true_way_share": {k: check[k]["true_way_share"] for k in ("drift_3m", "drift_6m")},
+        "true_way_share_baseline": {k: check[k]["baseline_nearest_way"]
+                                    for k in ("drift_3m", "drift_6m")},
+        "true_way_share_tuning_set": {k: tuning[k]["true_way_share"]
+                                      for k in ("drift_3m", "drift_6m")},
+        "real_track_length_share": real["ours"]["length_share"],
+        "real_track_length_share_baseline": real["baseline_nearest_way"]["length_share"],
         "one_hour_ride_seconds": round(hour_r["ours_s"], 3),
         "points_per_s": round(hour_r["ours_points_per_s"]),
         "peer": "leuvenmapmatching 1.1.4 DistanceMatcher",

@@ -40,11 +40,12 @@ def read_ways(path: Path) -> OsmWays:
 
 
 def grid_way(osm_id: int, xy: list[tuple[float, float]], oneway: str | None = None,
-             highway: str = "residential") -> tuple:
-    """A way given in metres east/north of the grid origin."""
+             highway: str = "residential", access: dict | None = None) -> tuple:
+    """A way given in metres east/north of the grid origin, with its access tags if any."""
     x, y = np.asarray(xy, dtype=np.float64).T
     lon, lat = GRID_ORIGIN.to_lonlat(x, y)
-    return (osm_id, list(zip(lon.tolist(), lat.tolist(), strict=True)), oneway, highway)
+    way = (osm_id, list(zip(lon.tolist(), lat.tolist(), strict=True)), oneway, highway)
+    return way if access is None else (*way, access)
 
 
 @dataclass
@@ -89,6 +90,29 @@ def ride_along(legs: list[tuple[int, np.ndarray, int]], projection: LocalProject
     return Ride(lon, lat, np.arange(len(dist)) * dt,
                 np.array([w for w, _ in lab], dtype=np.int64),
                 np.array([d for _, d in lab], dtype=np.int8))
+
+
+def drifting_error(n: int, sigma: float, rng: np.random.Generator, tau_s: float = 45.0,
+                   dt: float = 1.0) -> np.ndarray:
+    """GPS error that drifts as a real receiver's does: per axis a first-order Gauss-Markov
+    (AR(1)) process with time constant tau_s and stationary standard deviation sigma, so it
+    stays on one side for tens of seconds. (n, 2) metres east/north."""
+    phi = np.exp(-dt / tau_s)
+    e = np.empty((n, 2))
+    e[0] = rng.normal(0, sigma, 2)
+    innovation = rng.normal(0, sigma * np.sqrt(1 - phi * phi), (n, 2))
+    for i in range(1, n):
+        e[i] = phi * e[i - 1] + innovation[i]
+    return e
+
+
+def with_drift(ride: Ride, projection: LocalProjection, rng: np.random.Generator,
+               sigma: float, offset: tuple[float, float] = (0.0, 0.0)) -> Ride:
+    """The ride's fixes moved by drifting error (plus a constant offset, metres)."""
+    x, y = projection.to_xy(ride.lon, ride.lat)
+    e = drifting_error(len(x), sigma, rng)
+    lon, lat = projection.to_lonlat(x + e[:, 0] + offset[0], y + e[:, 1] + offset[1])
+    return Ride(lon, lat, ride.t, ride.truth_way, ride.truth_dir)
 
 
 def part_of_way(lonlat: np.ndarray, start: int, stop: int) -> np.ndarray:

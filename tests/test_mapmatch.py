@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matching_and_import_db.tracks import roadclass
 from matching_and_import_db.tracks.mapmatch import match_track
 from matching_and_import_db.tracks.roadnet import RoadNetwork, oneway_sign
 from tests.mapmatch_helpers import (
@@ -25,6 +26,7 @@ from tests.mapmatch_helpers import (
     read_ways,
     ride_along,
     times_at_speed,
+    with_drift,
 )
 
 SIGMA = 6.0  # GPS noise of the synthetic rides (m); the matcher is told 7 (its default)
@@ -174,8 +176,8 @@ def test_parallel_street_close_by_is_not_taken(gap):
 
 @pytest.mark.parametrize("oneway", ["yes", "-1"])
 def test_contraflow_on_a_oneway_is_matched(oneway):
-    """Cyclists may ride against a oneway (oneway:bicycle=no is not imported): it costs a
-    little, it is not impossible, even with a two-way street 30 m away."""
+    """Cyclists ride against a oneway now and then (legally where oneway:bicycle=no): it
+    costs something, it is not impossible, even with a two-way street 30 m away."""
     ways = [grid_way(A, [(0.0, 0.0), (300.0, 0.0), (600.0, 0.0)], oneway=oneway),
             grid_way(P, [(0.0, 30.0), (300.0, 30.0), (600.0, 30.0)]),
             grid_way(C1, [(0.0, 0.0), (0.0, 30.0)]),
@@ -357,3 +359,124 @@ def test_transitions_computed_block_by_block_match_the_whole_ride_exactly(grid, 
     np.testing.assert_array_equal(blocks.direction, whole.direction)
     assert blocks.passes == whole.passes
     assert blocks.route_length_m == whole.route_length_m
+# --- who may ride where: sidewalks, bus lanes, cycle tracks, junctions --------------------
+
+SIDEWALK, BUS_LANE, CYCLE_TRACK = 21, 22, 23
+
+
+def street_with(beside: tuple, y: float) -> RoadNetwork:
+    """Street A along y=0 from x=0 to 600, with a way `beside` it at y, joined to the street
+    by short links at both ends (as mapped sidewalks meet their street at crossings)."""
+    way_id, highway, access = beside
+    return RoadNetwork.from_ways([
+        grid_way(A, [(0.0, 0.0), (300.0, 0.0), (600.0, 0.0)]),
+        grid_way(way_id, [(0.0, y), (300.0, y), (600.0, y)], highway=highway, access=access),
+        grid_way(C1, [(0.0, 0.0), (0.0, y)], highway="footway", access={}),
+        grid_way(C3, [(600.0, 0.0), (600.0, y)], highway="footway", access={})])
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_ride_along_a_street_with_a_mapped_sidewalk_snaps_to_the_street(seed):
+    """The sidewalk lies 5 m beside the street and the GPS error drifts 3 m towards it:
+    by distance the sidewalk is the nearer way for most of the ride."""
+    net = street_with((SIDEWALK, "footway", {"footway": "sidewalk"}), 5.0)
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(A, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN, rng,
+                      sigma=0.0, stop_at=300.0, stop_s=40.0)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0, offset=(0.0, 3.0))
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == A) >= 0.98
+    # the same fixes with the sidewalk taken for a street: it takes a good part of them
+    bare = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (600.0, 0.0)]),
+                                  grid_way(SIDEWALK, [(0.0, 5.0), (600.0, 5.0)])])
+    assert share(match_track(bare, ride.lon, ride.lat, ride.t).way_id == A) < 0.9
+
+
+def test_a_footway_is_used_where_nothing_rideable_is_near(grid):
+    """A path through a park, 60 m from any street: the ride is matched to it."""
+    ways = [grid_way(A, [(0.0, 0.0), (600.0, 0.0)]),
+            grid_way(SIDEWALK, [(0.0, 60.0), (600.0, 60.0)], highway="footway", access={})]
+    net = RoadNetwork.from_ways(ways)
+    ride = ride_along([(SIDEWALK, lonlat([(20.0, 60.0), (580.0, 60.0)]), 1)], GRID_ORIGIN,
+                      np.random.default_rng(34), sigma=4.0)
+    assert share(match_track(net, ride.lon, ride.lat, ride.t).way_id == SIDEWALK) >= 0.95
+
+
+@pytest.mark.parametrize("seed", [41, 42])
+def test_a_bus_lane_beside_the_street_is_avoided(seed):
+    """A bus-only lane mapped as its own way (highway=service, psv=yes, vehicle=no) 4 m
+    beside the street, the GPS error drifting towards it."""
+    net = street_with((BUS_LANE, "service", {"psv": "yes", "vehicle": "no"}), 4.0)
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(A, lonlat([(580.0, 0.0), (20.0, 0.0)]), -1)], GRID_ORIGIN, rng,
+                      sigma=0.0)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0, offset=(0.0, 3.0))
+    r = match_track(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == A) >= 0.98
+
+
+@pytest.mark.parametrize("seed", [51, 52])
+def test_a_cycle_track_of_its_own_is_used(seed):
+    """A cycle track 12 m beside the street: a ride on it is matched to it, a ride on the
+    street to the street."""
+    net = street_with((CYCLE_TRACK, "cycleway", {}), 12.0)
+    for way_id, y in ((CYCLE_TRACK, 12.0), (A, 0.0)):
+        rng = np.random.default_rng(seed)
+        ride = ride_along([(way_id, lonlat([(20.0, y), (580.0, y)]), 1)], GRID_ORIGIN, rng,
+                          sigma=0.0)
+        ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0)
+        r = match_track(net, ride.lon, ride.lat, ride.t)
+        assert share(r.way_id == way_id) >= 0.95, way_id
+
+
+def test_a_fix_at_a_junction_belongs_to_the_way_the_ride_continues_on():
+    """Fixes exactly on shared vertices: where the ride turns from A onto C1, and where A
+    ends and A2 carries the street on."""
+    A2 = 3
+    net = RoadNetwork.from_ways([
+        grid_way(A, [(0.0, 0.0), (150.0, 0.0), (300.0, 0.0)]),
+        grid_way(A2, [(300.0, 0.0), (600.0, 0.0)]),
+        grid_way(C1, [(150.0, -200.0), (150.0, 0.0), (150.0, 200.0)])])
+    straight = [(float(x), 0.0) for x in range(200, 401, 5)]  # through x=300, A → A2
+    turning = [(float(x), 0.0) for x in range(20, 151, 5)] + \
+        [(150.0, float(y)) for y in range(5, 151, 5)]  # A, then north on C1 from x=150
+    for xy, node, after in ((straight, (300.0, 0.0), A2), (turning, (150.0, 0.0), C1)):
+        x, y = np.asarray(xy).T
+        lon, lat = GRID_ORIGIN.to_lonlat(x, y)
+        r = match_track(net, lon, lat, np.arange(len(x), dtype=float))
+        at = xy.index(node)
+        assert r.way_id[at] == after, (node, r.way_id[at - 1:at + 2])
+        assert r.way_id[at - 1] != after and r.way_id[at + 1] == after
+
+
+@pytest.mark.parametrize(("highway", "access", "cost", "motor_traffic"), [
+    ("residential", {}, 0.0, True),
+    ("primary", {"sidewalk": "separate"}, 0.0, True),
+    ("cycleway", {}, 0.0, False),
+    ("footway", {"footway": "sidewalk"}, roadclass.COST_FOOT, False),
+    ("footway", {"footway": "sidewalk", "bicycle": "yes"}, roadclass.COST_FOOT, False),
+    ("path", {"bicycle": "designated"}, roadclass.COST_SHARED_PATH, False),
+    ("pedestrian", {}, roadclass.COST_FOOT, False),
+    ("steps", {}, roadclass.COST_FORBIDDEN, False),
+    ("service", {"psv": "yes", "vehicle": "no"}, roadclass.COST_BUS_ONLY, True),
+    ("service", {"bus": "designated", "motor_vehicle": "no", "bicycle": "yes"}, 0.0, True),
+    ("service", {}, roadclass.COST_SERVICE, True),
+    ("service", {"service": "parking_aisle"}, roadclass.COST_SERVICE_MINOR, True),
+    ("residential", {"motor_vehicle": "no"}, 0.0, False),
+    ("unclassified", {"motor_vehicle": "no", "bus": "designated"}, 0.0, True),
+    ("service", {"motor_vehicle": "no", "psv": "yes"}, roadclass.COST_BUS_ONLY, True),
+    ("trunk", {"motorroad": "yes"}, roadclass.COST_FORBIDDEN, True),
+    ("trunk", {"bicycle": "no"}, roadclass.COST_FORBIDDEN, True),
+    ("track", {}, 0.0, True),
+    ("busway", {}, roadclass.COST_BUS_ONLY, False),
+])
+def test_road_classes_for_the_matcher_and_for_overtaking(highway, access, cost, motor_traffic):
+    assert roadclass.ride_cost(highway, access) == cost
+    assert roadclass.carries_motor_traffic(highway, access) is motor_traffic
+
+
+def test_oneway_bicycle_no_opens_a_oneway_to_cyclists():
+    net = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (100.0, 0.0)], oneway="yes",
+                                          access={"oneway:bicycle": "no"}),
+                                 grid_way(P, [(0.0, 9.0), (100.0, 9.0)], oneway="yes")])
+    assert net.way_oneway.tolist() == [0, 1]

@@ -8,7 +8,7 @@ import pytest
 
 from matching_and_import_db.tracks import store
 from matching_and_import_db.tracks.legal import legal_minimum
-from tests.conftest import wait_until
+from tests.conftest import OSLO_PBF, wait_until
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 from tests.rides_fixtures import events_of as ride_events
 from tests.rides_fixtures import track_row
@@ -269,3 +269,82 @@ def test_a_ride_entirely_inside_a_privacy_zone_ends_in_error_with_a_message():
     home = PrivacyZone(coords[0][0], coords[0][1], 5000.0)
     with pytest.raises(InputError, match="inside your privacy zones"):
         prepare_ride(points, [home])
+
+
+def test_every_fix_snap_is_stored_and_exported_with_the_ride(rider, other_rider, oslo_roads,
+                                                             process, db_conn):
+    import csv
+    import io
+    road, data, n_there, n_back = there_and_back({30: 120})
+    track_id = rider.upload_id(data, public=True)
+    assert process() == 1
+    kept = n_there + n_back  # every fix of the synthetic ride is valid and kept
+
+    lines = list(csv.DictReader(io.StringIO(
+        rider.client.get(f"/tracks/{track_id}/export.csv").data.decode())))
+    assert len(lines) == kept
+    assert {"index", "way_id", "direction", "offset_m", "distance_m", "lon", "lat", "time",
+            "recorded_lon", "recorded_lat"} <= set(lines[0])
+    on_road = [r for r in lines if r["way_id"] == str(road.osm_id)]
+    assert len(on_road) >= 0.95 * kept
+    # there: one direction with the offset growing; back: the other, the offset shrinking
+    there = [r for r in on_road if int(r["index"]) < n_there]
+    back = [r for r in on_road if int(r["index"]) >= n_there]
+    there_dir = int(there[len(there) // 2]["direction"])
+    assert {int(back[len(back) // 2]["direction"])} == {-there_dir}
+    offsets = [float(r["offset_m"]) for r in there]
+    assert (offsets[-1] - offsets[0]) * there_dir > 500
+    assert all(float(r["distance_m"]) < 40 for r in on_road)
+
+    geojson = other_rider.client.get(f"/tracks/{track_id}/export.geojson").get_json()
+    fixes = [f for f in geojson["features"] if f["properties"].get("kind") == "fix"]
+    assert len(fixes) == kept
+    # others see where each fix was snapped, never when it was recorded or where exactly
+    assert "time" not in fixes[0]["properties"]
+    assert "recorded_lon" not in fixes[0]["properties"]
+    assert fixes[0]["properties"]["way_id"] == road.osm_id
+    with db_conn.cursor() as cur:  # processing again replaces the snaps, it adds none
+        store.requeue_tracks(cur, "id = %(id)s", {"id": track_id})
+    db_conn.commit()
+    assert process() == 1
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*), min(cardinality(way_id)) FROM track_snaps "
+                    "WHERE track_id = %s", (track_id,))
+        assert cur.fetchone() == (1, kept)
+
+
+def test_no_overtaking_event_and_no_road_statistic_off_the_roads_on_the_demo_rides(
+        rider, settings_env, process, db_conn):
+    """The demo rides over the whole demo extract, sidewalks, footways and cycle tracks
+    included: events and statistics only land where motor vehicles pass."""
+    from matching_and_import_db.tracks.roadclass import MOTOR_TRAFFIC_HIGHWAYS
+    from tests.conftest import ROOT
+    from tests.osm_helpers import gen_pipeline, run_inline
+    run = run_inline(settings_env, gen_pipeline(db_conn, "demo", str(OSLO_PBF)))
+    assert run["status"] == "succeeded", run["message"]
+    for path in sorted((ROOT / "demo" / "rides").glob("*.obsdata.csv.gz")):
+        rider.upload_id(path.read_bytes(), filename=path.name, public=True)
+    assert process() == 3
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(e.way_id), "
+                    "count(*) FILTER (WHERE r.highway <> ALL(%(motor)s) "
+                    "OR r.access->>'footway' = 'sidewalk') "
+                    "FROM track_events e LEFT JOIN osm_roads r ON r.osm_id = e.way_id",
+                    {"motor": sorted(MOTOR_TRAFFIC_HIGHWAYS)})
+        events, snapped, off_road = cur.fetchone()
+        cur.execute("SELECT count(*), count(*) FILTER (WHERE r.highway <> ALL(%(motor)s) "
+                    "OR r.access->>'footway' = 'sidewalk') "
+                    "FROM road_stats s JOIN osm_roads r ON r.osm_id = s.way_id",
+                    {"motor": sorted(MOTOR_TRAFFIC_HIGHWAYS)})
+        stats_rows, off_road_stats = cur.fetchone()
+        cur.execute("SELECT count(*) FROM track_snaps s, unnest(s.way_id) w "
+                    "JOIN osm_roads r ON r.osm_id = w WHERE r.highway IN ('footway', 'path')")
+        fixes_on_footways = cur.fetchone()[0]
+        cur.execute("SELECT status, status_message FROM tracks ORDER BY id")
+        statuses = cur.fetchall()
+    db_conn.commit()
+    assert [s for s, _ in statuses] == ["complete"] * 3
+    assert events > 40 and snapped >= 0.9 * events and stats_rows > 50
+    assert off_road == 0 and off_road_stats == 0
+    print(f"demo rides: {events} events, {stats_rows} road statistics, "
+          f"{fixes_on_footways} fixes snapped to footways or paths; {statuses}")

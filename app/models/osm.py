@@ -24,7 +24,8 @@ class OsmRoad(db.Model):
     # cycleway, cycleway:left, cycleway:right, cycleway:both and their sub-keys
     cycleway: Mapped[dict] = mapped_column(JSONB, default=dict)
     # who may ride or drive there: footway, sidewalk*, access, vehicle, motor_vehicle,
-    # bicycle, foot, psv, bus, service, segregated (reader.ACCESS_KEYS), as tagged
+    # bicycle, foot, psv, bus, service, segregated, motorroad, oneway:bicycle
+    # (reader.ACCESS_KEYS), as tagged
     access: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
     # Tiles query in web mercator; a stored generated column keeps it in step with geom.

@@ -26,7 +26,7 @@ NOT_A_ROAD = frozenset({"platform", "bus_stop", "elevator", "services", "rest_ar
 # tags that say who may ride or drive on a road (the matcher and the road statistics read
 # them): looked up one by one, which is cheaper than iterating every tag of every way
 ACCESS_KEYS = ("footway", "access", "vehicle", "motor_vehicle", "bicycle", "foot", "psv",
-               "bus", "service", "segregated")
+               "bus", "service", "segregated", "motorroad", "oneway:bicycle")
 # sidewalk, sidewalk:both/left/right and their sub-keys (sidewalk:left:bicycle, ...): only
 # collected from ways that carry one of these
 SIDEWALK_KEYS = ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")

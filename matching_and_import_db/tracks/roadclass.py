@@ -2,7 +2,7 @@
 
 Two questions, answered from `highway` and the access tags the OSM import keeps
 (osm_roads.access: footway, sidewalk*, access, vehicle, motor_vehicle, bicycle, foot, psv,
-bus, service, segregated):
+bus, service, segregated, motorroad, oneway:bicycle):
 
 - ride_cost(): how unlikely it is that a ride is on this way rather than on a street next
   to it, in nats per fix, for the map matcher. A sidewalk mapped as its own way lies 3-7 m
@@ -74,6 +74,8 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
     bicycle = _get(access, "bicycle")
     if bicycle in NO or highway == "steps":
         return COST_FORBIDDEN
+    if _get(access, "motorroad") == "yes" and bicycle not in YES:
+        return COST_FORBIDDEN  # a motorroad (Kraftfahrstraße, motortrafikkled): no bicycles
     if highway == "cycleway":
         return COST_CYCLEWAY
     if highway in FOOT_HIGHWAYS:
@@ -82,7 +84,11 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
         return COST_FOOT
     if bicycle in YES:
         return COST_STREET
-    if is_bus_only(access):
+    # a bus lane mapped as its own way is weighted low; a street closed to motor vehicles
+    # but buses (motor_vehicle=no, bus=designated: a bus and tram street) is open to
+    # bicycles, which vehicle=no or access=no would ban
+    bikes_banned = _get(access, "vehicle") in NO or _get(access, "access") in NO
+    if highway == "busway" or (is_bus_only(access) and (bikes_banned or highway == "service")):
         return COST_BUS_ONLY
     if highway == "service":
         minor = _get(access, "service") in {"parking_aisle", "driveway", "drive-through"}
@@ -90,6 +96,14 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
     if _get(access, "access") in NO or _get(access, "vehicle") in NO:
         return COST_FORBIDDEN
     return COST_STREET
+
+
+def bicycle_oneway(oneway: str | None, access: Mapping[str, str] | None) -> str | None:
+    """The oneway value that holds for bicycles: oneway:bicycle=no opens a oneway street to
+    cyclists both ways (contraflow is then legal, and common)."""
+    if _get(access, "oneway:bicycle") == "no":
+        return None
+    return oneway
 
 
 def carries_motor_traffic(highway: str | None, access: Mapping[str, str] | None = None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from matching_and_import_db.tracks.roadclass import ride_cost
+from matching_and_import_db.tracks.roadclass import bicycle_oneway, ride_cost
 
 # mean Earth radius (IUGG): the scale of the local projection
 EARTH_RADIUS_M = 6_371_008.8
@@ -94,7 +94,7 @@ class RoadNetwork:
     def __init__(self) -> None:  # use from_ways()
         self.projection: LocalProjection
         self.way_ids: np.ndarray  # OSM id per way index
-        self.way_oneway: np.ndarray  # oneway_sign per way index
+        self.way_oneway: np.ndarray  # oneway_sign per way index, for bicycles
         self.way_highway: list[str]
         self.way_cost: np.ndarray  # roadclass.ride_cost per way index, nats per fix
         self.way_length: np.ndarray
@@ -134,11 +134,12 @@ class RoadNetwork:
         """Build from (osm_id, [(lon, lat), ...], oneway, highway[, access tags]) tuples."""
         ids, coord_lists, oneways, highways, costs = [], [], [], [], []
         for osm_id, coords, oneway, highway, *access in ways:
+            tags = access[0] if access else None
             ids.append(int(osm_id))
             coord_lists.append(coords)
-            oneways.append(oneway_sign(oneway))
+            oneways.append(oneway_sign(bicycle_oneway(oneway, tags)))
             highways.append(highway)
-            costs.append(ride_cost(highway, access[0] if access else None))
+            costs.append(ride_cost(highway, tags))
         counts = np.fromiter((len(c) for c in coord_lists), dtype=np.int64, count=len(ids))
         if counts.sum() == 0:
             lonlat = np.zeros((0, 2))

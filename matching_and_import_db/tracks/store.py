@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
+import orjson
 from psycopg2.extras import execute_values
 
 # Roads a bicycle does not ride on; matching to them would only add wrong candidates.
@@ -171,7 +172,8 @@ def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> lis
     cur.execute(sql("roads_near_ride.sql"), {"pieces": pieces_wkb, "lat": lat,
                                              "radius_m": radius_m,
                                              "excluded": NOT_FOR_BICYCLES})
-    return [RoadRow(*r) for r in cur.fetchall()]
+    return [RoadRow(osm_id, oneway, highway, zone, maxspeed, orjson.loads(access), wkb)
+            for osm_id, oneway, highway, zone, maxspeed, access, wkb in cur.fetchall()]
 
 
 def hold_claim(cur, track_id: int, worker: str) -> bool:
