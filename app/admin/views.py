@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.auth.access import ADMIN, LOGIN, access
 from app.auth.decorators import role_required
 from app.auth.sessions import end_sessions
 from app.extensions import db
@@ -26,6 +27,7 @@ def _end_sessions_of(user_id: int) -> User:
 
 
 @bp.get("/admin/users")
+@access({ADMIN}, anonymous=LOGIN)
 @admin_required
 def users_page():
     users = db.session.scalars(select(User).order_by(User.id)).all()
@@ -34,6 +36,7 @@ def users_page():
 
 
 @bp.post("/admin/users/<int:user_id>/end-sessions")
+@access({ADMIN}, anonymous=LOGIN)
 @admin_required
 def end_sessions_form(user_id: int):
     user = _end_sessions_of(user_id)
@@ -41,6 +44,7 @@ def end_sessions_form(user_id: int):
 
 
 @bp.post("/api/admin/users/<int:user_id>/end-sessions")
+@access({ADMIN}, anonymous=401)
 @admin_required
 def end_sessions_api(user_id: int):
     user = _end_sessions_of(user_id)

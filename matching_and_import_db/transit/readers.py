@@ -19,6 +19,7 @@ import math
 import os
 import re
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -194,37 +195,53 @@ def read_gtfs_stops(path: str, location_types: tuple[str, ...] = ("0", "1")) -> 
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"{name}: not a readable GTFS zip ({exc})") from exc
-    with archive:
-        members = {m.rsplit("/", 1)[-1]: m for m in archive.namelist()
-                   if m.count("/") <= 1 and not m.endswith("/")}
-        if "stops.txt" not in members:
-            raise InputError(f"{name}: no stops.txt in the zip")
-        operator = _single_agency(archive, members, name)
-        valid_from, valid_to = _feed_validity(archive, members, name)
-        served = _served_modes(archive, members, name)
-        with archive.open(members["stops.txt"]) as raw:
-            rows = _Rows(_decode(raw), f"{name}/stops.txt", ",")
-            _require(rows.columns, ("stop_id", "stop_lat", "stop_lon"), f"{name}/stops.txt")
-            read = RegistryRead()
-            for line, row in rows:
-                stop_id = row["stop_id"].strip()
-                location_type = (row.get("location_type") or "0").strip()
-                if location_type not in location_types:
-                    continue
-                if not row["stop_lat"].strip() or not row["stop_lon"].strip():
-                    read.skipped.append(SkippedRow(line, stop_id, "no coordinates"))
-                    continue
-                where = f"{name}/stops.txt"
-                read.stops.append(OfficialStop(
-                    source="gtfs", stop_id=stop_id, name=_text(row.get("stop_name")),
-                    lon=_coordinate(row["stop_lon"], "stop_lon", where, line, 180),
-                    lat=_coordinate(row["stop_lat"], "stop_lat", where, line, 90),
-                    platform_code=_text(row.get("platform_code")), operator=operator,
-                    valid_from=valid_from, valid_to=valid_to, gtfs_stop_id=stop_id,
-                    ifopt=stop_id if _IFOPT.match(stop_id) else None,
-                    parent_id=_text(row.get("parent_station")),
-                    level=_GTFS_LEVELS.get(location_type, "platform"),
-                    extra=_kept(row, {"stop_code": ("stop_code",)})))
+    try:
+        with archive:
+            return _read_gtfs_archive(archive, name, location_types)
+    except ZIP_MEMBER_ERRORS as exc:
+        # a member whose bytes do not unpack: a damaged download, never a registry to read
+        raise InputError(f"{name}: a file inside the GTFS zip is damaged "
+                         f"({type(exc).__name__})") from None
+
+
+# what reading a member of a damaged zip raises (CRC and header errors, truncated deflate
+# streams, unsupported or encrypted members)
+ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                     RuntimeError, OSError)
+
+
+def _read_gtfs_archive(archive: zipfile.ZipFile, name: str,
+                       location_types: tuple[str, ...]) -> RegistryRead:
+    members = {m.rsplit("/", 1)[-1]: m for m in archive.namelist()
+               if m.count("/") <= 1 and not m.endswith("/")}
+    if "stops.txt" not in members:
+        raise InputError(f"{name}: no stops.txt in the zip")
+    operator = _single_agency(archive, members, name)
+    valid_from, valid_to = _feed_validity(archive, members, name)
+    served = _served_modes(archive, members, name)
+    with archive.open(members["stops.txt"]) as raw:
+        rows = _Rows(_decode(raw), f"{name}/stops.txt", ",")
+        _require(rows.columns, ("stop_id", "stop_lat", "stop_lon"), f"{name}/stops.txt")
+        read = RegistryRead()
+        for line, row in rows:
+            stop_id = row["stop_id"].strip()
+            location_type = (row.get("location_type") or "0").strip()
+            if location_type not in location_types:
+                continue
+            if not row["stop_lat"].strip() or not row["stop_lon"].strip():
+                read.skipped.append(SkippedRow(line, stop_id, "no coordinates"))
+                continue
+            where = f"{name}/stops.txt"
+            read.stops.append(OfficialStop(
+                source="gtfs", stop_id=stop_id, name=_text(row.get("stop_name")),
+                lon=_coordinate(row["stop_lon"], "stop_lon", where, line, 180),
+                lat=_coordinate(row["stop_lat"], "stop_lat", where, line, 90),
+                platform_code=_text(row.get("platform_code")), operator=operator,
+                valid_from=valid_from, valid_to=valid_to, gtfs_stop_id=stop_id,
+                ifopt=stop_id if _IFOPT.match(stop_id) else None,
+                parent_id=_text(row.get("parent_station")),
+                level=_GTFS_LEVELS.get(location_type, "platform"),
+                extra=_kept(row, {"stop_code": ("stop_code",)})))
     if served:
         read.stops = _with_served_modes(read.stops, served)
     return read
@@ -398,7 +415,10 @@ def read_mapped_csv(path: str, mapping: Mapping[str, str], source: str = "csv",
     options = options or MappedOptions()
     _check_mapping(mapping, ("id", "lat", "lon"))
     with _open_text(path) as f:
-        header = f.readline()
+        try:
+            header = f.readline()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{name} line 1: not UTF-8 text ({exc.reason})") from None
         f.seek(0)
         sep = delimiter or max(",;\t|", key=header.count)
         rows = _Rows(f, name, sep)
@@ -617,10 +637,14 @@ def _open_text(path: str):
         with open(path, encoding="utf-8-sig", newline="") as f:
             yield f
         return
-    with zipfile.ZipFile(path) as archive:
-        member = zipped_csv(archive, os.path.basename(path))
-        with archive.open(member) as raw:
-            yield _decode(raw)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = zipped_csv(archive, os.path.basename(path))
+            with archive.open(member) as raw:
+                yield _decode(raw)
+    except ZIP_MEMBER_ERRORS as exc:
+        raise InputError(f"{os.path.basename(path)}: the zipped registry is damaged "
+                         f"({type(exc).__name__})") from None
 
 
 def zipped_csv(archive: zipfile.ZipFile, name: str) -> str:
