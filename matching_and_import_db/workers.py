@@ -2,13 +2,16 @@
 seconds rather than when its lease runs out.
 
 Every scheduler process keeps a key in Redis that lives ALIVE_SECONDS and is renewed every
-BEAT_SECONDS by a thread of that process (scheduler/heartbeat.py). A process killed with
-SIGKILL, or cut off from Redis, stops renewing it; once it has expired, any other worker
-treats the rides and pipeline runs claimed under that process's name as free. Redis keeps
-the time (the key's own expiry), so clocks of different hosts never matter.
+BEAT_SECONDS by a thread of that process (scheduler/heartbeat.py), beside a long-lived key
+saying that this worker beats at all. A process killed with SIGKILL, or cut off from
+Redis, stops renewing the first; once it has expired, any other worker treats the rides
+and pipeline runs claimed under that process's name as free. Redis keeps the time (the
+keys' own expiry), so clocks of different hosts never matter.
 
-Leases stay the last word: when Redis cannot be asked, nobody is declared dead and claims
-are freed only as their leases run out.
+Leases stay the last word: a worker that never beat (work run in-process by a test, a
+benchmark or a command), every worker after Redis lost its keys (a restart, a flush), and
+everyone while Redis cannot be asked, are never declared dead: their claims are freed
+only as their leases run out.
 """
 
 from __future__ import annotations
@@ -16,33 +19,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 ALIVE_PREFIX = "worker:alive:"
+BEATS_PREFIX = "worker:beats:"
 BEAT_SECONDS = 1.0
 ALIVE_SECONDS = 5.0
+BEATS_SECONDS = 7 * 24 * 3600  # "this worker beats": outlives any lease by far
 
 
 def mark_alive(redis, worker: str) -> None:
-    redis.set(ALIVE_PREFIX + worker, b"1", px=int(ALIVE_SECONDS * 1000))
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(ALIVE_PREFIX + worker, b"1", px=int(ALIVE_SECONDS * 1000))
+    pipe.set(BEATS_PREFIX + worker, b"1", ex=BEATS_SECONDS)
+    pipe.execute()
 
 
 def mark_gone(redis, worker: str) -> None:
-    redis.delete(ALIVE_PREFIX + worker)
+    redis.delete(ALIVE_PREFIX + worker, BEATS_PREFIX + worker)
 
 
 def dead_workers(redis, workers: Iterable[str]) -> set[str]:
-    """Those of these workers whose key has expired (or was never written). Nobody, while
-    Redis itself is younger than a key's life: a restarted Redis has lost every key, and
-    live workers have not all written theirs again yet."""
+    """Those of these workers known to beat whose liveness key has expired."""
     names = sorted(set(workers))
-    if not names or _redis_uptime(redis) < ALIVE_SECONDS:
+    if not names:
         return set()
     pipe = redis.pipeline(transaction=False)
     for name in names:
         pipe.exists(ALIVE_PREFIX + name)
-    return {name for name, alive in zip(names, pipe.execute(), strict=True) if not alive}
-
-
-def _redis_uptime(redis) -> float:
-    try:
-        return float(redis.info("server")["uptime_in_seconds"])
-    except Exception:  # INFO refused (some managed Redis services): trust the keys alone
-        return float("inf")
+        pipe.exists(BEATS_PREFIX + name)
+    found = pipe.execute()
+    return {name for name, alive, beats in zip(names, found[::2], found[1::2], strict=True)
+            if beats and not alive}

@@ -13,7 +13,7 @@ import pytest
 from matching_and_import_db.pipelines.runner import request_run
 from matching_and_import_db.tracks import store
 from matching_and_import_db.tracks.processing import ProcessingConfig, process_pending
-from matching_and_import_db.workers import ALIVE_PREFIX
+from matching_and_import_db.workers import ALIVE_PREFIX, dead_workers, mark_alive
 from tests.conftest import OSLO_PBF, wait_until
 from tests.osm_helpers import gen_pipeline, run_row
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
@@ -147,3 +147,13 @@ def test_a_worker_that_lost_its_connection_mid_ride_takes_the_ride_up_when_back(
     assert process_pending(connect, "host:7", config) == 1
     done = claim_of(db_conn, track_id)
     assert (done["status"], done["attempts"], done["events"]) == ("complete", 2, 2)
+
+
+def test_only_a_worker_known_to_beat_whose_liveness_key_expired_is_dead(redis):
+    mark_alive(redis, "beating:1")
+    mark_alive(redis, "killed:2")
+    redis.delete(ALIVE_PREFIX + "killed:2")  # what its expiry leaves, 5 s after the kill
+    # in-process work (tests, benchmarks) never beats: only its lease can free its claims
+    assert dead_workers(redis, ["beating:1", "killed:2", "in-process:3"]) == {"killed:2"}
+    redis.flushdb()  # Redis restarted and lost its keys: nobody is declared dead
+    assert dead_workers(redis, ["beating:1", "killed:2"]) == set()
