@@ -78,6 +78,11 @@ def test_paging_links_walk_the_whole_collection(client, oslo_roads, db_conn):
     ("limit=0", 400), ("limit=abc", 400), ("offset=-1", 400), ("bbox=1,2,3", 400),
     ("bbox=10,60,9,61", 400), ("datetime=yesterday", 400), ("nope=1", 400),
     ("limit=20000", 200), ("f=xml", 400),
+    # what schemathesis found disagreeing with the OpenAPI document (issue 10, finding 13)
+    ("f=", 400), ("offset=", 400), ("limit=", 400), ("bbox=", 400), ("datetime=", 400),
+    ("datetime=20240508", 400), ("datetime=2024-05-08T17", 400),
+    ("datetime=2024-05-08T17:00:00Z/..", 200), ("datetime=../2024-05-08", 200),
+    ("datetime=2024-02-30", 400),
 ])
 def test_bad_item_queries_are_400_with_a_message(client, query, status):
     resp = client.get(f"/ogc/collections/roads/items?{query}")
@@ -125,3 +130,31 @@ def test_ride_collections_hide_private_rides_and_filter_by_datetime(
         .get_json()["numberReturned"] == 0
     stats = client.get("/ogc/collections/road_stats/items?limit=100").get_json()
     assert sum(f["properties"]["events"] for f in stats["features"]) == 1
+
+
+@pytest.mark.parametrize("query, status, message", [
+    ("way_id=12", 200, None), ("way_id=1.5", 400, "way_id is an integer"),
+    ("way_id=abc", 400, "way_id is an integer"), ("way_id=-3", 200, None),
+    ("below_share=0.25", 200, None), ("below_share=1e-3", 200, None),
+    ("below_share=x", 400, "below_share is a number"),
+])
+def test_a_property_filter_is_checked_by_the_property_type(client, query, status, message):
+    resp = client.get(f"/ogc/collections/road_stats/items?{query}")
+    assert resp.status_code == status
+    if message:
+        assert message in resp.get_json()["description"]
+
+
+def test_another_method_is_405_with_allow(client):
+    resp = client.post("/ogc/collections/roads/items")
+    assert resp.status_code == 405
+    assert set(resp.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_document_lists_the_statuses_the_items_answer(client):
+    doc = client.get("/ogc/api?f=json").get_json()
+    items = doc["paths"]["/collections/roads/items"]["get"]["responses"]
+    assert set(items) == {"200", "400", "429"}
+    assert set(items["200"]["content"]) == {"application/geo+json", "text/html"}
+    one = doc["paths"]["/collections/roads/items/{featureId}"]["get"]["responses"]
+    assert set(one) == {"200", "400", "404", "429"}

@@ -152,6 +152,9 @@ def _query(layer: Layer) -> features.Query:
             raise InputError(f"unknown parameter {name!r}; filter by one of the properties "
                              f"{', '.join(p.name for p in layer.properties)}") from None
         props[name] = features.check_property_value(prop, args[name])
+    for name in ("bbox", "limit", "offset"):  # the document gives them no empty form
+        if args.get(name) == "":
+            raise InputError(f"{name} is empty: leave it out or give a value")
     if args.get("bbox-crs") not in (None, "", CRS84):
         raise InputError(f"bbox-crs must be {CRS84}")
     dt_from, dt_to = features.parse_datetime(args.get("datetime"))
