@@ -65,6 +65,16 @@ def test_stop_places_of_two_modes_share_a_group_each_taking_its_own_part():
     assert result.pairs() == {("bus", "n1"), ("tram", "n2")}
 
 
+def test_a_platform_tagged_for_two_modes_belongs_to_both_modes_stop_places():
+    # HSL lists the bus and the tram stop of one pole as two places; OSM maps the pole once
+    shared = {"highway": "bus_stop", "bus": "yes", "tram": "yes"}
+    stops = [osm(1, "Snellmaninkatu", lat=north(6), kind="bus_stop", tags=shared),
+             osm(2, "Snellmaninkatu", lat=north(-6), kind="bus_stop", tags=shared)]
+    result = match_stops([place("bus", "Snellmaninkatu", mode="bus"),
+                          place("tram", "Snellmaninkatu", lat=north(1), mode="tram")], stops)
+    assert result.pairs() == {("bus", "n1"), ("bus", "n2"), ("tram", "n1"), ("tram", "n2")}
+
+
 def test_two_platforms_with_one_uic_ref_are_the_stop_place_not_an_unclear_case():
     stops = [osm(1, "Dorf", lat=north(7), uic_ref="8500020", local_ref="A"),
              osm(2, "Dorf", lat=north(-8), uic_ref="8500020", local_ref="B")]

@@ -239,6 +239,7 @@ def match_places(run) -> None:
     places_of: dict[int, list[int]] = {}  # group -> the places (of several modes) taking it
     for k in chosen:
         places_of.setdefault(int(group[run.pj[k]]), []).append(int(run.pi[k]))
+    by_place: dict[int, int] = {}  # OSM object -> the place that took it here
     for k in chosen:
         oi, nearest = int(run.pi[k]), int(run.pj[k])
         mode = run.official[oi].mode
@@ -251,8 +252,13 @@ def match_places(run) -> None:
                     "official_name": run.official[oi].name,
                     "osm_name": run.osm[nearest].name, "members": len(taken)}
         for j in sorted(taken, key=lambda m: m != nearest):
-            if run.s_free[j] and (oi, j) not in run.rejected:
+            # an object tagged for this mode and another, taken by the other mode's place
+            # here, is one platform of both (a bus and tram stop HSL lists as two places)
+            shared = (j in by_place and run.official[by_place[j]].mode != mode
+                      and bool(run.s_modes[j]))
+            if (run.s_free[j] or shared) and (oi, j) not in run.rejected:
                 run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)
+                by_place.setdefault(j, oi)
 
 
 def _nearest_place(run, j: int, places: list[int]) -> int:
