@@ -116,7 +116,9 @@ def _hsl_rows() -> list[dict]:
 
 def _hsl_stop(r: dict, kept: bool) -> OfficialStop:
     stop = r["stop"]
-    extra = {k: v for k, v in stop.extra.items() if k == "alt_name"}
+    # the register's own stop code (the one on the sign) is registry data, shown in both
+    # runs; only its copy into OSM (ref) is hidden
+    extra = {k: v for k, v in stop.extra.items() if k in ("alt_name", "stop_code")}
     code = r["LYHYTTUNNU"].strip()
     if kept and code.startswith("H"):
         extra["osm:ref"] = code[1:]  # mappers copied the code without Helsinki's "H"

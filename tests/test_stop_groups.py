@@ -193,6 +193,22 @@ def test_a_code_entered_twice_goes_to_the_rows_at_the_stop_not_to_a_far_one():
         ("bus", "identifier"), ("tram", "identifier")}
 
 
+def test_rows_with_one_stop_code_are_one_stop_placed_by_the_row_nearest_it():
+    # HSL lists the pole of Erottaja once as bus, once as tram, 13 m apart, with one code
+    # on the sign; the other side of the street has its own pole of that name
+    platform = {"public_transport": "platform", "bus": "yes", "tram": "yes"}
+    stops = [osm(1, "Erottaja", lat=north(2), kind="platform", tags=platform),
+             osm(2, "Erottaja", east(14), north(14), kind="platform", tags=platform)]
+    rows = [official("bus", "Erottaja", east(4), north(13), mode="bus",
+                     extra={"stop_code": "H0802"}),
+            official("tram", "Erottaja", mode="tram", extra={"stop_code": "H0802"})]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("bus", "n1"), ("tram", "n1")}
+    assert result.official_duplicates == [["bus", "tram"]]
+    by_row = {m.official_id: m.method for m in result.matches}
+    assert by_row["bus"] == "duplicate_propagation"
+
+
 # --- the OSM side: stop_area relations ----------------------------------------------------
 
 STOP_AREA_OSM = """<?xml version='1.0' encoding='UTF-8'?>

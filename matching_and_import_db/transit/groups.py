@@ -77,8 +77,21 @@ def propagate_to_members(run) -> None:
 def official_duplicates(run) -> list[list[int]]:
     """Registry stops with the same name, platform code (and uic_ref) at one place; rows
     of different modes count as one stop up to shared_stop_radius_m apart (a registry that
-    lists a bus and tram stop once per mode: both are the one OSM platform)."""
+    lists a bus and tram stop once per mode: both are the one OSM platform). Rows the
+    registry gives one stop code (extra "stop_code", the code on the sign) within
+    candidate_radius_m are one stop by the registry's own word (HSL lists some poles twice,
+    once per mode or once per period, with one code)."""
     p = run.profile
+    parent = list(range(len(run.official)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in _same_stop_code(run):
+        parent[root(b)] = root(a)
     ia, ib, d = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
                              max(p.duplicate_radius_m, p.shared_stop_radius_m), run.projection)
     modes = [o.mode for o in run.official]
@@ -88,14 +101,6 @@ def official_duplicates(run) -> list[list[int]]:
     platforms = ~run.o_place[ia] & ~run.o_place[ib]
     near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
-    parent = list(range(len(run.official)))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
         oa, ob = run.official[a], run.official[b]
         if (a < b and run.o_name[a] and run.o_name[a] == run.o_name[b]
@@ -108,18 +113,59 @@ def official_duplicates(run) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _same_stop_code(run) -> list[tuple[int, int]]:
+    """Pairs of registry rows with one stop code, within candidate_radius_m of each other."""
+    by_code: dict[str, list[int]] = {}
+    for i, o in enumerate(run.official):
+        code = (o.extra.get("stop_code") or "").strip()
+        if code:
+            by_code.setdefault(code, []).append(i)
+    pairs = []
+    for rows in by_code.values():
+        for b in rows[1:]:
+            a, ob = rows[0], run.official[b]
+            oa = run.official[a]
+            if haversine_one_m(oa.lon, oa.lat, ob.lon, ob.lat) <= run.profile.candidate_radius_m:
+                pairs.append((a, b))
+    return pairs
+
+
+def _stop_code(run, i: int) -> str:
+    return (run.official[i].extra.get("stop_code") or "").strip()
+
+
 def one_platform(run, group: list[int]) -> bool:
     """Whether registry duplicates are known to be one platform, so that the others follow
     the first's match: they share a platform code or a uic_ref, or differ only in mode.
     Rows that only share a name and a spot (Ruter lists superseded and new quays at one
     position) may be different platforms: each is matched on its own."""
     first = run.official[group[0]]
+    if _stop_code(run, group[0]) and all(
+            _stop_code(run, i) == _stop_code(run, group[0]) for i in group):
+        return True
     if all(run.o_plat[i] and run.o_plat[i] == run.o_plat[group[0]] for i in group):
         return True
     if first.uic_ref and all(run.official[i].uic_ref == first.uic_ref for i in group):
         return True
     modes = {run.official[i].mode for i in group}
     return None not in modes and len(modes) == len(group)
+
+
+def followers(run, group: list[int]) -> list[int]:
+    """The rows of a group of registry duplicates that follow another's match: all but the
+    one the registry put nearest an OSM stop whose name supports it (a stop listed once
+    per mode is best placed in the row of the mode with its own platform)."""
+    if not any(_stop_code(run, i) for i in group):
+        return group[1:]  # duplicates by name and spot: any row is as good as the first
+    from matching_and_import_db.transit.matching import name_supported
+
+    supported = name_supported(run) & (run.pplat >= 0)
+    nearest = {}
+    for oi in group:
+        ks = np.nonzero(supported & (run.pi == oi))[0]
+        nearest[oi] = float(run.pd[ks].min()) if len(ks) else np.inf
+    lead = min(group, key=lambda oi: (nearest[oi], group.index(oi)))
+    return [oi for oi in group if oi != lead]
 
 
 def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) -> None:

@@ -234,7 +234,7 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
     missing, stale = identifiers.apply_decisions(run, decisions)
     # a registry duplicate follows the first of its group, unless it has its own identifier
     held = {oi for group in duplicates if groups.one_platform(run, group)
-            for oi in group[1:] if run.o_free[oi]}
+            for oi in groups.followers(run, group) if run.o_free[oi]}
     run.o_free[list(held)] = False
     identifiers.match_identifiers(run, held)
     groups.match_places(run)
