@@ -209,6 +209,34 @@ def test_rows_with_one_stop_code_are_one_stop_placed_by_the_row_nearest_it():
     assert by_row["bus"] == "duplicate_propagation"
 
 
+def test_superseded_quays_beside_their_successors_follow_them_onto_the_one_platform():
+    # Ruter lists the old and the new quay of each Bislett platform a metre apart: four
+    # rows for the two platforms OSM maps, one each side of the street
+    bus = {"highway": "bus_stop", "bus": "yes"}
+    stops = [osm(1, "Bislett", lat=north(11), kind="bus_stop", tags=bus),
+             osm(2, "Bislett", lat=north(-11), kind="bus_stop", tags=bus)]
+    rows = [official("104068", "Bislett", lat=north(10)),
+            official("11494", "Bislett", east(1), north(10)),
+            official("104067", "Bislett", lat=north(-12)),
+            official("11492", "Bislett", east(1), north(-12))]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("104068", "n1"), ("11494", "n1"), ("104067", "n2"),
+                              ("11492", "n2")}
+    assert sorted(result.official_duplicates) == [["104067", "11492"], ["104068", "11494"]]
+
+
+def test_two_quays_at_one_position_with_a_platform_each_are_not_guessed():
+    # two platforms, one each side of the street, that the registry puts at one spot:
+    # as many rows as platforms, and nothing tells which row is which platform
+    bus = {"highway": "bus_stop", "bus": "yes"}
+    stops = [osm(1, "Homansbyen", east(6), north(5), kind="bus_stop", tags=bus),
+             osm(2, "Homansbyen", east(-6), north(-5), kind="bus_stop", tags=bus)]
+    rows = [official("8128", "Homansbyen"), official("8129", "Homansbyen", east(1))]
+    result = match_stops(rows, stops)
+    assert result.pairs() == set()
+    assert sorted(result.unmatched_official) == ["8128", "8129"]
+
+
 # --- the OSM side: stop_area relations ----------------------------------------------------
 
 STOP_AREA_OSM = """<?xml version='1.0' encoding='UTF-8'?>

@@ -7,7 +7,7 @@ import numpy as np
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.modes import MODES, masks_serve, serves
-from matching_and_import_db.transit.spatial import haversine_one_m, pairs_within
+from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m, pairs_within
 
 
 def group_pairs(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,9 +136,10 @@ def _stop_code(run, i: int) -> str:
 
 def one_platform(run, group: list[int]) -> bool:
     """Whether registry duplicates are known to be one platform, so that the others follow
-    the first's match: they share a platform code or a uic_ref, or differ only in mode.
-    Rows that only share a name and a spot (Ruter lists superseded and new quays at one
-    position) may be different platforms: each is matched on its own."""
+    the first's match: they share a stop code, a platform code or a uic_ref, or differ
+    only in mode, or the registry has more rows of that name around than OSM platforms.
+    Rows that only share a name and a spot may be different platforms (two quays the
+    registry puts at one position): then each is matched on its own."""
     first = run.official[group[0]]
     if _stop_code(run, group[0]) and all(
             _stop_code(run, i) == _stop_code(run, group[0]) for i in group):
@@ -148,7 +149,33 @@ def one_platform(run, group: list[int]) -> bool:
     if first.uic_ref and all(run.official[i].uic_ref == first.uic_ref for i in group):
         return True
     modes = {run.official[i].mode for i in group}
-    return None not in modes and len(modes) == len(group)
+    if None not in modes and len(modes) == len(group):
+        return True
+    return _more_rows_than_platforms(run, group)
+
+
+def _more_rows_than_platforms(run, group: list[int]) -> bool:
+    """Whether rows sharing a name and a spot are copies of one platform: the registry has
+    more rows of that name and mode around the spot (within stop_group_radius_m) than OSM
+    has platforms of that name. Ruter keeps superseded quays beside their successors (at
+    Bislett six rows for two platforms); where the counts agree (two quays at one
+    position, one platform each side of the street) each row is matched on its own."""
+    p = run.profile
+    if run.o_by_name is None:
+        run.o_by_name = {}
+        for i, name in enumerate(run.o_name):
+            if name:
+                run.o_by_name.setdefault(name, []).append(i)
+    first = group[0]
+    o = run.official[first]
+    same = np.array(run.o_by_name.get(run.o_name[first], []))
+    same = same[[run.official[i].mode == o.mode for i in same.tolist()]]
+    rows = int((haversine_m(o.lon, o.lat, run.o_lon[same], run.o_lat[same])
+                <= p.stop_group_radius_m).sum())
+    ks = np.nonzero(run.pi == first)[0]
+    ks = ks[run.s_primary[run.pj[ks]] & (run.pd[ks] <= p.stop_group_radius_m)
+            & (np.nan_to_num(run.psim[ks], nan=0.0) >= p.name_accept)]
+    return rows > len(set(run.pj[ks].tolist()))
 
 
 def followers(run, group: list[int]) -> list[int]:

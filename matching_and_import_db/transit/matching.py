@@ -141,6 +141,7 @@ class _Run:
         self.projection = Projection(np.concatenate([self.o_lat, self.s_lat]))
         self.osm_neighbours = None  # OSM pairs within group_radius_m, made when needed
         self.s_group: np.ndarray | None = None  # OSM stop group of each object, when needed
+        self.o_by_name: dict[str, list[int]] | None = None  # registry rows by name, when needed
         self._candidates()
 
     def _candidates(self) -> None:
