@@ -180,17 +180,20 @@ def _more_rows_than_platforms(run, group: list[int]) -> bool:
 
 def followers(run, group: list[int]) -> list[int]:
     """The rows of a group of registry duplicates that follow another's match: all but the
-    one the registry put nearest an OSM stop whose name supports it (a stop listed once
-    per mode is best placed in the row of the mode with its own platform)."""
+    one whose nearest OSM stop with a name that supports it is the clearest choice (the
+    farthest ahead of the next; a stop listed once per mode is often best placed in the
+    row of the mode with its own platform). Duplicates by name and spot only: the first."""
     if not any(_stop_code(run, i) for i in group):
-        return group[1:]  # duplicates by name and spot: any row is as good as the first
+        return group[1:]  # any row at that spot is as good as the first
     from matching_and_import_db.transit.matching import name_supported
 
     supported = name_supported(run) & (run.pplat >= 0)
     nearest = {}
     for oi in group:
         ks = np.nonzero(supported & (run.pi == oi))[0]
-        nearest[oi] = float(run.pd[ks].min()) if len(ks) else np.inf
+        d = np.sort(run.pd[ks])
+        # how much nearer its nearest candidate is than the next: the clearest row leads
+        nearest[oi] = -(d[1] - d[0]) if len(d) > 1 else (-np.inf if len(d) else np.inf)
     lead = min(group, key=lambda oi: (nearest[oi], group.index(oi)))
     return [oi for oi in group if oi != lead]
 
