@@ -42,6 +42,7 @@ ID_TAGS = ("ref", "ref:IFOPT", "ref:sloid", "uic_ref", "gtfs:stop_id", "ref:find
            "railway:ref", "shelter:ref", "was:ref", "naptan:AtcoCode", "ref:nsrq",
            "ref:nsr", "unsigned_ref", "local_ref")
 PLACE_RADIUS_M = 150.0
+COPY_MAX_M = 3.0  # the matcher's duplicate_radius_m: closer rows of one name are one spot
 
 
 @dataclasses.dataclass
@@ -52,11 +53,33 @@ class Case:
     osm_hidden: list[OsmStopRef]
     osm_kept: list[OsmStopRef]
     truth: dict[str, set[str]]  # official id -> OSM keys that are that stop
+    # registry rows nobody coded in OSM that are a coded row over again: same name and mode
+    # within COPY_MAX_M (Ruter's superseded quays beside their successors); see score()
+    copies: set[str] = dataclasses.field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.copies = copies_of_coded_rows(self.official, self.truth)
 
     @property
     def judgeable(self) -> set[str]:
         """OSM objects whose identity is known: a match to one of them can be scored."""
         return set().union(*self.truth.values()) if self.truth else set()
+
+
+def copies_of_coded_rows(official: list[OfficialStop], truth: dict[str, set[str]]) -> set[str]:
+    """Rows outside the truth with the name and mode of a row in it, within COPY_MAX_M."""
+    coded = [o for o in official if o.stop_id in truth]
+    if not coded:
+        return set()
+    lon = np.array([o.lon for o in official])
+    lat = np.array([o.lat for o in official])
+    c_lon = np.array([o.lon for o in coded])
+    c_lat = np.array([o.lat for o in coded])
+    ia, ib, _ = pairs_within(lon, lat, c_lon, c_lat, COPY_MAX_M,
+                             Projection(np.concatenate([lat, c_lat])))
+    return {official[a].stop_id for a, b in zip(ia.tolist(), ib.tolist(), strict=True)
+            if official[a].stop_id not in truth and official[a].name == coded[b].name
+            and official[a].mode == coded[b].mode}
 
 
 def without_identifiers(stop: OsmStopRef) -> OsmStopRef:
@@ -116,7 +139,9 @@ def _hsl_rows() -> list[dict]:
 
 def _hsl_stop(r: dict, kept: bool) -> OfficialStop:
     stop = r["stop"]
-    extra = {k: v for k, v in stop.extra.items() if k == "alt_name"}
+    # the register's own stop code (the one on the sign) is registry data, shown in both
+    # runs; only its copy into OSM (ref) is hidden
+    extra = {k: v for k, v in stop.extra.items() if k in ("alt_name", "stop_code")}
     code = r["LYHYTTUNNU"].strip()
     if kept and code.startswith("H"):
         extra["osm:ref"] = code[1:]  # mappers copied the code without Helsinki's "H"
@@ -224,11 +249,18 @@ def score(pairs: set[tuple[str, str]], case: Case) -> dict:
     """Stop-level figures. A registry stop is found when its matches include one of its true
     OSM objects and none that is known to be another stop's. Precision: of the registry
     stops matched to at least one OSM object whose identity is known, the share whose
-    known objects are all theirs (matches to objects nobody coded cannot be judged)."""
+    known objects are all theirs (matches to objects nobody coded cannot be judged).
+
+    A copy (case.copies: a row nobody coded, with the name and mode of a coded row and
+    within COPY_MAX_M of it) is not judged either: name and position, all a matcher sees,
+    are the coded row's, and the OSM object at that spot is as much the copy's stop as the
+    coded row's (Ruter's superseded quay and its successor are one platform; OSM tagged
+    the new id only). It is not counted in recall, and its matches do not count for or
+    against precision; the coded row still has to be found for recall."""
     judgeable = case.judgeable
     by_stop: dict[str, set[str]] = defaultdict(set)
     for official_id, key in pairs:
-        if key in judgeable:
+        if key in judgeable and official_id not in case.copies:
             by_stop[official_id].add(key)
     right = {o for o, keys in by_stop.items() if keys <= case.truth.get(o, set())}
     found = right & set(case.truth)

@@ -289,7 +289,7 @@ def test_hsl_register_is_read_by_the_generic_csv_reader_in_its_own_grid():
     ritarihuone = read.stops[0]
     assert (ritarihuone.stop_id, ritarihuone.name, ritarihuone.level, ritarihuone.mode) == (
         "1010102", "Ritarihuone", "platform", "bus")
-    assert ritarihuone.extra == {"code": "H2007", "name_sv": "Riddarhuset"}
+    assert ritarihuone.extra == {"stop_code": "H2007", "name_sv": "Riddarhuset"}
     assert Counter(s.mode for s in read.stops) == {"bus": 8135, "tram": 270, "rail": 137,
                                                    "metro": 50, "ferry": 4}
     # where mappers copied a stop's code into OSM (ref + "H" = LYHYTTUNNU), the OSM stop lies
@@ -299,7 +299,7 @@ def test_hsl_register_is_read_by_the_generic_csv_reader_in_its_own_grid():
         if stop.ref and stop.tags.get("railway") != "station":
             osm.setdefault("H" + stop.ref, []).append(stop)
     gaps = np.array([float(haversine_m(s.lon, s.lat, o.lon, o.lat)) for s in read.stops
-                     for o in osm.get(s.extra.get("code"), [])])
+                     for o in osm.get(s.extra.get("stop_code"), [])])
     assert len(gaps) > 2400
     assert np.median(gaps) < 10 and np.percentile(gaps, 90) < 30
 

@@ -65,6 +65,16 @@ def test_stop_places_of_two_modes_share_a_group_each_taking_its_own_part():
     assert result.pairs() == {("bus", "n1"), ("tram", "n2")}
 
 
+def test_a_platform_tagged_for_two_modes_belongs_to_both_modes_stop_places():
+    # HSL lists the bus and the tram stop of one pole as two places; OSM maps the pole once
+    shared = {"highway": "bus_stop", "bus": "yes", "tram": "yes"}
+    stops = [osm(1, "Snellmaninkatu", lat=north(6), kind="bus_stop", tags=shared),
+             osm(2, "Snellmaninkatu", lat=north(-6), kind="bus_stop", tags=shared)]
+    result = match_stops([place("bus", "Snellmaninkatu", mode="bus"),
+                          place("tram", "Snellmaninkatu", lat=north(1), mode="tram")], stops)
+    assert result.pairs() == {("bus", "n1"), ("bus", "n2"), ("tram", "n1"), ("tram", "n2")}
+
+
 def test_two_platforms_with_one_uic_ref_are_the_stop_place_not_an_unclear_case():
     stops = [osm(1, "Dorf", lat=north(7), uic_ref="8500020", local_ref="A"),
              osm(2, "Dorf", lat=north(-8), uic_ref="8500020", local_ref="B")]
@@ -181,6 +191,50 @@ def test_a_code_entered_twice_goes_to_the_rows_at_the_stop_not_to_a_far_one():
     result = match_stops(rows, [stop])
     assert {(m.official_id, m.stage) for m in result.matches} == {
         ("bus", "identifier"), ("tram", "identifier")}
+
+
+def test_rows_with_one_stop_code_are_one_stop_placed_by_the_row_nearest_it():
+    # HSL lists the pole of Erottaja once as bus, once as tram, 13 m apart, with one code
+    # on the sign; the other side of the street has its own pole of that name
+    platform = {"public_transport": "platform", "bus": "yes", "tram": "yes"}
+    stops = [osm(1, "Erottaja", lat=north(2), kind="platform", tags=platform),
+             osm(2, "Erottaja", east(14), north(14), kind="platform", tags=platform)]
+    rows = [official("bus", "Erottaja", east(4), north(13), mode="bus",
+                     extra={"stop_code": "H0802"}),
+            official("tram", "Erottaja", mode="tram", extra={"stop_code": "H0802"})]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("bus", "n1"), ("tram", "n1")}
+    assert result.official_duplicates == [["bus", "tram"]]
+    by_row = {m.official_id: m.method for m in result.matches}
+    assert by_row["bus"] == "duplicate_propagation"
+
+
+def test_superseded_quays_beside_their_successors_follow_them_onto_the_one_platform():
+    # Ruter lists the old and the new quay of each Bislett platform a metre apart: four
+    # rows for the two platforms OSM maps, one each side of the street
+    bus = {"highway": "bus_stop", "bus": "yes"}
+    stops = [osm(1, "Bislett", lat=north(11), kind="bus_stop", tags=bus),
+             osm(2, "Bislett", lat=north(-11), kind="bus_stop", tags=bus)]
+    rows = [official("104068", "Bislett", lat=north(10)),
+            official("11494", "Bislett", east(1), north(10)),
+            official("104067", "Bislett", lat=north(-12)),
+            official("11492", "Bislett", east(1), north(-12))]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("104068", "n1"), ("11494", "n1"), ("104067", "n2"),
+                              ("11492", "n2")}
+    assert sorted(result.official_duplicates) == [["104067", "11492"], ["104068", "11494"]]
+
+
+def test_two_quays_at_one_position_with_a_platform_each_are_not_guessed():
+    # two platforms, one each side of the street, that the registry puts at one spot:
+    # as many rows as platforms, and nothing tells which row is which platform
+    bus = {"highway": "bus_stop", "bus": "yes"}
+    stops = [osm(1, "Homansbyen", east(6), north(5), kind="bus_stop", tags=bus),
+             osm(2, "Homansbyen", east(-6), north(-5), kind="bus_stop", tags=bus)]
+    rows = [official("8128", "Homansbyen"), official("8129", "Homansbyen", east(1))]
+    result = match_stops(rows, stops)
+    assert result.pairs() == set()
+    assert sorted(result.unmatched_official) == ["8128", "8129"]
 
 
 # --- the OSM side: stop_area relations ----------------------------------------------------

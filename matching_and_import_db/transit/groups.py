@@ -7,7 +7,7 @@ import numpy as np
 
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.modes import MODES, masks_serve, serves
-from matching_and_import_db.transit.spatial import haversine_one_m, pairs_within
+from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m, pairs_within
 
 
 def group_pairs(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,8 +77,21 @@ def propagate_to_members(run) -> None:
 def official_duplicates(run) -> list[list[int]]:
     """Registry stops with the same name, platform code (and uic_ref) at one place; rows
     of different modes count as one stop up to shared_stop_radius_m apart (a registry that
-    lists a bus and tram stop once per mode: both are the one OSM platform)."""
+    lists a bus and tram stop once per mode: both are the one OSM platform). Rows the
+    registry gives one stop code (extra "stop_code", the code on the sign) within
+    candidate_radius_m are one stop by the registry's own word (HSL lists some poles twice,
+    once per mode or once per period, with one code)."""
     p = run.profile
+    parent = list(range(len(run.official)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in _same_stop_code(run):
+        parent[root(b)] = root(a)
     ia, ib, d = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat,
                              max(p.duplicate_radius_m, p.shared_stop_radius_m), run.projection)
     modes = [o.mode for o in run.official]
@@ -88,14 +101,6 @@ def official_duplicates(run) -> list[list[int]]:
     platforms = ~run.o_place[ia] & ~run.o_place[ib]
     near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
-    parent = list(range(len(run.official)))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
         oa, ob = run.official[a], run.official[b]
         if (a < b and run.o_name[a] and run.o_name[a] == run.o_name[b]
@@ -108,18 +113,89 @@ def official_duplicates(run) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _same_stop_code(run) -> list[tuple[int, int]]:
+    """Pairs of registry rows with one stop code, within candidate_radius_m of each other."""
+    by_code: dict[str, list[int]] = {}
+    for i, o in enumerate(run.official):
+        code = (o.extra.get("stop_code") or "").strip()
+        if code:
+            by_code.setdefault(code, []).append(i)
+    pairs = []
+    for rows in by_code.values():
+        for b in rows[1:]:
+            a, ob = rows[0], run.official[b]
+            oa = run.official[a]
+            if haversine_one_m(oa.lon, oa.lat, ob.lon, ob.lat) <= run.profile.candidate_radius_m:
+                pairs.append((a, b))
+    return pairs
+
+
+def _stop_code(run, i: int) -> str:
+    return (run.official[i].extra.get("stop_code") or "").strip()
+
+
 def one_platform(run, group: list[int]) -> bool:
     """Whether registry duplicates are known to be one platform, so that the others follow
-    the first's match: they share a platform code or a uic_ref, or differ only in mode.
-    Rows that only share a name and a spot (Ruter lists superseded and new quays at one
-    position) may be different platforms: each is matched on its own."""
+    the first's match: they share a stop code, a platform code or a uic_ref, or differ
+    only in mode, or the registry has more rows of that name around than OSM platforms.
+    Rows that only share a name and a spot may be different platforms (two quays the
+    registry puts at one position): then each is matched on its own."""
     first = run.official[group[0]]
+    if _stop_code(run, group[0]) and all(
+            _stop_code(run, i) == _stop_code(run, group[0]) for i in group):
+        return True
     if all(run.o_plat[i] and run.o_plat[i] == run.o_plat[group[0]] for i in group):
         return True
     if first.uic_ref and all(run.official[i].uic_ref == first.uic_ref for i in group):
         return True
     modes = {run.official[i].mode for i in group}
-    return None not in modes and len(modes) == len(group)
+    if None not in modes and len(modes) == len(group):
+        return True
+    return _more_rows_than_platforms(run, group)
+
+
+def _more_rows_than_platforms(run, group: list[int]) -> bool:
+    """Whether rows sharing a name and a spot are copies of one platform: the registry has
+    more rows of that name and mode around the spot (within stop_group_radius_m) than OSM
+    has platforms of that name. Ruter keeps superseded quays beside their successors (at
+    Bislett six rows for two platforms); where the counts agree (two quays at one
+    position, one platform each side of the street) each row is matched on its own."""
+    p = run.profile
+    if run.o_by_name is None:
+        run.o_by_name = {}
+        for i, name in enumerate(run.o_name):
+            if name:
+                run.o_by_name.setdefault(name, []).append(i)
+    first = group[0]
+    o = run.official[first]
+    same = np.array(run.o_by_name.get(run.o_name[first], []))
+    same = same[[run.official[i].mode == o.mode for i in same.tolist()]]
+    rows = int((haversine_m(o.lon, o.lat, run.o_lon[same], run.o_lat[same])
+                <= p.stop_group_radius_m).sum())
+    ks = np.nonzero(run.pi == first)[0]
+    ks = ks[run.s_primary[run.pj[ks]] & (run.pd[ks] <= p.stop_group_radius_m)
+            & (np.nan_to_num(run.psim[ks], nan=0.0) >= p.name_accept)]
+    return rows > len(set(run.pj[ks].tolist()))
+
+
+def followers(run, group: list[int]) -> list[int]:
+    """The rows of a group of registry duplicates that follow another's match: all but the
+    one whose nearest OSM stop with a name that supports it is the clearest choice (the
+    farthest ahead of the next; a stop listed once per mode is often best placed in the
+    row of the mode with its own platform). Duplicates by name and spot only: the first."""
+    if not any(_stop_code(run, i) for i in group):
+        return group[1:]  # any row at that spot is as good as the first
+    from matching_and_import_db.transit.matching import name_supported
+
+    supported = name_supported(run) & (run.pplat >= 0)
+    nearest = {}
+    for oi in group:
+        ks = np.nonzero(supported & (run.pi == oi))[0]
+        d = np.sort(run.pd[ks])
+        # how much nearer its nearest candidate is than the next: the clearest row leads
+        nearest[oi] = -(d[1] - d[0]) if len(d) > 1 else (-np.inf if len(d) else np.inf)
+    lead = min(group, key=lambda oi: (nearest[oi], group.index(oi)))
+    return [oi for oi in group if oi != lead]
 
 
 def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) -> None:
@@ -239,6 +315,7 @@ def match_places(run) -> None:
     places_of: dict[int, list[int]] = {}  # group -> the places (of several modes) taking it
     for k in chosen:
         places_of.setdefault(int(group[run.pj[k]]), []).append(int(run.pi[k]))
+    by_place: dict[int, int] = {}  # OSM object -> the place that took it here
     for k in chosen:
         oi, nearest = int(run.pi[k]), int(run.pj[k])
         mode = run.official[oi].mode
@@ -251,8 +328,13 @@ def match_places(run) -> None:
                     "official_name": run.official[oi].name,
                     "osm_name": run.osm[nearest].name, "members": len(taken)}
         for j in sorted(taken, key=lambda m: m != nearest):
-            if run.s_free[j] and (oi, j) not in run.rejected:
+            # an object tagged for this mode and another, taken by the other mode's place
+            # here, is one platform of both (a bus and tram stop HSL lists as two places)
+            shared = (j in by_place and run.official[by_place[j]].mode != mode
+                      and bool(run.s_modes[j]))
+            if (run.s_free[j] or shared) and (oi, j) not in run.rejected:
                 run.add(oi, j, "stop_place_group", "group", run.pscore[k], evidence)
+                by_place.setdefault(j, oi)
 
 
 def _nearest_place(run, j: int, places: list[int]) -> int:

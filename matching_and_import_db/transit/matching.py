@@ -141,6 +141,7 @@ class _Run:
         self.projection = Projection(np.concatenate([self.o_lat, self.s_lat]))
         self.osm_neighbours = None  # OSM pairs within group_radius_m, made when needed
         self.s_group: np.ndarray | None = None  # OSM stop group of each object, when needed
+        self.o_by_name: dict[str, list[int]] | None = None  # registry rows by name, when needed
         self._candidates()
 
     def _candidates(self) -> None:
@@ -234,7 +235,7 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
     missing, stale = identifiers.apply_decisions(run, decisions)
     # a registry duplicate follows the first of its group, unless it has its own identifier
     held = {oi for group in duplicates if groups.one_platform(run, group)
-            for oi in group[1:] if run.o_free[oi]}
+            for oi in groups.followers(run, group) if run.o_free[oi]}
     run.o_free[list(held)] = False
     identifiers.match_identifiers(run, held)
     groups.match_places(run)
