@@ -51,6 +51,7 @@ class MatchParams:
     # carriageway a GPS drift away is not taken, while a ride against a oneway with no
     # alternative still is (0.02 before oneway:bicycle was read: 93.0 % of fixes right at
     # 6 m drift on the demo extract, 93.8 % with 0.1)
+    contraflow_per_m: float = 0.1
     # von Mises concentration of the heading term when the heading is well known: riding
     # the wrong way costs 2 * kappa, riding across a street kappa nats per point
     heading_kappa: float = 2.0
