@@ -24,6 +24,12 @@ def gen_pipeline(conn, name: str, source: str, schedule: str | None = None,
     return pipeline_id
 
 
+def source_policy(env: dict[str, str]) -> SourcePolicy:
+    """Where the tests' pipelines may read, as the scheduler takes it from its settings."""
+    return SourcePolicy.of(env.get("PORTAL_IMPORT_DIR", ""),
+                           env.get("PORTAL_SOURCE_ALLOWED_HOSTS", ""))
+
+
 def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
     """Queue a run and execute it in this process; return its row."""
     dsn = env["PORTAL_DATABASE_URL"]
@@ -33,9 +39,7 @@ def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
         worker = RunWorker(lambda: psycopg2.connect(dsn),
                            redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
                            worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                           data_dir=env["PORTAL_DATA_DIR"],
-                           sources=SourcePolicy.of(env.get("PORTAL_IMPORT_DIR", ""),
-                                                   env.get("PORTAL_SOURCE_ALLOWED_HOSTS", "")))
+                           data_dir=env["PORTAL_DATA_DIR"], sources=source_policy(env))
         worker.run_pending()
         return run_row(conn, run_id)
     finally:

@@ -13,7 +13,7 @@ import redis as redis_lib
 
 from matching_and_import_db.pipelines.runner import RunWorker
 from tests.conftest import OSLO_PBF, ROOT
-from tests.osm_helpers import gen_pipeline, run_inline
+from tests.osm_helpers import gen_pipeline, run_inline, source_policy
 from tests.test_stops_pipeline import gen_stops_pipeline
 
 
@@ -30,7 +30,7 @@ def run_pending(env: dict) -> None:
     worker = RunWorker(lambda: psycopg2.connect(env["PORTAL_DATABASE_URL"]),
                        redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
                        worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                       data_dir=env["PORTAL_DATA_DIR"])
+                       data_dir=env["PORTAL_DATA_DIR"], sources=source_policy(env))
     worker.run_pending()
 
 

@@ -14,11 +14,12 @@ import pytest
 from app.settings import Settings
 from matching_and_import_db.tilecache import dirty_tiles, invalidate
 from scheduler import jobs
+from tests.conftest import FIXTURES
 from tests.osm_helpers import gen_pipeline, run_inline
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 from tests.test_layers import STREET, tile_of
 
-MONACO = "tests/fixtures/osm/monaco-2012.osm.gz"
+MONACO = str(FIXTURES / "osm" / "monaco-2012.osm.gz")
 
 
 @pytest.fixture

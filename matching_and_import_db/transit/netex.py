@@ -28,7 +28,7 @@ from lxml import etree
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.crs import pos_to_wgs84
 from matching_and_import_db.transit.model import OfficialStop
-from matching_and_import_db.transit.readers import RegistryRead, SkippedRow
+from matching_and_import_db.transit.readers import ZIP_MEMBER_ERRORS, RegistryRead, SkippedRow
 from matching_and_import_db.transit.registry_modes import mode_of
 
 _NETEX_ROOT = "PublicationDelivery"
@@ -41,7 +41,7 @@ def is_netex(path: str) -> bool:
             for _name, stream in streams:
                 head = stream.read(4096)
                 return _NETEX_ROOT.encode() in head
-    except (OSError, zipfile.BadZipFile, InputError, EOFError):
+    except (*ZIP_MEMBER_ERRORS, InputError):  # unreadable: not NeTEx, whatever else it is
         return False
     return False
 
@@ -167,6 +167,9 @@ def _stop_places(stream, name: str, skipped: list[SkippedRow]) -> Iterator[_Plac
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{name} line {exc.lineno}: not well-formed XML ({exc.msg})") from None
+    except ZIP_MEMBER_ERRORS as exc:  # a damaged gzip or zip member
+        raise InputError(f"{name}: the compressed file is damaged ({type(exc).__name__})"
+                         ) from None
 
 
 class _NoPosition(Exception):

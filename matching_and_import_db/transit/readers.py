@@ -453,6 +453,10 @@ def read_mapped_geojson(path: str, mapping: Mapping[str, str], source: str = "ge
             data = json.load(f)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except ValueError:  # a number of thousands of digits, which json refuses to convert
+        raise InputError(f"{name}: not valid JSON (a number too long to read)") from None
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise InputError(f"{name}: not a GeoJSON FeatureCollection (no features list)")
