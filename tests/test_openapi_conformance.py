@@ -34,7 +34,7 @@ def run_schemathesis(api_url: str, report_dir: Path) -> tuple[int, str]:
          "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", "10", "--workers", "1",
          "--phases", "examples,coverage,fuzzing", "--request-timeout", "30",
          "--report", "ndjson", "--report-dir", str(report_dir), "--output-truncate", "true",
-         "--warnings", "off"],
+         "--warnings", "off", "--generation-database", "none"],
         capture_output=True, text=True, timeout=600, cwd=report_dir)
     return result.returncode, result.stdout + result.stderr
 
