@@ -41,7 +41,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("redis_url", "redis://127.0.0.1:6379/0", str,
              "Redis for locks, rate limits, progress and live state."),
     Variable("public_url", "http://127.0.0.1:5001", str,
-             "Public base URL: absolute links and OIDC redirect URIs."),
+             "Public base URL: absolute links and OIDC redirect URIs (never the request's "
+             "Host); https:// also turns on HSTS and secure cookies."),
     Variable("trusted_proxies", 0, int,
              "How many reverse proxies in front of the app set X-Forwarded-*."),
     Variable("oidc_issuer", "", str,
@@ -102,7 +103,8 @@ VARIABLES: tuple[Variable, ...] = (
              "at once); 0 keeps none."),
     Variable("tile_max_features", 20000, int, "Most features of one layer in one tile."),
     Variable("basemap_style_url", "", str,
-             "A MapLibre style URL for an external basemap; empty: our own OSM data."),
+             "A MapLibre style URL for an external basemap; empty: our own OSM data. Its "
+             "origin is allowed in the CSP (connect-src, img-src)."),
     Variable("check_schema", True, bool,
              "Refuse to start when the database schema is behind the code."),
     Variable("migrator_attempts", 30, int,

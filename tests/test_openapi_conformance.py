@@ -24,7 +24,7 @@ CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conform
           "response_headers_conformance", "response_schema_conformance",
           "negative_data_rejection", "unsupported_method",
           "allow_header_conformance"]
-EXAMPLES_PER_OPERATION = 25  # ~1,400 cases over the 24 operations, about a minute
+EXAMPLES_PER_OPERATION = 25  # ~1,900 cases over the 24 operations, under a minute
 
 
 def run_schemathesis(api_url: str, report_dir: Path) -> tuple[int, str]:
@@ -34,8 +34,8 @@ def run_schemathesis(api_url: str, report_dir: Path) -> tuple[int, str]:
          "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", "10", "--workers", "1",
          "--phases", "examples,coverage,fuzzing", "--request-timeout", "30",
          "--report", "ndjson", "--report-dir", str(report_dir), "--output-truncate", "true",
-         "--warnings", "off"],
-        capture_output=True, text=True, timeout=600, cwd=report_dir)
+         "--warnings", "off", "--generation-database", "none"],
+        capture_output=True, text=True, timeout=240, cwd=report_dir)  # under pytest-timeout
     return result.returncode, result.stdout + result.stderr
 
 
