@@ -57,6 +57,10 @@ def test_two_schedulers_turn_each_schedule_slot_into_one_run_and_never_overlap(
         start_scheduler, db_conn):
     pipeline = gen_pipeline(db_conn, "frequent", str(BOEBLINGEN), schedule="@every 2s")
     first, second = start_scheduler(), start_scheduler()
+    # the schedule's window is counted from when both run (starting takes seconds on a
+    # busy machine)
+    wait_until(lambda: all("starting with jobs" in p.log() for p in (first, second)), 60,
+               message="both schedulers to start")
     time.sleep(9)
     with db_conn.cursor() as cur:
         cur.execute("UPDATE pipelines SET enabled = false WHERE id = %s", (pipeline,))
