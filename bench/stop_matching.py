@@ -13,6 +13,9 @@ mapping style and year) checked each change and was never tuned on: a change tha
 `hsl` but cost `oslo_nsr` precision was dropped (ratio 1.1, margin 0.01). The other values
 (radii, name scores) are the earlier profile's.
 
+bench/stop_matching_misses.py puts every miss of the real cases in a class (renamed,
+refused near tie, two platforms the registry puts at one spot, wrong, ...) and counts them.
+
 Second round (rules, no new threshold; each uses radii the profile had):
   - an OSM platform tagged for two modes goes to both modes' stop places: found on
     `hsl_stop_places_by_mode` (recall 0.9244 -> 0.9341); no other case has stop places.
