@@ -29,7 +29,12 @@ Second round (rules, no new threshold; each uses radii the profile had):
   - tried and dropped: taking a swap of two pairs as clear when the pairs keep the
     registry's layout (bearing within 20/30/45 degrees): `hsl` precision 0.9896 -> 0.9863
     at every angle, `oslo_nsr` 0.9753 -> 0.9636/0.9521; releasing the rows of a stop code
-    whose leading row found nothing: `hsl` recall +0.0004 at precision -0.0008.
+    whose leading row found nothing: `hsl` recall +0.0004 at precision -0.0008; aligning
+    the refused rows of one name with the free platforms of that name in their order along
+    the terminal's line (monotone assignment, a row taken when every alignment giving it
+    another platform is clearly costlier by ratio and min_separation_m): `hsl`
+    0.9151/0.9897 -> 0.9163/0.9888, `oslo_nsr` 0.7736/0.9762 -> 0.7830/0.9708 (of its 12
+    pairs 4 right, 3 wrong, 5 unjudged; Kamppi's rows not taken at all).
 
 The national-size timing (`national_seconds`: the slower of the two shapes, registry rows
 as platforms and the same rows as stop places, the shape of ATLAS's service-point export):
