@@ -63,7 +63,8 @@ class Case:
     truth: dict[str, set[str]]  # official id -> OSM keys that are that stop
     # registry rows nobody coded in OSM that are a coded row over again: same name and mode
     # within COPY_MAX_M (Ruter's superseded quays beside their successors); see score()
-    copies: set[str] = dataclasses.field(default_factory=set)
+    # (copy -> the OSM objects of the coded rows it copies)
+    copies: dict[str, set[str]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.copies = copies_of_coded_rows(self.official, self.truth)
@@ -74,20 +75,25 @@ class Case:
         return set().union(*self.truth.values()) if self.truth else set()
 
 
-def copies_of_coded_rows(official: list[OfficialStop], truth: dict[str, set[str]]) -> set[str]:
-    """Rows outside the truth with the name and mode of a row in it, within COPY_MAX_M."""
+def copies_of_coded_rows(official: list[OfficialStop],
+                         truth: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Rows outside the truth with the name and mode of a row in it, within COPY_MAX_M,
+    each with the OSM objects of the rows it copies."""
     coded = [o for o in official if o.stop_id in truth]
+    copies: dict[str, set[str]] = defaultdict(set)
     if not coded:
-        return set()
+        return copies
     lon = np.array([o.lon for o in official])
     lat = np.array([o.lat for o in official])
     c_lon = np.array([o.lon for o in coded])
     c_lat = np.array([o.lat for o in coded])
     ia, ib, _ = pairs_within(lon, lat, c_lon, c_lat, COPY_MAX_M,
                              Projection(np.concatenate([lat, c_lat])))
-    return {official[a].stop_id for a, b in zip(ia.tolist(), ib.tolist(), strict=True)
-            if official[a].stop_id not in truth and official[a].name == coded[b].name
-            and official[a].mode == coded[b].mode}
+    for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
+        o, c = official[a], coded[b]
+        if o.stop_id not in truth and o.name == c.name and o.mode == c.mode:
+            copies[o.stop_id] |= truth[c.stop_id]
+    return dict(copies)
 
 
 def without_identifiers(stop: OsmStopRef) -> OsmStopRef:
@@ -269,13 +275,17 @@ def score(pairs: set[tuple[str, str]], case: Case) -> dict:
     within COPY_MAX_M of it) is not judged either: name and position, all a matcher sees,
     are the coded row's, and the OSM object at that spot is as much the copy's stop as the
     coded row's (Ruter's superseded quay and its successor are one platform; OSM tagged
-    the new id only). It is not counted in recall, and its matches do not count for or
-    against precision; the coded row still has to be found for recall."""
+    the new id only). It is not counted in recall, and its matches to the objects of the
+    row it copies do not count for or against precision (a match to any other stop's
+    object counts against it); the coded row still has to be found for recall."""
     judgeable = case.judgeable
     by_stop: dict[str, set[str]] = defaultdict(set)
     for official_id, key in pairs:
-        if key in judgeable and official_id not in case.copies:
+        if key in judgeable:
             by_stop[official_id].add(key)
+    for copy, keys in case.copies.items():
+        if by_stop.get(copy, set()) <= keys:  # on the platform it copies: not judged
+            by_stop.pop(copy, None)
     right = {o for o, keys in by_stop.items() if keys <= case.truth.get(o, set())}
     found = right & set(case.truth)
     return {"recall": round(len(found) / max(len(case.truth), 1), 4),
