@@ -175,7 +175,10 @@ def _more_rows_than_platforms(run, group: list[int]) -> bool:
     ks = np.nonzero(run.pi == first)[0]
     ks = ks[run.s_primary[run.pj[ks]] & (run.pd[ks] <= p.stop_group_radius_m)
             & (np.nan_to_num(run.psim[ks], nan=0.0) >= p.name_accept)]
-    return rows > len(set(run.pj[ks].tolist()))
+    # a platform mapped as a node and as an outline is one platform
+    nodes = run.s_node[run.pj[ks]]
+    return rows > max(len(set(run.pj[ks[nodes]].tolist())),
+                      len(set(run.pj[ks[~nodes]].tolist())))
 
 
 def followers(run, group: list[int]) -> list[int]:
