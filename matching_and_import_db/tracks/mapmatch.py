@@ -205,11 +205,12 @@ class _States:
     valid: np.ndarray
 
 
-def _candidates(net: RoadNetwork, x: np.ndarray, y: np.ndarray, radius: float,
-                k: int) -> _States:
-    """The k nearest candidate positions per point, padded; doubled into two directions."""
+def _candidates(net: RoadNetwork, x: np.ndarray, y: np.ndarray, radius: float, k: int,
+                among: tuple[np.ndarray, np.ndarray] | None = None) -> _States:
+    """The k nearest candidate positions per point, padded; doubled into two directions.
+    among: the (point, segment) pairs to look at (RoadNetwork.nearby_segments)."""
     n = len(x)
-    near = net.nearby_segments(x, y, radius)
+    near = net.nearby_segments(x, y, radius, among)
     order = np.lexsort((near.distance, near.point))
     pt = near.point[order]
     group_start = np.searchsorted(pt, pt, side="left")
@@ -488,9 +489,10 @@ def _empty_result(n: int) -> MatchResult:
 
 
 def _best_states(network: RoadNetwork, x: np.ndarray, y: np.ndarray, t: np.ndarray, course,
-                 radius: float, sigma: float, params: MatchParams):
+                 radius: float, sigma: float, params: MatchParams,
+                 among: tuple[np.ndarray, np.ndarray] | None = None):
     """One HMM pass: candidates, emissions, transitions and the Viterbi path."""
-    st = _candidates(network, x, y, radius, params.max_candidates)
+    st = _candidates(network, x, y, radius, params.max_candidates, among)
     fit = fit_track(x, y, t, course, sigma, params, use=st.valid.any(axis=1))
     log_e = _emission(network, st, fit, sigma, params)
     s = st.way.shape[1]
@@ -551,14 +553,19 @@ def match_track(network: RoadNetwork, lon, lat, t, course=None, *, radius: float
     if n == 0 or network.n_segments == 0:
         return _empty_result(n)
     x, y = network.projection.to_xy(lon, lat)
+    pairs = network.segments_within(x, y, radius)
     st, fit, route, via_graph, state, restart = _best_states(network, x, y, t, course, radius,
-                                                             sigma, params)
+                                                             sigma, params, among=pairs)
     if params.drift_window_s > 0 and n > 1 and np.any(state >= 0):
         dx, dy = _drift(st, state, x, y, t, params.drift_window_s)
         if np.mean(np.hypot(dx, dy) > params.drift_min_m) > 0.1:
+            # the segments near the fixes moved by a few metres are those near the fixes
+            # (but for some at the radius' edge, never among the nearest few): the second
+            # pass reuses the first's search
             st, fit, route, via_graph, state, restart = _best_states(
                 network, x - dx, y - dy, t, course, radius,
-                sigma * params.drift_sigma_factor, params)
+                sigma * params.drift_sigma_factor, params,
+                among=pairs)
 
     matched = state >= 0
     rows = np.flatnonzero(matched)
