@@ -15,7 +15,12 @@ bench/track_processing (run alone: .venv/bin/python bench/snapping_eval.py).
   streets a cyclist rides (no footways, no service roads), with the oneways, with a 40 s
   wait at a red light in each ride. The matcher gets every way of the extract (sidewalks,
   footways, service roads, bus lanes) with the access tags our import keeps. Score: the
-  share of fixes snapped to the way they were drawn from.
+  share of fixes snapped to the way they were drawn from. A fix whose true position is
+  within a metre of a junction node (a shared vertex: a crossing, or the boundary between
+  two ways of one street) lies on every way through that node, so it counts as right when
+  matched to the way it was drawn from or to any other way through that node (fair_right;
+  the same rule scores the baseline). Before this rule the figures counted only the way
+  drawn from.
 
 Both are reported next to the naive baseline, the nearest way to each fix.
 
@@ -24,8 +29,10 @@ contraflow cost were chosen on the demo extract (oslo-east) with seeds 1-8 only.
 at the errors of a first check (oslo-center-2025, seeds 101-108) showed two mistakes that
 were then fixed on principle, not on numbers: a bus and tram street (motor_vehicle=no,
 bus=designated) is open to bicycles, and the random walk turned round against a oneway at
-the extract's border. So the figures reported are on fresh seeds (201-208) of the second
-extract, which nothing was tuned or looked at on, with the tuning set beside them.
+the extract's border. So the figures reported were on fresh seeds (201-208) of the second
+extract, which nothing was tuned or looked at on, with the tuning set beside them. The
+junction-node scoring rule, and the errors sorted by kind (bench/snapping_errors.py), came
+from the tuning set alone; the check set was then scored once more on fresh seeds (301-308).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,14 +55,14 @@ from matching_and_import_db.tracks.mapmatch import DEFAULT_PARAMS, match_track  
 from matching_and_import_db.tracks.processing import MATCH_RADIUS_M, build_network  # noqa: E402
 from matching_and_import_db.tracks.roadnet import LocalProjection, RoadNetwork  # noqa: E402
 from matching_and_import_db.tracks.store import NOT_FOR_BICYCLES, RoadRow  # noqa: E402
-from tests.mapmatch_helpers import drifting_error, random_route, ride_along  # noqa: E402
+from tests.mapmatch_helpers import Ride, drifting_error, random_route, ride_along  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 KUBICKA = DATA / "mapmatch-kubicka" / "00000000"
 TUNING_EXTRACT = ROOT / "demo" / "oslo-east-filtered.osm.pbf"
 CHECK_EXTRACT = DATA / "oslo-center-2025.osm.pbf"
 TUNING_SEEDS = range(1, 9)
-CHECK_SEEDS = range(201, 209)
+CHECK_SEEDS = range(301, 309)
 # the streets the synthetic rides follow: where a cyclist rides
 RIDDEN = frozenset({"primary", "secondary", "tertiary", "residential", "unclassified",
                     "living_street", "cycleway", "primary_link", "secondary_link",
@@ -62,6 +70,8 @@ RIDDEN = frozenset({"primary", "secondary", "tertiary", "residential", "unclassi
 DRIFT_TAU_S = 45.0
 RIDE_M = 3000.0
 WAIT_S = 40.0
+# a fix this close to a junction node is on every way through it
+ON_NODE_M = 1.0
 
 
 # --- the real track -----------------------------------------------------------------------
@@ -160,7 +170,13 @@ def _against_a_oneway(net: RoadNetwork, legs) -> bool:
     return any(oneway[way] * direction < 0 for way, _, direction in legs)
 
 
-def drift_ride(net: RoadNetwork, seed: int, sigma: float):
+@dataclass
+class DriftRide(Ride):
+    true_x: np.ndarray  # where each fix was drawn, before the error (network metres)
+    true_y: np.ndarray
+
+
+def drift_ride(net: RoadNetwork, seed: int, sigma: float) -> DriftRide:
     """A ride with drifting error. The random walk turns round at dead ends, which at the
     extract's border can mean against a oneway (one carriageway of a dual carriageway,
     the other right beside it): no rider does that, so such walks are drawn again."""
@@ -172,8 +188,33 @@ def drift_ride(net: RoadNetwork, seed: int, sigma: float):
     ride = ride_along(legs, net.projection, rng, sigma=0.0, stop_at=wait_at, stop_s=WAIT_S)
     e = drifting_error(len(ride.t), sigma, rng, tau_s=DRIFT_TAU_S)
     x, y = net.projection.to_xy(ride.lon, ride.lat)
-    ride.lon, ride.lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
-    return ride
+    lon, lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
+    return DriftRide(lon, lat, ride.t, ride.truth_way, ride.truth_dir, x, y)
+
+
+def ways_at_true_nodes(net: RoadNetwork, x: np.ndarray, y: np.ndarray,
+                       within: float) -> list[list[frozenset[int]]]:
+    """Per fix, the sets of ways (indices) through each junction node within `within`
+    metres of its true position."""
+    n_ways = len(net.way_ids)
+    ways_of_node: dict[int, set[int]] = {}
+    for key in net._node_way_key.tolist():
+        ways_of_node.setdefault(key // n_ways, set()).add(key % n_ways)
+    tree = cKDTree(np.stack([net.node_x, net.node_y], axis=1))
+    hits = tree.query_ball_point(np.stack([x, y], axis=1), within)
+    return [[frozenset(ways_of_node.get(k, ())) for k in h] for h in hits]
+
+
+def fair_right(net: RoadNetwork, ride: DriftRide, way_id: np.ndarray) -> np.ndarray:
+    """Per fix: matched to the way it was drawn from, or, when its true position is within
+    ON_NODE_M of a junction node, to another way through that node."""
+    right = way_id == ride.truth_way
+    index_of = {int(w): k for k, w in enumerate(net.way_ids.tolist())}
+    at_nodes = ways_at_true_nodes(net, ride.true_x, ride.true_y, ON_NODE_M)
+    for i in np.flatnonzero(~right & (way_id >= 0)).tolist():
+        truth, got = index_of[int(ride.truth_way[i])], index_of[int(way_id[i])]
+        right[i] = any(truth in ways and got in ways for ways in at_nodes[i])
+    return right
 
 
 def evaluate_drift(path: Path, seeds, sigmas=(3.0, 6.0), class_weight: float = 1.0) -> dict:
@@ -186,8 +227,8 @@ def evaluate_drift(path: Path, seeds, sigmas=(3.0, 6.0), class_weight: float = 1
             ride = drift_ride(net, seed, sigma)
             r = match_track(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M,
                             params=params)
-            right += int((r.way_id == ride.truth_way).sum())
-            base_right += int((nearest_way(net, ride.lon, ride.lat) == ride.truth_way).sum())
+            right += int(fair_right(net, ride, r.way_id).sum())
+            base_right += int(fair_right(net, ride, nearest_way(net, ride.lon, ride.lat)).sum())
             total += len(ride.t)
         out[f"drift_{sigma:g}m"] = {"true_way_share": round(right / total, 4),
                                     "baseline_nearest_way": round(base_right / total, 4),
@@ -197,7 +238,8 @@ def evaluate_drift(path: Path, seeds, sigmas=(3.0, 6.0), class_weight: float = 1
 
 def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
     """Matching alone (no parsing, no database) of a one-hour ride with 6 m drifting error,
-    where the matcher's second pass runs, against the same fixes with it switched off."""
+    where the matcher's second pass runs, against the same fixes with it switched off: median
+    wall and CPU seconds."""
     import statistics
     import time
     net, _ = build_network(road_rows(path))
@@ -209,14 +251,16 @@ def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
     x, y = net.projection.to_xy(ride.lon, ride.lat)
     lon, lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
     out = {}
-    for name, window in (("two_passes_s", DEFAULT_PARAMS.drift_window_s), ("one_pass_s", 0.0)):
+    for name, window in (("two_passes", DEFAULT_PARAMS.drift_window_s), ("one_pass", 0.0)):
         params = replace(DEFAULT_PARAMS, drift_window_s=window)
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             match_track(net, lon, lat, ride.t, radius=MATCH_RADIUS_M, params=params)
             times.append(time.perf_counter() - started)
-        out[name] = round(statistics.median(times), 3)
+            cpu.append(time.process_time() - cpu_started)
+        out[f"{name}_s"] = round(statistics.median(times), 3)
+        out[f"{name}_cpu_s"] = round(statistics.median(cpu), 3)
     return out
 
 

@@ -205,11 +205,12 @@ class _States:
     valid: np.ndarray
 
 
-def _candidates(net: RoadNetwork, x: np.ndarray, y: np.ndarray, radius: float,
-                k: int) -> _States:
-    """The k nearest candidate positions per point, padded; doubled into two directions."""
+def _candidates(net: RoadNetwork, x: np.ndarray, y: np.ndarray, radius: float, k: int,
+                among: tuple[np.ndarray, np.ndarray] | None = None) -> _States:
+    """The k nearest candidate positions per point, padded; doubled into two directions.
+    among: the (point, segment) pairs to look at (RoadNetwork.nearby_segments)."""
     n = len(x)
-    near = net.nearby_segments(x, y, radius)
+    near = net.nearby_segments(x, y, radius, among)
     order = np.lexsort((near.distance, near.point))
     pt = near.point[order]
     group_start = np.searchsorted(pt, pt, side="left")
@@ -312,19 +313,19 @@ def _transitions(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: TrackFit
     # the rest goes over the junction graph: different ways, or far back on the same one
     # (round a closed way, say)
     exit_node, exit_cost, entry_node, entry_cost = _ends(net, st)
-    i, sa, sb = np.nonzero(usable & ~along_route)
-    partial = exit_cost[i, sa] + entry_cost[i + 1, sb]
-    room = limit[i, 0, 0] - partial
-    feasible = room >= 0.0
-    i, sa, sb, partial, room = i[feasible], sa[feasible], sb[feasible], partial[feasible], \
-        room[feasible]
-    src, dst = exit_node[i, sa], entry_node[i + 1, sb]
-    between = np.zeros(len(i))
-    elsewhere = src != dst
-    between[elsewhere] = net.route_lengths(src[elsewhere], dst[elsewhere], room[elsewhere])
-    route[i, sa, sb] = partial + between
-    contra_m[i, sa, sb] = (exit_cost[i, sa] * contra[i, sa]
-                           + entry_cost[i + 1, sb] * contra[i + 1, sb])
+    # dense arrays over all state pairs, then the route searches for the pairs that need
+    # one: cheaper than fancy indexing with three index arrays over hundreds of thousands
+    partial = exit_cost[:-1, :, None] + entry_cost[1:, None, :]
+    graph = usable & ~along_route & (partial <= limit)
+    src = np.broadcast_to(exit_node[:-1, :, None], graph.shape)
+    dst = np.broadcast_to(entry_node[1:, None, :], graph.shape)
+    elsewhere = np.flatnonzero(graph & (src != dst))
+    route = np.where(graph, partial, route)
+    room = (limit - partial).ravel()[elsewhere]
+    route.ravel()[elsewhere] += net.route_lengths(src.ravel()[elsewhere],
+                                                  dst.ravel()[elsewhere], room)
+    contra_m = np.where(graph, exit_cost[:-1, :, None] * contra[:-1, :, None]
+                        + entry_cost[1:, None, :] * contra[1:, None, :], contra_m)
 
     with np.errstate(invalid="ignore"):
         log_t = (-np.abs(route - straight) / params.beta - penalty
@@ -517,9 +518,10 @@ def _empty_result(n: int) -> MatchResult:
 
 
 def _best_states(network: RoadNetwork, x: np.ndarray, y: np.ndarray, t: np.ndarray, course,
-                 radius: float, sigma: float, params: MatchParams):
+                 radius: float, sigma: float, params: MatchParams,
+                 among: tuple[np.ndarray, np.ndarray] | None = None):
     """One HMM pass: candidates, emissions, transitions and the Viterbi path."""
-    st = _candidates(network, x, y, radius, params.max_candidates)
+    st = _candidates(network, x, y, radius, params.max_candidates, among)
     fit = fit_track(x, y, t, course, sigma, params, use=st.valid.any(axis=1))
     log_e = _emission(network, st, fit, sigma, params)
     s = st.way.shape[1]
@@ -581,14 +583,19 @@ def match_track(network: RoadNetwork, lon, lat, t, course=None, *, radius: float
     if n == 0 or network.n_segments == 0:
         return _empty_result(n)
     x, y = network.projection.to_xy(lon, lat)
+    pairs = network.segments_within(x, y, radius)
     st, fit, route, via_graph, state, restart = _best_states(network, x, y, t, course, radius,
-                                                             sigma, params)
+                                                             sigma, params, among=pairs)
     if params.drift_window_s > 0 and n > 1 and np.any(state >= 0):
         dx, dy = _drift(st, state, x, y, t, params.drift_window_s)
         if np.mean(np.hypot(dx, dy) > params.drift_min_m) > 0.1:
+            # the segments near the fixes moved by a few metres are those near the fixes
+            # (but for some at the radius' edge, never among the nearest few): the second
+            # pass reuses the first's search
             st, fit, route, via_graph, state, restart = _best_states(
                 network, x - dx, y - dy, t, course, radius,
-                sigma * params.drift_sigma_factor, params)
+                sigma * params.drift_sigma_factor, params,
+                among=pairs)
 
     matched = state >= 0
     rows = np.flatnonzero(matched)

@@ -270,17 +270,30 @@ class RoadNetwork:
             return float(self._node_way_along[k])
         return None
 
-    def nearby_segments(self, x: np.ndarray, y: np.ndarray, radius: float) -> NearbySegments:
+    def segments_within(self, x: np.ndarray, y: np.ndarray,
+                        radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, segment index) of every segment within radius of each point."""
+        finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        points = shapely.points(x[finite], y[finite])
+        hit_point, seg = self._tree.query(points, predicate="dwithin", distance=radius)
+        return finite[hit_point], seg
+
+    def nearby_segments(self, x: np.ndarray, y: np.ndarray, radius: float,
+                        among: tuple[np.ndarray, np.ndarray] | None = None) -> NearbySegments:
         """All segments within radius of each point, each with the point's projection on it.
 
         A point near a polyline's vertex projects onto both segments meeting there; only
         projections that are local minima of the distance along the way are kept, so each
         way contributes one candidate per place it passes by (two for a hairpin).
+
+        among: (point, segment) pairs from segments_within to look at instead of searching
+        the tree: those found near the same points before they were moved a little (the
+        matcher's second pass), which saves the search.
         """
-        finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-        points = shapely.points(x[finite], y[finite])
-        hit_point, seg = self._tree.query(points, predicate="dwithin", distance=radius)
-        pt = finite[hit_point]
+        if among is None:
+            pt, seg = self.segments_within(x, y, radius)
+        else:
+            pt, seg = among
         px, py = x[pt], y[pt]
         dx, dy = self.seg_dx[seg], self.seg_dy[seg]
         length = self.seg_length[seg]
@@ -298,8 +311,12 @@ class RoadNetwork:
         pt, seg, t = pt[keep], seg[keep], t[keep]
         qx = self.seg_x0[seg] + t * self.seg_dx[seg]
         qy = self.seg_y0[seg] + t * self.seg_dy[seg]
+        distance = np.hypot(x[pt] - qx, y[pt] - qy)
+        if among is not None:
+            inside = distance <= radius
+            pt, seg, t, qx, qy, distance = (a[inside] for a in (pt, seg, t, qx, qy, distance))
         return NearbySegments(
-            point=pt, segment=seg, distance=np.hypot(x[pt] - qx, y[pt] - qy),
+            point=pt, segment=seg, distance=distance,
             along=self.seg_along0[seg] + t * self.seg_length[seg], x=qx, y=qy)
 
     def route_lengths(self, src: np.ndarray, dst: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -310,7 +327,10 @@ class RoadNetwork:
         if len(src) == 0:
             return out
         pair_key = src.astype(np.int64) * self.n_nodes + dst
-        keys, inverse = np.unique(pair_key, return_inverse=True)
+        # a few thousand distinct pairs among hundreds of thousands: np.unique without its
+        # inverse and a searchsorted is several times faster than return_inverse=True
+        keys = np.unique(pair_key)
+        inverse = np.searchsorted(keys, pair_key)
         key_limit = np.full(len(keys), -np.inf)
         np.maximum.at(key_limit, inverse, limit)
         key_src = (keys // self.n_nodes).tolist()
