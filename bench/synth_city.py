@@ -27,15 +27,19 @@ whether or not the rest is made. Same seed, same rows, on every machine.
 
 from __future__ import annotations
 
-import io
 import math
 import random
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import psycopg2
 from psycopg2 import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from matching_and_import_db.copy import CopyPipe  # noqa: E402
 
 CENTRE_3857 = (1491681.0, 6893050.0)  # 13.40 E, 52.52 N
 HALF_SIDE_M = 33000.0
@@ -50,7 +54,6 @@ STEP_M = 150.0
 STREET_NAMES = 5000
 BUILDING_USES = ("residential", "commercial", "industrial", "public")
 POINT_KINDS = ("cafe", "shop", "school", "stop")
-CHUNK = 50_000  # rows per COPY
 
 
 class Road(NamedTuple):
@@ -128,20 +131,11 @@ def points(count: int = POINTS, seed: int = SEED) -> Iterator[Point]:
 
 
 def _copy(cur, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    """COPY rows in chunks (text format: no value here holds a tab, newline or backslash)."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    buf, n = io.StringIO(), 0
-    for row in rows:
-        buf.write("\t".join("t" if v is True else "f" if v is False else str(v)
-                            for v in row) + "\n")
-        n += 1
-        if n % CHUNK == 0:
-            buf.seek(0)
-            cur.copy_expert(statement, buf)
-            buf = io.StringIO()
-    buf.seek(0)
-    cur.copy_expert(statement, buf)
+    """COPY rows through the importers' own pipe: made here while the server ingests."""
+    with CopyPipe(cur, batch_rows=10_000) as pipe:
+        writer = pipe.table(table, columns)
+        for row in rows:
+            writer.add(row)
 
 
 def _staged_roads(cur, count: int, seed: int) -> None:
