@@ -195,8 +195,34 @@ def evaluate_drift(path: Path, seeds, sigmas=(3.0, 6.0), class_weight: float = 1
     return out
 
 
+def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
+    """Matching alone (no parsing, no database) of a one-hour ride with 6 m drifting error,
+    where the matcher's second pass runs, against the same fixes with it switched off."""
+    import statistics
+    import time
+    net, _ = build_network(road_rows(path))
+    rng = np.random.default_rng(7)
+    legs = random_route(net, rng, 3600 * 5.0 + 500, RIDDEN)
+    ride = ride_along(legs, net.projection, rng, sigma=0.0)
+    ride.lon, ride.lat, ride.t = ride.lon[:3600], ride.lat[:3600], ride.t[:3600]
+    e = drifting_error(len(ride.t), 6.0, rng, tau_s=DRIFT_TAU_S)
+    x, y = net.projection.to_xy(ride.lon, ride.lat)
+    lon, lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
+    out = {}
+    for name, window in (("two_passes_s", DEFAULT_PARAMS.drift_window_s), ("one_pass_s", 0.0)):
+        params = replace(DEFAULT_PARAMS, drift_window_s=window)
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            match_track(net, lon, lat, ride.t, radius=MATCH_RADIUS_M, params=params)
+            times.append(time.perf_counter() - started)
+        out[name] = round(statistics.median(times), 3)
+    return out
+
+
 def evaluate_all() -> dict:
     return {
+        "drifting_hour_matching": time_drifting_hour(),
         "real_track": evaluate_real_track(),
         "drift_check": {"extract": CHECK_EXTRACT.name, "seeds": f"{CHECK_SEEDS.start}-"
                         f"{CHECK_SEEDS.stop - 1}", **evaluate_drift(CHECK_EXTRACT, CHECK_SEEDS)},

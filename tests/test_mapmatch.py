@@ -450,6 +450,7 @@ def test_a_fix_at_a_junction_belongs_to_the_way_the_ride_continues_on():
     ("trunk", {"motorroad": "yes"}, roadclass.COST_FORBIDDEN, True),
     ("trunk", {"bicycle": "no"}, roadclass.COST_FORBIDDEN, True),
     ("track", {}, 0.0, True),
+    ("busway", {}, roadclass.COST_BUS_ONLY, False),
 ])
 def test_road_classes_for_the_matcher_and_for_overtaking(highway, access, cost, motor_traffic):
     assert roadclass.ride_cost(highway, access) == cost

@@ -199,17 +199,11 @@ def _series_blob(ride: Ride) -> bytes:
 
 
 def _snaps(match) -> dict:
-    """The snap of every kept fix as plain lists (None where unmatched)."""
-    matched = match.way_id >= 0
-
-    def floats(values: np.ndarray, digits: int) -> list:
-        return [v if ok else None
-                for v, ok in zip(np.round(values, digits).tolist(), matched.tolist(),
-                                 strict=True)]
-
-    return {"way_id": match.way_id.tolist(), "direction": match.direction.tolist(),
-            "offset_m": floats(match.along, 2), "distance_m": floats(match.distance, 2),
-            "lon": floats(match.lon, 7), "lat": floats(match.lat, 7)}
+    """The snap of every kept fix as arrays (NaN where unmatched), rounded to what a
+    check needs (centimetres, 1e-7 degrees)."""
+    return {"way_id": match.way_id, "direction": match.direction,
+            "offset_m": np.round(match.along, 2), "distance_m": np.round(match.distance, 2),
+            "lon": np.round(match.lon, 7), "lat": np.round(match.lat, 7)}
 
 
 def ride_outputs(parsed, ride: Ride, match, roads: dict[int, RoadFacts],

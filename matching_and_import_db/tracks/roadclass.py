@@ -88,7 +88,7 @@ def ride_cost(highway: str, access: Mapping[str, str] | None = None) -> float:
     # but buses (motor_vehicle=no, bus=designated: a bus and tram street) is open to
     # bicycles, which vehicle=no or access=no would ban
     bikes_banned = _get(access, "vehicle") in NO or _get(access, "access") in NO
-    if is_bus_only(access) and (bikes_banned or highway == "service"):
+    if highway == "busway" or (is_bus_only(access) and (bikes_banned or highway == "service")):
         return COST_BUS_ONLY
     if highway == "service":
         minor = _get(access, "service") in {"parking_aisle", "driveway", "drive-through"}

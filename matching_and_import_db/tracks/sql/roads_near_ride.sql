@@ -10,7 +10,8 @@ WITH near AS MATERIALIZED (
       ON ST_DWithin(r.geom_3857, ST_Transform(ST_GeomFromWKB(p.wkb, 4326), 3857),
                     %(radius_m)s / cos(radians(%(lat)s)))
 )
-SELECT r.osm_id, r.oneway, r.highway, r.zone_traffic, r.maxspeed, r.access,
+SELECT r.osm_id, r.oneway, r.highway, r.zone_traffic, r.maxspeed,
+       r.access::text AS access,  -- parsed with orjson: psycopg2's json.loads is 5x slower
        ST_AsBinary(r.geom) AS wkb
 FROM near JOIN osm_roads r USING (osm_id)
 WHERE r.highway <> ALL(%(excluded)s);
