@@ -312,19 +312,19 @@ def _transitions(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: TrackFit
     # the rest goes over the junction graph: different ways, or far back on the same one
     # (round a closed way, say)
     exit_node, exit_cost, entry_node, entry_cost = _ends(net, st)
-    i, sa, sb = np.nonzero(usable & ~along_route)
-    partial = exit_cost[i, sa] + entry_cost[i + 1, sb]
-    room = limit[i, 0, 0] - partial
-    feasible = room >= 0.0
-    i, sa, sb, partial, room = i[feasible], sa[feasible], sb[feasible], partial[feasible], \
-        room[feasible]
-    src, dst = exit_node[i, sa], entry_node[i + 1, sb]
-    between = np.zeros(len(i))
-    elsewhere = src != dst
-    between[elsewhere] = net.route_lengths(src[elsewhere], dst[elsewhere], room[elsewhere])
-    route[i, sa, sb] = partial + between
-    contra_m[i, sa, sb] = (exit_cost[i, sa] * contra[i, sa]
-                           + entry_cost[i + 1, sb] * contra[i + 1, sb])
+    # dense arrays over all state pairs, then the route searches for the pairs that need
+    # one: cheaper than fancy indexing with three index arrays over hundreds of thousands
+    partial = exit_cost[:-1, :, None] + entry_cost[1:, None, :]
+    graph = usable & ~along_route & (partial <= limit)
+    src = np.broadcast_to(exit_node[:-1, :, None], graph.shape)
+    dst = np.broadcast_to(entry_node[1:, None, :], graph.shape)
+    elsewhere = np.flatnonzero(graph & (src != dst))
+    route = np.where(graph, partial, route)
+    room = (limit - partial).ravel()[elsewhere]
+    route.ravel()[elsewhere] += net.route_lengths(src.ravel()[elsewhere],
+                                                  dst.ravel()[elsewhere], room)
+    contra_m = np.where(graph, exit_cost[:-1, :, None] * contra[:-1, :, None]
+                        + entry_cost[1:, None, :] * contra[1:, None, :], contra_m)
 
     with np.errstate(invalid="ignore"):
         log_t = (-np.abs(route - straight) / params.beta - penalty
