@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg2
 from sqlalchemy.engine import make_url
+from synth_city import load_roads_as_osm_roads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,23 +38,7 @@ def fresh_database(base_url: str, name: str) -> str:
     return dsn
 
 
-# a copy of ../shared/bench/synth_city.sql: benchmarks read nothing outside the repository
-SYNTH_CITY = ROOT / "bench" / "data" / "synth_city.sql"
-
-
 def load_synthetic_city_roads(dsn: str, id_offset: int = 0) -> int:
-    """The shared synthetic city's 300,000 roads as osm_roads rows (ids + id_offset); its
-    buildings and points of interest are not made. Returns the number of roads."""
-    script = SYNTH_CITY.read_text()
-    roads_part = script[:script.index("DROP TABLE IF EXISTS buildings")]
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(roads_part)
-        cur.execute("INSERT INTO osm_roads (osm_id, highway, name, oneway, maxspeed, cycleway, "
-                    "geom) SELECT id + %s, highway, name, CASE WHEN oneway THEN 'yes' END, "
-                    "maxspeed::text, '{}', geom FROM roads", (id_offset,))
-        count = cur.rowcount
-        cur.execute("DROP TABLE roads")
-    conn.close()
-    return count
+    """The synthetic city's 300,000 roads (bench/synth_city.py) as osm_roads rows
+    (ids + id_offset); its buildings and points are not made. Returns the number of roads."""
+    return load_roads_as_osm_roads(dsn, id_offset)

@@ -1,8 +1,8 @@
 """bench/serving: vector tiles and OGC API Features, ours against tipg and the database's
 own ceiling, side by side on the same PostGIS data in one run.
 
-Data: the shared synthetic city (../shared/bench/synth_city.sql, 300,000 road segments
-around Berlin) as osm_roads, plus ride layers over it (public rides, overtaking events,
+Data: the synthetic city (bench/synth_city.py, 300,000 road segments around Berlin,
+generated) as osm_roads, plus ride layers over it (public rides, overtaking events,
 road statistics), in a database of the benchmark's own.
 
 - ours: gunicorn serving the app as entrypoint.sh does (gthread: keep-alive), 4 workers of
@@ -17,8 +17,9 @@ road statistics), in a database of the benchmark's own.
 - ceiling: our roads tile SQL, run by pgbench over the same tile list.
 
 Load: wrk on loopback, time-bounded runs over the fixed weighted z8-z16 tile list
-(../shared/bench/tiles_sample.txt) and fixed bboxes for items?limit=100, at 1, 8 and 32
-connections. Ratios are req/s at 8 connections. The last line is JSON.
+(bench/tile_sample.py: 3,000 tiles, made at run time from a fixed seed) and fixed bboxes for
+items?limit=100, at 1, 8 and 32 connections. Ratios are req/s at 8 connections. The last
+line is JSON.
 """
 
 from __future__ import annotations
@@ -50,9 +51,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
+from tile_sample import tile_sample  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "bench"
-TILES = SHARED / "tiles_sample.txt"
 TIPG_VENV = ROOT / "var" / "bench-tipg-venv"
 TIPG_VERSION = "1.6.1"
 CENTRE = (13.40, 52.52)  # the synthetic city
@@ -98,10 +98,6 @@ def load_city(dsn: str) -> dict:
         cur.execute("VACUUM ANALYZE")
     conn.close()
     return {"roads": roads, "events": events}
-
-
-def tile_list() -> list[str]:
-    return [line.strip() for line in TILES.read_text().splitlines() if line.strip()]
 
 
 def bboxes(count: int = 300) -> list[str]:
@@ -320,7 +316,7 @@ def main() -> None:
     for url in (cold_redis, warm_redis):
         redis_lib.Redis.from_url(url).flushdb()
 
-    tiles = tile_list()
+    tiles = tile_sample()
     ours_tiles = [f"/tiles/roads/{t}.mvt" for t in tiles]
     tipg_tiles = [f"/collections/public.osm_roads/tiles/WebMercatorQuad/{t}" for t in tiles]
     boxes = bboxes()

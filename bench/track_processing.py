@@ -14,7 +14,7 @@ Rides:
   on one side for tens of seconds), where the matcher's second pass runs (ours only: the
   peer's time would not differ);
 - the real Berlin ride from the OpenBikeSensor portal's fixtures, over the synthetic Berlin
-  city of ../shared/bench/synth_city.sql (300,000 roads; no OSM extract of Berlin is here).
+  city of bench/synth_city.py (300,000 roads; no OSM extract of Berlin is here).
 
 Right on data whose truth we did not make (bench/snapping_eval.py): the real Kubicka GPS
 track over its own road network (share of the true route's length matched), and rides with

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -168,3 +169,109 @@ def test_migrator_refuses_a_database_that_is_not_utf8(settings_env):
             cur.execute("DROP DATABASE portal_test_ascii")
         admin.close()
 
+
+
+# --- the project stands alone: a clone of the repository is all a user has ------------------
+
+def _ignored_folders() -> set[str]:
+    """The folders .gitignore keeps out of a clone (`name/` and `/path/` lines)."""
+    lines = (ROOT / ".gitignore").read_text().splitlines()
+    return {line.strip().strip("/") for line in lines if line.strip().endswith("/")}
+
+
+def _repository_files():
+    """Every file a clone has: what .gitignore keeps out and git's own folder are skipped."""
+    ignored = _ignored_folders()
+    stack = [ROOT]
+    while stack:
+        folder = stack.pop()
+        for path in sorted(folder.iterdir()):
+            rel = path.relative_to(ROOT).as_posix()
+            if path.name == ".git" or path.name in ignored or rel in ignored:
+                continue
+            if path.is_dir():
+                stack.append(path)
+            elif path.is_file():
+                yield path
+
+
+# a machine's layout, or the sibling folder the project once read its design and data from
+MACHINE_PATH = re.compile(r"/work/|\.\./shared\b")
+RELATIVE_PATH = re.compile(r"(?<![\w./])((?:\.\./)+)[\w-]")
+PARENT_OF_ROOT = re.compile(r"\bROOT\.parent\b")
+PARENTS_INDEX = re.compile(r"Path\(__file__\)\.resolve\(\)\.parents\[(\d+)\]")
+
+
+def _outside_references(rel: Path, text: str) -> list[str]:
+    """What text, the content of the file at rel (relative to the root), names outside the
+    repository."""
+    found = [m.group(0) for m in MACHINE_PATH.finditer(text)]
+    for m in RELATIVE_PATH.finditer(text):
+        # resolved from the file's own folder, as a Markdown link or a script beside it is
+        target = (ROOT / rel.parent / m.group(1)).resolve()
+        if not target.is_relative_to(ROOT):
+            found.append(m.group(0))
+    if rel.suffix == ".py":
+        found += [m.group(0) for m in PARENT_OF_ROOT.finditer(text)]
+        # parents[len(rel.parts) - 1] is the root itself
+        found += [m.group(0) for m in PARENTS_INDEX.finditer(text)
+                  if int(m.group(1)) >= len(rel.parts)]
+    return [f"{rel}: {ref}" for ref in found]
+
+
+def test_nothing_in_the_repository_reads_a_path_outside_it():
+    this_file = Path(__file__).resolve()  # it spells out the patterns it looks for
+    found = []
+    for path in _repository_files():
+        if path.resolve() == this_file:
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue  # binary data: an OSM extract, a gzip file
+        found += _outside_references(path.relative_to(ROOT), text)
+    assert found == []
+
+
+@pytest.mark.parametrize("text", [
+    'SHARED = ROOT.parent / "shared" / "bench"',
+    "See `../shared/DESIGN.md` for the whole picture.",
+    "taken from the shared data folder (`/work/shared/data/tracks`)",
+    'DATA = Path(__file__).resolve().parents[2] / "data"',
+    "[design](../../DESIGN.md)",
+])
+def test_a_reference_outside_the_repository_is_found(text):
+    assert _outside_references(Path("bench/serving.py"), text) != []
+
+
+def test_references_inside_the_repository_pass():
+    text = ('. "$(dirname "$0")/../scripts/bootstrap.sh"\n'
+            "ROOT = Path(__file__).resolve().parents[1]\n"
+            "see [the fixtures](../tests/fixtures/ATTRIBUTION.md)\n")
+    assert _outside_references(Path("bench/serving.py"), text) == []
+
+
+def _module_map() -> set[str]:
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    section = doc.split("\n## Module map\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([^`]+)/` \|", section, re.M))
+
+
+def _package_folders() -> set[str]:
+    """Every top-level folder of a clone and every package under app/ and the domain."""
+    ignored = _ignored_folders()
+    folders = {p.name for p in ROOT.iterdir()
+               if p.is_dir() and not p.name.startswith(".") and p.name not in ignored}
+    for top in ("app", "matching_and_import_db"):
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT)
+            if not ignored & set(rel.parts):
+                folders.add(rel.as_posix())
+    return folders
+
+
+def test_the_architecture_page_names_every_package_folder_and_only_real_ones():
+    named = _module_map()
+    assert sorted(_package_folders() - named) == [], "folders missing from docs/architecture.md"
+    assert sorted(n for n in named if not (ROOT / n).is_dir()) == [], \
+        "docs/architecture.md names folders that do not exist"
