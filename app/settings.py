@@ -91,6 +91,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Comma-separated hosts a pipeline may download from although they resolve to "
              "a loopback, private or other non-public address (all other such hosts are "
              "refused)."),
+    Variable("source_max_bytes", 20 * 1024 ** 3, int,
+             "Largest file a pipeline downloads, in bytes; a larger one fails the run "
+             "(nothing of it is kept)."),
     Variable("run_lease_seconds", 60, int,
              "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
              "given up after it."),
@@ -167,6 +170,7 @@ class Settings:
     data_dir: str
     import_dir: str
     source_allowed_hosts: str
+    source_max_bytes: int
     run_lease_seconds: int
     scheduler_tick_seconds: int
     heartbeat_max_age_seconds: int
@@ -227,6 +231,8 @@ class Settings:
             raise SettingsError("PORTAL_RUN_LEASE_SECONDS must be at least 5")
         if self.track_lease_seconds < 3:  # renewed every third of it, so a second at least
             raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 3")
+        if self.source_max_bytes < 1024:
+            raise SettingsError("PORTAL_SOURCE_MAX_BYTES must be at least 1024")
         if self.upload_max_bytes < 1024:
             raise SettingsError("PORTAL_UPLOAD_MAX_BYTES must be at least 1024")
         if self.ride_max_points < 1:

@@ -59,7 +59,8 @@ class WorkerContext:
 
 def source_policy(settings) -> SourcePolicy:
     """Where pipelines may read their sources, from the settings."""
-    return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts)
+    return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts,
+                           settings.source_max_bytes)
 
 
 def beat(ctx: WorkerContext) -> None:

@@ -4,13 +4,14 @@ by the same RunWorker the scheduler uses."""
 from __future__ import annotations
 
 import json
+import math
 import socket
 
 import psycopg2
 import redis as redis_lib
 
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
-from matching_and_import_db.pipelines.sources import SourcePolicy
+from matching_and_import_db.pipelines.sources import DEFAULT_MAX_DOWNLOAD_BYTES, SourcePolicy
 
 
 def gen_pipeline(conn, name: str, source: str, schedule: str | None = None,
@@ -27,7 +28,8 @@ def gen_pipeline(conn, name: str, source: str, schedule: str | None = None,
 def source_policy(env: dict[str, str]) -> SourcePolicy:
     """Where the tests' pipelines may read, as the scheduler takes it from its settings."""
     return SourcePolicy.of(env.get("PORTAL_IMPORT_DIR", ""),
-                           env.get("PORTAL_SOURCE_ALLOWED_HOSTS", ""))
+                           env.get("PORTAL_SOURCE_ALLOWED_HOSTS", ""),
+                           int(env.get("PORTAL_SOURCE_MAX_BYTES", DEFAULT_MAX_DOWNLOAD_BYTES)))
 
 
 def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
@@ -68,3 +70,11 @@ def published_fingerprint(conn) -> tuple:
         row = cur.fetchone()
     conn.commit()
     return row
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The web-mercator tile (z, x, y) holding a point."""
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y

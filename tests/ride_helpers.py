@@ -151,3 +151,12 @@ def ride_along(coords: list[tuple[float, float]], start: datetime, speed_ms: flo
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def street_ride(street: str, events: dict[int, int] | None = None, seed: int = 3,
+                start: datetime | None = None):
+    """A ride along one Oslo street: its road, the points and the OpenBikeSensor CSV (two
+    overtaking events by default)."""
+    road, coords = road_by_name(street)
+    points = ride_along(coords, start or utc(2024, 5, 8, 17, 0, 0), seed=seed)
+    return road, points, ride_csv(points, events or {20: 100, 70: 140})

@@ -10,7 +10,6 @@ request changes nothing, and no answer to anyone but the owner carries the priva
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
 from app.extensions import db
 from tests.conftest import make_app
+from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.test_stops_pipeline import GOLDEN_ATLAS
@@ -65,9 +65,7 @@ REQUESTS: dict[str, Req] = {
 
 
 def tile_at(lon: float, lat: float, z: int) -> dict:
-    n = 2 ** z
-    return {"z": z, "x": int((lon + 180) / 360 * n),
-            "y": int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)}
+    return dict(zip(("z", "x", "y"), tile_of(lon, lat, z), strict=True))
 
 
 def path_values(world: World, public: bool) -> dict:

@@ -4,11 +4,10 @@ at absolute URLs, and a private ride never reaches anyone else's tiles."""
 
 from __future__ import annotations
 
-import math
-
 import mapbox_vector_tile
 import pytest
 
+from tests.osm_helpers import tile_of
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 STREET = "Jacob Aalls gate"
@@ -19,11 +18,6 @@ def oslo_roads(db_conn):
     load_oslo_roads(db_conn)
 
 
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
 
 
 def street_point() -> tuple[float, float]:

@@ -9,7 +9,8 @@ import gpxpy
 import mapbox_vector_tile
 import pytest
 
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
+from tests.osm_helpers import tile_of
+from tests.ride_helpers import load_oslo_roads, street_ride
 from tests.rides_fixtures import track_row
 
 STREET = "Jacob Aalls gate"
@@ -21,16 +22,9 @@ def oslo_roads(db_conn):
 
 
 def a_ride(events=None, seed=3, start=None):
-    road, coords = road_by_name(STREET)
-    points = ride_along(coords, start or utc(2024, 5, 8, 17, 0, 0), seed=seed)
-    return road, points, ride_csv(points, events or {20: 100, 70: 140})
+    return street_ride(STREET, events, seed, start)
 
 
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
 
 
 def test_a_private_ride_is_404_for_everyone_else(rider, other_rider, client, oslo_roads,

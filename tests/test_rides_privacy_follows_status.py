@@ -5,8 +5,6 @@ widens a time filter to whole weeks."""
 
 from __future__ import annotations
 
-import math
-
 import mapbox_vector_tile
 import psycopg2
 import pytest
@@ -18,7 +16,8 @@ from matching_and_import_db.tracks.processing import (
     process_claimed,
     process_pending,
 )
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
+from tests.osm_helpers import tile_of
+from tests.ride_helpers import load_oslo_roads, street_ride, utc
 from tests.rides_fixtures import make_rider, track_row
 
 STREET = "Jacob Aalls gate"
@@ -43,16 +42,10 @@ def admin(app, oidc_provider):
     return make_rider(app, oidc_provider, "ada", roles=["admin"])
 
 
-def a_ride(start=None, seed=3, events=None):
-    road, coords = road_by_name(STREET)
-    points = ride_along(coords, start or utc(2024, 5, 8, 17, 0, 0), seed=seed)
-    return road, points, ride_csv(points, events or {20: 100, 70: 140})
+def a_ride(events=None, seed=3, start=None):
+    return street_ride(STREET, events, seed, start)
 
 
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2 ** z
-    return (z, int((lon + 180) / 360 * n),
-            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
 
 
 def what_others_get(client, track_id: int, road, points) -> dict:
@@ -224,7 +217,7 @@ def test_ogc_datetime_over_other_peoples_events_is_widened_to_whole_weeks(
     # Wednesday 2024-05-08 17:00 and Friday 2024-05-10 of the same week, and the next week
     for start, seed in ((utc(2024, 5, 8, 17, 0, 0), 3), (utc(2024, 5, 10, 9, 0, 0), 4),
                         (utc(2024, 5, 14, 9, 0, 0), 5)):
-        other_rider.upload_id(a_ride(start, seed)[2], public=True)
+        other_rider.upload_id(a_ride(seed=seed, start=start)[2], public=True)
     process()
     window = "datetime=2024-05-08T17:00:00Z/2024-05-08T17:20:00Z"
     export = "from=2024-05-08T17:00:00&to=2024-05-08T17:20:00"

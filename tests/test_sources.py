@@ -222,6 +222,45 @@ def test_an_allow_listed_host_is_downloaded_and_redirects_are_followed(settings_
     assert run["status"] == "succeeded", run["message"]
 
 
+class _Endless(http.server.BaseHTTPRequestHandler):
+    """A server that sends no Content-Length and more bytes than a source may have."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for _ in range(64):
+            self.wfile.write(b"x" * 1024)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("length_given", [True, False], ids=["content-length", "streamed"])
+def test_a_download_larger_than_the_limit_fails_the_run_and_leaves_no_file(
+        settings_env, db_conn, tmp_path, length_given):
+    if length_given:
+        served = tmp_path / "served"
+        served.mkdir()
+        (served / "stops.csv").write_bytes(b"x" * 64 * 1024)
+        server = _served(served)
+    else:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {**settings_env, "PORTAL_SOURCE_MAX_BYTES": str(16 * 1024)}
+    downloads = Path(env["PORTAL_DATA_DIR"]) / "downloads"
+    before = set(downloads.iterdir()) if downloads.exists() else set()
+    try:
+        run = run_inline(env, gen_stops_pipeline(
+            db_conn, f"too-big-{length_given}",
+            f"http://127.0.0.1:{server.server_port}/stops.csv", format="atlas"))
+    finally:
+        server.shutdown()
+    assert run["status"] == "failed"
+    assert "larger than the 16,384 bytes a source may have" in run["message"]
+    assert set(downloads.iterdir()) == before
+
+
 # --- broken registry files -------------------------------------------------------------
 
 @pytest.mark.parametrize(("column", "value", "clear_coordinates"), [

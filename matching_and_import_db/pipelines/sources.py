@@ -40,17 +40,25 @@ class SourceRefused(InputError):
     """The source names a place a pipeline may not read from."""
 
 
+# a planet file is about 80 GB, a large country's extract a few; a download past this is
+# refused so a wrong or hostile URL cannot fill the data directory
+DEFAULT_MAX_DOWNLOAD_BYTES = 20 * 1024 ** 3
+
+
 @dataclass(frozen=True)
 class SourcePolicy:
     import_dirs: tuple[str, ...] = ()  # absolute, resolved
     allowed_hosts: frozenset[str] = frozenset()  # lower-case host names or addresses
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
 
     @classmethod
-    def of(cls, import_dirs: str, allowed_hosts: str) -> SourcePolicy:
+    def of(cls, import_dirs: str, allowed_hosts: str,
+           max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES) -> SourcePolicy:
         """From the settings' text: directories separated by os.pathsep, hosts by commas."""
         dirs = tuple(os.path.realpath(d) for d in import_dirs.split(os.pathsep) if d.strip())
         hosts = frozenset(_host_key(h) for h in allowed_hosts.split(",") if h.strip())
-        return cls(import_dirs=dirs, allowed_hosts=hosts)
+        return cls(import_dirs=dirs, allowed_hosts=hosts,
+                   max_download_bytes=max_download_bytes)
 
     def host_allowed(self, host: str) -> bool:
         return _host_key(host) in self.allowed_hosts
@@ -183,6 +191,11 @@ def _failure(exc: requests.RequestException) -> str:
     return f"the download failed ({type(exc).__name__})"
 
 
+def _too_large(url: str, limit: int) -> str:
+    return (f"could not download {url}: it is larger than the {limit:,} bytes a source may "
+            "have (PORTAL_SOURCE_MAX_BYTES)")
+
+
 def download(policy: SourcePolicy, url: str, target: str,
              on_progress: Callable[[int, int | None], None]) -> int:
     """Download url into target, following redirects ourselves (each hop checked);
@@ -202,11 +215,16 @@ def download(policy: SourcePolicy, url: str, target: str,
                         raise InputError(f"could not download {url}: the server answered "
                                          f"HTTP {resp.status_code}")
                     total = int(resp.headers.get("Content-Length") or 0) or None
+                    limit = policy.max_download_bytes
+                    if total is not None and total > limit:
+                        raise InputError(_too_large(url, limit))
                     done = 0
                     with open(target, "wb") as out:
                         for chunk in resp.iter_content(1 << 20):
-                            out.write(chunk)
                             done += len(chunk)
+                            if done > limit:  # a server that sent no length, or lied
+                                raise InputError(_too_large(url, limit))
+                            out.write(chunk)
                             on_progress(done, total)
                     return done
             except requests.RequestException as exc:
