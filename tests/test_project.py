@@ -174,9 +174,11 @@ def test_migrator_refuses_a_database_that_is_not_utf8(settings_env):
 # --- the project stands alone: a clone of the repository is all a user has ------------------
 
 def _ignored_folders() -> set[str]:
-    """The folders .gitignore keeps out of a clone (`name/` and `/path/` lines)."""
-    lines = (ROOT / ".gitignore").read_text().splitlines()
-    return {line.strip().strip("/") for line in lines if line.strip().endswith("/")}
+    """The folders .gitignore keeps out of a clone (`name/`, `/path/` and `/path` lines; a
+    `/path` line names a folder when the checkout has one there, or a link to one)."""
+    lines = [line.strip() for line in (ROOT / ".gitignore").read_text().splitlines()]
+    return {line.strip("/") for line in lines
+            if line.endswith("/") or (line.startswith("/") and (ROOT / line[1:]).is_dir())}
 
 
 def _repository_files():
