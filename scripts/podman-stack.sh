@@ -144,6 +144,10 @@ healthy() {
   podman healthcheck run "$(container "$1")" >/dev/null 2>&1
 }
 
+ready_through_proxy() {
+  curl -fsS -m 10 -o /dev/null "http://127.0.0.1:$PORTAL_PORT/readyz" 2>/dev/null
+}
+
 wait_for() {
   local what="$1" seconds="$2"; shift 2
   local deadline=$(( $(now) + seconds ))
@@ -193,6 +197,10 @@ up() {
   say "starting the proxy"
   compose_quiet up -d --no-deps proxy
   wait_for "the proxy to be healthy" 60 healthy proxy
+  # what a user sees: the proxy passing a request through to the app, which can reach
+  # PostgreSQL through pgbouncer, Redis and the scheduler's heartbeat (the first request of
+  # each gunicorn worker also opens its pool)
+  wait_for "the portal to be ready through the proxy" 120 ready_through_proxy
   local total=$(( $(now) - started )) to_healthy=$(( $(now) - up_started ))
   say "stack healthy on http://127.0.0.1:$PORTAL_PORT/"
   printf '{"base_images_s": %s, "portal_image_s": %s, "stack_healthy_s": %s, "total_s": %s}\n' \
