@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 import redis as redis_lib
@@ -47,7 +48,34 @@ def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
     return scheduler
 
 
+def _shutdown_once_running(scheduler: BlockingScheduler, wait_s: float = 30.0) -> None:
+    """Shut the scheduler down; a stop that came just before start() waits for it."""
+    deadline = time.monotonic() + wait_s
+    while not scheduler.running:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    scheduler.shutdown(wait=True)
+
+
 def main() -> int:
+    # from the first instruction: a SIGTERM while the process still starts up (building the
+    # app to check the schema takes seconds on a busy machine) is a stop, not a kill
+    stopping = threading.Event()
+    started: list[BlockingScheduler] = []
+
+    def stop(signum, _frame):
+        log.info("received %s: finishing the running job, then exiting",
+                 signal.Signals(signum).name)
+        stopping.set()
+        if started:
+            # shutdown() from the signal handler would wait inside it; a thread keeps the
+            # handler short, and BlockingScheduler.start() returns once shutdown completes
+            threading.Thread(target=_shutdown_once_running, args=(started[0],),
+                             daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -59,25 +87,18 @@ def main() -> int:
     except Exception as exc:
         print(f"scheduler: {exc}", file=sys.stderr)
         return 1
+    if stopping.is_set():
+        return 0
 
     worker_name = f"{socket.gethostname()}:{os.getpid()}"
     redis = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=10)
-    stopping = threading.Event()
     ctx = WorkerContext(settings, redis,
                         budgeted_connect(settings.libpq_dsn, settings.scheduler_db_connections),
                         worker_name, stopping)
     scheduler = build_scheduler(ctx)
-
-    def stop(signum, _frame):
-        log.info("received %s: finishing the running job, then exiting",
-                 signal.Signals(signum).name)
-        stopping.set()
-        # shutdown() from the signal handler would wait inside it; a thread keeps the
-        # handler short, and BlockingScheduler.start() returns once shutdown completes
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    started.append(scheduler)
+    if stopping.is_set():
+        return 0
     liveness = heartbeat.LivenessBeat(redis, worker_name)
     liveness.beat()  # before any claim: others must never see our claims as orphaned
     liveness.start()
