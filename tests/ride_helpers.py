@@ -160,3 +160,10 @@ def street_ride(street: str, events: dict[int, int] | None = None, seed: int = 3
     road, coords = road_by_name(street)
     points = ride_along(coords, start or utc(2024, 5, 8, 17, 0, 0), seed=seed)
     return road, points, ride_csv(points, events or {20: 100, 70: 140})
+
+
+def ride_page_paths(track_id: int) -> tuple[str, ...]:
+    """Every page, API and export that shows one ride (what a private ride hides)."""
+    return (f"/tracks/{track_id}", f"/api/tracks/{track_id}", f"/api/tracks/{track_id}/data",
+            f"/tracks/{track_id}/export.gpx", f"/tracks/{track_id}/export.geojson",
+            f"/tracks/{track_id}/raw")

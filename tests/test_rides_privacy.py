@@ -10,7 +10,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, street_ride
+from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride
 from tests.rides_fixtures import track_row
 
 STREET = "Jacob Aalls gate"
@@ -32,9 +32,7 @@ def test_a_private_ride_is_404_for_everyone_else(rider, other_rider, client, osl
     _, _, data = a_ride()
     track_id = rider.upload_id(data, public=False)
     process()
-    for path in (f"/tracks/{track_id}", f"/api/tracks/{track_id}",
-                 f"/api/tracks/{track_id}/data", f"/tracks/{track_id}/export.gpx",
-                 f"/tracks/{track_id}/export.geojson", f"/tracks/{track_id}/raw"):
+    for path in ride_page_paths(track_id):
         assert other_rider.client.get(path).status_code == 404, path
         assert rider.client.get(path).status_code == 200, path
     assert client.get(f"/api/tracks/{track_id}").status_code == 404  # anonymous too

@@ -17,7 +17,7 @@ from matching_and_import_db.tracks.processing import (
     process_pending,
 )
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, street_ride, utc
+from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride, utc
 from tests.rides_fixtures import make_rider, track_row
 
 STREET = "Jacob Aalls gate"
@@ -194,9 +194,7 @@ def test_private_means_private_for_admins_who_may_still_reprocess_and_delete(
     _, _, data = a_ride()
     track_id = rider.upload_id(data, public=False)
     process()
-    for path in (f"/tracks/{track_id}", f"/api/tracks/{track_id}",
-                 f"/api/tracks/{track_id}/data", f"/tracks/{track_id}/export.gpx",
-                 f"/tracks/{track_id}/export.geojson", f"/tracks/{track_id}/raw"):
+    for path in ride_page_paths(track_id):
         assert admin.client.get(path).status_code == 404, path
         assert rider.client.get(path).status_code == 200, path
     assert admin.client.get("/api/export/events.geojson").get_json()["features"] == []
