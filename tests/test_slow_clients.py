@@ -11,12 +11,16 @@ import time
 
 import requests
 
+from tests.conftest import wait_until
+
 SLOW_CLIENTS = 50
 LIVEZ_LIMIT_S = 0.100
 
 
-def trickle(port: int, stop: threading.Event, opened: list[socket.socket]) -> None:
-    """50 uploads whose bodies arrive one byte a second, all from one thread."""
+def trickle(port: int, stop: threading.Event, opened: list[socket.socket],
+            rounds: list[int]) -> None:
+    """50 uploads whose bodies arrive one byte a second, all from one thread; rounds[0]
+    counts the seconds in which every client sent its byte."""
     for _ in range(SLOW_CLIENTS):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(b"POST /api/tracks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -29,6 +33,7 @@ def trickle(port: int, stop: threading.Event, opened: list[socket.socket]) -> No
                 s.send(b"x")
             except OSError:
                 pass  # closed by the server: that is allowed too
+        rounds[0] += 1
 
 
 def livez_latencies(url: str, seconds: float) -> list[float]:
@@ -48,13 +53,13 @@ def test_50_slow_clients_do_not_delay_livez_beyond_100_ms(start_web, settings_en
     web = start_web(PORTAL_RATELIMIT_UPLOAD="10000 per hour")
     baseline = livez_latencies(web.url, 3)
 
-    stop, opened = threading.Event(), []
-    sender = threading.Thread(target=trickle, args=(web.port, stop, opened), daemon=True)
+    stop, opened, rounds = threading.Event(), [], [0]
+    sender = threading.Thread(target=trickle, args=(web.port, stop, opened, rounds),
+                              daemon=True)
     sender.start()
     try:
-        from tests.conftest import wait_until
-        wait_until(lambda: len(opened) == SLOW_CLIENTS, 30, message="the slow clients")
-        time.sleep(2)  # let every slow client get some bytes in before measuring
+        # measure once every slow client is trickling: two bytes sent by each
+        wait_until(lambda: rounds[0] >= 2, 60, message="the slow clients to trickle")
         during = livez_latencies(web.url, 20)
         still_open = sum(1 for s in opened if s.fileno() != -1)
     finally:
