@@ -1,0 +1,37 @@
+"""The one way to load a static SQL statement: a ``.sql`` file in the ``sql/`` folder beside
+the code that runs it.
+
+One placeholder style everywhere: values are psycopg2 ``%(name)s`` parameters, bound by the
+driver; identifiers (a staging table of this run, a catalog table) are ``{name}`` fields,
+filled by :func:`load_sql` as quoted identifiers through :mod:`psycopg2.sql`, never by string
+formatting. A literal ``%`` in a file is written ``%%`` and a literal brace ``{{`` / ``}}``,
+as psycopg2 and :meth:`psycopg2.sql.SQL.format` expect.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from psycopg2 import sql
+
+Part = str | tuple[str, str] | sql.Composable
+
+
+@cache
+def sql_file(package: str, name: str) -> str:
+    """The text of ``<package>/sql/<name>``, read once per process."""
+    return resources.files(package).joinpath("sql", name).read_text()
+
+
+def load_sql(package: str, name: str, **parts: Part) -> sql.Composed:
+    """A statement from ``<package>/sql/<name>`` with its ``{field}`` identifiers filled.
+
+    A part given as ``"table"`` or ``("schema", "table")`` becomes a quoted identifier; a
+    part already composed (a column list built with :mod:`psycopg2.sql`) is used as it is.
+    The result is passed to ``cursor.execute`` with the ``%(name)s`` values beside it.
+    """
+    filled = {key: value if isinstance(value, sql.Composable)
+              else sql.Identifier(*(value if isinstance(value, tuple) else (value,)))
+              for key, value in parts.items()}
+    return sql.SQL(sql_file(package, name)).format(**filled)
