@@ -1,0 +1,54 @@
+"""Live state and change events in Redis: the one contract between the writers (GBFS
+pollers, the MQTT subscriber) and the web app's stream.
+
+- ``live:state:{layer}`` is a hash, feature id -> the feature as GeoJSON text: the latest
+  state of every feature of a live layer, read whole in one round trip for a snapshot.
+- ``live:events`` is a Redis stream of changes, capped at about ``STREAM_LENGTH`` entries.
+  A stream rather than pub/sub because its entry ids are the events' ids: a browser that
+  reconnects with ``Last-Event-ID`` is sent what it missed, and each web process reads the
+  stream with one blocking connection however many browsers it serves.
+
+State and event are written in one MULTI/EXEC, so a snapshot never lacks a change that an
+event already announced.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+STATE_PREFIX = "live:state:"
+EVENTS = "live:events"
+STREAM_LENGTH = 100_000  # about a minute of a busy city's changes: the resume window
+
+
+def state_key(layer: str) -> str:
+    return STATE_PREFIX + layer
+
+
+def feature(feature_id: str, properties: dict, geometry: dict | None) -> dict:
+    return {"type": "Feature", "id": feature_id, "properties": properties,
+            "geometry": geometry}
+
+
+def publish_change(redis, layer: str, feature_id: str, properties: dict,
+                   geometry: dict | None = None) -> str:
+    """Store a feature's new state and announce it; returns the event's id."""
+    text = orjson.dumps(feature(feature_id, properties, geometry)).decode()
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(state_key(layer), feature_id, text)
+    pipe.xadd(EVENTS, {"layer": layer, "feature": text}, maxlen=STREAM_LENGTH,
+              approximate=True)
+    return _as_text(pipe.execute()[1])
+
+
+def publish_removal(redis, layer: str, feature_id: str) -> str:
+    """A feature is gone from its layer (a station closed, a vehicle rented)."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.hdel(state_key(layer), feature_id)
+    pipe.xadd(EVENTS, {"layer": layer, "removed": feature_id}, maxlen=STREAM_LENGTH,
+              approximate=True)
+    return _as_text(pipe.execute()[1])
+
+
+def _as_text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
