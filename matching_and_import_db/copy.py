@@ -14,6 +14,7 @@ from io import StringIO
 from typing import Any
 
 import orjson
+from psycopg2 import sql
 
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
@@ -48,9 +49,14 @@ class CopyPipe:
         self._thread.start()
         return self
 
-    def table(self, table: str, columns: Sequence[str]) -> TableWriter:
-        # table and columns come from the caller's constants, never from input
-        writer = TableWriter(self, f"COPY {table} ({', '.join(columns)}) FROM STDIN")
+    def table(self, table: str | tuple[str, str], columns: Sequence[str]) -> TableWriter:
+        """A writer of rows into table ("name" or ("schema", "name")) in columns' order;
+        both are quoted as identifiers."""
+        names = table if isinstance(table, tuple) else (table,)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(*names), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        # rendered once here: the sender thread must not use the connection for quoting
+        writer = TableWriter(self, statement.as_string(self._cursor))
         self._writers.append(writer)
         return writer
 

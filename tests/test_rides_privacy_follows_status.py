@@ -9,6 +9,7 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
+from matching_and_import_db.sqlfiles import sql_file
 from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import store, visibility
 from matching_and_import_db.tracks.processing import (
@@ -185,7 +186,7 @@ def test_a_zone_added_while_a_worker_processes_the_ride_keeps_that_result_unpubl
 
 
 def test_road_statistics_count_exactly_the_published_rides():
-    recompute = store.sql("recompute_road_stats.sql")
+    recompute = sql_file(store.PACKAGE, "recompute_road_stats.sql")
     assert recompute.count("WHERE " + visibility.PUBLISHED) == 2
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
-
-from psycopg2 import sql
 
 from matching_and_import_db import tilecache
 from matching_and_import_db.copy import ESCAPES, NULL, CopyPipe, encode_value
@@ -18,6 +15,7 @@ from matching_and_import_db.pipelines.base import (
     discard_uncommitted,
     fetch_source,
 )
+from matching_and_import_db.sqlfiles import load_sql
 
 ROAD_COLUMNS = ("osm_id", "highway", "name", "oneway", "maxspeed", "surface", "zone_traffic",
                 "cycleway", "access", "geom")
@@ -26,14 +24,15 @@ STOP_COLUMNS = ("osm_type", "osm_id", "kind", "name", "ref", "uic_ref", "ref_ifo
 STOP_AREA_COLUMNS = ("relation_id", "osm_type", "osm_id")
 
 
-def _sql(name: str, ctx: RunContext) -> sql.Composed:
-    text = resources.files("matching_and_import_db.osm").joinpath("sql", name).read_text()
+PACKAGE = "matching_and_import_db.osm"
+
+
+def _staging(ctx: RunContext) -> dict[str, tuple[str, str]]:
+    """This run's staging tables, the {roads}, {stops} and {stop_areas} of the SQL files."""
     run = ctx.run_id
-    return sql.SQL(text).format(
-        roads=sql.Identifier("staging", f"osm_roads_run{run}"),
-        stops=sql.Identifier("staging", f"osm_stops_run{run}"),
-        stop_areas=sql.Identifier("staging", f"osm_stop_areas_run{run}"),
-    )
+    return {"roads": ("staging", f"osm_roads_run{run}"),
+            "stops": ("staging", f"osm_stops_run{run}"),
+            "stop_areas": ("staging", f"osm_stop_areas_run{run}")}
 
 
 def validate_config(config: dict) -> dict:
@@ -75,16 +74,17 @@ def stage(ctx: RunContext) -> None:
     """
     path = ctx.state["path"]
     skipped = 0
+    staging = _staging(ctx)
     with ctx.conn.cursor() as cur:
-        cur.execute(_sql("create_staging.sql", ctx))
-        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM osm_roads)")
+        cur.execute(load_sql(PACKAGE, "create_staging.sql", **staging))
+        cur.execute(load_sql(PACKAGE, "nothing_published.sql"))
         direct = ctx.state["roads_direct"] = cur.fetchone()[0]
-        roads_table = "osm_roads" if direct else f"staging.osm_roads_run{ctx.run_id}"
+        roads_table = "osm_roads" if direct else staging["roads"]
         road_geom = _ewkb_4326 if direct else str
         with CopyPipe(cur) as pipe:
             roads = pipe.table(roads_table, ROAD_COLUMNS)
-            stops = pipe.table(f"staging.osm_stops_run{ctx.run_id}", STOP_COLUMNS)
-            areas = pipe.table(f"staging.osm_stop_areas_run{ctx.run_id}", STOP_AREA_COLUMNS)
+            stops = pipe.table(staging["stops"], STOP_COLUMNS)
+            areas = pipe.table(staging["stop_areas"], STOP_AREA_COLUMNS)
             for obj in read_osm(path, on_progress=ctx.progress):
                 if isinstance(obj, Road):
                     roads.add_line(_road_line(obj, road_geom(obj.wkb)))
@@ -103,7 +103,7 @@ def stage(ctx: RunContext) -> None:
                 f"{os.path.basename(path)} holds no roads and no stops; "
                 "the published data is left as it was"
             )
-        cur.execute(_sql("index_staging.sql", ctx))
+        cur.execute(load_sql(PACKAGE, "index_staging.sql", **staging))
     ctx.counts.update(roads_read=roads.rows, stops_read=stops.rows, ways_without_geometry=skipped)
     ctx.log("read %d roads and %d stops (%d ways without geometry skipped)%s",
             roads.rows, stops.rows, skipped,
@@ -112,15 +112,16 @@ def stage(ctx: RunContext) -> None:
 
 def publish(ctx: RunContext) -> None:
     ctx.ensure_lock()
+    staging = _staging(ctx)
     with ctx.conn.cursor() as cur:
         if ctx.state["roads_direct"]:
             r_ins, r_upd, r_del = ctx.counts["roads_read"], 0, 0
         else:
-            cur.execute(_sql("publish_roads.sql", ctx))
+            cur.execute(load_sql(PACKAGE, "publish_roads.sql", **staging))
             r_ins, r_upd, r_del = cur.fetchone()
-        cur.execute(_sql("publish_stops.sql", ctx))
+        cur.execute(load_sql(PACKAGE, "publish_stops.sql", **staging))
         s_ins, s_upd, s_del = cur.fetchone()
-        cur.execute(_sql("drop_staging.sql", ctx))
+        cur.execute(load_sql(PACKAGE, "drop_staging.sql", **staging))
     ctx.ensure_lock()
     ctx.conn.commit()
     if (r_ins or r_upd or r_del or s_ins or s_upd or s_del) and ctx.redis is not None:

@@ -30,10 +30,12 @@ from matching_and_import_db.pipelines.kinds import get_kind
 from matching_and_import_db.pipelines.progress import KEY_PREFIX, Progress, ProgressReporter
 from matching_and_import_db.pipelines.schedules import latest_due_slot
 from matching_and_import_db.pipelines.sources import SourcePolicy
+from matching_and_import_db.sqlfiles import load_sql
 
 log = logging.getLogger(__name__)
 
 HISTORY_RUNS = 5
+PACKAGE = "matching_and_import_db.pipelines"
 
 
 @dataclass
@@ -48,17 +50,12 @@ class ClaimedRun:
 def request_run(conn, pipeline_id: int, requested_by: int | None = None) -> int:
     """Queue a manual run; a manual run already waiting is returned instead of a second one."""
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (pipeline_id,))
-        cur.execute(
-            "SELECT id FROM pipeline_runs WHERE pipeline_id = %s AND status = 'queued' "
-            "AND trigger = 'manual'", (pipeline_id,))
+        cur.execute(load_sql(PACKAGE, "lock_pipeline.sql"), {"pipeline_id": pipeline_id})
+        cur.execute(load_sql(PACKAGE, "queued_manual_run.sql"), {"pipeline_id": pipeline_id})
         row = cur.fetchone()
         if row is None:
-            cur.execute(
-                "INSERT INTO pipeline_runs (pipeline_id, trigger, scheduled_for, requested_by, "
-                "status, counts, phase_seconds, log) "
-                "VALUES (%s, 'manual', now(), %s, 'queued', '{}', '{}', '[]') RETURNING id",
-                (pipeline_id, requested_by))
+            cur.execute(load_sql(PACKAGE, "insert_manual_run.sql"),
+                        {"pipeline_id": pipeline_id, "requested_by": requested_by})
             row = cur.fetchone()
     conn.commit()
     return row[0]
@@ -69,11 +66,7 @@ def enqueue_due_runs(conn, now: datetime | None = None) -> list[int]:
     now = now or datetime.now(UTC)
     created = []
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT p.id, p.schedule, p.created_at, "
-            "  (SELECT max(scheduled_for) FROM pipeline_runs r "
-            "   WHERE r.pipeline_id = p.id AND r.trigger = 'schedule') "
-            "FROM pipelines p WHERE p.enabled AND p.schedule IS NOT NULL")
+        cur.execute(load_sql(PACKAGE, "scheduled_pipelines.sql"))
         for pipeline_id, schedule, created_at, last_slot in cur.fetchall():
             try:
                 slot = latest_due_slot(schedule, max(filter(None, (last_slot, created_at))), now)
@@ -83,14 +76,8 @@ def enqueue_due_runs(conn, now: datetime | None = None) -> list[int]:
             if slot is None:
                 continue
             # A queued scheduled run not yet started absorbs later slots (coalescing).
-            cur.execute(
-                "INSERT INTO pipeline_runs (pipeline_id, trigger, scheduled_for, status, "
-                "counts, phase_seconds, log) "
-                "SELECT %s, 'schedule', %s, 'queued', '{}', '{}', '[]' "
-                "WHERE NOT EXISTS (SELECT 1 FROM pipeline_runs WHERE pipeline_id = %s "
-                "  AND trigger = 'schedule' AND status = 'queued') "
-                "ON CONFLICT DO NOTHING RETURNING id",
-                (pipeline_id, slot, pipeline_id))
+            cur.execute(load_sql(PACKAGE, "insert_scheduled_run.sql"),
+                        {"pipeline_id": pipeline_id, "slot": slot})
             row = cur.fetchone()
             if row:
                 created.append(row[0])
@@ -100,17 +87,8 @@ def enqueue_due_runs(conn, now: datetime | None = None) -> list[int]:
 
 def claim_next_run(conn, worker: str, lease_seconds: int) -> ClaimedRun | None:
     with conn.cursor() as cur:
-        cur.execute(
-            "UPDATE pipeline_runs r SET status = 'running', started_at = now(), worker = %s, "
-            "  lease_until = now() + make_interval(secs => %s) "
-            "FROM pipelines p "
-            "WHERE p.id = r.pipeline_id AND r.id = ("
-            "  SELECT q.id FROM pipeline_runs q WHERE q.status = 'queued' AND NOT EXISTS ("
-            "    SELECT 1 FROM pipeline_runs x "
-            "    WHERE x.pipeline_id = q.pipeline_id AND x.status = 'running') "
-            "  ORDER BY q.scheduled_for, q.id LIMIT 1 FOR UPDATE OF q SKIP LOCKED) "
-            "RETURNING r.id, p.id, p.name, p.kind, p.config",
-            (worker, lease_seconds))
+        cur.execute(load_sql(PACKAGE, "claim_run.sql"),
+                    {"worker": worker, "lease_seconds": lease_seconds})
         row = cur.fetchone()
     conn.commit()
     return ClaimedRun(*row) if row else None
@@ -118,9 +96,7 @@ def claim_next_run(conn, worker: str, lease_seconds: int) -> ClaimedRun | None:
 
 def _release_claim(conn, run_id: int) -> None:
     with conn.cursor() as cur:
-        cur.execute(
-            "UPDATE pipeline_runs SET status = 'queued', started_at = NULL, worker = NULL, "
-            "lease_until = NULL WHERE id = %s AND status = 'running'", (run_id,))
+        cur.execute(load_sql(PACKAGE, "release_run.sql"), {"run_id": run_id})
     conn.commit()
 
 
@@ -130,17 +106,8 @@ def abandon_expired_runs(conn, redis=None, dead_workers: list[str] | None = None
     (dead_workers: matching_and_import_db.workers), are failed, naming the phase they were
     in."""
     with conn.cursor() as cur:
-        cur.execute(
-            "UPDATE pipeline_runs r SET status = 'failed', finished_at = now(), "
-            "  message = 'abandoned: the worker ' || coalesce(worker, '?') || "
-            "    ' stopped during phase ' || coalesce(phase, '?') || "
-            "    CASE WHEN r.worker = ANY(%(dead)s) THEN ' (its process is gone)'"
-            "         ELSE ' (lease expired)' END || "
-            "    '; the published data was not changed by this run' "
-            "FROM pipelines p "
-            "WHERE p.id = r.pipeline_id AND r.status = 'running' "
-            "  AND (r.lease_until < now() OR r.worker = ANY(%(dead)s)) "
-            "RETURNING r.id, p.name", {"dead": list(dead_workers or [])})
+        cur.execute(load_sql(PACKAGE, "abandon_expired_runs.sql"),
+                    {"dead": list(dead_workers or [])})
         rows = cur.fetchall()
     conn.commit()
     for run_id, name in rows:
@@ -155,8 +122,7 @@ def abandon_expired_runs(conn, redis=None, dead_workers: list[str] | None = None
 def run_holders(conn) -> set[str]:
     """The workers of the runs now running."""
     with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT worker FROM pipeline_runs WHERE status = 'running' "
-                    "AND worker IS NOT NULL")
+        cur.execute(load_sql(PACKAGE, "run_holders.sql"))
         names = {r[0] for r in cur.fetchall()}
     conn.commit()
     return names
@@ -165,10 +131,8 @@ def run_holders(conn) -> set[str]:
 def phase_history(conn, pipeline_id: int) -> dict[str, float]:
     """Mean seconds per phase over the pipeline's last successful runs."""
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT phase_seconds FROM pipeline_runs WHERE pipeline_id = %s "
-            "AND status = 'succeeded' ORDER BY finished_at DESC LIMIT %s",
-            (pipeline_id, HISTORY_RUNS))
+        cur.execute(load_sql(PACKAGE, "phase_history.sql"),
+                    {"pipeline_id": pipeline_id, "runs": HISTORY_RUNS})
         rows = [r[0] for r in cur.fetchall()]
     sums: dict[str, list[float]] = {}
     for phases in rows:
@@ -200,9 +164,8 @@ class _Keepalive(threading.Thread):
                     log.error("run %s lost its pipeline lock", self._run_id)
                     return
                 with conn.cursor() as cur:
-                    cur.execute(
-                        "UPDATE pipeline_runs SET lease_until = now() + make_interval(secs => %s)"
-                        " WHERE id = %s AND status = 'running'", (self._lease, self._run_id))
+                    cur.execute(load_sql(PACKAGE, "renew_run_lease.sql"),
+                                {"lease_seconds": self._lease, "run_id": self._run_id})
                 self._reporter.write()
         finally:
             conn.close()
@@ -309,7 +272,7 @@ class RunWorker:
 
     def _enter_phase(self, conn, run_id: int, phase: str) -> None:
         with conn.cursor() as cur:
-            cur.execute("UPDATE pipeline_runs SET phase = %s WHERE id = %s", (phase, run_id))
+            cur.execute(load_sql(PACKAGE, "enter_phase.sql"), {"phase": phase, "run_id": run_id})
         conn.commit()
 
     def _finish(self, conn, run_id, status, message, ctx: RunContext, phase_seconds) -> None:
@@ -319,12 +282,10 @@ class RunWorker:
         for line in ctx.log_lines:
             line["msg"] = _without_nul(line["msg"])
         with conn.cursor() as cur:
-            cur.execute(
-                "UPDATE pipeline_runs SET status = %s, message = %s, finished_at = now(), "
-                "lease_until = NULL, counts = %s, phase_seconds = %s, log = %s "
-                "WHERE id = %s AND status = 'running' AND worker = %s",
-                (status, message, Json(ctx.counts), Json(phase_seconds), Json(ctx.log_lines),
-                 run_id, self.worker))
+            cur.execute(load_sql(PACKAGE, "finish_run.sql"), {
+                "status": status, "message": message, "counts": Json(ctx.counts),
+                "phase_seconds": Json(phase_seconds), "log": Json(ctx.log_lines),
+                "run_id": run_id, "worker": self.worker})
         conn.commit()
 
 

@@ -27,7 +27,7 @@ from matching_and_import_db.tracks.model import RideLimits
 from matching_and_import_db.tracks.parse import parse_track_file
 from matching_and_import_db.tracks.ride import RoadFacts, prepare_ride, ride_outputs
 from matching_and_import_db.tracks.roadclass import carries_motor_traffic
-from matching_and_import_db.tracks.roadnet import RoadNetwork
+from matching_and_import_db.tracks.roadnet import RoadNetwork, Way
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +48,15 @@ class ProcessingConfig:
     dead_workers: Callable[[Iterable[str]], set[str]] | None = None
 
 
-def ways_from_rows(rows: list[store.RoadRow]) -> list[tuple]:
-    """rows from store.roads_near → the (osm_id, coordinates, oneway, highway, access) ways
-    RoadNetwork.from_ways takes."""
+def ways_from_rows(rows: list[store.RoadRow]) -> list[Way]:
+    """rows from store.roads_near → the ways RoadNetwork.from_ways takes."""
     if not rows:
         return []
     geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     starts = np.searchsorted(owner, np.arange(len(rows)))
     parts = np.split(coords, starts[1:])
-    return [(int(r.osm_id), part, r.oneway, r.highway, r.access)
+    return [Way(int(r.osm_id), part, r.oneway, r.highway, r.access)
             for r, part in zip(rows, parts, strict=True)]
 
 

@@ -26,6 +26,7 @@ from matching_and_import_db.tracks.cleaning import (
     valid_fix_mask,
 )
 from matching_and_import_db.tracks.legal import legal_minimum
+from matching_and_import_db.tracks.store import EventRow, PassRow
 
 # An event is placed at the kept point recorded at its time; a point further away in
 # time than this is not the event's point (the event's own row was dropped).
@@ -159,8 +160,8 @@ UNKNOWN_ROAD = RoadFacts(None, None, False)
 
 @dataclass
 class RideOutputs:
-    events: list[tuple]  # rows for store.replace_track_outputs
-    passes: list[tuple]
+    events: list[EventRow]  # rows for store.replace_track_outputs
+    passes: list[PassRow]
     summary: dict  # columns for store.complete_track
     keys: set[tuple[int, int]]  # (way, direction) pairs touched
     snaps: dict  # per kept fix, for store.replace_track_snaps
@@ -244,16 +245,16 @@ def ride_outputs(parsed, ride: Ride, match, roads: dict[int, RoadFacts],
         if inside_zones(np.array([lon]), np.array([lat]), zones)[0]:
             continue  # snapped into a zone: it stays on the server
         minimum = legal_minimum(zone_traffic, maxspeed, minimum_urban, minimum_rural)
-        events.append((e.time, e.distance_left, e.distance_right, e.speed,
-                       way if way >= 0 else None, direction, minimum, lon, lat))
+        events.append(EventRow(e.time, e.distance_left, e.distance_right, e.speed,
+                               way if way >= 0 else None, direction, minimum, lon, lat))
 
     passes = []
     counted = [p for p in ridden_passes(match.passes)
                if roads.get(int(p.way_id), UNKNOWN_ROAD).motor_traffic]
     for seq, p in enumerate(counted):
-        passes.append((seq, int(p.way_id), int(p.direction),
-                       datetime.fromtimestamp(float(ride.t[p.first_index]), UTC),
-                       float(p.length_m)))
+        passes.append(PassRow(seq, int(p.way_id), int(p.direction),
+                              datetime.fromtimestamp(float(ride.t[p.first_index]), UTC),
+                              float(p.length_m)))
         keys.add((int(p.way_id), int(p.direction)))
 
     summary = {

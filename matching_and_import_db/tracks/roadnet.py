@@ -11,8 +11,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -28,7 +29,14 @@ ONEWAY_BACKWARD = frozenset({"-1", "reverse"})
 SAME_PLACE_M = 1e-3
 
 # (osm_id, [(lon, lat), ...], oneway, highway) or with the way's access tags as a fifth
-Way = tuple
+class Way(NamedTuple):
+    """One way as the network is built from it (tracks.processing.ways_from_rows)."""
+
+    osm_id: int
+    coords: Sequence  # (lon, lat) pairs, or an (n, 2) array
+    oneway: str | None
+    highway: str
+    access: dict | None = None  # the access tags (bicycle=no, …)
 
 
 def oneway_sign(value: str | None) -> int:

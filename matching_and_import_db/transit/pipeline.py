@@ -25,6 +25,7 @@ from matching_and_import_db.pipelines.base import (
     discard_uncommitted,
     fetch_source,
 )
+from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.transit import readers, registry_config, scope, store
 from matching_and_import_db.transit.columns import (
     OFFICIAL_COLUMN_NAMES,
@@ -34,6 +35,7 @@ from matching_and_import_db.transit.columns import (
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE, match_stops
 from matching_and_import_db.transit.netex import is_netex, read_netex
 from matching_and_import_db.transit.problems import grid_area, problem_statistics
+from matching_and_import_db.transit.store import PACKAGE
 
 FORMATS = ("auto", "atlas", "gtfs", "naptan", "netex", "csv", "geojson")
 MAPPED_FORMATS = ("csv", "geojson")
@@ -203,14 +205,14 @@ def stage(ctx: RunContext) -> None:
     tables = _tables(ctx)
     stops = ctx.state["official"]
     with ctx.conn.cursor() as cur:
-        cur.execute(store.load_sql("create_staging.sql", **tables, **official_sql()))
+        cur.execute(load_sql(PACKAGE, "create_staging.sql", **tables, **official_sql()))
         with CopyPipe(cur) as pipe:
-            writer = pipe.table(".".join(tables["official"]), OFFICIAL_COLUMN_NAMES)
+            writer = pipe.table(tables["official"], OFFICIAL_COLUMN_NAMES)
             for n, s in enumerate(stops, start=1):
                 writer.add(official_row(s))
                 if n % 5000 == 0:
                     ctx.progress(n, len(stops))
-        cur.execute(store.load_sql("index_staging.sql", **tables))
+        cur.execute(load_sql(PACKAGE, "index_staging.sql", **tables))
     ctx.progress(len(stops), len(stops))
 
 
@@ -254,13 +256,13 @@ def find_problems(ctx: RunContext) -> None:
     version = result.profile["version"]
     with ctx.conn.cursor() as cur:
         with CopyPipe(cur) as pipe:
-            matches = pipe.table(".".join(tables["matches"]), MATCH_COLUMNS)
+            matches = pipe.table(tables["matches"], MATCH_COLUMNS)
             for m in result.matches:
                 o, s = official[m.official_id], osm[m.osm_key]
                 matches.add((m.official_id, m.osm_key, m.method, m.stage, m.score,
                              m.distance_m, o.name, s.name, _json(m.evidence), version,
                              f"SRID=4326;LINESTRING({o.lon!r} {o.lat!r},{s.lon!r} {s.lat!r})"))
-            problems = pipe.table(".".join(tables["problems"]), PROBLEM_COLUMNS)
+            problems = pipe.table(tables["problems"], PROBLEM_COLUMNS)
             for p in result.problems:
                 problems.add((p.type, p.priority, p.official_id, p.osm_key, grid_area(p),
                               _json(p.evidence),
@@ -281,19 +283,19 @@ def publish(ctx: RunContext) -> None:
     ctx.ensure_lock()
     with ctx.conn.cursor() as cur:
         ctx.progress(0, 4)
-        cur.execute(store.load_sql("publish_official.sql", **tables, **official_sql()))
+        cur.execute(load_sql(PACKAGE, "publish_official.sql", **tables, **official_sql()))
         inserted, updated, deleted = cur.fetchone()
         ctx.progress(1, 4)
-        cur.execute(store.load_sql("publish_matches.sql", **tables))
+        cur.execute(load_sql(PACKAGE, "publish_matches.sql", **tables))
         ctx.progress(2, 4)
-        cur.execute(store.load_sql("publish_problems.sql", **tables))
+        cur.execute(load_sql(PACKAGE, "publish_problems.sql", **tables))
         ctx.progress(3, 4)
-        cur.execute(store.load_sql("drop_staging.sql", **tables))
+        cur.execute(load_sql(PACKAGE, "drop_staging.sql", **tables))
         ctx.counts.update(official_inserted=inserted, official_updated=updated,
                           official_deleted=deleted)
         counts = {**ctx.counts, "stages": result.stage_counts, "methods": result.method_counts,
                   "problems_by_type": ctx.state["statistics"]["by_type"]}
-        cur.execute(store.load_sql("record_publication.sql"), {
+        cur.execute(load_sql(PACKAGE, "record_publication.sql"), {
             "run_id": ctx.run_id, "pipeline": ctx.pipeline, "source": ctx.config["source"],
             "format": ctx.state["format"], "profile_version": result.profile["version"],
             "profile": Json(result.profile), "counts": Json(counts)})
@@ -312,8 +314,8 @@ def reapply(ctx: RunContext) -> None:
     with ctx.conn.cursor() as cur:
         rows = [(v.decision.id, v.decision.updated_at, v.status,
                  None if v.applied else f"run {ctx.run_id}: {v.reason}") for v in verdicts]
-        changed = execute_values(cur, store.load_sql("mark_decisions.sql").as_string(cur),
-                                 rows, template="(%s, %s::timestamptz, %s, %s)",
+        mark = load_sql(PACKAGE, "mark_decisions.sql").as_string(cur)
+        changed = execute_values(cur, mark, rows, template="(%s, %s::timestamptz, %s, %s)",
                                  fetch=True) if rows else []
     ctx.conn.commit()
     for v in verdicts:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from matching_and_import_db.transit import store
+from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.transit.model import OfficialStop
+from matching_and_import_db.transit.store import PACKAGE
 
 DEFAULT_MARGIN_M = 100.0
 # why a row was left out; the keys of the run's counts are "left_out_<reason>"
@@ -36,7 +37,7 @@ class Scope:
 def osm_coverage(cur, margin_m: float = DEFAULT_MARGIN_M) -> shapely.Geometry | None:
     """The convex hull of the published OSM stops and roads, widened by margin_m; None when
     no OSM data is published."""
-    cur.execute(store.load_sql("osm_coverage.sql"), {"margin_m": float(margin_m)})
+    cur.execute(load_sql(PACKAGE, "osm_coverage.sql"), {"margin_m": float(margin_m)})
     row = cur.fetchone()
     if row is None or row[0] is None:
         return None

@@ -14,12 +14,11 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 
 import orjson
-from psycopg2 import sql
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.transit.model import Decision, OfficialStop, OsmStopRef
 from matching_and_import_db.transit.spatial import haversine_m
 
@@ -33,14 +32,7 @@ _OSM_KEY = re.compile(r"^\s*(?:https?://\S*/)?(n|w|node|way)\s*[/:#]?\s*(\d{1,15
                       re.IGNORECASE)
 
 
-def load_sql(name: str, **parts: str | tuple[str, str] | sql.Composable) -> sql.Composed:
-    """A statement from sql/, with its {table} placeholders filled as quoted identifiers
-    (or with fragments already composed, such as the column lists of transit.columns)."""
-    text = resources.files("matching_and_import_db.transit").joinpath("sql", name).read_text()
-    filled = {k: v if isinstance(v, sql.Composable)
-              else sql.Identifier(*(v if isinstance(v, tuple) else (v,)))
-              for k, v in parts.items()}
-    return sql.SQL(text).format(**filled)
+PACKAGE = "matching_and_import_db.transit"
 
 
 def parse_osm_key(value: str | None) -> str:
@@ -66,9 +58,9 @@ def load_osm_stops(cur, near_table: tuple[str, str] | None = None,
                    within_m: float | None = None) -> list[OsmStopRef]:
     """The published OSM stops: all, or those within `within_m` of a staged official stop."""
     if within_m is None or near_table is None:
-        cur.execute(load_sql("osm_stops_all.sql"))
+        cur.execute(load_sql(PACKAGE, "osm_stops_all.sql"))
     else:
-        cur.execute(load_sql("osm_stops_near.sql", official=near_table),
+        cur.execute(load_sql(PACKAGE, "osm_stops_near.sql", official=near_table),
                     {"within_m": float(within_m)})
     return [_osm_ref(row) for row in cur.fetchall()]
 
@@ -77,7 +69,7 @@ def load_osm_by_key(cur, keys: Iterable[str]) -> dict[str, OsmStopRef]:
     keys = sorted({k for k in keys if k})
     if not keys:
         return {}
-    cur.execute(load_sql("osm_stops_by_key.sql"),
+    cur.execute(load_sql(PACKAGE, "osm_stops_by_key.sql"),
                 {"types": [k[0] for k in keys], "ids": [int(k[1:]) for k in keys]})
     return {stop.key: stop for stop in map(_osm_ref, cur.fetchall())}
 
@@ -87,7 +79,7 @@ def load_official_by_id(cur, ids: Iterable[str]) -> dict[str, OfficialStop]:
     ids = sorted({i for i in ids if i})
     if not ids:
         return {}
-    cur.execute(load_sql("official_by_id.sql"), {"ids": ids})
+    cur.execute(load_sql(PACKAGE, "official_by_id.sql"), {"ids": ids})
     return {r[0]: OfficialStop(source=r[1], stop_id=r[0], name=r[2], platform_code=r[3],
                                operator=r[4], lon=r[5], lat=r[6]) for r in cur.fetchall()}
 
@@ -164,7 +156,7 @@ class Verdict:
 
 
 def load_decisions(cur) -> list[DecisionRow]:
-    cur.execute(load_sql("decisions_to_evaluate.sql"))
+    cur.execute(load_sql(PACKAGE, "decisions_to_evaluate.sql"))
     return [DecisionRow(*row) for row in cur.fetchall()]
 
 
@@ -204,6 +196,6 @@ def resolve_problems(cur, problems_table: str | tuple[str, str], decision_ids: l
     """Link the problems these decisions settle to them; returns how many."""
     if not decision_ids:
         return 0
-    cur.execute(load_sql("resolve_problems.sql", problems=problems_table),
+    cur.execute(load_sql(PACKAGE, "resolve_problems.sql", problems=problems_table),
                 {"decision_ids": list(decision_ids)})
     return cur.rowcount

@@ -1,0 +1,2 @@
+-- For this transaction only (see tracks.store.roads_near).
+SET LOCAL jit = off;
