@@ -244,11 +244,14 @@ def pgbench(dsn: str, tiles: list[str], conns: int, seconds: int, workdir: Path)
     conn.close()
     # our tile SQL; its SET LOCAL (no parallel workers) becomes a session setting here, as
     # pgbench sends each statement on its own
-    sql = tile_sql(ROADS, RideFilter()).split("; ", 1)[1]
+    conn = psycopg2.connect(dsn)
+    sql = tile_sql(ROADS, RideFilter()).as_string(conn).split("; ", 1)[1]
+    conn.close()
     for name, value in (("z", ":z"), ("x", ":x"), ("y", ":y"), ("cap", "20000"),
                         ("tolerance", "(40075016.68557849 / power(2, :z) / 1024)"),
                         ("pixel", "(40075016.68557849 / power(2, :z) / 512)")):
         sql = sql.replace(f"%({name})s", value)
+    sql = sql.replace("%%", "%")  # the driver's escape of a literal %, undone for pgbench
     script = workdir / "tile.sql"
     script.write_text(f"\\set i random(1, {len(tiles)})\n"
                       "SELECT z, x, y FROM bench_tiles WHERE i = :i \\gset\n"

@@ -5,22 +5,30 @@ geometry in 4326 and in 3857, the allowed properties as expressions). Tile and f
 queries are assembled from these fragments only: request values are always bound, and
 every identifier a request may name (a layer id, a property) must be in the catalog.
 
-Fragments may use these placeholders, filled when a query is built:
+Fragments are SQL text composed into a statement by app.layers.query.fragment. These
+markers are filled when a query is built; everything else is taken as written, so a `%`
+(a LIKE pattern) or braces (a JSON literal) need no escaping:
   {env}       the area asked for, as a 3857 geometry (tile envelope with margin, or bbox)
   {rides_e}   which rides' data is shown, for tables joined to tracks as t, with the
               time condition on track_events e.time
   {rides_u}   the same with the time condition on road_usage u.time
   {rides_t}   the same with the time condition on t.recorded_at
+  %(z)s, %(x)s, %(y)s, %(pixel)s, %(tolerance)s, %(viewer_id)s
+              the request's values, bound by the driver (query.FRAGMENT_VALUES)
+Property names are the columns of tiles and the keys of features, and OGC filter names:
+lowercase identifiers (PROPERTY_NAME), checked when a layer is registered.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from matching_and_import_db.errors import NotFound
 
 PUBLIC = "public"  # everyone
 USER = "user"  # logged-in users; each sees their own data only
+PROPERTY_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,13 @@ class Catalog:
             raise ValueError(f"layer {layer.id!r} is registered twice")
         if not layer.id.replace("_", "").isalnum() or not layer.id.islower():
             raise ValueError(f"layer id {layer.id!r}: lowercase letters, digits and _ only")
+        names = [p.name for p in layer.properties]
+        bad = [n for n in names if not PROPERTY_NAME.fullmatch(n)]
+        if bad:
+            raise ValueError(f"layer {layer.id!r}: property name(s) {', '.join(map(repr, bad))}"
+                             ": lowercase letters, digits and _, not starting with a digit")
+        if len(set(names)) != len(names):
+            raise ValueError(f"layer {layer.id!r}: a property name appears twice")
         self.layers[layer.id] = layer
         return layer
 

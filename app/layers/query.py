@@ -1,21 +1,55 @@
-"""SQL for a layer's tiles and features, assembled from the catalog's fragments only.
-Request values are always bound (%(name)s); identifiers come from the catalog."""
+"""SQL for a layer's tiles and features, composed with psycopg2.sql from the catalog's
+fragments only. Request values are always bound (%(name)s placeholders); identifiers (the
+layer id, property aliases) are quoted; a fragment's own text, whatever it holds (a `%` in
+a LIKE pattern, braces in a JSON literal), goes into the statement as it is written."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
+from psycopg2 import sql
+
 from app.layers.catalog import USER, Layer
 from matching_and_import_db.tracks import visibility
 
-TILE_ENV = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
-TILE_ENV_MARGIN = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096)"
-WORLD_ENV = ("ST_MakeEnvelope(-20037508.34, -20037508.34, 20037508.34, 20037508.34,"
-             " 3857)")
+# The request values a fragment may bind, written %(name)s in it (catalog.py).
+FRAGMENT_VALUES = ("z", "x", "y", "pixel", "tolerance", "viewer_id")
+# The slots a fragment may name, written {name} in it (catalog.py).
+FRAGMENT_SLOTS = ("env", "rides_e", "rides_u", "rides_t")
+_MARKER = re.compile(r"\{(" + "|".join(FRAGMENT_SLOTS) + r")\}"
+                     r"|%\((" + "|".join(FRAGMENT_VALUES) + r")\)s")
+
+Z, X, Y = sql.Placeholder("z"), sql.Placeholder("x"), sql.Placeholder("y")
+TILE_ENV = sql.SQL("ST_TileEnvelope({}, {}, {})").format(Z, X, Y)
+TILE_ENV_MARGIN = sql.SQL("ST_TileEnvelope({}, {}, {}, margin => 64.0 / 4096)").format(Z, X, Y)
+WORLD_ENV = sql.SQL("ST_MakeEnvelope(-20037508.34, -20037508.34, 20037508.34, 20037508.34,"
+                    " 3857)")
+BBOX_ENV = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), 3857)").format(
+    *map(sql.Placeholder, ("x0", "y0", "x1", "y1")))
 SHAPE = datetime(2000, 1, 3)
-BBOX_ENV = "ST_Transform(ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326), 3857)"
+
+
+def fragment(text: str, slots: dict[str, sql.Composable] | None = None) -> sql.Composed:
+    """A catalog fragment as composed SQL: its {slot} markers filled from slots, its
+    %(value)s markers (FRAGMENT_VALUES) as bound placeholders, and all the rest literal:
+    a `%` is escaped for the driver, braces are not format fields."""
+    parts: list[sql.Composable] = []
+    pos = 0
+    for found in _MARKER.finditer(text):
+        parts.append(sql.SQL(text[pos:found.start()].replace("%", "%%")))
+        slot, value = found.groups()
+        if slot is not None:
+            if slots is None or slot not in slots:
+                raise ValueError(f"{{{slot}}} is not available in this fragment: {text!r}")
+            parts.append(slots[slot])
+        else:
+            parts.append(sql.Placeholder(value))
+        pos = found.end()
+    parts.append(sql.SQL(text[pos:].replace("%", "%%")))
+    return sql.Composed(parts)
 
 
 @dataclass(frozen=True)
@@ -50,13 +84,14 @@ class RideFilter:
         return {"viewer_id": self.viewer_id, "date_from": self.date_from,
                 "date_to": self.date_to}
 
-    def scope(self, time_sql: str) -> str:
-        clauses = [visibility.own("%(viewer_id)s") if self.mine else visibility.PUBLISHED]
+    def scope(self, time_column: sql.Composable) -> sql.Composed:
+        clauses = [fragment(visibility.OWN if self.mine else visibility.PUBLISHED)]
         if self.date_from is not None:
-            clauses.append(f"{time_sql} >= %(date_from)s")
+            clauses.append(sql.SQL("{} >= {}").format(time_column,
+                                                      sql.Placeholder("date_from")))
         if self.date_to is not None:
-            clauses.append(f"{time_sql} < %(date_to)s")
-        return "(" + " AND ".join(clauses) + ")"
+            clauses.append(sql.SQL("{} < {}").format(time_column, sql.Placeholder("date_to")))
+        return sql.SQL("({})").format(sql.SQL(" AND ").join(clauses))
 
 
 def effective_filter(layer: Layer, flt: RideFilter) -> RideFilter:
@@ -69,66 +104,91 @@ def effective_filter(layer: Layer, flt: RideFilter) -> RideFilter:
     return flt
 
 
-def _fragments(layer: Layer, flt: RideFilter, env: str) -> tuple[str, str]:
-    frag = {"env": env, "rides_e": flt.scope("e.time"), "rides_u": flt.scope("u.time"),
-            "rides_t": flt.scope("t.recorded_at")}
+def _slots(flt: RideFilter, env: sql.Composable) -> dict[str, sql.Composable]:
+    return {"env": env, "rides_e": flt.scope(sql.Identifier("e", "time")),
+            "rides_u": flt.scope(sql.Identifier("u", "time")),
+            "rides_t": flt.scope(sql.Identifier("t", "recorded_at"))}
+
+
+def _from_where(layer: Layer, flt: RideFilter, env: sql.Composable
+                ) -> tuple[sql.Composed, sql.Composed]:
+    slots = _slots(flt, env)
     from_sql = layer.filtered_from_sql if flt.filtered and layer.filtered_from_sql \
         else layer.from_sql
-    return from_sql.format(**frag), layer.where_sql.format(**frag)
+    return fragment(from_sql, slots), fragment(layer.where_sql, slots)
 
 
 @cache
-def tile_sql(layer: Layer, flt_shape: RideFilter) -> str:
+def tile_sql(layer: Layer, flt_shape: RideFilter) -> sql.Composed:
     """One layer's MVT for %(z)s/%(x)s/%(y)s, at most %(cap)s features, simplified by
     %(tolerance)s. flt_shape only decides which clauses exist (values are bound)."""
-    from_sql, where_sql = _fragments(layer, flt_shape, TILE_ENV_MARGIN)
-    geom = layer.geom_3857_sql
+    from_sql, where_sql = _from_where(layer, flt_shape, TILE_ENV_MARGIN)
+    geom_3857 = fragment(layer.geom_3857_sql)
+    geom = geom_3857
     if layer.simplify:
         # from z14 the snapping to the tile grid in ST_AsMVTGeom is simplification enough
-        geom = f"CASE WHEN %(z)s < 14 THEN ST_Simplify({geom}, %(tolerance)s) ELSE {geom} END"
-    cols = [f"ST_AsMVTGeom({geom}, {TILE_ENV}, 4096, 64, true) AS geom"]
+        geom = sql.SQL("CASE WHEN {z} < 14 THEN ST_Simplify({g}, {tolerance}) ELSE {g} END"
+                       ).format(z=Z, g=geom_3857, tolerance=sql.Placeholder("tolerance"))
+    cols = [sql.SQL("ST_AsMVTGeom({}, {}, 4096, 64, true) AS geom").format(geom, TILE_ENV)]
     if layer.id_sql:
-        cols.append(f"{layer.id_sql} AS __id")
-    cols += [f'{p.sql} AS "{p.name}"' for p in layer.properties]
-    sql = (f"SELECT {', '.join(cols)} FROM {from_sql}"
-           f" WHERE {layer.geom_3857_sql} && {TILE_ENV_MARGIN}"
-           f" AND {where_sql} AND {layer.zoom_sql} LIMIT %(cap)s")
-    id_arg = ", '__id'" if layer.id_sql else ""
+        cols.append(sql.SQL("{} AS __id").format(fragment(layer.id_sql)))
+    cols += [sql.SQL("{} AS {}").format(fragment(p.sql), sql.Identifier(p.name))
+             for p in layer.properties]
+    features = sql.SQL("SELECT {cols} FROM {from_sql} WHERE {geom} && {env} AND {where_sql}"
+                       " AND {zoom} LIMIT {cap}").format(
+        cols=sql.SQL(", ").join(cols), from_sql=from_sql, geom=geom_3857,
+        env=TILE_ENV_MARGIN, where_sql=where_sql, zoom=fragment(layer.zoom_sql),
+        cap=sql.Placeholder("cap"))
+    id_arg = sql.SQL(", '__id'") if layer.id_sql else sql.SQL("")
     # Many tiles are asked for at once: parallel workers for one of them only take cores
     # from the others (measured: +45 % tiles/s without). For this transaction only.
-    return ("SET LOCAL max_parallel_workers_per_gather = 0; "
-            f"SELECT coalesce(ST_AsMVT(f, '{layer.id}', 4096, 'geom'{id_arg}), '')"
-            f" FROM ({sql}) f WHERE f.geom IS NOT NULL")
+    return sql.SQL("SET LOCAL max_parallel_workers_per_gather = 0; "
+                   "SELECT coalesce(ST_AsMVT(f, {name}, 4096, 'geom'{id_arg}), '')"
+                   " FROM ({features}) f WHERE f.geom IS NOT NULL").format(
+        name=sql.Literal(layer.id), id_arg=id_arg, features=features)
+
+
+def property_param(name: str) -> str:
+    """The bound parameter of an OGC property filter (names follow the identifier rule of
+    catalog.PROPERTY_NAME, so this is a valid placeholder name)."""
+    return f"p_{name}"
 
 
 def feature_sql(layer: Layer, flt_shape: RideFilter, *, bbox: bool, one: bool,
                 datetime_from: bool, datetime_to: bool, props: tuple[str, ...],
-                estimate: bool = False) -> str:
+                estimate: bool = False) -> sql.Composed:
     """GeoJSON features as text, each row one complete Feature (assembled in SQL: the
     geometry from ST_AsGeoJSON, the properties by json_build_object). Property filters
     compare the property's text with %(p_<name>)s; names come from the catalog."""
-    from_sql, where_sql = _fragments(layer, flt_shape, BBOX_ENV if bbox else WORLD_ENV)
+    from_sql, where_sql = _from_where(layer, flt_shape, BBOX_ENV if bbox else WORLD_ENV)
     where = [where_sql]
     if bbox:
-        where.append(f"{layer.geom_3857_sql} && {BBOX_ENV}")
+        where.append(sql.SQL("{} && {}").format(fragment(layer.geom_3857_sql), BBOX_ENV))
+    key = fragment(layer.feature_key_sql)
     if one:
-        where.append(f"({layer.feature_key_sql})::text = %(fid)s")
+        where.append(sql.SQL("({})::text = {}").format(key, sql.Placeholder("fid")))
     if layer.datetime_sql and datetime_from:
-        where.append(f"{layer.datetime_sql} >= %(dt_from)s")
+        where.append(sql.SQL("{} >= {}").format(fragment(layer.datetime_sql),
+                                                sql.Placeholder("dt_from")))
     if layer.datetime_sql and datetime_to:
-        where.append(f"{layer.datetime_sql} <= %(dt_to)s")
+        where.append(sql.SQL("{} <= {}").format(fragment(layer.datetime_sql),
+                                                sql.Placeholder("dt_to")))
     for name in props:
-        where.append(f"({layer.property(name).sql})::text = %(p_{name})s")
-    where_all = " AND ".join(where)
+        where.append(sql.SQL("({})::text = {}").format(
+            fragment(layer.property(name).sql), sql.Placeholder(property_param(name))))
+    where_all = sql.SQL(" AND ").join(where)
     if estimate:
-        return f"SELECT 1 FROM {from_sql} WHERE {where_all}"
-    pairs = ", ".join(f"'{p.name}', {p.sql}" for p in layer.properties)
+        return sql.SQL("SELECT 1 FROM {} WHERE {}").format(from_sql, where_all)
     # json_build_object takes at most 100 arguments: fine for our property lists
-    key = layer.feature_key_sql
-    feature = ("'{\"type\":\"Feature\",\"id\":' || to_json(" + key + ")::text"
-               " || ',\"geometry\":' || coalesce(ST_AsGeoJSON(" + layer.geom_sql + ", 6),"
-               " 'null') || ',\"properties\":' || json_build_object(" + pairs + ")::text"
-               " || '}'")
-    order = f" ORDER BY {key}" if not one else ""
-    return (f"SELECT {feature} FROM {from_sql} WHERE {where_all}{order}"
-            f" LIMIT %(limit)s OFFSET %(offset)s")
+    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(p.name), fragment(p.sql))
+                               for p in layer.properties)
+    feature = sql.SQL(
+        "{head} || to_json({key})::text || {geometry} || coalesce(ST_AsGeoJSON({geom}, 6),"
+        " 'null') || {properties} || json_build_object({pairs})::text || {tail}").format(
+        head=sql.Literal('{"type":"Feature","id":'), key=key,
+        geometry=sql.Literal(',"geometry":'), geom=fragment(layer.geom_sql),
+        properties=sql.Literal(',"properties":'), pairs=pairs, tail=sql.Literal("}"))
+    order = sql.SQL(" ORDER BY {}").format(key) if not one else sql.SQL("")
+    return sql.SQL("SELECT {feature} FROM {from_sql} WHERE {where}{order}"
+                   " LIMIT %(limit)s OFFSET %(offset)s").format(
+        feature=feature, from_sql=from_sql, where=where_all, order=order)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app.extensions import db
+from app.dbapi import fetch_one
 from app.layers.catalog import Layer
 from app.layers.query import RideFilter, effective_filter, tile_sql
 from app.redis_client import get_redis, if_redis
@@ -74,10 +74,7 @@ def render(layer: Layer, z: int, x: int, y: int, flt: RideFilter) -> bytes:
     settings = current_app.config["PORTAL"]
     # a quarter of a screen pixel (4 of the tile's 4096 units): invisible
     tolerance = WORLD_METERS / 2 ** z / 1024
-    conn = db.session.connection().connection.driver_connection
-    with conn.cursor() as cur:
-        cur.execute(tile_sql(layer, flt.shape()), {
-            "z": z, "x": x, "y": y, "tolerance": tolerance, "pixel": WORLD_METERS / 2 ** z / 512,
-            "cap": settings.tile_max_features, **flt.params()})
-        data = cur.fetchone()[0]
+    (data,) = fetch_one(tile_sql(layer, flt.shape()), {
+        "z": z, "x": x, "y": y, "tolerance": tolerance, "pixel": WORLD_METERS / 2 ** z / 512,
+        "cap": settings.tile_max_features, **flt.params()})
     return bytes(data) if data else b""

@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from app.extensions import db
+from psycopg2 import sql
+
+from app.dbapi import fetch_one
 from app.layers.catalog import Layer, Property
-from app.layers.query import RideFilter, effective_filter, feature_sql
+from app.layers.query import RideFilter, effective_filter, feature_sql, property_param
 from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
@@ -120,15 +122,8 @@ def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
               **flt.params()}
     if q.bbox:
         params.update(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True))
-    params.update({f"p_{k}": v for k, v in q.props.items()})
+    params.update({property_param(k): v for k, v in q.props.items()})
     return params
-
-
-def _execute(sql: str, params: dict):
-    conn = db.session.connection().connection.driver_connection
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()
 
 
 def items(layer: Layer, q: Query) -> tuple[int, str]:
@@ -136,19 +131,20 @@ def items(layer: Layer, q: Query) -> tuple[int, str]:
     if q.offset > MAX_OFFSET:
         raise InputError(f"offset must be at most {MAX_OFFSET}; narrow the bbox instead")
     flt = effective_filter(layer, q.rides)
-    sql = feature_sql(layer, flt.shape(), bbox=q.bbox is not None, one=False,
-                      datetime_from=q.dt_from is not None, datetime_to=q.dt_to is not None,
-                      props=tuple(sorted(q.props)))
-    count, text = _execute(f"SELECT count(*), string_agg(f, ',') FROM ({sql}) AS page(f)",
-                           _params(layer, q, flt))
+    page = feature_sql(layer, flt.shape(), bbox=q.bbox is not None, one=False,
+                       datetime_from=q.dt_from is not None, datetime_to=q.dt_to is not None,
+                       props=tuple(sorted(q.props)))
+    count, text = fetch_one(
+        sql.SQL("SELECT count(*), string_agg(f, ',') FROM ({}) AS page(f)").format(page),
+        _params(layer, q, flt))
     return count, text or ""
 
 
 def item(layer: Layer, feature_id: str, rides: RideFilter) -> str:
     flt = effective_filter(layer, rides)
-    sql = feature_sql(layer, flt.shape(), bbox=False, one=True, datetime_from=False,
+    one = feature_sql(layer, flt.shape(), bbox=False, one=True, datetime_from=False,
                       datetime_to=False, props=())
-    row = _execute(sql, {**_params(layer, Query(limit=1), flt), "fid": feature_id})
+    row = fetch_one(one, {**_params(layer, Query(limit=1), flt), "fid": feature_id})
     if row is None:
         raise NotFound(f"no feature {feature_id!r} in {layer.id}")
     return row[0]

@@ -9,15 +9,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import text
+from psycopg2 import sql
 
-from app.extensions import db
+from app.dbapi import fetch_dicts
 from app.models import Track, User
 from app.tracks.service import is_owner
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.tracks import visibility
 
 MAX_EXPORT_FEATURES = 50_000
+PACKAGE = "app.tracks"
+# the columns a Filter's time range and bbox apply to
+E_TIME, E_GEOM = sql.Identifier("e", "time"), sql.Identifier("e", "geom")
+U_TIME, T_RECORDED_AT = sql.Identifier("u", "time"), sql.Identifier("t", "recorded_at")
+R_GEOM = sql.Identifier("r", "geom")
 
 
 @dataclass(frozen=True)
@@ -30,24 +36,29 @@ class Filter:
     viewer_id: int | None = None
     mine_only: bool = False
 
-    def where(self, time_column: str, geom_column: str | None) -> tuple[str, dict]:
-        clauses = [visibility.own(":viewer_id") if self.mine_only
-                   else visibility.published_or_own(":viewer_id")]
+    def where(self, time_column: sql.Composable, geom_column: sql.Composable | None
+              ) -> tuple[sql.Composed, dict]:
+        clauses = [sql.SQL(visibility.OWN if self.mine_only else visibility.PUBLISHED_OR_OWN)]
         params: dict = {"viewer_id": self.viewer_id}
         if self.date_from:
-            clauses.append(f"{time_column} >= :date_from")
+            clauses.append(sql.SQL("{} >= %(date_from)s").format(time_column))
             params["date_from"] = self.date_from
         if self.date_to:
-            clauses.append(f"{time_column} < :date_to")
+            clauses.append(sql.SQL("{} < %(date_to)s").format(time_column))
             params["date_to"] = self.date_to
         if self.bbox and geom_column:
-            clauses.append(f"{geom_column} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
+            clauses.append(_in_bbox(geom_column))
             params.update(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True))
-        return " AND ".join(clauses), params
+        return sql.SQL(" AND ").join(clauses), params
 
 
-def _rows(sql: str, params: dict):
-    return db.session.execute(text(sql), params).mappings().all()
+def _in_bbox(geom_column: sql.Composable) -> sql.Composed:
+    return sql.SQL("{} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)").format(
+        geom_column)
+
+
+def _rows(name: str, params: dict, **parts: sql.Composable) -> list[dict]:
+    return fetch_dicts(load_sql(PACKAGE, name, **parts), params)
 
 
 # --- one ride -------------------------------------------------------------------------------
@@ -58,19 +69,13 @@ def track_geodata(track: Track, viewer: User | None) -> dict:
     the snapped line and the events; the owner also gets the recorded line and the chart
     series, in every state."""
     owner = is_owner(track, viewer)
-    shown = f"(:owner OR {visibility.PUBLISHED})"
+    published = sql.SQL(visibility.PUBLISHED)
     params = {"id": track.id, "owner": owner}
-    rows = _rows("SELECT ST_AsGeoJSON(t.geom, 6) AS snapped, "
-                 "CASE WHEN :owner THEN ST_AsGeoJSON(t.geom_raw, 6) END AS raw, "
-                 "CASE WHEN :owner THEN t.series END AS series FROM tracks t "
-                 f"WHERE t.id = :id AND {shown}", params)
+    rows = _rows("ride_geodata.sql", params, published=published)
     if not rows:
         raise NotFound(f"no ride {track.id}")
     row = rows[0]
-    events = _rows("SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id, "
-                   "e.direction, e.legal_minimum, ST_AsGeoJSON(e.geom, 6) AS geometry "
-                   "FROM track_events e JOIN tracks t ON t.id = e.track_id "
-                   f"WHERE e.track_id = :id AND {shown} ORDER BY e.time", params)
+    events = _rows("ride_events.sql", params, published=published)
     return {
         "snapped": orjson.loads(row["snapped"]) if row["snapped"] else None,
         "raw": orjson.loads(row["raw"]) if row["raw"] else None,
@@ -84,11 +89,10 @@ def track_snaps(track: Track, viewer: User | None, geodata: dict) -> list[dict]:
     digitised order, -1 against, 0 unknown), offset along the way from its first vertex
     and distance to the fix (metres), and the snapped position. The owner also gets each
     fix's time and recorded position (from the chart series, in the same order)."""
-    row = db.session.execute(text(
-        "SELECT way_id, direction, offset_m, distance_m, lon, lat FROM track_snaps "
-        "WHERE track_id = :id"), {"id": track.id}).mappings().first()
-    if row is None:
+    rows = _rows("ride_snaps.sql", {"id": track.id})
+    if not rows:
         return []
+    row = rows[0]
     series = geodata.get("series") if is_owner(track, viewer) else None
     out = []
     for i, way in enumerate(row["way_id"]):
@@ -117,73 +121,32 @@ def feature_collection(rows) -> dict:
 # --- events and roads -------------------------------------------------------------------------
 
 def events(flt: Filter) -> list:
-    where, params = flt.where("e.time", "e.geom")
-    return _rows(
-        f"""SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id,
-                   e.direction, e.legal_minimum, e.distance_left < e.legal_minimum AS too_close,
-                   ST_AsGeoJSON(e.geom, 6) AS geometry
-            FROM track_events e JOIN tracks t ON t.id = e.track_id
-            WHERE {where} ORDER BY e.time LIMIT {MAX_EXPORT_FEATURES}""", params)
+    where, params = flt.where(E_TIME, E_GEOM)
+    return _rows("events.sql", {**params, "limit": MAX_EXPORT_FEATURES}, where=where)
 
 
 def road_statistics(flt: Filter) -> list:
     """Per way and direction. Without a time range or scope this is the maintained
     road_stats table; with one, the same figures are computed from the rides in it."""
+    bbox = _in_bbox(R_GEOM) if flt.bbox else sql.SQL("true")
+    box = dict(zip(("x0", "y0", "x1", "y1"), flt.bbox, strict=True)) if flt.bbox else {}
     if flt.date_from is None and flt.date_to is None and not flt.mine_only:
-        bbox_sql, params = "", {}
-        if flt.bbox:
-            bbox_sql = "WHERE r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
-            params = dict(zip(("x0", "y0", "x1", "y1"), flt.bbox, strict=True))
-        return _rows(
-            f"""SELECT s.way_id AS id, s.way_id, s.direction, r.name, r.highway, s.passes,
-                       s.events, s.distance_mean, s.distance_median, s.distance_min,
-                       s.distance_max, s.below_minimum, s.legal_minimum,
-                       ST_AsGeoJSON(r.geom, 6) AS geometry
-                FROM road_stats s JOIN osm_roads r ON r.osm_id = s.way_id {bbox_sql}
-                ORDER BY s.way_id, s.direction LIMIT {MAX_EXPORT_FEATURES}""", params)
-    where_events, params = flt.where("e.time", "e.geom")
-    where_usage, _ = flt.where("u.time", None)
-    return _rows(
-        f"""WITH ev AS (
-                SELECT e.way_id, e.direction, e.distance_left AS d, e.legal_minimum
-                FROM track_events e JOIN tracks t ON t.id = e.track_id
-                WHERE {where_events} AND e.way_id IS NOT NULL
-            ), us AS (
-                SELECT u.way_id, u.direction, count(*) AS passes
-                FROM road_usage u JOIN tracks t ON t.id = u.track_id
-                WHERE {where_usage} GROUP BY 1, 2
-            ), st AS (
-                SELECT way_id, direction, count(d) AS events, avg(d) AS distance_mean,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS distance_median,
-                       min(d) AS distance_min, max(d) AS distance_max,
-                       count(*) FILTER (WHERE d < legal_minimum) AS below_minimum,
-                       max(legal_minimum) AS legal_minimum
-                FROM ev GROUP BY 1, 2
-            )
-            SELECT r.osm_id AS id, r.osm_id AS way_id, k.direction, r.name, r.highway,
-                   coalesce(us.passes, 0) AS passes, coalesce(st.events, 0) AS events,
-                   st.distance_mean, st.distance_median, st.distance_min, st.distance_max,
-                   coalesce(st.below_minimum, 0) AS below_minimum, st.legal_minimum,
-                   ST_AsGeoJSON(r.geom, 6) AS geometry
-            FROM (SELECT way_id, direction FROM us UNION SELECT way_id, direction FROM st) k
-            JOIN osm_roads r ON r.osm_id = k.way_id
-            LEFT JOIN us ON us.way_id = k.way_id AND us.direction = k.direction
-            LEFT JOIN st ON st.way_id = k.way_id AND st.direction = k.direction
-            {"WHERE r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)" if flt.bbox else ""}
-            ORDER BY r.osm_id, k.direction LIMIT {MAX_EXPORT_FEATURES}""", params)
+        return _rows("road_stats_maintained.sql", {**box, "limit": MAX_EXPORT_FEATURES},
+                     bbox=bbox)
+    where_events, params = flt.where(E_TIME, E_GEOM)
+    where_usage, _ = flt.where(U_TIME, None)
+    return _rows("road_stats_filtered.sql", {**params, **box, "limit": MAX_EXPORT_FEATURES},
+                 where_events=where_events, where_usage=where_usage, bbox=bbox)
 
 
 def road_detail(way_id: int) -> dict:
     """The road panel: the way, and per direction its statistics and histogram."""
-    road = _rows("SELECT osm_id, name, highway, oneway, maxspeed, zone_traffic "
-                 "FROM osm_roads WHERE osm_id = :id", {"id": way_id})
+    road = _rows("road.sql", {"id": way_id})
     if not road:
         raise NotFound(f"no road {way_id}")
-    stats = _rows("SELECT direction, passes, events, distance_mean, distance_median, "
-                  "distance_min, distance_max, below_minimum, legal_minimum, histogram "
-                  "FROM road_stats WHERE way_id = :id ORDER BY direction DESC", {"id": way_id})
-    return {"road": dict(road[0]), "directions": [
-        {**dict(s), "below_share": (s["below_minimum"] / s["events"]) if s["events"] else None,
+    stats = _rows("road_directions.sql", {"id": way_id})
+    return {"road": road[0], "directions": [
+        {**s, "below_share": (s["below_minimum"] / s["events"]) if s["events"] else None,
          "histogram_bucket_m": 0.25} for s in stats]}
 
 
@@ -191,15 +154,10 @@ def road_detail(way_id: int) -> dict:
 
 def summary(flt: Filter) -> dict:
     """Rides, km, hours, events and the share of close passes, for a scope and time."""
-    where, params = flt.where("t.recorded_at", None)
-    totals = _rows(f"""SELECT count(*) AS tracks, coalesce(sum(t.length_m), 0) / 1000 AS km,
-                              coalesce(sum(t.duration_s), 0) / 3600 AS hours
-                       FROM tracks t WHERE {where}""", params)[0]
-    ev_where, ev_params = flt.where("e.time", None)
-    ev = _rows(f"""SELECT count(*) AS events,
-                          count(*) FILTER (WHERE e.distance_left < e.legal_minimum) AS close
-                   FROM track_events e JOIN tracks t ON t.id = e.track_id
-                   WHERE {ev_where}""", ev_params)[0]
+    where, params = flt.where(T_RECORDED_AT, None)
+    totals = _rows("summary_rides.sql", params, where=where)[0]
+    ev_where, ev_params = flt.where(E_TIME, None)
+    ev = _rows("summary_events.sql", ev_params, where=ev_where)[0]
     return {
         "tracks": totals["tracks"], "km": round(float(totals["km"]), 2),
         "hours": round(float(totals["hours"]), 2), "events": ev["events"],

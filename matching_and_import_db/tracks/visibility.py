@@ -13,25 +13,18 @@ Features, road statistics).
 - Time filters over other people's rides are widened to whole ISO weeks
   (app.tracks.privacy.round_to_weeks); over one's own rides they are exact.
 
-The conditions are SQL over the tracks table aliased `t`; the viewer is a bind parameter
-whose placeholder the caller names (`:viewer_id` for SQLAlchemy text, `%(viewer_id)s` for
-psycopg2), never a value spliced in.
+The conditions are SQL over the tracks table aliased `t`; the viewer is the bound
+parameter %(viewer_id)s, never a value spliced in.
 """
 
 from __future__ import annotations
 
 PUBLISHED = "(t.status = 'complete' AND t.public)"
-
-
-def published_or_own(viewer: str) -> str:
-    """Rides whose data a viewer may see in aggregates: everyone's published ones and the
-    viewer's own complete ones."""
-    return f"(t.status = 'complete' AND (t.public OR t.user_id = {viewer}))"
-
-
-def own(viewer: str) -> str:
-    """The viewer's own complete rides (the `mine` filter)."""
-    return f"(t.status = 'complete' AND t.user_id = {viewer})"
+# Rides whose data a viewer may see in aggregates: everyone's published ones and the
+# viewer's own complete ones.
+PUBLISHED_OR_OWN = "(t.status = 'complete' AND (t.public OR t.user_id = %(viewer_id)s))"
+# The viewer's own complete rides (the `mine` filter).
+OWN = "(t.status = 'complete' AND t.user_id = %(viewer_id)s)"
 
 
 def shown_to_others(status: str, public: bool) -> bool:
