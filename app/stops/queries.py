@@ -10,35 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from psycopg2 import sql
 
+from app.dbapi import fetch_dicts, fetch_one
 from app.extensions import db
 from app.params import parse_bbox, parse_int
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.transit.problems import PROBLEM_TYPES
 
 MAX_LIMIT = 1000
 MAX_EXPORT_ROWS = 200_000
 PROBLEM_STATUSES = ("open", "resolved", "all")
-ENVELOPE = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
-
-MATCH_COLUMNS = """m.official_id, m.osm_key, m.method, m.stage, m.score, m.distance_m,
-    m.official_name, m.osm_name, m.profile_version,
-    ST_X(ST_StartPoint(m.geom)) AS official_lon, ST_Y(ST_StartPoint(m.geom)) AS official_lat,
-    ST_X(ST_EndPoint(m.geom)) AS osm_lon, ST_Y(ST_EndPoint(m.geom)) AS osm_lat"""
-
-PROBLEM_FROM = """stop_problems p
-    LEFT JOIN official_stops o ON o.stop_id = p.official_id
-    LEFT JOIN osm_stops s ON s.osm_type = left(p.osm_key, 1)
-                         AND s.osm_id = substr(p.osm_key, 2)::bigint
-    LEFT JOIN stop_decisions d ON d.id = p.decision_id"""
-PROBLEM_COLUMNS = """p.id, p.type, p.priority, p.official_id, p.osm_key, p.area,
-    ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat, p.decision_id, d.action AS decision_action,
-    o.name AS official_name, o.platform_code AS official_platform,
-    o.level AS official_level, o.mode AS official_mode,
-    ST_X(o.geom) AS official_lon, ST_Y(o.geom) AS official_lat,
-    s.name AS osm_name, s.kind AS osm_kind, coalesce(s.local_ref, s.ref) AS osm_platform,
-    ST_X(s.geom) AS osm_lon, ST_Y(s.geom) AS osm_lat"""
+PACKAGE = "app.stops"
 
 
 def snapshot() -> None:
@@ -78,59 +62,59 @@ class ProblemFilter:
                    area=(args.get("area") or "").strip()[:30] or None,
                    bbox=parse_bbox(args.get("bbox")), q=q, status=status)
 
-    def where(self) -> tuple[str, dict]:
-        clauses, params = ["true"], {}
+    def where(self) -> tuple[sql.Composed, dict]:
+        clauses, params = [sql.SQL("true")], {}
         if self.type:
-            clauses.append("p.type = :type")
+            clauses.append(sql.SQL("p.type = %(type)s"))
             params["type"] = self.type
         if self.priority:
-            clauses.append("p.priority = :priority")
+            clauses.append(sql.SQL("p.priority = %(priority)s"))
             params["priority"] = self.priority
         if self.area:
-            clauses.append("p.area = :area")
+            clauses.append(sql.SQL("p.area = %(area)s"))
             params["area"] = self.area
         if self.bbox:
-            clauses.append(f"p.geom && {ENVELOPE}")
-            params.update(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True))
+            clause, box = _bbox_clause(sql.Identifier("p", "geom"), self.bbox)
+            clauses.append(clause)
+            params.update(box)
         if self.status == "open":
-            clauses.append("p.decision_id IS NULL")
+            clauses.append(sql.SQL("p.decision_id IS NULL"))
         elif self.status == "resolved":
-            clauses.append("p.decision_id IS NOT NULL")
+            clauses.append(sql.SQL("p.decision_id IS NOT NULL"))
         if self.q:
-            clauses.append("(p.official_id ILIKE :q OR p.osm_key ILIKE :q OR o.name ILIKE :q "
-                           "OR s.name ILIKE :q)")
+            clauses.append(sql.SQL("(p.official_id ILIKE %(q)s OR p.osm_key ILIKE %(q)s "
+                                   "OR o.name ILIKE %(q)s OR s.name ILIKE %(q)s)"))
             escaped = self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params["q"] = f"%{escaped}%"
-        return " AND ".join(clauses), params
+        return sql.SQL(" AND ").join(clauses), params
 
 
-def _rows(sql: str, params: dict) -> list[dict]:
-    return [dict(r) for r in db.session.execute(text(sql), params).mappings()]
+def _rows(name: str, params: dict, **parts: sql.Composable) -> list[dict]:
+    return fetch_dicts(load_sql(PACKAGE, name, **parts), params)
 
 
-def _bbox_clause(column: str, bbox) -> tuple[str, dict]:
+def _count(name: str, params: dict, **parts: sql.Composable) -> int:
+    return fetch_one(load_sql(PACKAGE, name, **parts), params)[0]
+
+
+def _bbox_clause(column: sql.Composable, bbox) -> tuple[sql.Composed, dict]:
     if not bbox:
-        return "true", {}
-    return f"{column} && {ENVELOPE}", dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
+        return sql.Composed([sql.SQL("true")]), {}
+    return (sql.SQL("{} && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)").format(
+        column), dict(zip(("x0", "y0", "x1", "y1"), bbox, strict=True)))
 
 
 def matches(bbox, limit: int, offset: int) -> tuple[list[dict], int]:
-    where, params = _bbox_clause("m.geom", bbox)
-    total = db.session.execute(text(f"SELECT count(*) FROM stop_matches m WHERE {where}"),
-                               params).scalar_one()
-    rows = _rows(f"SELECT {MATCH_COLUMNS}, m.evidence FROM stop_matches m WHERE {where} "
-                 "ORDER BY m.official_id, m.osm_key LIMIT :limit OFFSET :offset",
-                 {**params, "limit": limit, "offset": offset})
+    where, params = _bbox_clause(sql.Identifier("m", "geom"), bbox)
+    total = _count("match_count.sql", params, where=where)
+    rows = _rows("matches.sql", {**params, "limit": limit, "offset": offset}, where=where)
     return rows, total
 
 
 def problems(flt: ProblemFilter, limit: int, offset: int) -> tuple[list[dict], int]:
     where, params = flt.where()
-    total = db.session.execute(text(f"SELECT count(*) FROM {PROBLEM_FROM} WHERE {where}"),
-                               params).scalar_one()
-    rows = _rows(f"SELECT {PROBLEM_COLUMNS}, p.evidence FROM {PROBLEM_FROM} WHERE {where} "
-                 "ORDER BY p.priority, p.type, p.id LIMIT :limit OFFSET :offset",
-                 {**params, "limit": limit, "offset": offset})
+    total = _count("problem_count.sql", params, where=where)
+    rows = _rows("problems.sql", {**params, "limit": limit, "offset": offset}, where=where)
     return rows, total
 
 
@@ -148,27 +132,17 @@ def export_rows(kind: str, bbox, flt: ProblemFilter | None = None) -> list[dict]
 
 def statistics(bbox) -> dict:
     """Counts over the published stops (within bbox when given) and the last import."""
-    o_where, params = _bbox_clause("o.geom", bbox)
-    m_where, _ = _bbox_clause("m.geom", bbox)
-    p_where, _ = _bbox_clause("p.geom", bbox)
-    totals = _rows(f"""SELECT
-        (SELECT count(*) FROM official_stops o WHERE {o_where}) AS official_stops,
-        (SELECT count(*) FROM stop_matches m WHERE {m_where}) AS matches,
-        (SELECT count(DISTINCT m.official_id) FROM stop_matches m WHERE {m_where})
-            AS matched_official_stops,
-        (SELECT count(DISTINCT m.osm_key) FROM stop_matches m WHERE {m_where})
-            AS matched_osm_stops""", params)[0]
+    o_where, params = _bbox_clause(sql.Identifier("o", "geom"), bbox)
+    m_where, _ = _bbox_clause(sql.Identifier("m", "geom"), bbox)
+    p_where, _ = _bbox_clause(sql.Identifier("p", "geom"), bbox)
+    totals = _rows("totals.sql", params, o_where=o_where, m_where=m_where)[0]
 
-    def grouped(sql: str) -> dict:
-        return {r["k"]: r["n"] for r in _rows(sql, params)}
+    def grouped(name: str) -> dict:
+        return {r["k"]: r["n"] for r in _rows(name, params, where=m_where)}
 
-    by_stage = grouped(f"SELECT m.stage AS k, count(*) AS n FROM stop_matches m "
-                       f"WHERE {m_where} GROUP BY 1 ORDER BY 1")
-    by_method = grouped(f"SELECT m.method AS k, count(*) AS n FROM stop_matches m "
-                        f"WHERE {m_where} GROUP BY 1 ORDER BY 1")
-    problem_rows = _rows(f"""SELECT p.type, p.priority, p.area, p.decision_id IS NULL AS open,
-                                    count(*) AS n
-                             FROM stop_problems p WHERE {p_where} GROUP BY 1, 2, 3, 4""", params)
+    by_stage = grouped("matches_by_stage.sql")
+    by_method = grouped("matches_by_method.sql")
+    problem_rows = _rows("problems_grouped.sql", params, where=p_where)
     by_type: dict = {}
     by_priority: dict = {}
     by_area: dict = {}
@@ -183,10 +157,8 @@ def statistics(bbox) -> dict:
             area[r["type"]] = area.get(r["type"], 0) + r["n"]
         else:
             resolved += r["n"]
-    decisions = {r["status"]: r["n"] for r in _rows(
-        "SELECT status, count(*) AS n FROM stop_decisions GROUP BY 1 ORDER BY 1", {})}
-    last = _rows("SELECT run_id, pipeline, source, format, profile_version, counts, "
-                 "published_at FROM stop_publications ORDER BY id DESC LIMIT 1", {})
+    decisions = {r["status"]: r["n"] for r in _rows("decisions_by_status.sql", {})}
+    last = _rows("last_publication.sql", {})
     if last:
         last[0]["published_at"] = last[0]["published_at"].isoformat()
     return {**totals, "matches_by_stage": by_stage, "matches_by_method": by_method,
@@ -199,5 +171,4 @@ def statistics(bbox) -> dict:
 
 def problem_areas() -> list[dict]:
     """Grid cells with open problems, most first: the area filter's choices."""
-    return _rows("SELECT area, count(*) AS n FROM stop_problems WHERE decision_id IS NULL "
-                 "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 200", {})
+    return _rows("problem_areas.sql", {})

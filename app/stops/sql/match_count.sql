@@ -1,0 +1,1 @@
+SELECT count(*) FROM stop_matches m WHERE {where};
