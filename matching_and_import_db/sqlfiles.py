@@ -10,11 +10,14 @@ as psycopg2 and :meth:`psycopg2.sql.SQL.format` expect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from psycopg2 import sql
 
+T = TypeVar("T")
 Part = str | tuple[str, str] | sql.Composable
 
 
@@ -35,3 +38,11 @@ def load_sql(package: str, name: str, **parts: Part) -> sql.Composed:
               else sql.Identifier(*(value if isinstance(value, tuple) else (value,)))
               for key, value in parts.items()}
     return sql.SQL(sql_file(package, name)).format(**filled)
+
+
+def fetch_as(cur, make: Callable[..., T]) -> list[T]:
+    """The rows of the statement just run as make(**row), keyed by its column names: the
+    aliases in the .sql file are the contract between it and the dataclass it fills, not
+    the order of the columns."""
+    names = [column.name for column in cur.description]
+    return [make(**dict(zip(names, row, strict=True))) for row in cur.fetchall()]

@@ -141,3 +141,23 @@ def test_every_sql_file_composes(path):
     assert "{" not in stray and "}" not in stray, "write a literal brace as {{ or }}"
     package = ".".join(path.parent.parent.relative_to(ROOT).parts)
     load_sql(package, path.name, **{f: f"field_{f}" for f in fields})
+
+
+def test_the_official_stop_columns_are_the_ones_the_published_table_has(db_conn):
+    """transit.columns.OFFICIAL_COLUMNS is the one list the staging table, the COPY and the
+    merge are made from; the migrated table and the ORM model must hold exactly those
+    columns (plus the computed geom_3857), with the same NOT NULLs, or an import would
+    drop or refuse a column."""
+    from app.models.stops import OfficialStopRecord
+    from matching_and_import_db.transit.columns import OFFICIAL_COLUMNS
+
+    declared = {name: "NOT NULL" in ddl for name, ddl in OFFICIAL_COLUMNS}
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT column_name, is_nullable = 'NO' FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = 'official_stops' "
+                    "AND column_name <> 'geom_3857'")
+        migrated = dict(cur.fetchall())
+    model = {c.name: not c.nullable for c in OfficialStopRecord.__table__.columns
+             if c.name != "geom_3857"}
+    assert migrated == declared
+    assert model == declared

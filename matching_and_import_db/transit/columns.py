@@ -1,9 +1,10 @@
 """The columns of the official stop tables, listed once.
 
 The staging table, the COPY into it, the merge into `official_stops` and its change check
-are all built from OFFICIAL_COLUMNS (the migration and the ORM model declare the published
-table; they cannot be derived from here). A column added to OfficialStop and to the
-published table needs one line here, nothing in the SQL files.
+are all built from OFFICIAL_COLUMNS. The migrations (history, never edited) and the ORM
+model declare the published table; tests/test_sql_style.py checks that both hold exactly
+these columns with the same NOT NULLs. A column added to OfficialStop and to the published
+table (a migration and the model) needs one line here, nothing in the SQL files.
 """
 
 from __future__ import annotations

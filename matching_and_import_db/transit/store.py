@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import orjson
 
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.sqlfiles import load_sql
+from matching_and_import_db.sqlfiles import fetch_as, load_sql
 from matching_and_import_db.transit.model import Decision, OfficialStop, OsmStopRef
 from matching_and_import_db.transit.spatial import haversine_m
 
@@ -45,13 +45,9 @@ def parse_osm_key(value: str | None) -> str:
 
 # --- loading ---------------------------------------------------------------------------
 
-def _osm_ref(row) -> OsmStopRef:
-    (osm_type, osm_id, kind, name, ref, uic_ref, ref_ifopt, ref_sloid, local_ref, operator,
-     tags, lon, lat, stop_areas) = row
-    return OsmStopRef(osm_type=osm_type, osm_id=osm_id, kind=kind, name=name, ref=ref,
-                      uic_ref=uic_ref, ref_ifopt=ref_ifopt, ref_sloid=ref_sloid,
-                      local_ref=local_ref, operator=operator, tags=tags or {}, lon=lon, lat=lat,
-                      stop_areas=tuple(stop_areas or ()))
+def _osm_ref(*, tags: dict | None, stop_areas: list[int] | None, **columns) -> OsmStopRef:
+    """One row of the osm_stops_*.sql files, by their column names."""
+    return OsmStopRef(tags=tags or {}, stop_areas=tuple(stop_areas or ()), **columns)
 
 
 def load_osm_stops(cur, near_table: tuple[str, str] | None = None,
@@ -62,7 +58,7 @@ def load_osm_stops(cur, near_table: tuple[str, str] | None = None,
     else:
         cur.execute(load_sql(PACKAGE, "osm_stops_near.sql", official=near_table),
                     {"within_m": float(within_m)})
-    return [_osm_ref(row) for row in cur.fetchall()]
+    return fetch_as(cur, _osm_ref)
 
 
 def load_osm_by_key(cur, keys: Iterable[str]) -> dict[str, OsmStopRef]:
@@ -71,7 +67,7 @@ def load_osm_by_key(cur, keys: Iterable[str]) -> dict[str, OsmStopRef]:
         return {}
     cur.execute(load_sql(PACKAGE, "osm_stops_by_key.sql"),
                 {"types": [k[0] for k in keys], "ids": [int(k[1:]) for k in keys]})
-    return {stop.key: stop for stop in map(_osm_ref, cur.fetchall())}
+    return {stop.key: stop for stop in fetch_as(cur, _osm_ref)}
 
 
 def load_official_by_id(cur, ids: Iterable[str]) -> dict[str, OfficialStop]:
@@ -80,8 +76,7 @@ def load_official_by_id(cur, ids: Iterable[str]) -> dict[str, OfficialStop]:
     if not ids:
         return {}
     cur.execute(load_sql(PACKAGE, "official_by_id.sql"), {"ids": ids})
-    return {r[0]: OfficialStop(source=r[1], stop_id=r[0], name=r[2], platform_code=r[3],
-                               operator=r[4], lon=r[5], lat=r[6]) for r in cur.fetchall()}
+    return {stop.stop_id: stop for stop in fetch_as(cur, OfficialStop)}
 
 
 # --- evidence --------------------------------------------------------------------------
@@ -157,7 +152,7 @@ class Verdict:
 
 def load_decisions(cur) -> list[DecisionRow]:
     cur.execute(load_sql(PACKAGE, "decisions_to_evaluate.sql"))
-    return [DecisionRow(*row) for row in cur.fetchall()]
+    return fetch_as(cur, DecisionRow)
 
 
 def judge_decisions(decisions: Iterable[DecisionRow], official: dict[str, OfficialStop],

@@ -12,4 +12,4 @@ WHERE p.id = r.pipeline_id AND r.id = (
     ORDER BY q.scheduled_for, q.id
     LIMIT 1
     FOR UPDATE OF q SKIP LOCKED)
-RETURNING r.id, p.id, p.name, p.kind, p.config;
+RETURNING r.id AS run_id, p.id AS pipeline_id, p.name AS pipeline, p.kind, p.config;

@@ -11,4 +11,4 @@ WHERE t.id = (
     FOR UPDATE SKIP LOCKED
     LIMIT 1
 )
-RETURNING t.id, t.user_id, t.raw_sha256, t.attempts;
+RETURNING t.id AS track_id, t.user_id, t.raw_sha256, t.attempts;

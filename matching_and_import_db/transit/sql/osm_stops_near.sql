@@ -2,7 +2,7 @@
 -- distances by 1/cos(latitude), so the radius is stretched as much; the join probes the
 -- GiST index on osm_stops.geom_3857 once per official stop.
 SELECT osm_type, osm_id, kind, name, ref, uic_ref, ref_ifopt, ref_sloid, local_ref, operator,
-       tags, ST_X(geom), ST_Y(geom), stop_areas
+       tags, ST_X(geom) AS lon, ST_Y(geom) AS lat, stop_areas
 FROM osm_stops
 WHERE (osm_type, osm_id) IN (
     SELECT o.osm_type, o.osm_id
