@@ -30,7 +30,7 @@ from matching_and_import_db.pipelines.kinds import get_kind
 from matching_and_import_db.pipelines.progress import KEY_PREFIX, Progress, ProgressReporter
 from matching_and_import_db.pipelines.schedules import latest_due_slot
 from matching_and_import_db.pipelines.sources import SourcePolicy
-from matching_and_import_db.sqlfiles import load_sql
+from matching_and_import_db.sqlfiles import fetch_as, load_sql
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,9 @@ def claim_next_run(conn, worker: str, lease_seconds: int) -> ClaimedRun | None:
     with conn.cursor() as cur:
         cur.execute(load_sql(PACKAGE, "claim_run.sql"),
                     {"worker": worker, "lease_seconds": lease_seconds})
-        row = cur.fetchone()
+        claims = fetch_as(cur, ClaimedRun)
     conn.commit()
-    return ClaimedRun(*row) if row else None
+    return claims[0] if claims else None
 
 
 def _release_claim(conn, run_id: int) -> None:

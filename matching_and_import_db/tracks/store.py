@@ -16,7 +16,7 @@ import orjson
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-from matching_and_import_db.sqlfiles import load_sql, sql_file
+from matching_and_import_db.sqlfiles import fetch_as, load_sql, sql_file
 
 # Roads a bicycle does not ride on; matching to them would only add wrong candidates.
 NOT_FOR_BICYCLES = ["motorway", "motorway_link"]
@@ -79,9 +79,9 @@ def claim_next_track(conn, worker: str, lease_seconds: int) -> Claim | None:
     with conn.cursor() as cur:
         cur.execute(load_sql(PACKAGE, "claim_track.sql"),
                     {"worker": worker, "lease_seconds": lease_seconds})
-        row = cur.fetchone()
+        claims = fetch_as(cur, Claim)
     conn.commit()
-    return Claim(*row) if row else None
+    return claims[0] if claims else None
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def fail_track(conn, claim: Claim, worker: str, message: str) -> bool:
 
 def privacy_zones_of(cur, user_id: int) -> list[PrivacyZoneRow]:
     cur.execute(load_sql(PACKAGE, "privacy_zones_of.sql"), {"user_id": user_id})
-    return [PrivacyZoneRow(*row) for row in cur.fetchall()]
+    return fetch_as(cur, PrivacyZoneRow)
 
 
 def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> list[RoadRow]:
@@ -179,8 +179,12 @@ def roads_near(cur, pieces_wkb: list[bytes], lat: float, radius_m: float) -> lis
     cur.execute(load_sql(PACKAGE, "roads_near_ride.sql"), {"pieces": pieces_wkb, "lat": lat,
                                               "radius_m": radius_m,
                                               "excluded": NOT_FOR_BICYCLES})
-    return [RoadRow(osm_id, oneway, highway, zone, maxspeed, orjson.loads(access), wkb)
-            for osm_id, oneway, highway, zone, maxspeed, access, wkb in cur.fetchall()]
+    return fetch_as(cur, _road_row)
+
+
+def _road_row(*, access: str, **columns) -> RoadRow:
+    # access comes as text: orjson parses it 5x faster than psycopg2's json.loads
+    return RoadRow(access=orjson.loads(access), **columns)
 
 
 def hold_claim(cur, track_id: int, worker: str) -> bool:
