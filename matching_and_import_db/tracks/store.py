@@ -99,7 +99,8 @@ def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
     (the visibility rule reads the status), and the road statistics they counted in are
     recomputed without them in the caller's transaction. A worker processing one of them
     loses its claim, so it cannot publish a result made before the change. where_sql is
-    one of the fixed conditions of the callers (never user text); its values are bound."""
+    one of the fixed conditions of the requeue_tracks_* functions below (never passed in
+    from outside this module); its values are bound."""
     cur.execute("UPDATE tracks SET status = 'queued', status_message = NULL, attempts = 0, "
                 "lease_until = NULL, worker = NULL WHERE " + where_sql + " RETURNING id",
                 params)
@@ -107,6 +108,18 @@ def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
     keys = road_keys_of(cur, ids) if ids else set()
     recompute_road_stats(cur, keys)
     return Requeued(ids, keys)
+
+
+def requeue_tracks_by_id(cur, track_ids: list[int]) -> Requeued:
+    return requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": list(track_ids)})
+
+
+def requeue_tracks_of_user(cur, user_id: int) -> Requeued:
+    return requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
+
+
+def requeue_every_track(cur) -> Requeued:
+    return requeue_tracks(cur, "true", {})
 
 
 # A privacy zone given as (lon, lat, radius in metres) on the ride's lines and events.
