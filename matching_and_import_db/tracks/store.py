@@ -94,7 +94,7 @@ def renew_lease(cur, track_id: int, worker: str, lease_seconds: float) -> bool:
     return cur.rowcount == 1
 
 
-def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
+def _requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
     """Queue rides for processing again. From this statement on they show others nothing
     (the visibility rule reads the status), and the road statistics they counted in are
     recomputed without them in the caller's transaction. A worker processing one of them
@@ -111,15 +111,15 @@ def requeue_tracks(cur, where_sql: str, params: dict) -> Requeued:
 
 
 def requeue_tracks_by_id(cur, track_ids: list[int]) -> Requeued:
-    return requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": list(track_ids)})
+    return _requeue_tracks(cur, "id = ANY(%(ids)s)", {"ids": list(track_ids)})
 
 
 def requeue_tracks_of_user(cur, user_id: int) -> Requeued:
-    return requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
+    return _requeue_tracks(cur, "user_id = %(uid)s", {"uid": user_id})
 
 
 def requeue_every_track(cur) -> Requeued:
-    return requeue_tracks(cur, "true", {})
+    return _requeue_tracks(cur, "true", {})
 
 
 # A privacy zone given as (lon, lat, radius in metres) on the ride's lines and events.
@@ -136,7 +136,7 @@ def requeue_tracks_near_zone(cur, user_id: int, lon: float, lat: float,
         _NEAR_ZONE.format(col="tracks.geom_raw"), _NEAR_ZONE.format(col="tracks.geom"),
         "EXISTS (SELECT 1 FROM track_events e WHERE e.track_id = tracks.id AND "
         + _NEAR_ZONE.format(col="e.geom") + ")"])
-    return requeue_tracks(
+    return _requeue_tracks(
         cur, f"user_id = %(uid)s AND (status = 'processing' OR (status = 'complete' "
              f"AND ({touches})))",
         {"uid": user_id, "lon": lon, "lat": lat, "radius": radius_m})
@@ -145,7 +145,7 @@ def requeue_tracks_near_zone(cur, user_id: int, lon: float, lat: float,
 def requeue_tracks_after_zone_removal(cur, user_id: int) -> Requeued:
     """A zone was removed: the rides that had points hidden by a zone, or that failed
     (perhaps for lying wholly inside one), may show more now."""
-    return requeue_tracks(
+    return _requeue_tracks(
         cur, "user_id = %(uid)s AND (status IN ('processing', 'error') "
              "OR (status = 'complete' AND points_private > 0))", {"uid": user_id})
 
