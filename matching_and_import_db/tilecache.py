@@ -182,10 +182,19 @@ class TileInvalidator:
         self.redis = redis
         self.layers_of = layers_of
 
-    def changed(self, data: str, bbox: BBox | None = None) -> None:
-        """`data` changed over bbox (lon/lat), or everywhere when bbox is None. Never
-        raises: the change is committed already, and if Redis cannot be told the cached
-        tiles expire on their own (PORTAL_TILE_CACHE_SECONDS)."""
+    def changed(self, data: str, bbox: BBox | None) -> None:
+        """`data` changed over bbox (lon/lat); None: nothing of it moved on the map."""
+        if bbox is not None:
+            self._invalidate(data, bbox)
+
+    def changed_everywhere(self, data: str) -> None:
+        """`data` changed too widely for tile-by-tile deletion (an import): the layers'
+        generations are bumped, retiring all their cached tiles at once."""
+        self._invalidate(data, None)
+
+    def _invalidate(self, data: str, bbox: BBox | None) -> None:
+        # never raises: the change is committed already, and if Redis cannot be told, the
+        # cached tiles expire on their own (PORTAL_TILE_CACHE_SECONDS)
         layers = list(self.layers_of(data))
         if not layers:
             return

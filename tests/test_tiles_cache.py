@@ -1,6 +1,7 @@
 """The Redis tile cache: tiles (empty ones too) are served from it with a strong ETag and
 304s, and every change that alters the map invalidates it at once: a processed ride, a
-visibility change, a delete, an OSM import."""
+visibility change, a delete, an OSM import (stop imports and reviewers' decisions: in
+test_stops_pipeline.py and test_stops_review.py)."""
 
 from __future__ import annotations
 

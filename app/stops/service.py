@@ -91,7 +91,7 @@ def record_decision(user_id: int, action: str, official_id: str | None = None,
                             created_by=user_id, updated_by=user_id)
     db.session.add(decision)
     db.session.flush()
-    _apply_to_published(decision, official, osm, superseded)
+    _apply_and_commit(decision, official, osm, superseded)
     return decision
 
 
@@ -117,7 +117,7 @@ def _supersede(user_id: int, action: str, official_id, osm_key, attribute) -> li
     return ids
 
 
-def _apply_to_published(decision: StopDecision, official, osm, superseded: list[int]) -> None:
+def _apply_and_commit(decision: StopDecision, official, osm, superseded: list[int]) -> None:
     """The published tables change in the domain (transit.review), in this transaction;
     the stop layers' cached tiles over the change go once it commits."""
     db.session.flush()
@@ -126,13 +126,8 @@ def _apply_to_published(decision: StopDecision, official, osm, superseded: list[
             cur, review.DecisionToApply(decision.id, decision.action, decision.official_id,
                                         decision.osm_key, decision.note or ""),
             official, osm, superseded)
-    _commit_and_invalidate(changed)
-
-
-def _commit_and_invalidate(changed) -> None:
     db.session.commit()
-    if changed is not None:
-        tile_invalidator().changed(STOPS, changed)
+    tile_invalidator().changed(STOPS, changed)
 
 
 def get_decision(decision_id: int) -> StopDecision:
@@ -153,7 +148,7 @@ def keep_decision(user_id: int, decision_id: int) -> StopDecision:
     decision.status, decision.review_reason = "active", None
     decision.updated_by, decision.updated_at = user_id, func.now()
     db.session.flush()
-    _apply_to_published(decision, official, osm, [])
+    _apply_and_commit(decision, official, osm, [])
     return decision
 
 
@@ -168,7 +163,8 @@ def withdraw_decision(user_id: int, decision_id: int) -> StopDecision:
     db.session.flush()
     with _cursor() as cur:
         changed = review.withdraw_decision(cur, decision.id)
-    _commit_and_invalidate(changed)
+    db.session.commit()
+    tile_invalidator().changed(STOPS, changed)
     return decision
 
 

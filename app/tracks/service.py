@@ -269,8 +269,7 @@ def _commit_and_invalidate(change: changes.RideChange) -> changes.RideChange:
 
 def invalidate_tiles(change: changes.RideChange) -> None:
     """After the commit: the map's cached ride tiles over the change are gone."""
-    if change.extent is not None:
-        tile_invalidator().changed(RIDES, change.extent)
+    tile_invalidator().changed(RIDES, change.extent)
 
 
 def _cursor():

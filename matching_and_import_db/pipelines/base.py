@@ -50,7 +50,7 @@ class RunContext:
         (tilecache.OSM, STOPS, …) are retired at once (an import changes too much for
         tile-by-tile invalidation)."""
         if self.tiles is not None:
-            self.tiles.changed(data)
+            self.tiles.changed_everywhere(data)
 
     def ensure_lock(self) -> None:
         """Call before publishing: a run whose lock expired may overlap another run."""

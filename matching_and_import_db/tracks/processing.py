@@ -116,7 +116,7 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
 def _changed(config: ProcessingConfig, change: changes.RideChange) -> None:
     """After the commit: the map's cached ride tiles over the change are retired (the
     invalidator never raises: a cache hiccup must not fail a committed ride)."""
-    if config.tiles is not None and change.extent is not None:
+    if config.tiles is not None:
         config.tiles.changed(RIDES, change.extent)
 
 
