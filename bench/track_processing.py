@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
 from osm_import import run_ours as import_osm  # noqa: E402
 
-from matching_and_import_db.tracks import rawstore, store  # noqa: E402
+from matching_and_import_db.tracks import changes, rawstore, store  # noqa: E402
 from matching_and_import_db.tracks.cleaning import metres_between  # noqa: E402
 from matching_and_import_db.tracks.parse import parse_track_file  # noqa: E402
 from matching_and_import_db.tracks.processing import (  # noqa: E402
@@ -202,7 +202,7 @@ def time_ours(dsn: str, data_dir: str, track_id: int, repeat: int
     times, cpu = [], []
     for _ in range(repeat):
         with conn.cursor() as cur:
-            store.requeue_tracks(cur, "id = %(id)s", {"id": track_id})
+            changes.requeue_rides(cur, [track_id])
         conn.commit()
         started, cpu_started = time.perf_counter(), time.process_time()
         claim = store.claim_next_track(conn, worker, 120)

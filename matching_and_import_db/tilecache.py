@@ -13,21 +13,33 @@ Empty tiles are cached like any other. Invalidation after a commit deletes the t
 the changed area at every cached zoom (the dirty tiles and all their parents) with all
 their variants; when that would be too many tiles it bumps the generation instead.
 
-Framework-free: the app caches tiles with it, and the scheduler and the import pipelines
-call invalidate() with their own Redis client after they commit.
+Which layers a change retires is said by the data that changed, not by layer ids: the
+domain's operations name what they changed (RIDES, OSM, STOPS), and each layer of the
+catalog declares the data it is drawn from (Layer.depends_on, app/layers). The app and
+the scheduler build one TileInvalidator from the catalog; the domain calls its changed()
+after it commits. Framework-free: it takes a Redis client and a function from data to
+layer ids.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+log = logging.getLogger(__name__)
 
 PREFIX = "tiles"
 MAX_CACHED_ZOOM = 18  # deeper tiles are cheap to render and too many to invalidate
 MAX_DIRTY_TILES = 4096  # per layer; more than this and the layer's generation is bumped
-RIDE_LAYERS = ("road_stats", "events", "my_rides")
-OSM_LAYERS = ("roads", "stops", "road_stats")
+
+# What changed: the data a layer's tiles are drawn from (Layer.depends_on names these).
+RIDES = "rides"  # rides, their events and passes, and the road statistics made of them
+OSM = "osm"  # the imported OpenStreetMap roads and stops
+STOPS = "stops"  # the published official stops, stop matches and problems
+
+BBox = tuple[float, float, float, float]
 
 # KEYS: gen and seq of each layer; ARGV: the tile, then each layer's key prefix and variant.
 # Returns gen, seq, value (false on a miss) per layer: one round trip for any tile.
@@ -126,8 +138,7 @@ def dirty_tiles(bbox: tuple[float, float, float, float], margin_deg: float = 0.0
     return out
 
 
-def invalidate(redis, layers: Iterable[str],
-               bbox: tuple[float, float, float, float] | None = None) -> None:
+def invalidate(redis, layers: Iterable[str], bbox: BBox | None = None) -> None:
     """Forget the cached tiles of these layers over bbox (lon/lat), or all of them
     (a generation bump) when bbox is None or covers too many tiles. Call after commit."""
     layers = list(layers)
@@ -150,8 +161,45 @@ def invalidate(redis, layers: Iterable[str],
     pipe.execute()
 
 
-def ride_change_invalidator(redis):
-    """A callback for ride processing: invalidate the ride layers over a changed bbox."""
-    def on_change(bbox):
-        invalidate(redis, RIDE_LAYERS, bbox)
-    return on_change
+def bbox_union(boxes: Iterable[BBox | None]) -> BBox | None:
+    """The lon/lat box around every given box (None ones left out); None when none."""
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+class TileInvalidator:
+    """Forgets the cached tiles of the layers drawn from data that changed.
+
+    `layers_of(data)` names the layers that depend on that data (the catalog's answer,
+    asked at each change so that layers registered later count too). Call changed() after
+    the commit: a tile rendered before it is then never served again, and one rendered
+    from data read before it is not stored (see WRITE)."""
+
+    def __init__(self, redis, layers_of: Callable[[str], Iterable[str]]):
+        self.redis = redis
+        self.layers_of = layers_of
+
+    def changed(self, data: str, bbox: BBox | None) -> None:
+        """`data` changed over bbox (lon/lat); None: nothing of it moved on the map."""
+        if bbox is not None:
+            self._invalidate(data, bbox)
+
+    def changed_everywhere(self, data: str) -> None:
+        """`data` changed too widely for tile-by-tile deletion (an import): the layers'
+        generations are bumped, retiring all their cached tiles at once."""
+        self._invalidate(data, None)
+
+    def _invalidate(self, data: str, bbox: BBox | None) -> None:
+        # never raises: the change is committed already, and if Redis cannot be told, the
+        # cached tiles expire on their own (PORTAL_TILE_CACHE_SECONDS)
+        layers = list(self.layers_of(data))
+        if not layers:
+            return
+        try:
+            invalidate(self.redis, layers, bbox)
+        except Exception:
+            log.exception("invalidating the cached %s tiles (%s) failed", data,
+                          ", ".join(layers))

@@ -1,6 +1,13 @@
-"""Which worker processes are alive, so that the claims of a dead one are taken back in
-seconds rather than when its lease runs out.
+"""Which worker processes are alive: heartbeats for /readyz and the container healthcheck,
+and liveness keys so that the claims of a dead one are taken back in seconds rather than
+when its lease runs out. The scheduler writes both keys; the web app and the healthcheck
+read them here, so neither needs the worker process's code.
 
+Heartbeat: one key per scheduler process (HEARTBEAT_PREFIX + worker name, "host:pid"),
+holding {"worker", "at"} and expiring heartbeat_max_age_seconds after the last beat;
+readers also judge the age of "at", so a process that hangs with its key alive is stale.
+
+Liveness:
 Every scheduler process keeps a key in Redis that lives ALIVE_SECONDS and is renewed every
 BEAT_SECONDS by a thread of that process (scheduler/heartbeat.py), beside a long-lived key
 saying that this worker beats at all. A process killed with SIGKILL, or cut off from
@@ -16,8 +23,12 @@ only as their leases run out.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
+import orjson
+
+HEARTBEAT_PREFIX = "scheduler:heartbeat:"
 ALIVE_PREFIX = "worker:alive:"
 BEATS_PREFIX = "worker:beats:"
 BEAT_SECONDS = 1.0
@@ -48,3 +59,27 @@ def dead_workers(redis, workers: Iterable[str]) -> set[str]:
     found = pipe.execute()
     return {name for name, alive, beats in zip(names, found[::2], found[1::2], strict=True)
             if beats and not alive}
+
+
+# --- heartbeats --------------------------------------------------------------------------
+
+def beat(redis, worker: str, ttl_seconds: int) -> None:
+    redis.set(HEARTBEAT_PREFIX + worker, orjson.dumps({"worker": worker, "at": time.time()}),
+              ex=ttl_seconds)
+
+
+def clear_heartbeat(redis, worker: str) -> None:
+    redis.delete(HEARTBEAT_PREFIX + worker)
+
+
+def latest_heartbeat(redis, worker_prefix: str = "") -> dict | None:
+    """The newest heartbeat ({"worker", "at"}) of the workers whose name starts with
+    worker_prefix ("host:" for one host's), or None when none beats."""
+    latest = None
+    for key in redis.scan_iter(match=HEARTBEAT_PREFIX + worker_prefix + "*", count=100):
+        raw = redis.get(key)
+        if raw:
+            data = orjson.loads(raw)
+            if latest is None or data["at"] > latest["at"]:
+                latest = data
+    return latest

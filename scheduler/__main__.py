@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.logging_setup import configure_logging
 from app.settings import Settings, SettingsError
+from matching_and_import_db import workers
 from scheduler import heartbeat
 from scheduler.connections import budgeted_connect
 from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
@@ -103,12 +104,12 @@ def main() -> int:
     liveness.beat()  # before any claim: others must never see our claims as orphaned
     liveness.start()
     take_back_own_claims(ctx)
-    heartbeat.beat(redis, worker_name, settings.heartbeat_max_age_seconds)
+    workers.beat(redis, worker_name, settings.heartbeat_max_age_seconds)
     log.info("scheduler %s starting with jobs: %s", worker_name,
              ", ".join(spec.id for spec in JOBS))
     scheduler.start()
     liveness.stop()
-    heartbeat.clear(redis, worker_name)
+    workers.clear_heartbeat(redis, worker_name)
     log.info("scheduler %s stopped", worker_name)
     return 0
 

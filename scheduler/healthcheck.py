@@ -9,20 +9,18 @@ import socket
 import sys
 import time
 
-import orjson
 import redis as redis_lib
 
 from app.settings import Settings
-from scheduler.heartbeat import KEY_PREFIX
+from matching_and_import_db.workers import latest_heartbeat
 
 
 def main() -> int:
     settings = Settings.from_env(overrides={"secret_key": "unused-by-the-healthcheck"})
     client = redis_lib.Redis.from_url(settings.redis_url, socket_timeout=3)
-    for key in client.scan_iter(match=f"{KEY_PREFIX}{socket.gethostname()}:*"):
-        raw = client.get(key)
-        if raw and time.time() - orjson.loads(raw)["at"] <= settings.heartbeat_max_age_seconds:
-            return 0
+    beat = latest_heartbeat(client, f"{socket.gethostname()}:")
+    if beat is not None and time.time() - beat["at"] <= settings.heartbeat_max_age_seconds:
+        return 0
     print("no fresh heartbeat from this host's scheduler", file=sys.stderr)
     return 1
 

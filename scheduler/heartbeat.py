@@ -1,43 +1,17 @@
-"""Scheduler heartbeats in Redis: one key per process, expiring on its own when it dies.
-
-Two of them: the heartbeat (/readyz and the container healthcheck read its age) and the
-liveness key of matching_and_import_db.workers, renewed every second by a thread of its
-own so that other workers take back a dead process's claims within seconds.
+"""The scheduler's liveness beat: the liveness key of matching_and_import_db.workers,
+renewed every second by a thread of its own so that other workers take back a dead
+process's claims within seconds. (The slower heartbeat /readyz reads is the "heartbeat"
+job of scheduler/jobs.py; its keys are matching_and_import_db.workers' too.)
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-
-import orjson
 
 from matching_and_import_db import workers
 
 log = logging.getLogger(__name__)
-
-KEY_PREFIX = "scheduler:heartbeat:"
-
-
-def beat(redis, worker: str, ttl_seconds: int) -> None:
-    redis.set(KEY_PREFIX + worker, orjson.dumps({"worker": worker, "at": time.time()}),
-              ex=ttl_seconds)
-
-
-def latest_heartbeat(redis) -> dict | None:
-    latest = None
-    for key in redis.scan_iter(match=KEY_PREFIX + "*", count=100):
-        raw = redis.get(key)
-        if raw:
-            data = orjson.loads(raw)
-            if latest is None or data["at"] > latest["at"]:
-                latest = data
-    return latest
-
-
-def clear(redis, worker: str) -> None:
-    redis.delete(KEY_PREFIX + worker)
 
 
 class LivenessBeat(threading.Thread):

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from app.layers.catalog import catalog
 from matching_and_import_db import workers
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
-from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import processing, store
-from scheduler import heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +43,18 @@ class WorkerContext:
         self.connect = connect
         self.worker_name = worker_name
         self.stopping = stopping  # threading.Event, set on SIGTERM
+        # what the domain changed → which cached tiles go: the layer catalog decides
+        self.tiles = catalog().tile_invalidator(redis)
         self.runs = runner.RunWorker(connect, redis, worker=worker_name,
                                      lease_seconds=settings.run_lease_seconds,
                                      data_dir=settings.data_dir,
-                                     sources=source_policy(settings))
+                                     sources=source_policy(settings), tiles=self.tiles)
         self.track_config = processing.ProcessingConfig(
             data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
             minimum_urban_m=settings.overtake_minimum_urban_m,
             minimum_rural_m=settings.overtake_minimum_rural_m,
             ride_limits=settings.ride_limits,
-            on_change=ride_change_invalidator(redis),
+            tiles=self.tiles,
             dead_workers=lambda names: workers.dead_workers(redis, names))
 
 
@@ -64,7 +65,7 @@ def source_policy(settings) -> SourcePolicy:
 
 
 def beat(ctx: WorkerContext) -> None:
-    heartbeat.beat(ctx.redis, ctx.worker_name, ttl_seconds=ctx.settings.heartbeat_max_age_seconds)
+    workers.beat(ctx.redis, ctx.worker_name, ttl_seconds=ctx.settings.heartbeat_max_age_seconds)
 
 
 def enqueue_due_pipelines(ctx: WorkerContext) -> list[int]:

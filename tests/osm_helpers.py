@@ -10,6 +10,7 @@ import socket
 import psycopg2
 import redis as redis_lib
 
+from app.layers.catalog import catalog
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
 from matching_and_import_db.pipelines.sources import DEFAULT_MAX_DOWNLOAD_BYTES, SourcePolicy
 
@@ -32,17 +33,23 @@ def source_policy(env: dict[str, str]) -> SourcePolicy:
                            int(env.get("PORTAL_SOURCE_MAX_BYTES", DEFAULT_MAX_DOWNLOAD_BYTES)))
 
 
+def run_worker(env: dict[str, str]) -> RunWorker:
+    """A pipeline worker in this process, built as the scheduler builds its own (the tile
+    cache told what runs publish included)."""
+    dsn = env["PORTAL_DATABASE_URL"]
+    redis = redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"])
+    return RunWorker(lambda: psycopg2.connect(dsn), redis,
+                     worker=f"{socket.gethostname()}:tests", lease_seconds=30,
+                     data_dir=env["PORTAL_DATA_DIR"], sources=source_policy(env),
+                     tiles=catalog().tile_invalidator(redis))
+
+
 def run_inline(env: dict[str, str], pipeline_id: int) -> dict:
     """Queue a run and execute it in this process; return its row."""
-    dsn = env["PORTAL_DATABASE_URL"]
-    conn = psycopg2.connect(dsn)
+    conn = psycopg2.connect(env["PORTAL_DATABASE_URL"])
     try:
         run_id = request_run(conn, pipeline_id)
-        worker = RunWorker(lambda: psycopg2.connect(dsn),
-                           redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
-                           worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                           data_dir=env["PORTAL_DATA_DIR"], sources=source_policy(env))
-        worker.run_pending()
+        run_worker(env).run_pending()
         return run_row(conn, run_id)
     finally:
         conn.close()

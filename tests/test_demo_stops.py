@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
-import psycopg2
-import redis as redis_lib
-
-from matching_and_import_db.pipelines.runner import RunWorker
 from tests.conftest import OSLO_PBF, ROOT
-from tests.osm_helpers import gen_pipeline, run_inline, source_policy
+from tests.osm_helpers import gen_pipeline, run_inline, run_worker
 from tests.test_stops_pipeline import gen_stops_pipeline
 
 
@@ -27,11 +22,7 @@ def start_sh_stops_config() -> tuple[str, dict]:
 
 
 def run_pending(env: dict) -> None:
-    worker = RunWorker(lambda: psycopg2.connect(env["PORTAL_DATABASE_URL"]),
-                       redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
-                       worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                       data_dir=env["PORTAL_DATA_DIR"], sources=source_policy(env))
-    worker.run_pending()
+    run_worker(env).run_pending()
 
 
 def test_demo_registry_is_matched_after_the_demo_osm_import(settings_env, db_conn, app):

@@ -4,7 +4,7 @@ import time
 
 import orjson
 
-from scheduler.heartbeat import beat
+from matching_and_import_db.workers import beat
 from tests.conftest import make_app
 
 

@@ -277,3 +277,28 @@ def test_the_architecture_page_names_every_package_folder_and_only_real_ones():
     assert sorted(_package_folders() - named) == [], "folders missing from docs/architecture.md"
     assert sorted(n for n in named if not (ROOT / n).is_dir()) == [], \
         "docs/architecture.md names folders that do not exist"
+
+
+def _imported_packages(top: str) -> dict[str, set[str]]:
+    """Per module under `top`: the top-level packages it imports (anywhere in it)."""
+    import ast
+    out = {}
+    for path in (ROOT / top).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        out[path.relative_to(ROOT).as_posix()] = names
+    return out
+
+
+@pytest.mark.parametrize(("top", "forbidden"), [
+    ("matching_and_import_db", {"flask", "app", "scheduler", "migrator"}),
+    ("app", {"scheduler", "migrator"}),  # the web app never imports the worker process
+])
+def test_the_layers_import_only_downwards(top, forbidden):
+    offending = {module: sorted(names & forbidden)
+                 for module, names in _imported_packages(top).items() if names & forbidden}
+    assert offending == {}

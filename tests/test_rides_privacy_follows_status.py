@@ -9,8 +9,8 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
+from app.layers.catalog import catalog
 from matching_and_import_db.sqlfiles import sql_file
-from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import store, visibility
 from matching_and_import_db.tracks.processing import (
     ProcessingConfig,
@@ -33,7 +33,7 @@ def oslo_roads(db_conn):
 def process(settings_env, redis):
     """The ride queue worked as the scheduler works it, tile invalidation included."""
     config = ProcessingConfig(data_dir=settings_env["PORTAL_DATA_DIR"], lease_seconds=60,
-                              on_change=ride_change_invalidator(redis))
+                              tiles=catalog().tile_invalidator(redis))
     return lambda: process_pending(
         lambda: psycopg2.connect(settings_env["PORTAL_DATABASE_URL"]), "test:1", config)
 

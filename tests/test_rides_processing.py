@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from matching_and_import_db.tracks import store
+from matching_and_import_db.tracks import changes, store
 from matching_and_import_db.tracks.legal import legal_minimum
 from tests.conftest import OSLO_PBF, wait_until
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
@@ -304,7 +304,7 @@ def test_every_fix_snap_is_stored_and_exported_with_the_ride(rider, other_rider,
     assert "recorded_lon" not in fixes[0]["properties"]
     assert fixes[0]["properties"]["way_id"] == road.osm_id
     with db_conn.cursor() as cur:  # processing again replaces the snaps, it adds none
-        store.requeue_tracks(cur, "id = %(id)s", {"id": track_id})
+        changes.requeue_rides(cur, [track_id])
     db_conn.commit()
     assert process() == 1
     with db_conn.cursor() as cur:

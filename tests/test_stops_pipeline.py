@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from functools import partial
 
+import mapbox_vector_tile
 import psycopg2
 import pytest
 
@@ -22,7 +23,7 @@ from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE
 from matching_and_import_db.transit.pipeline import detect_format, validate_config
 from tests.conftest import FIXTURES, wait_until
-from tests.osm_helpers import gen_pipeline, run_inline
+from tests.osm_helpers import gen_pipeline, run_inline, tile_of
 
 STOPS = FIXTURES / "stops"
 GOLDEN_ATLAS = STOPS / "swiss_example_stops_ATLAS.csv"
@@ -601,3 +602,26 @@ def test_atlas_service_points_are_published_as_stop_places_with_their_operator(
         cur.execute("SELECT stop_id, level, mode, operator FROM official_stops")
         assert cur.fetchall() == [("ch:1:sloid:10", "place", "bus", "SBB")]
     db_conn.commit()
+
+
+def test_a_publish_shows_on_the_cached_stop_tiles_at_once(settings_env, db_conn, tmp_path,
+                                                          client, redis):
+    publish_golden(settings_env, db_conn, tmp_path)
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM official_stops "
+                    "WHERE stop_id = 'ch:1:sloid:name'")
+        z, x, y = tile_of(*cur.fetchone(), 16)
+    db_conn.commit()
+    path = f"/tiles/official_stops/{z}/{x}/{y}.mvt"
+
+    def names() -> set[str]:
+        tile = mapbox_vector_tile.decode(client.get(path).data)
+        return {f["properties"].get("name") for f in tile["official_stops"]["features"]}
+
+    assert "By name" in names()
+    gen = (redis.get("tiles:official_stops:gen") or b"0").decode()
+    assert redis.exists(f"tiles:official_stops:{gen}:{z}/{x}/{y}")  # cached like the others
+    renamed = atlas_file(tmp_path, rename={"ch:1:sloid:name": "By name Nord"})
+    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "atlas-v2", renamed))
+    assert run["status"] == "succeeded", run["message"]
+    assert "By name Nord" in names() and "By name" not in names()

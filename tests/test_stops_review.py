@@ -7,10 +7,11 @@ from __future__ import annotations
 import html
 import json
 
+import mapbox_vector_tile
 import pytest
 
 from tests.conftest import csrf_token, login
-from tests.osm_helpers import run_inline
+from tests.osm_helpers import run_inline, tile_of
 from tests.test_stops_pipeline import (
     decision_status,
     gen_stops_pipeline,
@@ -211,3 +212,50 @@ def test_flagged_decisions_come_first_and_can_be_kept_or_withdrawn(
                          data={"csrf_token": token}).status_code == 409
     assert operator.post("/stops/decisions/99/keep", data={"csrf_token": token}).status_code \
         == 404
+
+
+def stop_tile(client, db_conn, redis, layer: str, official_id: str, z: int = 16) -> list:
+    """The features of `layer` in the tile over an official stop, checking that the tile
+    is (now) cached: every stop layer is served from the cache like the others."""
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM official_stops WHERE stop_id = %s",
+                    (official_id,))
+        lon, lat = cur.fetchone()
+    db_conn.commit()
+    z, x, y = tile_of(lon, lat, z)
+    resp = client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
+    assert resp.status_code == 200
+    gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
+    assert redis.exists(f"tiles:{layer}:{gen}:{z}/{x}/{y}")
+    return mapbox_vector_tile.decode(resp.data).get(layer, {"features": []})["features"]
+
+
+def test_a_decision_shows_on_the_cached_stop_tiles_at_once(operator, golden, db_conn, redis):
+    def pairs():
+        return {(f["properties"]["official_id"], f["properties"]["osm_key"])
+                for f in stop_tile(operator, db_conn, redis, "stop_matches", "ch:1:sloid:name")}
+
+    def mismatch_resolved():
+        return [f["properties"]["resolved"]
+                for f in stop_tile(operator, db_conn, redis, "stop_problems", "ch:1:sloid:route")
+                if f["properties"]["type"] == "attribute_mismatch"]
+
+    assert ("ch:1:sloid:name", "n2") in pairs()
+    assert ("ch:1:sloid:name", "n2") in pairs()  # now from the cache
+    assert mismatch_resolved() == [False]
+
+    assert decide(operator, action="reject", official_id="ch:1:sloid:name",
+                  osm_key="n2").status_code == 302
+    assert ("ch:1:sloid:name", "n2") not in pairs()
+
+    assert decide(operator, action="attribute:osm", attribute="name",
+                  official_id="ch:1:sloid:route", osm_key="n3").status_code == 302
+    assert mismatch_resolved() == [True]
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT id FROM stop_decisions WHERE action = 'attribute'")
+        decision_id = cur.fetchone()[0]
+    db_conn.commit()
+    token = csrf_token(operator, "/stops/decisions")
+    assert operator.post(f"/stops/decisions/{decision_id}/withdraw",
+                         data={"csrf_token": token}).status_code == 302
+    assert mismatch_resolved() == [False]

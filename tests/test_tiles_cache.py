@@ -1,6 +1,7 @@
 """The Redis tile cache: tiles (empty ones too) are served from it with a strong ETag and
 304s, and every change that alters the map invalidates it at once: a processed ride, a
-visibility change, a delete, an OSM import."""
+visibility change, a delete, an OSM import (stop imports and reviewers' decisions: in
+test_stops_pipeline.py and test_stops_review.py)."""
 
 from __future__ import annotations
 
@@ -156,3 +157,61 @@ def test_a_users_own_view_is_private_and_varies_by_cookie(rider, oslo_roads):
 
 def test_mine_needs_a_login(client):
     assert client.get("/tiles/events/15/1/1.mvt?mine=1").status_code == 401
+
+
+RIDE_TILE_LAYERS = ("road_stats", "events")  # the public layers drawn from rides
+
+
+def warm_ride_tiles(client, redis, lon: float, lat: float) -> set[str]:
+    """Request the public ride tiles over a point at several zooms (and one far away);
+    return the Redis keys they were cached under."""
+    keys = set()
+    tiles = [tile_of(lon, lat, z) for z in (8, 12, 15, 18)] + [(15, 1, 1)]
+    for layer in RIDE_TILE_LAYERS:
+        for z, x, y in tiles:
+            assert client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt").status_code == 200
+            gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
+            keys.add(f"tiles:{layer}:{gen}:{z}/{x}/{y}")
+    assert redis.exists(*keys) == len(keys)
+    return keys
+
+
+def test_visibility_and_deletion_from_the_web_retire_the_tiles_a_reprocess_does(
+        rider, other_rider, client, redis, oslo_roads, scheduler_process):
+    points, data = a_ride()
+    lon, lat = points[70][1], points[70][2]
+    z, x, y = tile_of(lon, lat, 15)
+    track_id = rider.upload_id(data, public=True)
+    assert scheduler_process() == 1
+    page = f"/tracks/{track_id}"
+    def made_public_again():
+        assert rider.post_form(f"{page}/visibility", {"public": "1"},
+                               page=page).status_code in (200, 302, 303)
+
+    actions = {  # each: what brings the ride back on the map first, then the action
+        "reprocess": (lambda: None,
+                      lambda: rider.post_form(f"{page}/reprocess", {}, page=page)),
+        "made private": (scheduler_process,
+                         lambda: rider.post_form(f"{page}/visibility", {"public": "0"},
+                                                 page=page)),
+        "deleted": (made_public_again,
+                    lambda: rider.post_form(f"{page}/delete", {}, page=page)),
+    }
+    retired = {}
+    for name, (back_on_the_map, act) in actions.items():
+        back_on_the_map()
+        warmed = warm_ride_tiles(client, redis, lon, lat)
+        assert events_in(other_rider.client, f"/tiles/events/{z}/{x}/{y}.mvt"), name
+        assert act().status_code in (200, 302, 303), name
+        retired[name] = {k for k in warmed if not redis.exists(k)}
+        # what others see of the ride is gone at once, whichever way it went
+        assert events_in(other_rider.client, f"/tiles/events/{z}/{x}/{y}.mvt") == [], name
+        road_stats = mapbox_vector_tile.decode(
+            other_rider.client.get(f"/tiles/road_stats/{z}/{x}/{y}.mvt").data)
+        assert "road_stats" not in road_stats, name
+    # the tiles over the ride, at every zoom and in both layers, and not the far one
+    assert not any(k.endswith(":15/1/1") for k in retired["reprocess"])
+    assert {k.split(":")[1] for k in retired["reprocess"]} == set(RIDE_TILE_LAYERS)
+    assert len(retired["reprocess"]) == 2 * 4
+    assert retired["made private"] == retired["reprocess"]
+    assert retired["deleted"] == retired["reprocess"]

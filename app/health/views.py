@@ -13,7 +13,7 @@ from app.auth.access import EVERYONE, access
 from app.extensions import db, limiter
 from app.redis_client import get_redis
 from app.schema import schema_status
-from scheduler.heartbeat import latest_heartbeat
+from matching_and_import_db.workers import latest_heartbeat
 
 bp = Blueprint("health", __name__)
 

@@ -5,6 +5,7 @@ sensors, imported datasets) register the same way from their own package: add a
 from __future__ import annotations
 
 from app.layers.catalog import USER, Catalog, Layer, Property
+from matching_and_import_db import tilecache
 
 # Zoom tiers of the road network: no multi-megabyte tiles at low zoom.
 ROADS_BY_ZOOM = (
@@ -41,6 +42,7 @@ BELOW_SHARE_COLOUR = ["step", ["coalesce", ["get", "below_share"], -1],
 
 ROADS = Layer(
     id="roads", title="Streets", group="Base map", geometry_type="LineString",
+    depends_on=frozenset({tilecache.OSM}),
     properties=(Property("highway", "r.highway"), Property("name", "r.name"),
                 Property("oneway", "r.oneway"), Property("maxspeed", "r.maxspeed"),
                 Property("surface", "r.surface")),
@@ -54,6 +56,7 @@ ROADS = Layer(
 
 STOPS = Layer(
     id="stops", title="Stops (OpenStreetMap)", group="Public transport",
+    depends_on=frozenset({tilecache.OSM}),
     geometry_type="Point",
     properties=(Property("id", "s.osm_type || s.osm_id"), Property("kind", "s.kind"),
                 Property("name", "s.name"), Property("ref", "s.ref"),
@@ -85,6 +88,7 @@ ROAD_STATS_FILTERED_FROM = (
 
 ROAD_STATS = Layer(
     id="road_stats", title="Roads: overtaking distances", group="Rides",
+    depends_on=frozenset({tilecache.RIDES, tilecache.OSM}),
     geometry_type="LineString",
     properties=(Property("way_id", "r.osm_id", "integer"), Property("name", "r.name"),
                 Property("passes", "s.passes::int", "integer"),
@@ -108,6 +112,7 @@ ROAD_STATS = Layer(
 
 EVENTS = Layer(
     id="events", title="Overtaking events", group="Rides", geometry_type="Point",
+    depends_on=frozenset({tilecache.RIDES}),
     properties=(Property("time", "to_char(e.time AT TIME ZONE 'UTC',"
                          " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"),
                 Property("distance_left", "round(e.distance_left::numeric, 2)::float8",
@@ -130,6 +135,7 @@ EVENTS = Layer(
 
 MY_RIDES = Layer(
     id="my_rides", title="My rides", group="Rides", geometry_type="MultiLineString",
+    depends_on=frozenset({tilecache.RIDES}),
     properties=(Property("title", "t.title"),
                 Property("recorded_at", "to_char(t.recorded_at AT TIME ZONE 'UTC',"
                          " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"),
@@ -153,11 +159,12 @@ def register_builtin(c: Catalog) -> None:
     register_stop_layers(c)
 
 
-# The stops import's tables are replaced in one transaction by its publish phase, which
-# knows nothing of the tile cache: these layers are rendered fresh on every request (points
-# and short lines, cheap), so a published import shows on the very next one.
+# The stops import's tables are replaced in one transaction by its publish phase, and
+# reviewers' decisions change them in place (matching_and_import_db.transit.review): both
+# retire these layers' cached tiles after their commit, so they are cached like the others.
 OFFICIAL_STOPS = Layer(
     id="official_stops", title="Stops (official registry)", group="Public transport",
+    depends_on=frozenset({tilecache.STOPS}),
     geometry_type="Point",
     properties=(Property("stop_id", "o.stop_id"), Property("name", "o.name"),
                 Property("platform_code", "o.platform_code"),
@@ -165,7 +172,6 @@ OFFICIAL_STOPS = Layer(
                 Property("level", "o.level"), Property("mode", "o.mode")),
     from_sql="official_stops o", key_sql="o.stop_id", geom_sql="o.geom",
     geom_3857_sql="o.geom_3857", zoom_sql="%(z)s >= 13", minzoom=13, simplify=False,
-    cache=False,
     style=({"type": "circle", "paint": {
         # a stop place (a station, an ATLAS service point) drawn larger than a platform
         "circle-radius": ["interpolate", ["linear"], ["zoom"], 13,
@@ -178,6 +184,7 @@ OFFICIAL_STOPS = Layer(
 
 STOP_MATCHES = Layer(
     id="stop_matches", title="Stop matches", group="Public transport",
+    depends_on=frozenset({tilecache.STOPS}),
     geometry_type="LineString",
     properties=(Property("official_id", "m.official_id"), Property("osm_key", "m.osm_key"),
                 Property("method", "m.method"), Property("stage", "m.stage"),
@@ -188,7 +195,7 @@ STOP_MATCHES = Layer(
     from_sql="stop_matches m", key_sql="m.official_id || '~' || m.osm_key",
     geom_sql="m.geom", geom_3857_sql="ST_Transform(m.geom, 3857)",
     where_sql="m.geom && ST_Transform({env}, 4326)", zoom_sql="%(z)s >= 14", minzoom=14,
-    simplify=False, cache=False,
+    simplify=False,
     style=({"type": "line", "paint": {"line-color": "#41ab5d", "line-width": 2,
                                       "line-dasharray": [2, 1]}},),
     legend=(("#41ab5d", "official stop ↔ OSM stop"),), popup="match",
@@ -196,6 +203,7 @@ STOP_MATCHES = Layer(
 
 STOP_PROBLEMS = Layer(
     id="stop_problems", title="Stop problems", group="Public transport",
+    depends_on=frozenset({tilecache.STOPS}),
     geometry_type="Point",
     properties=(Property("type", "sp.type"), Property("priority", "sp.priority", "integer"),
                 Property("official_id", "sp.official_id"),
@@ -203,7 +211,6 @@ STOP_PROBLEMS = Layer(
                 Property("resolved", "sp.decision_id IS NOT NULL", "boolean")),
     from_sql="stop_problems sp", id_sql="sp.id", geom_sql="sp.geom",
     geom_3857_sql="sp.geom_3857", zoom_sql="%(z)s >= 12", minzoom=12, simplify=False,
-    cache=False,
     style=({"type": "circle", "paint": {
         "circle-radius": 6, "circle-color": "rgba(0,0,0,0)",
         "circle-stroke-color": "#e6550d", "circle-stroke-width": 2.5}},),

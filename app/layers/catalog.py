@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.tilecache import TileInvalidator
 
 PUBLIC = "public"  # everyone
 USER = "user"  # logged-in users; each sees their own data only
@@ -64,7 +65,15 @@ class Layer:
     popup: str = ""  # what a click opens in the map: "road", "event", "stop", …
     simplify: bool = True
     description: str = ""
-    cache: bool = True
+    cache: bool = True  # False: rendered on every request (data that changes by the second)
+    # the data its tiles are drawn from (matching_and_import_db.tilecache: RIDES, OSM,
+    # STOPS): a change to it retires the layer's cached tiles. A layer that declares none
+    # is never cached, since nothing would tell the cache when it changes.
+    depends_on: frozenset[str] = frozenset()
+
+    @property
+    def cached(self) -> bool:
+        return self.cache and bool(self.depends_on)
 
     @property
     def feature_key_sql(self) -> str:
@@ -116,6 +125,14 @@ class Catalog:
 
     def visible(self, user=None) -> list[Layer]:
         return [la for la in self.layers.values() if la.visible_to(user)]
+
+    def layers_depending_on(self, data: str) -> list[str]:
+        """The ids of the layers drawn from this data (what a change to it invalidates)."""
+        return [la.id for la in self.layers.values() if data in la.depends_on]
+
+    def tile_invalidator(self, redis) -> TileInvalidator:
+        """The one way the app and the scheduler tell the tile cache what changed."""
+        return TileInvalidator(redis, self.layers_depending_on)
 
     def groups(self, user=None) -> list[dict]:
         out: dict[str, list[dict]] = {}

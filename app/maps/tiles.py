@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.dbapi import fetch_one
-from app.layers.catalog import Layer
+from app.layers.catalog import Layer, catalog
 from app.layers.query import RideFilter, effective_filter, tile_sql
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.tilecache import MAX_CACHED_ZOOM, TileCache, etag_of
+from matching_and_import_db.tilecache import (
+    MAX_CACHED_ZOOM,
+    TileCache,
+    TileInvalidator,
+    etag_of,
+)
 
 WORLD_METERS = 40075016.68557849
 
@@ -43,6 +48,16 @@ def tile_cache() -> TileCache:
     return cache
 
 
+def tile_invalidator() -> TileInvalidator:
+    """The app's way to tell the tile cache what changed (after the commit): the catalog
+    says which layers are drawn from that data."""
+    invalidator = current_app.extensions.get("tile_invalidator")
+    if invalidator is None:
+        invalidator = catalog().tile_invalidator(get_redis())
+        current_app.extensions["tile_invalidator"] = invalidator
+    return invalidator
+
+
 def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) -> Tile:
     check_tile(z, x, y)
     filters = [effective_filter(layer, flt) for layer in layers]
@@ -60,7 +75,7 @@ def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) ->
         if data is None:
             data = render(layer, z, x, y, f)
             etag = etag_of(data)
-            if cache and layer.cache:
+            if cache and layer.cached:
                 if_redis("tile cache write", False, cache.put,
                          layer.id, z, x, y, f.variant, gen, seq, etag, data)
         parts.append(data)

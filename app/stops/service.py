@@ -5,21 +5,23 @@ and a hash of the evidence the reviewer saw; every import judges it again (see
 matching_and_import_db.transit.store). Recording one also changes the published data at
 once, so the reviewer sees its effect without waiting for the next import: a rejected pair
 leaves the matches, a confirmed or hand-made pair is marked as a decision, and the problems
-it settles are linked to it.
+it settles are linked to it. The published tables are written by the domain
+(matching_and_import_db.transit.review), never here; the stop layers' cached tiles over
+the change go after the commit.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import StopDecision, StopMatch, StopProblem, User
+from app.maps.tiles import tile_invalidator
+from app.models import StopDecision, User
 from app.models.stops import DECISION_ACTIONS
 from matching_and_import_db.errors import Conflict, InputError, NotFound
-from matching_and_import_db.transit import store
-from matching_and_import_db.transit.matching import DEFAULT_PROFILE
-from matching_and_import_db.transit.spatial import haversine_m
+from matching_and_import_db.tilecache import STOPS
+from matching_and_import_db.transit import review, store
 
 ATTRIBUTES = ("name", "platform_code", "operator")  # what attribute_mismatch compares
 SIDES = ("official", "osm")
@@ -89,8 +91,7 @@ def record_decision(user_id: int, action: str, official_id: str | None = None,
                             created_by=user_id, updated_by=user_id)
     db.session.add(decision)
     db.session.flush()
-    _apply_to_published(decision, official, osm, superseded)
-    db.session.commit()
+    _apply_and_commit(decision, official, osm, superseded)
     return decision
 
 
@@ -116,29 +117,17 @@ def _supersede(user_id: int, action: str, official_id, osm_key, attribute) -> li
     return ids
 
 
-def _apply_to_published(decision: StopDecision, official, osm, superseded: list[int]) -> None:
-    m = StopMatch
-    pair = (m.official_id == decision.official_id) & (m.osm_key == decision.osm_key)
-    if decision.action == "reject":
-        db.session.execute(delete(m).where(pair))
-    elif decision.action == "confirm":
-        db.session.execute(update(m).where(pair).values(method="confirmed", stage="decision",
-                                                        score=1.0))
-    elif decision.action == "manual":
-        distance = float(haversine_m(official.lon, official.lat, osm.lon, osm.lat))
-        db.session.merge(StopMatch(
-            official_id=official.stop_id, osm_key=osm.key, method="manual", stage="decision",
-            score=1.0, distance_m=round(distance, 2), official_name=official.name,
-            osm_name=osm.name, evidence={"note": decision.note} if decision.note else {},
-            profile_version=DEFAULT_PROFILE.version,
-            geom=f"SRID=4326;LINESTRING({official.lon!r} {official.lat!r},"
-                 f"{osm.lon!r} {osm.lat!r})"))
-    if superseded:
-        db.session.execute(update(StopProblem).where(StopProblem.decision_id.in_(superseded))
-                           .values(decision_id=None))
+def _apply_and_commit(decision: StopDecision, official, osm, superseded: list[int]) -> None:
+    """The published tables change in the domain (transit.review), in this transaction;
+    the stop layers' cached tiles over the change go once it commits."""
     db.session.flush()
     with _cursor() as cur:
-        store.resolve_problems(cur, "stop_problems", [decision.id])
+        changed = review.apply_decision(
+            cur, review.DecisionToApply(decision.id, decision.action, decision.official_id,
+                                        decision.osm_key, decision.note or ""),
+            official, osm, superseded)
+    db.session.commit()
+    tile_invalidator().changed(STOPS, changed)
 
 
 def get_decision(decision_id: int) -> StopDecision:
@@ -159,8 +148,7 @@ def keep_decision(user_id: int, decision_id: int) -> StopDecision:
     decision.status, decision.review_reason = "active", None
     decision.updated_by, decision.updated_at = user_id, func.now()
     db.session.flush()
-    _apply_to_published(decision, official, osm, [])
-    db.session.commit()
+    _apply_and_commit(decision, official, osm, [])
     return decision
 
 
@@ -172,9 +160,11 @@ def withdraw_decision(user_id: int, decision_id: int) -> StopDecision:
         raise Conflict(f"decision {decision_id} is {decision.status} already")
     decision.status = "withdrawn"
     decision.updated_by, decision.updated_at = user_id, func.now()
-    db.session.execute(update(StopProblem).where(StopProblem.decision_id == decision.id)
-                       .values(decision_id=None))
+    db.session.flush()
+    with _cursor() as cur:
+        changed = review.withdraw_decision(cur, decision.id)
     db.session.commit()
+    tile_invalidator().changed(STOPS, changed)
     return decision
 
 

@@ -51,10 +51,9 @@ def add_zone(user: User, lon: float, lat: float, radius_m: float, name: str | No
     db.session.flush()
     # the rides it touches are hidden in the zone's own transaction: no moment exists in
     # which the zone is saved and a line through it is still served
-    _, changed = service.requeue_for_new_zone(user.id, lon, lat, radius_m)
+    change = service.requeue_for_new_zone(user.id, lon, lat, radius_m)
     db.session.commit()
-    if changed is not None:
-        service.invalidate_tiles(changed)
+    service.invalidate_tiles(change)
     return zone.id
 
 
@@ -64,10 +63,9 @@ def delete_zone(user: User, zone_id: int) -> None:
         raise NotFound(f"no privacy zone {zone_id}")
     db.session.delete(zone)
     db.session.flush()
-    _, changed = service.requeue_for_removed_zone(user.id)
+    change = service.requeue_for_removed_zone(user.id)
     db.session.commit()
-    if changed is not None:
-        service.invalidate_tiles(changed)
+    service.invalidate_tiles(change)
 
 
 def week_start(moment: datetime) -> datetime:

@@ -15,15 +15,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.maps.tiles import tile_invalidator
 from app.models import PrivacyZone, Track, User
-from app.redis_client import get_redis
 from matching_and_import_db.errors import (
     InputError,
     NotFound,
     PayloadTooLarge,
     UnprocessableInput,
 )
-from matching_and_import_db.tracks import rawstore, store, visibility
+from matching_and_import_db.tilecache import RIDES
+from matching_and_import_db.tracks import changes, rawstore, visibility
 from matching_and_import_db.tracks.parse import parse_track_file
 
 API_KEY_PREFIX = "obs_"
@@ -194,17 +195,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def set_visibility(track: Track, public: bool) -> None:
     """Statistics count public rides only, so they follow the change in the same commit."""
-    if track.public == public:
-        return
-    track.public = public
-    db.session.flush()
-    cur = _cursor()
-    keys = store.road_keys_of(cur, [track.id])
-    store.recompute_road_stats(cur, keys)
-    changed = store.changed_extent(cur, [track.id], {k[0] for k in keys})
-    db.session.commit()
-    if changed is not None:
-        invalidate_tiles(changed)
+    _commit_and_invalidate(changes.set_ride_visibility(_cursor(), track.id, public))
 
 
 def update_title(track: Track, title: str) -> None:
@@ -213,46 +204,26 @@ def update_title(track: Track, title: str) -> None:
 
 
 def reprocess(track_ids: list[int]) -> int:
-    return _requeue_and_commit(store.requeue_tracks, "id = ANY(%(ids)s)", {"ids": track_ids})
+    return _commit_and_invalidate(changes.requeue_rides(_cursor(), track_ids)).count
 
 
 def reprocess_user(user_id: int) -> int:
-    return _requeue_and_commit(store.requeue_tracks, "user_id = %(uid)s", {"uid": user_id})
+    return _commit_and_invalidate(changes.requeue_rides_of_user(_cursor(), user_id)).count
 
 
 def reprocess_all() -> int:
-    return _requeue_and_commit(store.requeue_tracks, "true", {})
+    return _commit_and_invalidate(changes.requeue_every_ride(_cursor())).count
 
 
-def requeue_for_new_zone(user_id: int, lon: float, lat: float, radius_m: float
-                         ) -> tuple[int, tuple | None]:
-    """In the caller's transaction, to commit with the new zone: (rides queued, the box
-    whose tiles to invalidate after the commit)."""
-    return _requeue(store.requeue_tracks_near_zone, user_id, lon, lat, radius_m)
+def requeue_for_new_zone(user_id: int, lon: float, lat: float,
+                         radius_m: float) -> changes.RideChange:
+    """In the caller's transaction, to commit with the new zone (then invalidate_tiles)."""
+    return changes.requeue_rides_near_zone(_cursor(), user_id, lon, lat, radius_m)
 
 
-def requeue_for_removed_zone(user_id: int) -> tuple[int, tuple | None]:
+def requeue_for_removed_zone(user_id: int) -> changes.RideChange:
     """In the caller's transaction, to commit with the zone's removal."""
-    return _requeue(store.requeue_tracks_after_zone_removal, user_id)
-
-
-def _requeue(requeue, *args) -> tuple[int, tuple | None]:
-    """Queue rides again (not committed): from the commit on they show others nothing
-    until processed again, and road statistics have lost their share."""
-    cur = _cursor()
-    requeued = requeue(cur, *args)
-    if not requeued.track_ids:
-        return 0, None
-    return len(requeued.track_ids), store.changed_extent(
-        cur, requeued.track_ids, {k[0] for k in requeued.road_keys})
-
-
-def _requeue_and_commit(requeue, *args) -> int:
-    count, changed = _requeue(requeue, *args)
-    db.session.commit()
-    if changed is not None:
-        invalidate_tiles(changed)
-    return count
+    return changes.requeue_rides_after_zone_removal(_cursor(), user_id)
 
 
 def delete_tracks(user_id: int, track_ids: list[int] | None = None) -> int:
@@ -264,18 +235,9 @@ def delete_tracks(user_id: int, track_ids: list[int] | None = None) -> int:
     rows = db.session.execute(query).all()
     if not rows:
         return 0
-    ids = [r.id for r in rows]
-    cur = _cursor()
-    keys = store.road_keys_of(cur, ids)
-    changed = store.changed_extent(cur, ids, {k[0] for k in keys})
-    db.session.execute(delete(Track).where(Track.id.in_(ids)))
-    db.session.flush()
-    store.recompute_road_stats(cur, keys)
-    db.session.commit()
-    if changed is not None:
-        invalidate_tiles(changed)
+    change = _commit_and_invalidate(changes.delete_rides(_cursor(), [r.id for r in rows]))
     _delete_unreferenced_raw({r.raw_sha256 for r in rows})
-    return len(ids)
+    return change.count
 
 
 def delete_all_my_data(user: User) -> int:
@@ -299,14 +261,15 @@ def raw_file(track: Track) -> bytes:
     return rawstore.read_raw(_settings().data_dir, track.raw_sha256)
 
 
-def invalidate_tiles(bbox) -> None:
-    """After the commit: the ride layers' cached tiles over bbox are gone (all of them, by
-    a generation bump, when bbox is None)."""
-    from matching_and_import_db.tilecache import RIDE_LAYERS, invalidate
-    try:
-        invalidate(get_redis(), RIDE_LAYERS, bbox)
-    except Exception:  # committed already: the change stands, the map catches up on expiry
-        current_app.logger.exception("invalidating the map tiles of a ride change failed")
+def _commit_and_invalidate(change: changes.RideChange) -> changes.RideChange:
+    db.session.commit()
+    invalidate_tiles(change)
+    return change
+
+
+def invalidate_tiles(change: changes.RideChange) -> None:
+    """After the commit: the map's cached ride tiles over the change are gone."""
+    tile_invalidator().changed(RIDES, change.extent)
 
 
 def _cursor():

@@ -124,9 +124,8 @@ def publish(ctx: RunContext) -> None:
         cur.execute(load_sql(PACKAGE, "drop_staging.sql", **staging))
     ctx.ensure_lock()
     ctx.conn.commit()
-    if (r_ins or r_upd or r_del or s_ins or s_upd or s_del) and ctx.redis is not None:
-        # an import changes too much for per-tile invalidation: retire the layers' tiles
-        tilecache.invalidate(ctx.redis, tilecache.OSM_LAYERS)
+    if r_ins or r_upd or r_del or s_ins or s_upd or s_del:
+        ctx.map_changed(tilecache.OSM)
     ctx.counts.update(roads_inserted=r_ins, roads_updated=r_upd, roads_deleted=r_del,
                       stops_inserted=s_ins, stops_updated=s_upd, stops_deleted=s_del)
     ctx.log("published roads +%d ~%d -%d, stops +%d ~%d -%d",

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from matching_and_import_db.errors import DomainError
 from matching_and_import_db.pipelines import sources
 from matching_and_import_db.pipelines.sources import SourcePolicy
+from matching_and_import_db.tilecache import TileInvalidator
 
 
 class RunAborted(DomainError):
@@ -27,7 +28,8 @@ class RunContext:
     conn: Any  # psycopg2 connection for the phases' own transactions
     data_dir: str
     reporter: Any  # ProgressReporter
-    redis: Any = None  # for phases that tell caches what they published
+    redis: Any = None
+    tiles: TileInvalidator | None = None  # told after a publish what the map shows anew
     lock_lost: Callable[[], bool] = lambda: False
     sources: SourcePolicy = SourcePolicy()  # where a source may be read
     counts: dict[str, int] = field(default_factory=dict)
@@ -42,6 +44,13 @@ class RunContext:
         logging.getLogger(f"pipeline.{self.pipeline}").log(level, "run %s: %s", self.run_id, text)
         self.log_lines.append({"t": round(time.time(), 3), "level": logging.getLevelName(level),
                                "msg": text})
+
+    def map_changed(self, data: str) -> None:
+        """After the publish commits: the cached tiles of the layers drawn from `data`
+        (tilecache.OSM, STOPS, …) are retired at once (an import changes too much for
+        tile-by-tile invalidation)."""
+        if self.tiles is not None:
+            self.tiles.changed_everywhere(data)
 
     def ensure_lock(self) -> None:
         """Call before publishing: a run whose lock expired may overlap another run."""

@@ -31,6 +31,7 @@ from matching_and_import_db.pipelines.progress import KEY_PREFIX, Progress, Prog
 from matching_and_import_db.pipelines.schedules import latest_due_slot
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.sqlfiles import fetch_as, load_sql
+from matching_and_import_db.tilecache import TileInvalidator
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,10 @@ class RunWorker:
     """Claims queued runs and executes them; one instance per scheduler process."""
 
     def __init__(self, connect: Callable[[], Any], redis, *, worker: str, lease_seconds: int,
-                 data_dir: str, sources: SourcePolicy | None = None):
+                 data_dir: str, sources: SourcePolicy | None = None,
+                 tiles: TileInvalidator | None = None):
         self.connect = connect  # returns a new psycopg2 connection
+        self.tiles = tiles  # the tile cache, told what a run published
         self.sources = sources or SourcePolicy()  # none given: no file, only public URLs
         self.redis = redis
         self.worker = worker
@@ -235,7 +238,7 @@ class RunWorker:
         work_conn = self.connect()
         ctx = RunContext(run_id=claimed.run_id, pipeline=claimed.pipeline, config=claimed.config,
                          conn=work_conn, data_dir=self.data_dir, reporter=reporter,
-                         redis=self.redis, sources=self.sources,
+                         redis=self.redis, tiles=self.tiles, sources=self.sources,
                          lock_lost=lambda: keepalive.lost)
         phase_seconds: dict[str, float] = {}
         status, message = "succeeded", None

@@ -20,7 +20,8 @@ import numpy as np
 import shapely
 
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.tracks import rawstore, store
+from matching_and_import_db.tilecache import RIDES, TileInvalidator
+from matching_and_import_db.tracks import changes, rawstore, store
 from matching_and_import_db.tracks.cleaning import PrivacyZone
 from matching_and_import_db.tracks.mapmatch import match_track
 from matching_and_import_db.tracks.model import RideLimits
@@ -42,8 +43,8 @@ class ProcessingConfig:
     minimum_rural_m: float = 2.0
     # the same limits the upload applied (a ride uploaded under larger ones fails readably)
     ride_limits: RideLimits = RideLimits()
-    # called after each commit with the lon/lat box whose map data changed (tile cache)
-    on_change: Callable[[tuple[float, float, float, float]], None] | None = None
+    # told after each commit where the map's ride data changed (the tile cache)
+    tiles: TileInvalidator | None = None
     # which of these workers are gone (matching_and_import_db.workers); None: leases only
     dead_workers: Callable[[Iterable[str]], set[str]] | None = None
 
@@ -94,15 +95,9 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
                 log.warning("track %s: lease lost to another worker; not writing",
                             claim.track_id)
                 return "lost"
-            old_keys = store.road_keys_of(cur, [claim.track_id])
-            before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
-            store.replace_track_outputs(cur, claim.track_id, out.events, out.passes)
-            store.replace_track_snaps(cur, claim.track_id, out.snaps)
-            store.complete_track(cur, claim.track_id, out.summary)
-            store.recompute_road_stats(cur, old_keys | out.keys)
-            after = store.changed_extent(cur, [claim.track_id], {k[0] for k in out.keys})
+            change = changes.publish_ride_outputs(cur, claim.track_id, out)
         conn.commit()
-        _changed(config, before, after)
+        _changed(config, change)
     except InputError as exc:
         conn.rollback()
         return _fail(conn, claim, worker, str(exc), config)
@@ -117,34 +112,25 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
     return "complete"
 
 
-def _changed(config: ProcessingConfig, *boxes) -> None:
-    boxes = [b for b in boxes if b is not None]
-    if config.on_change is None or not boxes:
-        return
-    try:
-        config.on_change((min(b[0] for b in boxes), min(b[1] for b in boxes),
-                          max(b[2] for b in boxes), max(b[3] for b in boxes)))
-    except Exception:  # the ride is committed; a cache hiccup must not fail it
-        log.exception("invalidating the map tiles of a processed ride failed")
+def _changed(config: ProcessingConfig, change: changes.RideChange) -> None:
+    """After the commit: the map's cached ride tiles over the change are retired (the
+    invalidator never raises: a cache hiccup must not fail a committed ride)."""
+    if config.tiles is not None:
+        config.tiles.changed(RIDES, change.extent)
 
 
 def _fail(conn, claim: store.Claim, worker: str, message: str,
           config: ProcessingConfig | None = None) -> str:
-    """The ride's earlier results (if any) go with the error, in the same transaction: the
-    owner sees the error, nobody sees a line or events of a ride that no longer processes
-    (say, one now wholly inside a privacy zone), and statistics drop its numbers."""
+    """Record the error for the owner, in one transaction with the removal of the ride's
+    earlier results (changes.fail_ride)."""
     with conn.cursor() as cur:
         if not store.hold_claim(cur, claim.track_id, worker):
             conn.rollback()
             return "lost"
-        old_keys = store.road_keys_of(cur, [claim.track_id])
-        before = store.changed_extent(cur, [claim.track_id], {k[0] for k in old_keys})
-        store.clear_track_outputs(cur, claim.track_id)
-        store.fail_track(conn, claim, worker, message)
-        store.recompute_road_stats(cur, old_keys)
+        change = changes.fail_ride(cur, claim, worker, message)
     conn.commit()
     if config is not None:
-        _changed(config, before)
+        _changed(config, change)
     log.info("track %s: error: %s", claim.track_id, message)
     return "error"
 

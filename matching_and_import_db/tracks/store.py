@@ -119,13 +119,13 @@ def renew_lease(cur, track_id: int, worker: str, lease_seconds: float) -> bool:
     return cur.rowcount == 1
 
 
-def requeue_tracks(cur, where_sql: str | sql.Composable, params: dict) -> Requeued:
+def _requeue_tracks(cur, condition: sql.Composable, params: dict) -> Requeued:
     """Queue rides for processing again. From this statement on they show others nothing
     (the visibility rule reads the status), and the road statistics they counted in are
     recomputed without them in the caller's transaction. A worker processing one of them
-    loses its claim, so it cannot publish a result made before the change. where_sql is
-    one of the fixed conditions of the callers (never user text); its values are bound."""
-    condition = where_sql if isinstance(where_sql, sql.Composable) else sql.SQL(where_sql)
+    loses its claim, so it cannot publish a result made before the change. condition is
+    one of the fixed conditions of the requeue_tracks_* functions below (never passed in
+    from outside this module); its values are bound."""
     cur.execute(load_sql(PACKAGE, "requeue_tracks.sql", condition=condition), params)
     ids = [r[0] for r in cur.fetchall()]
     keys = road_keys_of(cur, ids) if ids else set()
@@ -133,20 +133,32 @@ def requeue_tracks(cur, where_sql: str | sql.Composable, params: dict) -> Requeu
     return Requeued(ids, keys)
 
 
+def requeue_tracks_by_id(cur, track_ids: list[int]) -> Requeued:
+    return _requeue_tracks(cur, sql.SQL("id = ANY(%(ids)s)"), {"ids": list(track_ids)})
+
+
+def requeue_tracks_of_user(cur, user_id: int) -> Requeued:
+    return _requeue_tracks(cur, sql.SQL("user_id = %(uid)s"), {"uid": user_id})
+
+
+def requeue_every_track(cur) -> Requeued:
+    return _requeue_tracks(cur, sql.SQL("true"), {})
+
+
 def requeue_tracks_near_zone(cur, user_id: int, lon: float, lat: float,
                              radius_m: float) -> Requeued:
     """A zone was added: the owner's rides that show anything inside it (their recorded or
     snapped line, or an event), and any being processed right now (which may have read
     the zones before this one), are queued again. Queued rides will read the new zone."""
-    return requeue_tracks(cur, sql.SQL(sql_file(PACKAGE, "near_zone_condition.sql")),
-                          {"uid": user_id, "lon": lon, "lat": lat, "radius": radius_m})
+    return _requeue_tracks(cur, sql.SQL(sql_file(PACKAGE, "near_zone_condition.sql")),
+                           {"uid": user_id, "lon": lon, "lat": lat, "radius": radius_m})
 
 
 def requeue_tracks_after_zone_removal(cur, user_id: int) -> Requeued:
     """A zone was removed: the rides that had points hidden by a zone, or that failed
     (perhaps for lying wholly inside one), may show more now."""
-    return requeue_tracks(cur, sql.SQL(sql_file(PACKAGE, "zone_removed_condition.sql")),
-                          {"uid": user_id})
+    return _requeue_tracks(cur, sql.SQL(sql_file(PACKAGE, "zone_removed_condition.sql")),
+                           {"uid": user_id})
 
 
 def clear_track_outputs(cur, track_id: int) -> None:

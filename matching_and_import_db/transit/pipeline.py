@@ -16,6 +16,7 @@ from collections import Counter
 import orjson
 from psycopg2.extras import Json, execute_values
 
+from matching_and_import_db import tilecache
 from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.pipelines.base import (
@@ -301,6 +302,7 @@ def publish(ctx: RunContext) -> None:
             "profile": Json(result.profile), "counts": Json(counts)})
     ctx.ensure_lock()
     ctx.conn.commit()
+    ctx.map_changed(tilecache.STOPS)
     ctx.progress(4, 4)
     ctx.log("published %d official stops (+%d ~%d -%d), %d matches, %d problems",
             len(ctx.state["official"]), inserted, updated, deleted, len(result.matches),

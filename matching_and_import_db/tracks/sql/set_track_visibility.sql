@@ -1,0 +1,1 @@
+UPDATE tracks SET public = %(public)s WHERE id = %(track_id)s
