@@ -12,7 +12,7 @@ import time
 import orjson
 import redis as redis_lib
 
-from app.settings import Settings
+from matching_and_import_db.settings import Settings
 from scheduler.heartbeat import KEY_PREFIX
 
 
