@@ -14,7 +14,7 @@ import redis as redis_lib
 from matching_and_import_db.pipelines.runner import RunWorker
 from tests.conftest import OSLO_PBF, ROOT
 from tests.osm_helpers import gen_pipeline, run_inline, source_policy
-from tests.test_stops_pipeline import gen_stops_pipeline
+from tests.stops_helpers import gen_stops_pipeline
 
 
 def start_sh_stops_config() -> tuple[str, dict]:
