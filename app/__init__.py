@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.settings import Settings
-
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrator", "migrations")
+from matching_and_import_db.schema import MIGRATIONS_DIR
+from matching_and_import_db.settings import Settings
 
 
 def create_app(overrides: dict | None = None, settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env(overrides=overrides)
 
-    from app.logging_setup import configure_logging
+    from matching_and_import_db.settings.logging_setup import configure_logging
     configure_logging(settings)
 
     app = Flask(__name__)
@@ -56,7 +53,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.redis_client import init_redis
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     limiter.init_app(app)
     init_redis(app, settings.redis_url)
@@ -89,7 +86,11 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     register_cli(app)
 
     if settings.check_schema:
-        from app.schema import require_current_schema
+        from matching_and_import_db.schema import require_current_schema
         with app.app_context():
-            require_current_schema()
+            conn = db.engine.raw_connection()
+            try:
+                require_current_schema(conn)
+            finally:
+                conn.close()
     return app

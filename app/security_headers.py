@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
-from app.settings import Settings
+from matching_and_import_db.settings import Settings
 
 HSTS_SECONDS = 365 * 24 * 3600
 

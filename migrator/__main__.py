@@ -13,8 +13,9 @@ import time
 import psycopg2
 from sqlalchemy.engine import make_url
 
-from app.logging_setup import configure_logging
-from app.settings import Settings, SettingsError
+from matching_and_import_db.schema import schema_status
+from matching_and_import_db.settings import Settings, SettingsError
+from matching_and_import_db.settings.logging_setup import configure_logging
 
 log = logging.getLogger("migrator")
 
@@ -83,13 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings=settings)
     with app.app_context():
         upgrade()
-        from app.schema import schema_status
-        ok, current, heads = schema_status()
-    if not ok:
-        print(f"migrator: schema is at {sorted(current)} after upgrade, expected {sorted(heads)}",
-              file=sys.stderr)
+    conn = psycopg2.connect(settings.libpq_dsn)
+    try:
+        schema = schema_status(conn)
+    finally:
+        conn.close()
+    if not schema.at_head:
+        print(f"migrator: schema is at {sorted(schema.current)} after upgrade, expected "
+              f"{sorted(schema.heads)}", file=sys.stderr)
         return 1
-    log.info("schema at head %s", ", ".join(sorted(heads)))
+    log.info("schema at head %s", ", ".join(sorted(schema.heads)))
     return 0
 
 

@@ -15,13 +15,15 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import psycopg2
 import redis as redis_lib
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from app.logging_setup import configure_logging
-from app.settings import Settings, SettingsError
 from matching_and_import_db import workers
+from matching_and_import_db.schema import require_current_schema
+from matching_and_import_db.settings import Settings, SettingsError
+from matching_and_import_db.settings.logging_setup import configure_logging
 from scheduler import heartbeat
 from scheduler.connections import budgeted_connect
 from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
@@ -30,13 +32,14 @@ log = logging.getLogger("scheduler")
 
 
 def check_schema(settings: Settings) -> None:
-    from app import create_app
-    from app.extensions import db
-    from app.schema import require_current_schema
-    app = create_app(settings=settings)
-    with app.app_context():
-        require_current_schema()
-        db.engine.dispose()  # the app's pool is not the scheduler's: keep no connection
+    """Refuse to work on a schema older than the code (one connection, closed at once)."""
+    if not settings.check_schema:
+        return
+    conn = psycopg2.connect(settings.libpq_dsn, connect_timeout=10)
+    try:
+        require_current_schema(conn)
+    finally:
+        conn.close()
 
 
 def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
@@ -60,8 +63,8 @@ def _shutdown_once_running(scheduler: BlockingScheduler, wait_s: float = 30.0) -
 
 
 def main() -> int:
-    # from the first instruction: a SIGTERM while the process still starts up (building the
-    # app to check the schema takes seconds on a busy machine) is a stop, not a kill
+    # from the first instruction: a SIGTERM while the process still starts up (importing
+    # and checking the schema takes seconds on a busy machine) is a stop, not a kill
     stopping = threading.Event()
     started: list[BlockingScheduler] = []
 

@@ -11,7 +11,7 @@ import time
 
 import redis as redis_lib
 
-from app.settings import Settings
+from matching_and_import_db.settings import Settings
 from matching_and_import_db.workers import latest_heartbeat
 
 

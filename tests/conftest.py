@@ -20,11 +20,14 @@ import psycopg2
 import pytest
 import redis as redis_lib
 import requests
+from psycopg2 import sql as psql
 from sqlalchemy.engine import make_url
 
-# ride fixtures (riders with API keys, processing), browser fixtures and the web process as
-# start.sh runs it (with a Redis server of its own) live beside this file
-pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures", "tests.web_fixtures"]
+# ride fixtures (riders with API keys, processing), the published golden stops case,
+# browser fixtures and the web process as start.sh runs it (with a Redis server of its own)
+# live beside this file
+pytest_plugins = ["tests.rides_fixtures", "tests.stops_fixtures", "tests.browser_fixtures",
+                  "tests.web_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -167,6 +170,19 @@ def redis(settings_env):
     return redis_lib.Redis.from_url(settings_env["PORTAL_REDIS_URL"])
 
 
+# tables of the database that are not the portal's data: the migrator's bookkeeping and
+# PostGIS's own reference table (filled by CREATE EXTENSION)
+NOT_DATA_TABLES = ("alembic_version", "spatial_ref_sys")
+
+
+def migrated_tables(cur) -> list[str]:
+    """Every table the migrations made, from the database's own catalog: a table a new
+    migration adds is emptied between tests without anyone listing it."""
+    cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> ALL(%s) ORDER BY tablename", (list(NOT_DATA_TABLES),))
+    return [name for (name,) in cur.fetchall()]
+
+
 @pytest.fixture(autouse=True)
 def clean_state(request):
     """Every test starts from empty tables and an empty Redis database."""
@@ -177,9 +193,9 @@ def clean_state(request):
     conn = psycopg2.connect(env["PORTAL_DATABASE_URL"])
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops, road_stats, "
-                    "official_stops, stop_matches, stop_problems, stop_decisions, "
-                    "stop_publications RESTART IDENTITY CASCADE")
+        tables = migrated_tables(cur)
+        cur.execute(psql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+            psql.SQL(", ").join(psql.Identifier(name) for name in tables)))
     conn.close()
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
     shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads
@@ -188,7 +204,7 @@ def clean_state(request):
 
 def make_app(env: dict[str, str], **overrides):
     from app import create_app
-    from app.settings import Settings
+    from matching_and_import_db.settings import Settings
     settings = Settings.from_env(environ=env, overrides=overrides)
     app = create_app(settings=settings)
     app.config.update(TESTING=True)

@@ -12,7 +12,7 @@ import shapely
 from psycopg2.extras import Json, execute_values
 
 from matching_and_import_db.osm.reader import Road, read_osm
-from tests.conftest import OSLO_PBF
+from tests.conftest import FIXTURES, OSLO_PBF
 
 V2_COLUMNS = ("Date;Time;Millis;Comment;Latitude;Longitude;Altitude;Course;Speed;HDOP;"
               "Satellites;BatteryLevel;Left;Right;Confirmed;Marked;Invalid;InsidePrivacyArea;"
@@ -75,6 +75,9 @@ def ride_csv(points: list[tuple[datetime, float, float]], events: dict[int, int]
 # --- rides along real streets ----------------------------------------------------------------
 
 OSLO_CENTRE_BBOX = (10.70, 59.900, 10.80, 59.935)
+STREET = "Jacob Aalls gate"  # an Oslo street in the demo extract, long enough to ride along
+# a real OpenBikeSensor ride in Berlin (source, licence: tests/fixtures/tracks/ATTRIBUTION.md)
+BERLIN_RIDE = FIXTURES / "tracks" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
 
 
 @cache

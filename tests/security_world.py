@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from app.auth.access import ADMIN, ANONYMOUS, OPERATOR, OTHER, OWNER
 from tests.conftest import csrf_token, login
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-from tests.test_stops_pipeline import publish_golden
+from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
+from tests.stops_helpers import publish_golden
 
-STREET = "Jacob Aalls gate"
 PRIVATE_TITLE = "canary-private-ride"
 PRIVATE_DAY = "2023-03-14"  # the private ride's day, in every ISO timestamp of it
 CANARIES = (PRIVATE_TITLE.encode(), PRIVATE_DAY.encode())

@@ -20,7 +20,7 @@ from tests.conftest import make_app
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
-from tests.test_stops_pipeline import GOLDEN_ATLAS
+from tests.stops_helpers import GOLDEN_ATLAS
 
 UNUSED_METHOD = "PATCH"  # no route of ours serves it
 

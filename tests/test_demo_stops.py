@@ -9,7 +9,7 @@ import re
 
 from tests.conftest import OSLO_PBF, ROOT
 from tests.osm_helpers import gen_pipeline, run_inline, run_worker
-from tests.test_stops_pipeline import gen_stops_pipeline
+from tests.stops_helpers import gen_stops_pipeline
 
 
 def start_sh_stops_config() -> tuple[str, dict]:

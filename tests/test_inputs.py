@@ -10,8 +10,7 @@ import io
 import pytest
 
 from tests.conftest import csrf_token, login
-from tests.test_rides_upload import BERLIN_RIDE
-from tests.test_stops_api import golden  # noqa: F401  (the published golden stops case)
+from tests.ride_helpers import BERLIN_RIDE
 
 # every route that reads a ride time range: from/to go through the week rounding there
 DATED = ["/api/statistics", "/statistics", "/api/export/events.csv",
@@ -106,7 +105,7 @@ def test_an_overlong_parameter_is_400_naming_it(client):
 
 @pytest.mark.parametrize("extra", ["endpoint=x", "_method=POST", "_external=1", "_anchor=x",
                                    "_scheme=https", "evil=1"])
-def test_paging_links_carry_only_known_parameters_from_the_public_url(client, golden,  # noqa: F811
+def test_paging_links_carry_only_known_parameters_from_the_public_url(client, golden,
                                                                       extra):
     resp = client.get(f"/api/stops/matches?limit=1&{extra}",
                       headers={"Host": "attacker.example"})
@@ -115,7 +114,7 @@ def test_paging_links_carry_only_known_parameters_from_the_public_url(client, go
 
 
 def test_problem_pages_keep_their_filter_in_links_and_nothing_else(app, oidc_provider,
-                                                                   golden):  # noqa: F811
+                                                                   golden):
     from tests.rides_fixtures import make_rider
     operator = make_rider(app, oidc_provider, "olga", roles=["operator"])
     page = operator.client.get("/stops/problems?type=unmatched_osm&endpoint=x&_external=1")

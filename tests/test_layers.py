@@ -8,9 +8,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-
-STREET = "Jacob Aalls gate"
+from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 
 @pytest.fixture

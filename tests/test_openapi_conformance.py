@@ -18,7 +18,6 @@ from pathlib import Path
 
 from tests.browser_fixtures import live_server
 from tests.ride_helpers import load_oslo_roads
-from tests.test_stops_api import golden  # noqa: F401  (published stops: items to find)
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_headers_conformance", "response_schema_conformance",
@@ -40,7 +39,7 @@ def run_schemathesis(api_url: str, report_dir: Path) -> tuple[int, str]:
 
 
 def test_schemathesis_finds_no_server_error_and_no_deviation_from_the_document(
-        settings_env, golden, db_conn, tmp_path):  # noqa: F811
+        settings_env, golden, db_conn, tmp_path):
     load_oslo_roads(db_conn)
     # a limit no run reaches: every case gets the API's real answer, not a 429
     with live_server(settings_env, ratelimit_default="1000000 per minute") as server:

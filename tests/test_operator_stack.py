@@ -113,13 +113,13 @@ def test_killing_the_app_while_requests_run_loses_nothing(running_stack):
             except requests.RequestException as exc:
                 outcome = type(exc).__name__
             results.append((started, outcome))
-            time.sleep(0.05)
+            time.sleep(0.05)  # the pace of the load, not a wait for work
 
     worker = threading.Thread(target=load)
     worker.start()
-    time.sleep(1)
+    wait_until(lambda: len(results) >= 10, 60, message="requests before the kill")
     podman("kill", container("app"))
-    time.sleep(1)
+    time.sleep(1)  # the app stays down a while on purpose: requests meet a dead container
     podman("start", container("app"))
     wait_until(lambda: subprocess.run(["podman", "healthcheck", "run", container("app")],
                                       capture_output=True).returncode == 0,

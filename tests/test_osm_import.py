@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import FIXTURES, OSLO_PBF
 from tests.osm_helpers import gen_pipeline, published_fingerprint, run_inline
+from tests.stop_matching_helpers import STOP_AREA_OSM
 
 BOEBLINGEN = FIXTURES / "osm" / "boeblingen-minimal.osm.pbf"
 MONACO_XML_GZ = FIXTURES / "osm" / "monaco-2012.osm.gz"
@@ -211,7 +212,6 @@ def test_road_lines_encode_like_the_generic_copy_encoder(name):
 
 def test_stop_area_relations_are_kept_with_their_member_stops(settings_env, db_conn,
                                                               tmp_path):
-    from tests.test_stop_groups import STOP_AREA_OSM
     path = tmp_path / "area.osm"
     path.write_text(STOP_AREA_OSM, encoding="utf-8")
     pipeline = gen_pipeline(db_conn, "area", str(path))

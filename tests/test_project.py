@@ -1,5 +1,6 @@
 """The project's own promises: settings, README, migrations, compose files and roles."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -9,8 +10,8 @@ import psycopg2
 import pytest
 import yaml
 
-from app.settings import REQUIRED, VARIABLES, Settings, SettingsError
-from tests.conftest import ROOT
+from matching_and_import_db.settings import REQUIRED, VARIABLES, Settings, SettingsError
+from tests.conftest import ROOT, make_app
 
 
 def test_a_missing_secret_stops_the_process_naming_the_variable():
@@ -31,6 +32,38 @@ def test_a_missing_secret_stops_the_process_naming_the_variable():
 def test_malformed_settings_are_refused_naming_the_variable(env, message):
     with pytest.raises(SettingsError, match=re.escape(message)):
         Settings.from_env(environ={"PORTAL_SECRET_KEY": "x", **env})
+
+
+def test_every_variable_is_read_with_its_declared_type():
+    settings = Settings.from_env(environ={
+        "PORTAL_SECRET_KEY": "x", "PORTAL_RIDE_MAX_HOURS": "2.5", "PORTAL_CHECK_SCHEMA": "off",
+        "PORTAL_TILE_MAX_FEATURES": "7", "PORTAL_LOG_LEVEL": ""})
+    assert (settings.ride_max_hours, settings.check_schema, settings.tile_max_features) == (
+        2.5, False, 7)
+    assert settings.log_level == "INFO"  # an empty variable is an unset one: the default
+    assert {var.kind for var in VARIABLES} == {str, int, float, bool}
+
+
+def test_secrets_never_show_in_the_settings_repr():
+    settings = Settings.from_env(environ={"PORTAL_SECRET_KEY": "sekrit-key-value",
+                                          "PORTAL_OIDC_CLIENT_SECRET": "sekrit-client-value"})
+    assert {var.name for var in VARIABLES if var.secret} == {"secret_key", "oidc_client_secret"}
+    assert "sekrit" not in repr(settings)
+    assert "tile_max_features=20000" in repr(settings)
+
+
+def test_an_override_naming_no_setting_is_refused():
+    with pytest.raises(SettingsError, match="no such settings: tile_max_feature"):
+        Settings.from_env(environ={"PORTAL_SECRET_KEY": "x"}, overrides={"tile_max_feature": 3})
+
+
+def test_the_scheduler_and_its_healthcheck_import_neither_flask_nor_the_app():
+    probe = ("import sys, scheduler.__main__, scheduler.healthcheck\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'app')))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_scheduler_process_exits_naming_a_missing_secret():
@@ -147,6 +180,44 @@ def test_entrypoint_refuses_an_unknown_role():
                             text=True, timeout=10)
     assert result.returncode == 64
     assert "unknown role 'dance'" in result.stderr
+
+
+@pytest.fixture
+def unmigrated_database_url(settings_env):
+    """An empty database beside the test database: PostGIS-less, never migrated."""
+    url = settings_env["PORTAL_DATABASE_URL"].rsplit("/", 1)[0] + "/portal_test_unmigrated"
+    admin = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS portal_test_unmigrated WITH (FORCE)")
+        cur.execute("CREATE DATABASE portal_test_unmigrated")
+    yield url
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE portal_test_unmigrated WITH (FORCE)")
+    admin.close()
+
+
+def test_the_scheduler_refuses_a_database_the_migrator_has_not_run_on(
+        settings_env, unmigrated_database_url):
+    result = subprocess.run([sys.executable, "-m", "scheduler"], cwd=ROOT,
+                            env={**settings_env, "PORTAL_DATABASE_URL": unmigrated_database_url},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "database schema is at nothing" in result.stderr
+    assert "run the migrator first" in result.stderr
+
+
+def test_the_web_app_refuses_a_schema_behind_the_code(settings_env, unmigrated_database_url):
+    from matching_and_import_db.schema import SchemaBehind, migration_heads
+    conn = psycopg2.connect(unmigrated_database_url)
+    with conn.cursor() as cur:  # as if an older migration were the last one applied
+        cur.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+        cur.execute("INSERT INTO alembic_version VALUES ('e62cbb801a93')")
+    conn.commit()
+    conn.close()
+    assert "e62cbb801a93" not in migration_heads()
+    with pytest.raises(SchemaBehind, match=r"schema is at \['e62cbb801a93'\], the code needs"):
+        make_app({**settings_env, "PORTAL_DATABASE_URL": unmigrated_database_url})
 
 
 def test_migrator_refuses_a_database_that_is_not_utf8(settings_env):
@@ -281,7 +352,6 @@ def test_the_architecture_page_names_every_package_folder_and_only_real_ones():
 
 def _imported_packages(top: str) -> dict[str, set[str]]:
     """Per module under `top`: the top-level packages it imports (anywhere in it)."""
-    import ast
     out = {}
     for path in (ROOT / top).rglob("*.py"):
         names = set()
@@ -302,3 +372,41 @@ def test_the_layers_import_only_downwards(top, forbidden):
     offending = {module: sorted(names & forbidden)
                  for module, names in _imported_packages(top).items() if names & forbidden}
     assert offending == {}
+
+
+# --- tests: factories and helpers in one place ---------------------------------------------
+
+def _imported_test_modules(source: str) -> set[str]:
+    """The test modules (tests/test_*.py) a Python source imports, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ("tests" if node.level else "") + ("." if node.level and node.module else "")
+            module = base + (node.module or "")
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {name for name in names if re.fullmatch(r"tests\.test_\w+", name)}
+    return found
+
+
+@pytest.mark.parametrize(("source", "imported"), [
+    ("from tests.test_layers import STREET", {"tests.test_layers"}),
+    ("import tests.test_layers", {"tests.test_layers"}),
+    ("from .test_layers import STREET", {"tests.test_layers"}),
+    ("from . import test_layers", {"tests.test_layers"}),
+    ("def f():\n    from tests import test_layers", {"tests.test_layers"}),
+    ("from tests.osm_helpers import tile_of\nfrom tests.conftest import ROOT", set()),
+])
+def test_an_import_of_a_test_module_is_found(source, imported):
+    assert _imported_test_modules(source) == imported
+
+
+def test_no_test_module_imports_another_test_module():
+    """What tests share (factories, fixtures, recorded cases) lives in tests/*_helpers.py and
+    tests/*_fixtures.py: importing a test module also collects its tests twice over."""
+    found = {path.name: sorted(modules) for path in sorted((ROOT / "tests").glob("*.py"))
+             if (modules := _imported_test_modules(path.read_text()))}
+    assert found == {}

@@ -20,7 +20,6 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from tests.conftest import make_app
 from tests.rides_fixtures import make_rider
-from tests.test_stops_api import golden  # noqa: F401  (published stops: queries find rows)
 
 # the requests of the three runs below add up to the 10,000 the issue asks for
 REQUESTS = {"anonymous": 4000, "rider": 3000, "admin": 3000}
@@ -155,7 +154,7 @@ def fuzz(app, client, routes: list[str], count: int) -> Counter:
 
 
 @pytest.fixture
-def fuzz_app(settings_env, golden):  # noqa: F811
+def fuzz_app(settings_env, golden):
     """Limits high enough that thousands of requests from one address are all answered."""
     app = make_app(settings_env, ratelimit_default="1000000 per minute",
                    ratelimit_tiles="1000000 per minute", ratelimit_login="1000000 per minute")

@@ -59,7 +59,7 @@ def test_with_redis_stopped_for_30s_pages_and_apis_answer_and_it_recovers(
             polls += 1
             if resp.status_code != 200:
                 failures.append((path, resp.status_code, resp.text[:200]))
-        time.sleep(0.5)
+        time.sleep(0.5)  # the pace of polling through the outage, not a wait for work
     assert failures == [], failures
     assert polls >= OUTAGE_SECONDS * len(served)  # it really was polled throughout
     readyz = requests.get(web.url + "/readyz", timeout=10)

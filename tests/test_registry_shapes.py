@@ -25,6 +25,7 @@ from matching_and_import_db.transit.readers import (
 )
 from matching_and_import_db.transit.registry_config import mapped_options
 from matching_and_import_db.transit.spatial import haversine_m
+from tests.stops_helpers import SERVICE_POINT_HEADER, service_point
 
 ROOT = Path(__file__).resolve().parents[1]
 STOPS = ROOT / "tests" / "fixtures" / "stops"
@@ -32,42 +33,6 @@ BENCH = ROOT / "bench" / "data"
 NORDIC = STOPS / "nordic-minimal-stops.xml"
 NSR_RAIL = STOPS / "nsr-rail-stations-2019.zip"
 HSL = BENCH / "hsl-stop-data-2020-07-22.csv"
-
-# The header of ATLAS's service-point export, one row per stop place: the column order of
-# ATLAS's own CSV model (ch.sbb.importservice ... ServicePointUpdateCsvModel in the ATLAS
-# source, github.com/iuccio/atlas); the rows below are written for the tests
-SERVICE_POINT_HEADER = (
-    "numberShort;uicCountryCode;sloid;number;checkDigit;validFrom;validTo;designationOfficial;"
-    "designationLong;abbreviation;operatingPoint;operatingPointWithTimetable;stopPoint;"
-    "stopPointType;freightServicePoint;trafficPoint;borderPoint;hasGeolocation;isoCountryCode;"
-    "cantonName;cantonFsoNumber;cantonAbbreviation;districtName;districtFsoNumber;"
-    "municipalityName;fsoNumber;localityName;operatingPointType;"
-    "operatingPointTechnicalTimetableType;meansOfTransport;categories;"
-    "operatingPointTrafficPointType;operatingPointRouteNetwork;operatingPointKilometer;"
-    "operatingPointKilometerMasterNumber;sortCodeOfDestinationStation;businessOrganisation;"
-    "businessOrganisationNumber;businessOrganisationAbbreviationDe;"
-    "businessOrganisationAbbreviationFr;businessOrganisationAbbreviationIt;"
-    "businessOrganisationAbbreviationEn;businessOrganisationDescriptionDe;"
-    "businessOrganisationDescriptionFr;businessOrganisationDescriptionIt;"
-    "businessOrganisationDescriptionEn;fotComment;lv95East;lv95North;wgs84East;wgs84North;"
-    "height;creationDate;editionDate;status")
-
-
-def service_point(**values: str) -> str:
-    """One service-point row: Vernayaz, as the traffic-point sample places its station."""
-    row = {c: "" for c in SERVICE_POINT_HEADER.split(";")}
-    row.update(numberShort="1405", uicCountryCode="85", sloid="ch:1:sloid:1405",
-               number="8501405", checkDigit="0", validFrom="2024-11-21", validTo="9999-12-31",
-               designationOfficial="Vernayaz", stopPoint="true", stopPointType="ORDERLY",
-               isoCountryCode="CH", localityName="Vernayaz", meansOfTransport="TRAIN",
-               businessOrganisation="ch:1:sboid:100001",
-               businessOrganisationAbbreviationDe="SBB",
-               businessOrganisationAbbreviationEn="SBB",
-               businessOrganisationDescriptionEn="Swiss Federal Railways SBB",
-               wgs84East="7.0385", wgs84North="46.1386", status="VALIDATED")
-    row.update(values)
-    return ";".join(row.values())
-
 
 # --- ATLAS: both exports -----------------------------------------------------------------
 

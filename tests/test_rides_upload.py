@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, csrf_token, make_app, wait_until
-from tests.ride_helpers import obs_file, obs_row
+from tests.conftest import csrf_token, make_app, wait_until
+from tests.ride_helpers import BERLIN_RIDE, obs_file, obs_row
 from tests.rides_fixtures import events_of, track_row
-
-BERLIN_RIDE = FIXTURES / "tracks" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
 
 
 def raw_files(settings_env) -> list[Path]:

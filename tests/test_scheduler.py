@@ -4,7 +4,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import orjson
 import psycopg2
@@ -62,7 +61,9 @@ def test_two_schedulers_turn_each_schedule_slot_into_one_run_and_never_overlap(
     # busy machine)
     wait_until(lambda: all("starting with jobs" in p.log() for p in (first, second)), 60,
                message="both schedulers to start")
-    time.sleep(9)
+    # three slots' runs, however long each takes on a busy machine, before the schedule stops
+    wait_until(lambda: _count(db_conn, "status = 'succeeded'") >= 3, 120,
+               message="three scheduled runs to succeed")
     with db_conn.cursor() as cur:
         cur.execute("UPDATE pipelines SET enabled = false WHERE id = %s", (pipeline,))
     db_conn.commit()

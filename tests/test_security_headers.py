@@ -13,8 +13,7 @@ import pytest
 
 from app.downloads import attachment, csv_text, safe_cell
 from tests.conftest import ROOT, make_app
-from tests.test_rides_upload import BERLIN_RIDE
-from tests.test_stops_api import golden  # noqa: F401  (the published golden stops case)
+from tests.ride_helpers import BERLIN_RIDE
 
 PAGES = ["/", "/rides", "/statistics", "/ogc/", "/ogc/collections?f=html", "/livez",
          "/api/layers", "/static/js/map.js", "/no-such-page"]
@@ -112,7 +111,7 @@ def test_csv_text_writes_the_header_even_without_rows():
     assert csv_text([{"a": "=1", "b": 2}]) == "a,b\n'=1,2\n"
 
 
-def test_registry_names_export_as_text_not_formulas(client, golden, db_conn):  # noqa: F811
+def test_registry_names_export_as_text_not_formulas(client, golden, db_conn):
     evil = '=HYPERLINK("http://evil.example","click")'
     with db_conn.cursor() as cur:
         cur.execute("UPDATE stop_matches SET official_name = %s", (evil,))

@@ -18,7 +18,7 @@ import pytest
 from matching_and_import_db.pipelines.sources import refusal
 from tests.conftest import ROOT, wait_until
 from tests.osm_helpers import gen_pipeline, run_inline, run_row
-from tests.test_stops_pipeline import GOLDEN_ATLAS, gen_stops_pipeline, load_golden_osm
+from tests.stops_helpers import GOLDEN_ATLAS, gen_stops_pipeline, load_golden_osm
 
 SECRET = "PORTAL_SECRET_KEY=never-shown-9f3c1e"
 

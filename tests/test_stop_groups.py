@@ -11,7 +11,7 @@ from matching_and_import_db.transit import names
 from matching_and_import_db.transit.matching import MatchingProfile, match_stops
 from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
 from matching_and_import_db.transit.readers import read_osm_stops
-from tests.test_stop_matching import east, north, official, osm
+from tests.stop_matching_helpers import STOP_AREA_OSM, east, north, official, osm
 
 
 def place(stop_id: str, name: str, lon: float = 8.0, lat: float = 47.0, **fields):
@@ -238,22 +238,6 @@ def test_two_quays_at_one_position_with_a_platform_each_are_not_guessed():
 
 
 # --- the OSM side: stop_area relations ----------------------------------------------------
-
-STOP_AREA_OSM = """<?xml version='1.0' encoding='UTF-8'?>
-<osm version="0.6">
-  <node id="1" lat="47.00004" lon="8.0"><tag k="public_transport" v="platform"/>
-    <tag k="name" v="Dorfplatz"/><tag k="bus" v="yes"/></node>
-  <node id="2" lat="46.99996" lon="8.0"><tag k="public_transport" v="stop_position"/>
-    <tag k="bus" v="yes"/></node>
-  <node id="3" lat="47.001" lon="8.0"><tag k="highway" v="bus_stop"/>
-    <tag k="name" v="Schule"/></node>
-  <relation id="77"><member type="node" ref="1" role="platform"/>
-    <member type="node" ref="2" role="stop"/>
-    <tag k="type" v="public_transport"/><tag k="public_transport" v="stop_area"/>
-    <tag k="name" v="Dorfplatz"/></relation>
-</osm>
-"""
-
 
 def test_stop_area_relations_are_read_with_the_stops(tmp_path):
     path = tmp_path / "area.osm"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-import math
 import re
 from pathlib import Path
 
@@ -17,36 +16,13 @@ import pytest
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.matching import MatchingProfile, match_stops
-from matching_and_import_db.transit.model import Decision, OfficialStop, OsmStopRef
+from matching_and_import_db.transit.model import Decision, OsmStopRef
 from matching_and_import_db.transit.problems import problem_statistics
 from matching_and_import_db.transit.readers import read_atlas, read_gtfs_stops, read_osm_stops
+from tests.stop_matching_helpers import east, north, official, osm
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STOPS = FIXTURES / "stops"
-M_PER_DEG = 111_195.0
-
-
-def official(stop_id: str, name: str | None, lon: float = 8.0, lat: float = 47.0,
-             **fields) -> OfficialStop:
-    return OfficialStop("test", stop_id, name, lon, lat, **fields)
-
-
-def osm(osm_id: int, name: str | None, lon: float = 8.0, lat: float = 47.0,
-        kind: str = "platform", **fields) -> OsmStopRef:
-    values = dict(ref=None, uic_ref=None, ref_ifopt=None, ref_sloid=None, local_ref=None,
-                  operator=None, tags={})
-    values.update(fields)
-    return OsmStopRef("n", osm_id, kind, name, lon=lon, lat=lat, **values)
-
-
-def north(metres: float, lat: float = 47.0) -> float:
-    return lat + metres / M_PER_DEG
-
-
-def east(metres: float, lon: float = 8.0, lat: float = 47.0) -> float:
-    return lon + metres / (M_PER_DEG * math.cos(math.radians(lat)))
-
-
 def by_type(result, problem_type: str) -> list:
     return [p for p in result.problems if p.type == problem_type]
 

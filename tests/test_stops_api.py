@@ -9,15 +9,10 @@ import io
 import pytest
 
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE
-from tests.test_stops_pipeline import GOLDEN_PAIRS, gen_user, publish_golden, record
+from tests.stops_helpers import GOLDEN_PAIRS, gen_user, record
 
 # every official stop of the golden case lies at 8.0 E between 47.0 and 47.1 N
 SOUTH = "7.9,46.99,8.1,47.015"  # exact (47.0) and name (47.01)
-
-
-@pytest.fixture
-def golden(settings_env, db_conn, tmp_path):
-    return publish_golden(settings_env, db_conn, tmp_path)
 
 
 def test_matches_are_paged_with_next_links_until_all_are_seen(client, golden):

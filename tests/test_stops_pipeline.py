@@ -2,8 +2,6 @@
 decisions that survive re-imports (and are flagged when their evidence changed), readers
 that see the old data until the one publish transaction commits, and broken input that
 fails the run and leaves the published data as it was.
-
-The helpers at the top are shared with test_stops_review.py and test_stops_api.py.
 """
 
 from __future__ import annotations
@@ -24,122 +22,26 @@ from matching_and_import_db.transit.matching import DEFAULT_PROFILE
 from matching_and_import_db.transit.pipeline import detect_format, validate_config
 from tests.conftest import FIXTURES, wait_until
 from tests.osm_helpers import gen_pipeline, run_inline, tile_of
+from tests.stops_helpers import (
+    EXPECTED,
+    GOLDEN_ATLAS,
+    GOLDEN_PAIRS,
+    SERVICE_POINT_HEADER,
+    STOPS,
+    atlas_file,
+    decision_status,
+    gen_stops_pipeline,
+    gen_user,
+    load_golden_osm,
+    publish_golden,
+    published_pairs,
+    published_problems,
+    record,
+    service_point,
+    stops_fingerprint,
+)
 
-STOPS = FIXTURES / "stops"
-GOLDEN_ATLAS = STOPS / "swiss_example_stops_ATLAS.csv"
-EXPECTED = json.loads((STOPS / "swiss_example_expected.json").read_text())
-GOLDEN_PAIRS = {(a, f"n{b}") for a, b, _method, _d in EXPECTED["pairs"]}
 PHASES = ["fetch", "parse", "stage", "match", "problems", "publish", "reapply"]
-
-
-# --- helpers ---------------------------------------------------------------------------
-
-def gen_stops_pipeline(conn, name: str, source, **config) -> int:
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO pipelines (name, kind, config, enabled) "
-                    "VALUES (%s, 'stops_import', %s, true) RETURNING id",
-                    (name, json.dumps({"source": str(source), **config})))
-        pipeline_id = cur.fetchone()[0]
-    conn.commit()
-    return pipeline_id
-
-
-def gen_user(conn, sub: str = "rita", role: str = "operator") -> int:
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO users (issuer, subject, email, display_name, role) "
-                    "VALUES ('tests', %s, %s, %s, %s) RETURNING id",
-                    (sub, f"{sub}@example.org", sub.title(), role))
-        user_id = cur.fetchone()[0]
-    conn.commit()
-    return user_id
-
-
-def golden_osm_file(tmp_path):
-    """The golden OSM XML with the version attribute osmium requires (see the fixture's
-    ATTRIBUTION.md); the fixture itself stays as published."""
-    xml = (STOPS / "swiss_example_osm.xml").read_text(encoding="utf-8")
-    path = tmp_path / "swiss_example.osm"
-    path.write_text(xml.replace("<osm>", '<osm version="0.6">', 1), encoding="utf-8")
-    return path
-
-
-def atlas_file(tmp_path, name: str = "atlas.csv", rename: dict | None = None,
-               drop: tuple[str, ...] = ()):
-    """The golden ATLAS registry, with official names changed and rows left out."""
-    lines = GOLDEN_ATLAS.read_text(encoding="utf-8").splitlines()
-    out = [lines[0]]
-    for line in lines[1:]:
-        fields = line.split(";")
-        if fields[0] in drop:
-            continue
-        fields[3] = (rename or {}).get(fields[0], fields[3])
-        out.append(";".join(fields))
-    path = tmp_path / name
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return path
-
-
-def load_golden_osm(env, conn, tmp_path) -> None:
-    run = run_inline(env, gen_pipeline(conn, "golden-osm", str(golden_osm_file(tmp_path))))
-    assert run["status"] == "succeeded", run["message"]
-
-
-def publish_golden(env, conn, tmp_path) -> int:
-    """OSM stops and the registry of the golden case, published by real pipeline runs;
-    returns the stops pipeline's id."""
-    load_golden_osm(env, conn, tmp_path)
-    pipeline = gen_stops_pipeline(conn, "atlas", GOLDEN_ATLAS, format="atlas")
-    run = run_inline(env, pipeline)
-    assert run["status"] == "succeeded", run["message"]
-    return pipeline
-
-
-def published_pairs(conn) -> set[tuple[str, str]]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT official_id, osm_key FROM stop_matches")
-        rows = set(cur.fetchall())
-    conn.commit()
-    return rows
-
-
-def published_problems(conn) -> set[tuple]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT official_id, osm_key, type, priority, decision_id IS NOT NULL "
-                    "FROM stop_problems")
-        rows = set(cur.fetchall())
-    conn.commit()
-    return rows
-
-
-def decision_status(conn, decision_id: int) -> tuple[str, str | None]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT status, review_reason FROM stop_decisions WHERE id = %s",
-                    (decision_id,))
-        row = cur.fetchone()
-    conn.commit()
-    return row
-
-
-def stops_fingerprint(conn) -> tuple:
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT (SELECT md5(string_agg(stop_id || coalesce(name, '') || ST_AsText(geom), ','"
-            "         ORDER BY stop_id)) FROM official_stops), "
-            "(SELECT md5(string_agg(official_id || osm_key || method, ',' ORDER BY "
-            "         official_id, osm_key)) FROM stop_matches), "
-            "(SELECT md5(string_agg(type || coalesce(official_id, '') || coalesce(osm_key, ''),"
-            "         ',' ORDER BY id)) FROM stop_problems), "
-            "(SELECT count(*) FROM stop_publications)")
-        row = cur.fetchone()
-    conn.commit()
-    return row
-
-
-def record(app, user_id: int, action: str, official_id=None, osm_key=None, **kwargs) -> int:
-    """A decision through the review service, as the review page records it."""
-    from app.stops import service
-    with app.app_context():
-        return service.record_decision(user_id, action, official_id, osm_key, **kwargs).id
 
 
 # --- the golden case -------------------------------------------------------------------
@@ -316,7 +218,7 @@ def test_readers_see_the_old_data_until_the_publish_commits_then_the_new(
             body = client.get("/api/stops/matches?limit=1000").get_json()
             pairs = frozenset((m["official_id"], m["osm_key"]) for m in body["matches"])
             seen.append((body["total"], pairs))
-            time.sleep(0.02)
+            time.sleep(0.02)  # a reader's pace, not a wait for work
 
     # hold the import inside its publish transaction: its last statement (the publication
     # record) waits for this lock, after matches and problems were deleted and inserted
@@ -582,7 +484,6 @@ def test_a_registry_wholly_outside_the_osm_area_fails_and_keeps_the_published_da
 
 def test_atlas_service_points_are_published_as_stop_places_with_their_operator(
         settings_env, db_conn, tmp_path):
-    from tests.test_registry_shapes import SERVICE_POINT_HEADER, service_point
     load_golden_osm(settings_env, db_conn, tmp_path)
     path = tmp_path / "service_points.csv"
     path.write_text("\n".join([

@@ -12,18 +12,13 @@ import pytest
 
 from tests.conftest import csrf_token, login
 from tests.osm_helpers import run_inline, tile_of
-from tests.test_stops_pipeline import (
+from tests.stops_helpers import (
+    atlas_file,
     decision_status,
     gen_stops_pipeline,
-    publish_golden,
     published_pairs,
     published_problems,
 )
-
-
-@pytest.fixture
-def golden(settings_env, db_conn, tmp_path):
-    return publish_golden(settings_env, db_conn, tmp_path)
 
 
 @pytest.fixture
@@ -180,7 +175,6 @@ def test_a_decision_without_csrf_token_is_refused(operator, golden, db_conn):
 
 def test_flagged_decisions_come_first_and_can_be_kept_or_withdrawn(
         operator, golden, settings_env, db_conn, tmp_path):
-    from tests.test_stops_pipeline import atlas_file
     decide(operator, action="note", official_id="ch:1:sloid:exact", note="checked on site")
     decide(operator, action="reject", official_id="ch:1:sloid:name", osm_key="n2")
     renamed = atlas_file(tmp_path, rename={"ch:1:sloid:name": "By name Nord"})

@@ -12,13 +12,12 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
-from app.settings import Settings
+from matching_and_import_db.settings import Settings
 from matching_and_import_db.tilecache import dirty_tiles, invalidate
 from scheduler import jobs
 from tests.conftest import FIXTURES
-from tests.osm_helpers import gen_pipeline, run_inline
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-from tests.test_layers import STREET, tile_of
+from tests.osm_helpers import gen_pipeline, run_inline, tile_of
+from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 MONACO = str(FIXTURES / "osm" / "monaco-2012.osm.gz")
 

@@ -6,7 +6,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, g
 
 from app.auth.sessions import session_user
-from app.settings import Settings
+from matching_and_import_db.settings import Settings
 
 
 def init_auth(app: Flask, settings: Settings) -> None:

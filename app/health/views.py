@@ -12,7 +12,7 @@ from sqlalchemy import text
 from app.auth.access import EVERYONE, access
 from app.extensions import db, limiter
 from app.redis_client import get_redis
-from app.schema import schema_status
+from matching_and_import_db.schema import schema_status
 from matching_and_import_db.workers import latest_heartbeat
 
 bp = Blueprint("health", __name__)
@@ -44,8 +44,13 @@ def readyz():
     checks: dict[str, dict] = {}
     try:
         db.session.execute(text("SELECT 1"))
-        ok, current, heads = schema_status()
-        checks["database"] = {"ok": ok, "revision": sorted(current), "head": sorted(heads)}
+        conn = db.engine.raw_connection()
+        try:
+            schema = schema_status(conn)
+        finally:
+            conn.close()
+        checks["database"] = {"ok": schema.at_head, "revision": sorted(schema.current),
+                              "head": sorted(schema.heads)}
     except Exception as exc:  # report, don't crash: this endpoint exists to say what is wrong
         checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     redis = get_redis()

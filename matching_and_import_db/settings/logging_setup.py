@@ -7,7 +7,7 @@ import sys
 
 import orjson
 
-from app.settings import Settings
+from matching_and_import_db.settings.portal import Settings
 
 _FIELDS = ("name", "levelname", "message")
 
