@@ -13,7 +13,7 @@ markers are filled when a query is built; everything else is taken as written, s
               time condition on track_events e.time
   {rides_u}   the same with the time condition on road_usage u.time
   {rides_t}   the same with the time condition on t.recorded_at
-  %(z)s, %(x)s, %(y)s, %(pixel)s, %(tolerance)s, %(viewer_id)s
+  %(z)s, %(x)s, %(y)s, %(pixel)s, %(tolerance)s, %(viewer_id)s, %(date_from)s, %(date_to)s
               the request's values, bound by the driver (query.FRAGMENT_VALUES)
 Property names are the columns of tiles and the keys of features, and OGC filter names:
 lowercase identifiers (PROPERTY_NAME), checked when a layer is registered.

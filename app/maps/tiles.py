@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from app.dbapi import fetch_one
+from app.dbapi import cursor
 from app.layers.catalog import Layer, catalog
-from app.layers.query import RideFilter, effective_filter, tile_sql
+from app.layers.query import RideFilter, effective_filter, statement_text, tile_sql
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.tilecache import (
@@ -89,7 +89,12 @@ def render(layer: Layer, z: int, x: int, y: int, flt: RideFilter) -> bytes:
     settings = current_app.config["PORTAL"]
     # a quarter of a screen pixel (4 of the tile's 4096 units): invisible
     tolerance = WORLD_METERS / 2 ** z / 1024
-    (data,) = fetch_one(tile_sql(layer, flt.shape()), {
-        "z": z, "x": x, "y": y, "tolerance": tolerance, "pixel": WORLD_METERS / 2 ** z / 512,
-        "cap": settings.tile_max_features, **flt.params()})
+    shape = flt.shape()
+    with cursor() as cur:
+        statement = statement_text(("tile", layer, shape), lambda: tile_sql(layer, shape), cur)
+        cur.execute(statement, {
+            "z": z, "x": x, "y": y, "tolerance": tolerance,
+            "pixel": WORLD_METERS / 2 ** z / 512, "cap": settings.tile_max_features,
+            **flt.params()})
+        (data,) = cur.fetchone()
     return bytes(data) if data else b""

@@ -15,9 +15,15 @@ from datetime import datetime, timedelta
 
 from psycopg2 import sql
 
-from app.dbapi import fetch_one
+from app.dbapi import cursor
 from app.layers.catalog import Layer, Property
-from app.layers.query import RideFilter, effective_filter, feature_sql, property_param
+from app.layers.query import (
+    RideFilter,
+    effective_filter,
+    feature_sql,
+    property_param,
+    statement_text,
+)
 from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
@@ -126,25 +132,38 @@ def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
     return params
 
 
+def _fetch_one(key: tuple, build, params: dict):
+    with cursor() as cur:
+        cur.execute(statement_text(key, build, cur), params)
+        return cur.fetchone()
+
+
 def items(layer: Layer, q: Query) -> tuple[int, str]:
     """(features on this page, the features as comma-joined GeoJSON text)."""
     if q.offset > MAX_OFFSET:
         raise InputError(f"offset must be at most {MAX_OFFSET}; narrow the bbox instead")
     flt = effective_filter(layer, q.rides)
-    page = feature_sql(layer, flt.shape(), bbox=q.bbox is not None, one=False,
-                       datetime_from=q.dt_from is not None, datetime_to=q.dt_to is not None,
-                       props=tuple(sorted(q.props)))
-    count, text = fetch_one(
-        sql.SQL("SELECT count(*), string_agg(f, ',') FROM ({}) AS page(f)").format(page),
-        _params(layer, q, flt))
+    shape, props = flt.shape(), tuple(sorted(q.props))
+    has_bbox, has_from, has_to = q.bbox is not None, q.dt_from is not None, q.dt_to is not None
+
+    def page() -> sql.Composed:
+        features = feature_sql(layer, shape, bbox=has_bbox, one=False, datetime_from=has_from,
+                               datetime_to=has_to, props=props)
+        return sql.SQL("SELECT count(*), string_agg(f, ',') FROM ({}) AS page(f)").format(
+            features)
+
+    count, text = _fetch_one(("items", layer, shape, has_bbox, has_from, has_to, props), page,
+                             _params(layer, q, flt))
     return count, text or ""
 
 
 def item(layer: Layer, feature_id: str, rides: RideFilter) -> str:
     flt = effective_filter(layer, rides)
-    one = feature_sql(layer, flt.shape(), bbox=False, one=True, datetime_from=False,
-                      datetime_to=False, props=())
-    row = fetch_one(one, {**_params(layer, Query(limit=1), flt), "fid": feature_id})
+    shape = flt.shape()
+    row = _fetch_one(("item", layer, shape),
+                     lambda: feature_sql(layer, shape, bbox=False, one=True, datetime_from=False,
+                                         datetime_to=False, props=()),
+                     {**_params(layer, Query(limit=1), flt), "fid": feature_id})
     if row is None:
         raise NotFound(f"no feature {feature_id!r} in {layer.id}")
     return row[0]
