@@ -16,7 +16,7 @@ from app.settings import Settings
 from matching_and_import_db.tilecache import dirty_tiles, invalidate
 from scheduler import jobs
 from tests.conftest import FIXTURES
-from tests.osm_helpers import gen_pipeline, run_inline
+from tests.osm_helpers import cached_tile_key, gen_pipeline, run_inline
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 from tests.test_layers import STREET, tile_of
 
@@ -170,8 +170,7 @@ def warm_ride_tiles(client, redis, lon: float, lat: float) -> set[str]:
     for layer in RIDE_TILE_LAYERS:
         for z, x, y in tiles:
             assert client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt").status_code == 200
-            gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
-            keys.add(f"tiles:{layer}:{gen}:{z}/{x}/{y}")
+            keys.add(cached_tile_key(redis, layer, z, x, y))
     assert redis.exists(*keys) == len(keys)
     return keys
 
