@@ -186,3 +186,14 @@ def test_the_map_page_names_an_external_basemap_when_one_is_set(settings_env):
     from app.extensions import db
     with app.app_context():
         db.engine.dispose()
+
+
+def test_every_cacheable_layer_says_which_data_its_tiles_are_drawn_from():
+    # without depends_on no change would ever retire the layer's tiles, so it would not be
+    # cached at all: a layer that means to be cached must name its data
+    silent = [la.id for la in catalog().layers.values() if la.cache and not la.depends_on]
+    assert silent == []
+    assert set(catalog().layers_depending_on(tilecache.RIDES)) >= {"road_stats", "events",
+                                                                   "my_rides"}
+    assert set(catalog().layers_depending_on(tilecache.STOPS)) >= {
+        "official_stops", "stop_matches", "stop_problems"}
