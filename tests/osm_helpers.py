@@ -79,6 +79,12 @@ def published_fingerprint(conn) -> tuple:
     return row
 
 
+def cached_tile_key(redis, layer: str, z: int, x: int, y: int) -> str:
+    """The Redis key the tile cache keeps a layer's tile under (its current generation)."""
+    gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
+    return f"tiles:{layer}:{gen}:{z}/{x}/{y}"
+
+
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     """The web-mercator tile (z, x, y) holding a point."""
     n = 2 ** z

@@ -7,6 +7,8 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 
+from app.layers.catalog import catalog
+from matching_and_import_db import tilecache
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
@@ -138,7 +140,8 @@ def test_a_private_ride_never_appears_in_another_users_tiles(rider, other_rider,
         assert "events" not in decode(rider.client.get(path))
 
 
-def test_stop_layers_show_a_published_change_on_the_next_request(client, db_conn):
+def test_stop_layers_are_cached_and_show_a_published_change_on_the_next_request(
+        client, db_conn, redis):
     lon, lat = 10.7522, 59.9139
     with db_conn.cursor() as cur:
         cur.execute("INSERT INTO official_stops (stop_id, source, name, extra, geom) VALUES "
@@ -163,6 +166,10 @@ def test_stop_layers_show_a_published_change_on_the_next_request(client, db_conn
     with db_conn.cursor() as cur:
         cur.execute("UPDATE official_stops SET name = 'Oslo S'")
     db_conn.commit()
+    # behind the cache's back the cached tile still answers; a publish tells the cache
+    tile = decode(client.get(path))
+    assert tile["official_stops"]["features"][0]["properties"]["name"] == "Jernbanetorget"
+    catalog().tile_invalidator(redis).changed_everywhere(tilecache.STOPS)
     tile = decode(client.get(path))
     assert tile["official_stops"]["features"][0]["properties"]["name"] == "Oslo S"
     items = client.get("/ogc/collections/stop_matches/items").get_json()["features"]
@@ -177,3 +184,14 @@ def test_the_map_page_names_an_external_basemap_when_one_is_set(settings_env):
     from app.extensions import db
     with app.app_context():
         db.engine.dispose()
+
+
+def test_every_cacheable_layer_says_which_data_its_tiles_are_drawn_from():
+    # without depends_on no change would ever retire the layer's tiles, so it would not be
+    # cached at all: a layer that means to be cached must name its data
+    silent = [la.id for la in catalog().layers.values() if la.cache and not la.depends_on]
+    assert silent == []
+    assert set(catalog().layers_depending_on(tilecache.RIDES)) >= {"road_stats", "events",
+                                                                   "my_rides"}
+    assert set(catalog().layers_depending_on(tilecache.STOPS)) >= {
+        "official_stops", "stop_matches", "stop_problems"}

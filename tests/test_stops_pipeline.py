@@ -21,7 +21,7 @@ from matching_and_import_db.errors import InputError
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE
 from matching_and_import_db.transit.pipeline import detect_format, validate_config
 from tests.conftest import FIXTURES, wait_until
-from tests.osm_helpers import gen_pipeline, run_inline, tile_of
+from tests.osm_helpers import cached_tile_key, gen_pipeline, run_inline, tile_of
 from tests.stops_helpers import (
     EXPECTED,
     GOLDEN_ATLAS,
@@ -520,8 +520,8 @@ def test_a_publish_shows_on_the_cached_stop_tiles_at_once(settings_env, db_conn,
         return {f["properties"].get("name") for f in tile["official_stops"]["features"]}
 
     assert "By name" in names()
-    gen = (redis.get("tiles:official_stops:gen") or b"0").decode()
-    assert redis.exists(f"tiles:official_stops:{gen}:{z}/{x}/{y}")  # cached like the others
+    # cached like the others
+    assert redis.exists(cached_tile_key(redis, "official_stops", z, x, y))
     renamed = atlas_file(tmp_path, rename={"ch:1:sloid:name": "By name Nord"})
     run = run_inline(settings_env, gen_stops_pipeline(db_conn, "atlas-v2", renamed))
     assert run["status"] == "succeeded", run["message"]

@@ -11,7 +11,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.conftest import csrf_token, login
-from tests.osm_helpers import run_inline, tile_of
+from tests.osm_helpers import cached_tile_key, run_inline, tile_of
 from tests.stops_helpers import (
     atlas_file,
     decision_status,
@@ -219,8 +219,7 @@ def stop_tile(client, db_conn, redis, layer: str, official_id: str, z: int = 16)
     z, x, y = tile_of(lon, lat, z)
     resp = client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
     assert resp.status_code == 200
-    gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
-    assert redis.exists(f"tiles:{layer}:{gen}:{z}/{x}/{y}")
+    assert redis.exists(cached_tile_key(redis, layer, z, x, y))
     return mapbox_vector_tile.decode(resp.data).get(layer, {"features": []})["features"]
 
 

@@ -16,7 +16,7 @@ from matching_and_import_db.settings import Settings
 from matching_and_import_db.tilecache import dirty_tiles, invalidate
 from scheduler import jobs
 from tests.conftest import FIXTURES
-from tests.osm_helpers import gen_pipeline, run_inline, tile_of
+from tests.osm_helpers import cached_tile_key, gen_pipeline, run_inline, tile_of
 from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 MONACO = str(FIXTURES / "osm" / "monaco-2012.osm.gz")
@@ -169,8 +169,7 @@ def warm_ride_tiles(client, redis, lon: float, lat: float) -> set[str]:
     for layer in RIDE_TILE_LAYERS:
         for z, x, y in tiles:
             assert client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt").status_code == 200
-            gen = (redis.get(f"tiles:{layer}:gen") or b"0").decode()
-            keys.add(f"tiles:{layer}:{gen}:{z}/{x}/{y}")
+            keys.add(cached_tile_key(redis, layer, z, x, y))
     assert redis.exists(*keys) == len(keys)
     return keys
 

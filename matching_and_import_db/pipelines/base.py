@@ -28,7 +28,7 @@ class RunContext:
     conn: Any  # psycopg2 connection for the phases' own transactions
     data_dir: str
     reporter: Any  # ProgressReporter
-    redis: Any = None
+    redis: Any = None  # the scheduler's Redis client, for kinds that keep state there
     tiles: TileInvalidator | None = None  # told after a publish what the map shows anew
     lock_lost: Callable[[], bool] = lambda: False
     sources: SourcePolicy = SourcePolicy()  # where a source may be read

@@ -120,8 +120,12 @@ def requeue_rides_after_zone_removal(cur, user_id: int) -> RideChange:
 
 
 def _requeued(cur, requeued: store.Requeued) -> RideChange:
+    """The rest of apply_ride_change's sequence for rides chosen by a condition (so the
+    write comes first): their outputs stay until processed again, so the roads and the
+    extent are the same before and after."""
     if not requeued.track_ids:
         return RideChange([], None)
+    store.recompute_road_stats(cur, requeued.road_keys)
     return RideChange(requeued.track_ids, store.changed_extent(
         cur, requeued.track_ids, _ways(requeued.road_keys)))
 

@@ -121,15 +121,14 @@ def renew_lease(cur, track_id: int, worker: str, lease_seconds: float) -> bool:
 
 def _requeue_tracks(cur, condition: sql.Composable, params: dict) -> Requeued:
     """Queue rides for processing again. From this statement on they show others nothing
-    (the visibility rule reads the status), and the road statistics they counted in are
-    recomputed without them in the caller's transaction. A worker processing one of them
+    (the visibility rule reads the status); the road statistics they counted in (returned)
+    are recomputed by the caller (tracks.changes). A worker processing one of them
     loses its claim, so it cannot publish a result made before the change. condition is
     one of the fixed conditions of the requeue_tracks_* functions below (never passed in
     from outside this module); its values are bound."""
     cur.execute(load_sql(PACKAGE, "requeue_tracks.sql", condition=condition), params)
     ids = [r[0] for r in cur.fetchall()]
     keys = road_keys_of(cur, ids) if ids else set()
-    recompute_road_stats(cur, keys)
     return Requeued(ids, keys)
 
 
