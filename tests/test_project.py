@@ -409,3 +409,28 @@ def test_no_test_module_imports_another_test_module():
     found = {path.name: sorted(modules) for path in sorted((ROOT / "tests").glob("*.py"))
              if (modules := _imported_test_modules(path.read_text()))}
     assert found == {}
+
+
+def _imported_modules(source: str) -> set[str]:
+    """The tests.* modules a Python source imports, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return {name for name in found if name.startswith("tests.")}
+
+
+def test_shared_test_code_is_a_helpers_module_or_a_registered_fixtures_module():
+    """One convention: `*_helpers.py` holds what tests import (factories, constants);
+    `*_fixtures.py` holds pytest fixtures, registered in conftest.py and never imported."""
+    from tests import conftest
+    shared = {path.stem for path in (ROOT / "tests").glob("*.py")
+              if not path.stem.startswith("test_") and path.stem not in ("conftest", "__init__")}
+    assert sorted(n for n in shared if not n.endswith(("_helpers", "_fixtures"))) == []
+    fixtures = {f"tests.{n}" for n in shared if n.endswith("_fixtures")}
+    assert set(conftest.pytest_plugins) == fixtures
+    importers = {path.name: sorted(_imported_modules(path.read_text()) & fixtures)
+                 for path in sorted((ROOT / "tests").glob("*.py"))}
+    assert {name: found for name, found in importers.items() if found} == {}
