@@ -4,35 +4,15 @@ driven by Playwright (never a downloaded browser)."""
 from __future__ import annotations
 
 import shutil
-import threading
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from tests.conftest import free_port, make_app, wait_until
+from tests.browser_helpers import live_server
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--use-angle=swiftshader",
         "--enable-unsafe-swiftshader"]
-
-
-@contextmanager
-def live_server(settings_env, **overrides):
-    """The app on a free port in a thread of this process; yields its URL."""
-    port = free_port()
-    app = make_app(settings_env, public_url=f"http://127.0.0.1:{port}", **overrides)
-    srv = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.shutdown()
-        from app.extensions import db
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -48,28 +28,3 @@ def browser():
         b = p.chromium.launch(executable_path=path, args=ARGS)
         yield b
         b.close()
-
-
-
-
-CSP_LISTENER = ("document.addEventListener('securitypolicyviolation', (e) => console.error("
-                "`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));")
-
-
-def watch_for_errors(page) -> list[str]:
-    """Script errors and Content-Security-Policy violations on page, as they happen: the
-    CSP (app/security_headers.py) must never block anything a page of ours needs."""
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
-            and errors.append(m.text))
-    page.add_init_script(CSP_LISTENER)
-    return errors
-
-
-def wait_for_js(page, expression: str, timeout: float = 30) -> None:
-    """Wait until expression is true in page. Playwright's wait_for_function evaluates a
-    string with eval inside the page, which our CSP (rightly) refuses; page.evaluate goes
-    through the DevTools protocol, which a page's CSP does not govern."""
-    guarded = f"(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
-    wait_until(lambda: page.evaluate(guarded), timeout, interval=0.2, message=expression)

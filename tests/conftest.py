@@ -175,12 +175,18 @@ def redis(settings_env):
 NOT_DATA_TABLES = ("alembic_version", "spatial_ref_sys")
 
 
-def migrated_tables(cur) -> list[str]:
-    """Every table the migrations made, from the database's own catalog: a table a new
-    migration adds is emptied between tests without anyone listing it."""
-    cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> ALL(%s) ORDER BY tablename", (list(NOT_DATA_TABLES),))
-    return [name for (name,) in cur.fetchall()]
+def empty_every_table(database_url: str) -> None:
+    """Empty every table of the portal's schema, found in the database's own catalog: a
+    table a new migration adds is emptied between tests without anyone listing it."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> ALL(%s) ORDER BY tablename", (list(NOT_DATA_TABLES),))
+        tables = [name for (name,) in cur.fetchall()]
+        cur.execute(psql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+            psql.SQL(", ").join(psql.Identifier(name) for name in tables)))
+    conn.close()
 
 
 @pytest.fixture(autouse=True)
@@ -190,13 +196,7 @@ def clean_state(request):
         yield
         return
     env = request.getfixturevalue("settings_env")
-    conn = psycopg2.connect(env["PORTAL_DATABASE_URL"])
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        tables = migrated_tables(cur)
-        cur.execute(psql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-            psql.SQL(", ").join(psql.Identifier(name) for name in tables)))
-    conn.close()
+    empty_every_table(env["PORTAL_DATABASE_URL"])
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
     shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads
     yield

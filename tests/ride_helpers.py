@@ -3,7 +3,9 @@ Oslo streets, and the road network loaded into osm_roads without a whole import.
 
 from __future__ import annotations
 
+import io
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -12,7 +14,7 @@ import shapely
 from psycopg2.extras import Json, execute_values
 
 from matching_and_import_db.osm.reader import Road, read_osm
-from tests.conftest import FIXTURES, OSLO_PBF
+from tests.conftest import FIXTURES, OSLO_PBF, csrf_token, login
 
 V2_COLUMNS = ("Date;Time;Millis;Comment;Latitude;Longitude;Altitude;Course;Speed;HDOP;"
               "Satellites;BatteryLevel;Left;Right;Confirmed;Marked;Invalid;InsidePrivacyArea;"
@@ -170,3 +172,61 @@ def ride_page_paths(track_id: int) -> tuple[str, ...]:
     return (f"/tracks/{track_id}", f"/api/tracks/{track_id}", f"/api/tracks/{track_id}/data",
             f"/tracks/{track_id}/export.gpx", f"/tracks/{track_id}/export.geojson",
             f"/tracks/{track_id}/raw")
+
+
+# --- riders with API keys, and their rides read back -----------------------------------
+
+@dataclass
+class Rider:
+    client: object
+    key: str
+    sub: str
+
+    def upload(self, data: bytes, filename: str = "ride.csv", public: bool | None = None):
+        form = {"body": (io.BytesIO(data), filename)}
+        if public is not None:
+            form["public"] = "1" if public else "0"
+        return self.client.post("/api/tracks", data=form,
+                                headers={"Authorization": f"OBSUserId {self.key}"},
+                                content_type="multipart/form-data")
+
+    def upload_id(self, data: bytes, filename: str = "ride.csv", public: bool | None = None
+                  ) -> int:
+        resp = self.upload(data, filename, public)
+        assert resp.status_code in (200, 201), resp.get_json()
+        return resp.get_json()["track"]["id"]
+
+    def post_form(self, path: str, data: dict | None = None, page: str = "/"):
+        return self.client.post(path, data={"csrf_token": csrf_token(self.client, page),
+                                            **(data or {})})
+
+
+def make_rider(app, oidc_provider, sub: str, roles=None) -> Rider:
+    client = app.test_client()
+    login(client, oidc_provider, sub, roles)
+    page = client.post("/settings/api-key", data={"csrf_token": csrf_token(client)})
+    assert page.status_code == 200
+    key = page.data.decode().split('<pre id="api-key" class="key">')[1].split("<")[0]
+    return Rider(client, key, sub)
+
+
+def track_row(conn, track_id: int) -> dict:
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, status_message, events_count, points_matched, public, "
+                    "recorded_at, length_m FROM tracks WHERE id = %s", (track_id,))
+        row = cur.fetchone()
+    conn.commit()
+    keys = ("status", "status_message", "events_count", "points_matched", "public",
+            "recorded_at", "length_m")
+    return dict(zip(keys, row, strict=True)) if row else None
+
+
+def events_of(conn, track_id: int) -> list[dict]:
+    """A ride's events in time order: time, way_id, direction, distance_left/right."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT time, way_id, direction, distance_left, distance_right "
+                    "FROM track_events WHERE track_id = %s ORDER BY time", (track_id,))
+        keys = [d[0] for d in cur.description]
+        rows = [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+    conn.commit()
+    return rows

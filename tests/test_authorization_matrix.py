@@ -19,7 +19,7 @@ from app.extensions import db
 from tests.conftest import make_app
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
-from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
+from tests.security_helpers import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.stops_helpers import GOLDEN_ATLAS
 
 UNUSED_METHOD = "PATCH"  # no route of ours serves it

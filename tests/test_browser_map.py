@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_fixtures import wait_for_js, watch_for_errors
+from tests.browser_helpers import wait_for_js, watch_for_errors
 from tests.conftest import wait_until
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 

@@ -3,7 +3,7 @@ result, and the ride page draws its map and its chart of overtaking distances.""
 
 from __future__ import annotations
 
-from tests.browser_fixtures import wait_for_js, watch_for_errors
+from tests.browser_helpers import wait_for_js, watch_for_errors
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 
 

@@ -115,7 +115,7 @@ def test_paging_links_carry_only_known_parameters_from_the_public_url(client, go
 
 def test_problem_pages_keep_their_filter_in_links_and_nothing_else(app, oidc_provider,
                                                                    golden):
-    from tests.rides_fixtures import make_rider
+    from tests.ride_helpers import make_rider
     operator = make_rider(app, oidc_provider, "olga", roles=["operator"])
     page = operator.client.get("/stops/problems?type=unmatched_osm&endpoint=x&_external=1")
     assert page.status_code == 200

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.browser_fixtures import live_server
+from tests.browser_helpers import live_server
 from tests.ride_helpers import load_oslo_roads
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",

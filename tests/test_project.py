@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from matching_and_import_db.settings import REQUIRED, VARIABLES, Settings, SettingsError
-from tests.conftest import ROOT, make_app
+from tests.conftest import ROOT, empty_every_table, make_app
 
 
 def test_a_missing_secret_stops_the_process_naming_the_variable():
@@ -85,6 +85,29 @@ def test_readme_lists_every_setting_with_its_default():
             assert shown == "(empty)"
         else:
             assert shown == f"`{var.default}`", var.env
+
+
+def test_every_table_is_emptied_between_tests_including_one_no_list_names(db_conn,
+                                                                          settings_env):
+    with db_conn.cursor() as cur:  # as a new migration would add it
+        cur.execute("CREATE TABLE scratch_added_later (id serial PRIMARY KEY, note text)")
+        cur.execute("INSERT INTO scratch_added_later (note) VALUES ('left by a test')")
+        cur.execute("INSERT INTO pipelines (name, kind, config, enabled) "
+                    "VALUES ('p', 'osm_import', '{}', true)")
+    db_conn.commit()
+    try:
+        empty_every_table(settings_env["PORTAL_DATABASE_URL"])
+        with db_conn.cursor() as cur:
+            cur.execute("SELECT (SELECT count(*) FROM scratch_added_later), "
+                        "(SELECT count(*) FROM pipelines), (SELECT count(*) FROM spatial_ref_sys)")
+            scratch, pipelines, srs = cur.fetchone()
+        db_conn.commit()
+        assert (scratch, pipelines) == (0, 0)
+        assert srs > 0  # PostGIS's own table is left alone
+    finally:
+        with db_conn.cursor() as cur:
+            cur.execute("DROP TABLE scratch_added_later")
+        db_conn.commit()
 
 
 def test_migrations_have_one_head():
@@ -410,3 +433,28 @@ def test_no_test_module_imports_another_test_module():
     found = {path.name: sorted(modules) for path in sorted((ROOT / "tests").glob("*.py"))
              if (modules := _imported_test_modules(path.read_text()))}
     assert found == {}
+
+
+def _imported_modules(source: str) -> set[str]:
+    """The tests.* modules a Python source imports, at any depth."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return {name for name in found if name.startswith("tests.")}
+
+
+def test_shared_test_code_is_a_helpers_module_or_a_registered_fixtures_module():
+    """One convention: `*_helpers.py` holds what tests import (factories, constants);
+    `*_fixtures.py` holds pytest fixtures, registered in conftest.py and never imported."""
+    from tests import conftest
+    shared = {path.stem for path in (ROOT / "tests").glob("*.py")
+              if not path.stem.startswith("test_") and path.stem not in ("conftest", "__init__")}
+    assert sorted(n for n in shared if not n.endswith(("_helpers", "_fixtures"))) == []
+    fixtures = {f"tests.{n}" for n in shared if n.endswith("_fixtures")}
+    assert set(conftest.pytest_plugins) == fixtures
+    importers = {path.name: sorted(_imported_modules(path.read_text()) & fixtures)
+                 for path in sorted((ROOT / "tests").glob("*.py"))}
+    assert {name: found for name, found in importers.items() if found} == {}

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict
 
 from tests.conftest import make_app
-from tests.rides_fixtures import make_rider
+from tests.ride_helpers import make_rider
 
 # the requests of the three runs below add up to the 10,000 the issue asks for
 REQUESTS = {"anonymous": 4000, "rider": 3000, "admin": 3000}

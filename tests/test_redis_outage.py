@@ -14,8 +14,7 @@ from matching_and_import_db.pipelines.runner import request_run
 from matching_and_import_db.tilecache import tiles_over
 from tests.conftest import FIXTURES, wait_until
 from tests.osm_helpers import gen_pipeline, run_row
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-from tests.rides_fixtures import track_row
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, track_row, utc
 
 OUTAGE_SECONDS = 30
 

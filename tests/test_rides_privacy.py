@@ -10,8 +10,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride
-from tests.rides_fixtures import track_row
+from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride, track_row
 
 STREET = "Jacob Aalls gate"
 

@@ -18,8 +18,14 @@ from matching_and_import_db.tracks.processing import (
     process_pending,
 )
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride, utc
-from tests.rides_fixtures import make_rider, track_row
+from tests.ride_helpers import (
+    load_oslo_roads,
+    make_rider,
+    ride_page_paths,
+    street_ride,
+    track_row,
+    utc,
+)
 
 STREET = "Jacob Aalls gate"
 

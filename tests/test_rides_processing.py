@@ -9,9 +9,8 @@ import pytest
 from matching_and_import_db.tracks import changes, store
 from matching_and_import_db.tracks.legal import legal_minimum
 from tests.conftest import OSLO_PBF, wait_until
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-from tests.rides_fixtures import events_of as ride_events
-from tests.rides_fixtures import track_row
+from tests.ride_helpers import events_of as ride_events
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, track_row, utc
 
 STREET = "Jacob Aalls gate"  # 700 m, two-way, maxspeed 30: in town, minimum 1.5 m
 

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import csrf_token, make_app, wait_until
-from tests.ride_helpers import BERLIN_RIDE, obs_file, obs_row
-from tests.rides_fixtures import events_of, track_row
+from tests.ride_helpers import BERLIN_RIDE, events_of, obs_file, obs_row, track_row
 
 
 def raw_files(settings_env) -> list[Path]:
@@ -88,7 +87,7 @@ def test_a_bad_file_is_refused_with_a_message_and_nothing_is_stored(
 
 
 def test_a_file_over_the_size_limit_is_413(settings_env, oidc_provider):
-    from tests.rides_fixtures import make_rider
+    from tests.ride_helpers import make_rider
     app = make_app(settings_env, upload_max_bytes=100_000)
     small = make_rider(app, oidc_provider, "sam")
     resp = small.upload(BERLIN_RIDE.read_bytes())
@@ -153,7 +152,7 @@ def test_anonymous_upload_is_401(client):
 
 
 def test_uploads_are_rate_limited(settings_env, oidc_provider):
-    from tests.rides_fixtures import make_rider
+    from tests.ride_helpers import make_rider
     app = make_app(settings_env, ratelimit_upload="2 per minute")
     r = make_rider(app, oidc_provider, "quick")
     codes = [r.upload(BERLIN_RIDE.read_bytes()).status_code for _ in range(3)]
@@ -212,7 +211,7 @@ def test_a_double_gzipped_file_over_the_limit_no_longer_slips_through(rider):
 
 def test_a_single_gzip_layer_over_the_limit_is_413_and_unpacked_only_to_the_limit(
         settings_env, oidc_provider):
-    from tests.rides_fixtures import make_rider
+    from tests.ride_helpers import make_rider
     app = make_app(settings_env, upload_max_bytes=1_000_000)
     small = make_rider(app, oidc_provider, "sam")
     resp, peak = _upload_peak(small, _zeros_gzip(64 << 20), "zeros.csv.gz")
@@ -261,7 +260,7 @@ RIDE_CAPS = dict(ride_max_points=120, ride_max_hours=1.0)
         "gpx-hours"])
 def test_broken_or_oversized_rides_get_a_clear_422_at_upload(
         settings_env, oidc_provider, db_conn, data, filename, status, message):
-    from tests.rides_fixtures import make_rider
+    from tests.ride_helpers import make_rider
     capped = make_rider(make_app(settings_env, **RIDE_CAPS), oidc_provider, "cara")
     resp = capped.upload(data, filename)
     assert resp.status_code == status, resp.get_json()

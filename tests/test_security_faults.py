@@ -20,8 +20,7 @@ import requests
 from matching_and_import_db.tracks import rawstore
 from tests.conftest import wait_until
 from tests.live_helpers import Gunicorn, backends_of, terminate_backends
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-from tests.rides_fixtures import track_row
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, track_row, utc
 
 STREET = "Jacob Aalls gate"
 DATABASE_PAGES = ("/api/stops/statistics", "/rides", "/api/statistics", "/api/tracks/1")

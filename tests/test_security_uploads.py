@@ -21,7 +21,7 @@ import requests
 from tests.conftest import FIXTURES, wait_until
 from tests.fuzz_helpers import apply, random_ops
 from tests.live_helpers import Gunicorn, PeakMemory
-from tests.rides_fixtures import make_rider
+from tests.ride_helpers import make_rider
 
 UPLOADS = 500
 MEMORY_LIMIT_MB = 500
