@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 
+from matching_and_import_db.transit.model import DECISION_ACTIONS, MATCHER_ACTIONS
 from tests.conftest import csrf_token, login
 from tests.osm_helpers import run_inline
 from tests.test_stops_pipeline import (
@@ -211,3 +213,13 @@ def test_flagged_decisions_come_first_and_can_be_kept_or_withdrawn(
                          data={"csrf_token": token}).status_code == 409
     assert operator.post("/stops/decisions/99/keep", data={"csrf_token": token}).status_code \
         == 404
+
+
+def test_the_decisions_table_accepts_exactly_the_one_decision_vocabulary(db_conn):
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conname = 'ck_stop_decisions_action'")
+        (definition,) = cur.fetchone()
+    db_conn.rollback()
+    assert sorted(set(re.findall(r"'(\w+)'", definition))) == sorted(DECISION_ACTIONS)
+    assert set(MATCHER_ACTIONS) <= set(DECISION_ACTIONS)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import StopDecision, StopMatch, StopProblem, User
-from app.models.stops import DECISION_ACTIONS
 from matching_and_import_db.errors import Conflict, InputError, NotFound
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.transit import store
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE
-from matching_and_import_db.transit.spatial import haversine_m
+from matching_and_import_db.transit.model import DECISION_ACTIONS
 
 ATTRIBUTES = ("name", "platform_code", "operator")  # what attribute_mismatch compares
 SIDES = ("official", "osm")
@@ -125,7 +125,7 @@ def _apply_to_published(decision: StopDecision, official, osm, superseded: list[
         db.session.execute(update(m).where(pair).values(method="confirmed", stage="decision",
                                                         score=1.0))
     elif decision.action == "manual":
-        distance = float(haversine_m(official.lon, official.lat, osm.lon, osm.lat))
+        distance = float(great_circle_m(official.lon, official.lat, osm.lon, osm.lat))
         db.session.merge(StopMatch(
             official_id=official.stop_id, osm_key=osm.key, method="manual", stage="decision",
             score=1.0, distance_m=round(distance, 2), official_name=official.name,
