@@ -239,3 +239,28 @@ def test_ogc_datetime_over_other_peoples_events_is_widened_to_whole_weeks(
     exact = other_rider.client.get("/ogc/collections/events/items?mine=1"
                                    "&datetime=2024-05-08T17:00:00Z/2024-05-08T17:00:30Z")
     assert exact.get_json()["numberReturned"] == 1
+
+
+@pytest.mark.parametrize("status", ["queued", "processing", "complete", "error"])
+@pytest.mark.parametrize("public", [True, False])
+def test_the_sql_visibility_function_is_the_python_rule(db_conn, status, public):
+    owner = 7
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT ride_shown_to(%(s)s, %(p)s, %(o)s, NULL),"
+                    " ride_shown_to(%(s)s, %(p)s, %(o)s, %(o)s),"
+                    " ride_shown_to(%(s)s, %(p)s, %(o)s, %(other)s)",
+                    {"s": status, "p": public, "o": owner, "other": owner + 1})
+        to_everyone, to_owner, to_another = cur.fetchone()
+    db_conn.rollback()
+    assert to_everyone is to_another is visibility.shown_to_others(status, public)
+    assert to_owner is (status == "complete")
+
+
+def test_the_visibility_function_is_inlined_so_ride_queries_keep_their_plans(db_conn):
+    with db_conn.cursor() as cur:
+        cur.execute("EXPLAIN (VERBOSE, COSTS OFF) SELECT t.id FROM tracks t WHERE "
+                    + visibility.own("%(viewer)s"), {"viewer": 3})
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    db_conn.rollback()
+    assert "ride_shown_to" not in plan
+    assert "'complete'" in plan and "user_id = 3" in plan

@@ -3,60 +3,16 @@ Request values are always bound (%(name)s); identifiers come from the catalog.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 
 from app.layers.catalog import USER, Layer
-from matching_and_import_db.tracks import visibility
+from matching_and_import_db.tracks.visibility import RideFilter
 
 TILE_ENV = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s)"
 TILE_ENV_MARGIN = "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096)"
 WORLD_ENV = ("ST_MakeEnvelope(-20037508.34, -20037508.34, 20037508.34, 20037508.34,"
              " 3857)")
-SHAPE = datetime(2000, 1, 3)
 BBOX_ENV = "ST_Transform(ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326), 3857)"
-
-
-@dataclass(frozen=True)
-class RideFilter:
-    """Whose rides a ride layer shows and when. Built by rides_filter(), which applies
-    the privacy rounding: over other people's rides the range is whole weeks."""
-
-    viewer_id: int | None = None
-    mine: bool = False
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-
-    @property
-    def filtered(self) -> bool:
-        return self.mine or self.date_from is not None or self.date_to is not None
-
-    @property
-    def variant(self) -> str:
-        """The cache variant: "" for the shared public view."""
-        if not self.filtered:
-            return ""
-        return "|".join([f"u{self.viewer_id}" if self.mine else "pub",
-                         self.date_from.isoformat() if self.date_from else "",
-                         self.date_to.isoformat() if self.date_to else ""])
-
-    def shape(self) -> RideFilter:
-        """Which clauses the SQL needs, without the values (a key for cached SQL)."""
-        return RideFilter(None, self.mine, SHAPE if self.date_from else None,
-                          SHAPE if self.date_to else None)
-
-    def params(self) -> dict:
-        return {"viewer_id": self.viewer_id, "date_from": self.date_from,
-                "date_to": self.date_to}
-
-    def scope(self, time_sql: str) -> str:
-        clauses = [visibility.own("%(viewer_id)s") if self.mine else visibility.PUBLISHED]
-        if self.date_from is not None:
-            clauses.append(f"{time_sql} >= %(date_from)s")
-        if self.date_to is not None:
-            clauses.append(f"{time_sql} < %(date_to)s")
-        return "(" + " AND ".join(clauses) + ")"
 
 
 def effective_filter(layer: Layer, flt: RideFilter) -> RideFilter:

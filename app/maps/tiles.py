@@ -15,10 +15,11 @@ from flask import current_app
 
 from app.extensions import db
 from app.layers.catalog import Layer
-from app.layers.query import RideFilter, effective_filter, tile_sql
+from app.layers.query import effective_filter, tile_sql
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.tilecache import MAX_CACHED_ZOOM, TileCache, etag_of
+from matching_and_import_db.tracks.visibility import RideFilter
 
 WORLD_METERS = 40075016.68557849
 

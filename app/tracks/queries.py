@@ -5,49 +5,24 @@ matching_and_import_db.tracks.visibility: published rides, plus the viewer's own
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Track, User
 from app.tracks.service import is_owner
 from matching_and_import_db.errors import NotFound
 from matching_and_import_db.tracks import visibility
+from matching_and_import_db.tracks.visibility import RideFilter
 
 MAX_EXPORT_FEATURES = 50_000
-
-
-@dataclass(frozen=True)
-class Filter:
-    """Which rides' data a query covers: a bbox (lon/lat), a time range, and scope."""
-
-    bbox: tuple[float, float, float, float] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-    viewer_id: int | None = None
-    mine_only: bool = False
-
-    def where(self, time_column: str, geom_column: str | None) -> tuple[str, dict]:
-        clauses = [visibility.own(":viewer_id") if self.mine_only
-                   else visibility.published_or_own(":viewer_id")]
-        params: dict = {"viewer_id": self.viewer_id}
-        if self.date_from:
-            clauses.append(f"{time_column} >= :date_from")
-            params["date_from"] = self.date_from
-        if self.date_to:
-            clauses.append(f"{time_column} < :date_to")
-            params["date_to"] = self.date_to
-        if self.bbox and geom_column:
-            clauses.append(f"{geom_column} && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
-            params.update(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True))
-        return " AND ".join(clauses), params
+BBOX_OVER_ROADS = "WHERE r.geom && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)"
 
 
 def _rows(sql: str, params: dict):
-    return db.session.execute(text(sql), params).mappings().all()
+    # psycopg2's own %(name)s placeholders, like every other SQL of ride data
+    return db.session.connection().exec_driver_sql(sql, params).mappings().all()
 
 
 # --- one ride -------------------------------------------------------------------------------
@@ -58,19 +33,19 @@ def track_geodata(track: Track, viewer: User | None) -> dict:
     the snapped line and the events; the owner also gets the recorded line and the chart
     series, in every state."""
     owner = is_owner(track, viewer)
-    shown = f"(:owner OR {visibility.PUBLISHED})"
+    shown = f"(%(owner)s OR {visibility.PUBLISHED})"
     params = {"id": track.id, "owner": owner}
     rows = _rows("SELECT ST_AsGeoJSON(t.geom, 6) AS snapped, "
-                 "CASE WHEN :owner THEN ST_AsGeoJSON(t.geom_raw, 6) END AS raw, "
-                 "CASE WHEN :owner THEN t.series END AS series FROM tracks t "
-                 f"WHERE t.id = :id AND {shown}", params)
+                 "CASE WHEN %(owner)s THEN ST_AsGeoJSON(t.geom_raw, 6) END AS raw, "
+                 "CASE WHEN %(owner)s THEN t.series END AS series FROM tracks t "
+                 f"WHERE t.id = %(id)s AND {shown}", params)
     if not rows:
         raise NotFound(f"no ride {track.id}")
     row = rows[0]
     events = _rows("SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id, "
                    "e.direction, e.legal_minimum, ST_AsGeoJSON(e.geom, 6) AS geometry "
                    "FROM track_events e JOIN tracks t ON t.id = e.track_id "
-                   f"WHERE e.track_id = :id AND {shown} ORDER BY e.time", params)
+                   f"WHERE e.track_id = %(id)s AND {shown} ORDER BY e.time", params)
     return {
         "snapped": orjson.loads(row["snapped"]) if row["snapped"] else None,
         "raw": orjson.loads(row["raw"]) if row["raw"] else None,
@@ -84,11 +59,11 @@ def track_snaps(track: Track, viewer: User | None, geodata: dict) -> list[dict]:
     digitised order, -1 against, 0 unknown), offset along the way from its first vertex
     and distance to the fix (metres), and the snapped position. The owner also gets each
     fix's time and recorded position (from the chart series, in the same order)."""
-    row = db.session.execute(text(
-        "SELECT way_id, direction, offset_m, distance_m, lon, lat FROM track_snaps "
-        "WHERE track_id = :id"), {"id": track.id}).mappings().first()
-    if row is None:
+    rows = _rows("SELECT way_id, direction, offset_m, distance_m, lon, lat FROM track_snaps "
+                 "WHERE track_id = %(id)s", {"id": track.id})
+    if not rows:
         return []
+    row = rows[0]
     series = geodata.get("series") if is_owner(track, viewer) else None
     out = []
     for i, way in enumerate(row["way_id"]):
@@ -116,33 +91,30 @@ def feature_collection(rows) -> dict:
 
 # --- events and roads -------------------------------------------------------------------------
 
-def events(flt: Filter) -> list:
-    where, params = flt.where("e.time", "e.geom")
+def events(flt: RideFilter) -> list:
     return _rows(
         f"""SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id,
                    e.direction, e.legal_minimum, e.distance_left < e.legal_minimum AS too_close,
                    ST_AsGeoJSON(e.geom, 6) AS geometry
             FROM track_events e JOIN tracks t ON t.id = e.track_id
-            WHERE {where} ORDER BY e.time LIMIT {MAX_EXPORT_FEATURES}""", params)
+            WHERE {flt.where("e.time", "e.geom")}
+            ORDER BY e.time LIMIT {MAX_EXPORT_FEATURES}""", flt.params())
 
 
-def road_statistics(flt: Filter) -> list:
+def road_statistics(flt: RideFilter) -> list:
     """Per way and direction. Without a time range or scope this is the maintained
     road_stats table; with one, the same figures are computed from the rides in it."""
-    if flt.date_from is None and flt.date_to is None and not flt.mine_only:
-        bbox_sql, params = "", {}
-        if flt.bbox:
-            bbox_sql = "WHERE r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
-            params = dict(zip(("x0", "y0", "x1", "y1"), flt.bbox, strict=True))
+    if not flt.filtered:
+        bbox_sql = BBOX_OVER_ROADS if flt.bbox else ""
         return _rows(
             f"""SELECT s.way_id AS id, s.way_id, s.direction, r.name, r.highway, s.passes,
                        s.events, s.distance_mean, s.distance_median, s.distance_min,
                        s.distance_max, s.below_minimum, s.legal_minimum,
                        ST_AsGeoJSON(r.geom, 6) AS geometry
                 FROM road_stats s JOIN osm_roads r ON r.osm_id = s.way_id {bbox_sql}
-                ORDER BY s.way_id, s.direction LIMIT {MAX_EXPORT_FEATURES}""", params)
-    where_events, params = flt.where("e.time", "e.geom")
-    where_usage, _ = flt.where("u.time", None)
+                ORDER BY s.way_id, s.direction LIMIT {MAX_EXPORT_FEATURES}""", flt.params())
+    where_events = flt.where("e.time", "e.geom")
+    where_usage = flt.where("u.time", None)
     return _rows(
         f"""WITH ev AS (
                 SELECT e.way_id, e.direction, e.distance_left AS d, e.legal_minimum
@@ -169,19 +141,19 @@ def road_statistics(flt: Filter) -> list:
             JOIN osm_roads r ON r.osm_id = k.way_id
             LEFT JOIN us ON us.way_id = k.way_id AND us.direction = k.direction
             LEFT JOIN st ON st.way_id = k.way_id AND st.direction = k.direction
-            {"WHERE r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)" if flt.bbox else ""}
-            ORDER BY r.osm_id, k.direction LIMIT {MAX_EXPORT_FEATURES}""", params)
+            {BBOX_OVER_ROADS if flt.bbox else ""}
+            ORDER BY r.osm_id, k.direction LIMIT {MAX_EXPORT_FEATURES}""", flt.params())
 
 
 def road_detail(way_id: int) -> dict:
     """The road panel: the way, and per direction its statistics and histogram."""
     road = _rows("SELECT osm_id, name, highway, oneway, maxspeed, zone_traffic "
-                 "FROM osm_roads WHERE osm_id = :id", {"id": way_id})
+                 "FROM osm_roads WHERE osm_id = %(id)s", {"id": way_id})
     if not road:
         raise NotFound(f"no road {way_id}")
     stats = _rows("SELECT direction, passes, events, distance_mean, distance_median, "
                   "distance_min, distance_max, below_minimum, legal_minimum, histogram "
-                  "FROM road_stats WHERE way_id = :id ORDER BY direction DESC", {"id": way_id})
+                  "FROM road_stats WHERE way_id = %(id)s ORDER BY direction DESC", {"id": way_id})
     return {"road": dict(road[0]), "directions": [
         {**dict(s), "below_share": (s["below_minimum"] / s["events"]) if s["events"] else None,
          "histogram_bucket_m": 0.25} for s in stats]}
@@ -189,17 +161,17 @@ def road_detail(way_id: int) -> dict:
 
 # --- summaries -----------------------------------------------------------------------------------
 
-def summary(flt: Filter) -> dict:
+def summary(flt: RideFilter) -> dict:
     """Rides, km, hours, events and the share of close passes, for a scope and time."""
-    where, params = flt.where("t.recorded_at", None)
+    where = flt.where("t.recorded_at", None)
     totals = _rows(f"""SELECT count(*) AS tracks, coalesce(sum(t.length_m), 0) / 1000 AS km,
                               coalesce(sum(t.duration_s), 0) / 3600 AS hours
-                       FROM tracks t WHERE {where}""", params)[0]
-    ev_where, ev_params = flt.where("e.time", None)
+                       FROM tracks t WHERE {where}""", flt.params())[0]
+    ev_where = flt.where("e.time", None)
     ev = _rows(f"""SELECT count(*) AS events,
                           count(*) FILTER (WHERE e.distance_left < e.legal_minimum) AS close
                    FROM track_events e JOIN tracks t ON t.id = e.track_id
-                   WHERE {ev_where}""", ev_params)[0]
+                   WHERE {ev_where}""", flt.params())[0]
     return {
         "tracks": totals["tracks"], "km": round(float(totals["km"]), 2),
         "hours": round(float(totals["hours"]), 2), "events": ev["events"],
