@@ -1,5 +1,6 @@
-"""What every download shares: its Content-Disposition, built safely from any file name,
-and CSV text whose cells a spreadsheet will not run as formulas."""
+"""What every download shares: the response (download, csv_download, geojson_download:
+every export and raw file goes out through them), its Content-Disposition, built safely
+from any file name, and CSV text whose cells a spreadsheet will not run as formulas."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import io
 import unicodedata
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
+
+import orjson
+from flask import Response
 
 # RFC 5987 attr-char besides letters and digits: what filename* may carry unencoded
 ATTR_CHARS = "!#$&+-.^_`|~"
@@ -28,6 +32,24 @@ def attachment(filename: str, fallback: str = "download") -> str:
     if plain != name:
         value += "; filename*=UTF-8''" + quote(name, safe=ATTR_CHARS)
     return value
+
+
+def download(body, filename: str, mimetype: str) -> Response:
+    """body as a file named filename to save (export, raw upload)."""
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": attachment(filename)})
+
+
+def csv_download(rows: Iterable[Mapping], filename: str,
+                 columns: Iterable[str] | None = None) -> Response:
+    """rows as a CSV file (csv_text: formula-safe cells)."""
+    return download(csv_text(rows, columns), filename, "text/csv")
+
+
+def geojson_download(features: list, filename: str) -> Response:
+    """features as a GeoJSON FeatureCollection file."""
+    return download(orjson.dumps({"type": "FeatureCollection", "features": features}),
+                    filename, "application/geo+json")
 
 
 def safe_cell(value):

@@ -15,14 +15,24 @@ from matching_and_import_db.errors import InputError
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """`minlon,minlat,maxlon,maxlat` in WGS84, or None when absent."""
+    """`minlon,minlat,maxlon,maxlat` in WGS84 (CRS84), or None when absent; six numbers
+    (with min and max heights, as OGC API Features allows) have their heights dropped.
+    Every view that takes a bbox reads it here, so they refuse the same boxes with the
+    same messages: min must be below max, inside -180..180 and -90..90."""
     if not value:
         return None
     try:
-        x0, y0, x1, y1 = (float(v) for v in value.split(","))
+        parts = [float(v) for v in value.split(",")]
     except ValueError:
         raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat") \
             from None
+    if len(parts) == 6:  # 3D: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4:
+        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat "
+                         f"(or six, with heights), got {len(parts)}")
+    x0, y0, x1, y1 = parts
+    # NaN fails every comparison, so it is refused here too
     if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
         raise InputError("bbox must be min lon, min lat, max lon, max lat, with min < max, "
                          "inside -180..180 and -90..90")

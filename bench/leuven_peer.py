@@ -35,7 +35,7 @@ from leuvenmapmatching.matcher.distance import DistanceMatcher
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching_and_import_db.tracks.roadnet import LocalProjection  # noqa: E402
+from matching_and_import_db.geodesy import LocalProjection  # noqa: E402
 
 
 class _IndexedMap(InMemMap):

@@ -36,11 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
 from matching_and_import_db.transit.readers import read_mapped_csv, read_osm_stops
 from matching_and_import_db.transit.registry_config import mapped_options
-from matching_and_import_db.transit.spatial import Projection, haversine_m, pairs_within
+from matching_and_import_db.transit.spatial import Projection, pairs_within
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
@@ -111,7 +112,7 @@ def _truth_within(official: list[OfficialStop], osm: list[OsmStopRef],
     truth: dict[str, set[str]] = {}
     for stop_id, keys in wanted.items():
         o = o_by_id[stop_id]
-        near = {k for k in keys if haversine_m(o.lon, o.lat, s_by_key[k].lon,
+        near = {k for k in keys if great_circle_m(o.lon, o.lat, s_by_key[k].lon,
                                                 s_by_key[k].lat) <= TRUTH_MAX_M}
         if near:
             truth[stop_id] = near

@@ -50,10 +50,11 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from matching_and_import_db.geodesy import LocalProjection  # noqa: E402
 from matching_and_import_db.osm.reader import Road, read_osm  # noqa: E402
 from matching_and_import_db.tracks.mapmatch import DEFAULT_PARAMS, match_track  # noqa: E402
 from matching_and_import_db.tracks.processing import MATCH_RADIUS_M, build_network  # noqa: E402
-from matching_and_import_db.tracks.roadnet import LocalProjection, RoadNetwork  # noqa: E402
+from matching_and_import_db.tracks.roadnet import RoadNetwork  # noqa: E402
 from matching_and_import_db.tracks.store import NOT_FOR_BICYCLES, RoadRow  # noqa: E402
 from tests.mapmatch_helpers import Ride, drifting_error, random_route, ride_along  # noqa: E402
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_stop_cases import CASES  # noqa: E402
 
 import matching_and_import_db.transit.matching as matching  # noqa: E402
-from matching_and_import_db.transit.spatial import haversine_m  # noqa: E402
+from matching_and_import_db.geodesy import great_circle_m  # noqa: E402
 
 TWIN_M = 3.0
 
@@ -76,7 +76,7 @@ def classify(case) -> dict[str, list[tuple[str, str | None, list]]]:
         best = max((float(np.nan_to_num(run.psim[k], nan=-1.0)) for k in ks), default=None)
         twins = [x for x, other in enumerate(run.official)
                  if x != oi and run.o_name[x] == run.o_name[oi] and other.mode == o.mode
-                 and haversine_m(o.lon, o.lat, other.lon, other.lat) <= TWIN_M]
+                 and great_circle_m(o.lon, o.lat, other.lon, other.lat) <= TWIN_M]
         if not ks:
             kind = "no_candidate"
         elif best < run.profile.name_weak:

@@ -12,7 +12,6 @@ list on every machine.
 
 from __future__ import annotations
 
-import math
 import random
 import sys
 from pathlib import Path
@@ -21,9 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from synth_city import CENTRE_3857, HALF_SIDE_M  # noqa: E402
 
-from matching_and_import_db.tilecache import tiles_over  # noqa: E402
+from matching_and_import_db.tilecache import WEB_MERCATOR, tiles_over  # noqa: E402
 
-EARTH_RADIUS_3857 = 6378137.0  # the sphere of web mercator
 WEIGHTS = {8: 1, 9: 1, 10: 2, 11: 4, 12: 8, 13: 12, 14: 14, 15: 12, 16: 6}
 PER_WEIGHT = 50
 SEED = 42
@@ -31,8 +29,8 @@ SEED = 42
 
 def _lonlat(x: float, y: float) -> tuple[float, float]:
     """Web-mercator metres to degrees."""
-    return (math.degrees(x / EARTH_RADIUS_3857),
-            math.degrees(math.atan(math.sinh(y / EARTH_RADIUS_3857))))
+    point = WEB_MERCATOR.lnglat(x, y)
+    return point.x, point.y
 
 
 def city_bbox() -> tuple[float, float, float, float]:

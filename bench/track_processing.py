@@ -53,8 +53,8 @@ sys.path.insert(0, str(ROOT))
 from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
 from osm_import import run_ours as import_osm  # noqa: E402
 
+from matching_and_import_db.geodesy import great_circle_m  # noqa: E402
 from matching_and_import_db.tracks import changes, rawstore, store  # noqa: E402
-from matching_and_import_db.tracks.cleaning import metres_between  # noqa: E402
 from matching_and_import_db.tracks.parse import parse_track_file  # noqa: E402
 from matching_and_import_db.tracks.processing import (  # noqa: E402
     MATCH_RADIUS_M,
@@ -96,7 +96,7 @@ def random_route(conn, length_m: float, seed: int) -> list[tuple[float, float]]:
             step = -step
             continue
         a, b = lines[way][i], lines[way][j]
-        total += float(metres_between(a[0], a[1], b[0], b[1]))
+        total += float(great_circle_m(a[0], a[1], b[0], b[1]))
         route.append(b)
         i = j
         options = [(w, k, s) for w, k in at_vertex[(round(b[0], 7), round(b[1], 7))]
@@ -139,7 +139,7 @@ def sample_ride(route, seconds: int, speed_ms: float, noise_m: float, seed: int,
     or (drift_m) drifting error as bench/snapping_eval draws it."""
     rng = np.random.default_rng(seed)
     xy = np.array(route)
-    seg = metres_between(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+    seg = great_circle_m(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
     cum = np.concatenate([[0], np.cumsum(seg)])
     s = np.arange(seconds) * speed_ms
     lon = np.interp(s, cum, xy[:, 0])

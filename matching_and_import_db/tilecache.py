@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from collections.abc import Callable, Iterable
+
+import morecantile
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ OSM = "osm"  # the imported OpenStreetMap roads and stops
 STOPS = "stops"  # the published official stops, stop matches and problems
 
 BBox = tuple[float, float, float, float]
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")  # the grid of every tile we serve
 
 # KEYS: gen and seq of each layer; ARGV: the tile, then each layer's key prefix and variant.
 # Returns gen, seq, value (false on a miss) per layer: one round trip for any tile.
@@ -108,19 +110,14 @@ def _text(value) -> str:
 
 
 def tiles_over(bbox: tuple[float, float, float, float], z: int) -> tuple[int, int, int, int]:
-    """x0, y0, x1, y1 (inclusive) of the tiles at zoom z covering a lon/lat bbox."""
-    n = 2 ** z
-
-    def tx(lon):
-        return min(n - 1, max(0, int((lon + 180.0) / 360.0 * n)))
-
-    def ty(lat):
-        lat = max(-85.0511287798, min(85.0511287798, lat))
-        y = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
-        return min(n - 1, max(0, int(y)))
-
-    x0, y0, x1, y1 = bbox
-    return tx(x0), ty(y1), tx(x1), ty(y0)
+    """x0, y0, x1, y1 (inclusive) of the web-mercator tiles at zoom z covering a lon/lat
+    bbox (morecantile's WebMercatorQuad; latitudes beyond its ±85.05° are clamped)."""
+    west, south, east, north = bbox
+    top_left = WEB_MERCATOR.tile(west, north, z, truncate=True)
+    bottom_right = WEB_MERCATOR.tile(east, south, z, truncate=True)
+    last = 2 ** z - 1
+    return (min(max(top_left.x, 0), last), min(max(top_left.y, 0), last),
+            min(max(bottom_right.x, 0), last), min(max(bottom_right.y, 0), last))
 
 
 def dirty_tiles(bbox: tuple[float, float, float, float], margin_deg: float = 0.0005,
@@ -129,9 +126,11 @@ def dirty_tiles(bbox: tuple[float, float, float, float], margin_deg: float = 0.0
     MAX_DIRTY_TILES. The margin covers features drawn into the tile buffer."""
     x0, y0, x1, y1 = bbox
     grown = (x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
+    # the tiles at the deepest zoom, once; a parent's x and y are its child's halved
+    deepest = tiles_over(grown, max_zoom)
     out = []
     for z in range(max_zoom + 1):
-        tx0, ty0, tx1, ty1 = tiles_over(grown, z)
+        tx0, ty0, tx1, ty1 = (v >> (max_zoom - z) for v in deepest)
         if len(out) + (tx1 - tx0 + 1) * (ty1 - ty0 + 1) > MAX_DIRTY_TILES:
             return None
         out.extend((z, x, y) for x in range(tx0, tx1 + 1) for y in range(ty0, ty1 + 1))

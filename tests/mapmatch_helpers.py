@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from matching_and_import_db.geodesy import LocalProjection, step_lengths_m
 from matching_and_import_db.osm.reader import Road, read_osm
-from matching_and_import_db.tracks.roadnet import LocalProjection, RoadNetwork
+from matching_and_import_db.tracks.roadnet import RoadNetwork
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -178,15 +179,7 @@ def read_gpx_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
             np.array([float(p.get("lat")) for p in pts]))
 
 
-def haversine_m(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Great-circle distance between consecutive points."""
-    la, lo = np.radians(lat), np.radians(lon)
-    a = (np.sin(np.diff(la) / 2) ** 2
-         + np.cos(la[:-1]) * np.cos(la[1:]) * np.sin(np.diff(lo) / 2) ** 2)
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
-
-
 def times_at_speed(lon: np.ndarray, lat: np.ndarray, speed: float) -> np.ndarray:
     """Timestamps for an untimed track ridden at constant speed."""
-    return np.concatenate([[0.0], np.cumsum(haversine_m(lon, lat))]) / speed
+    return np.concatenate([[0.0], np.cumsum(step_lengths_m(lon, lat))]) / speed
 

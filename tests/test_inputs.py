@@ -38,6 +38,44 @@ def test_a_date_out_of_range_is_400_naming_the_parameter(client, path, query, na
     assert f"{name} must lie between 1900-01-01 and 2200-01-01" in _message(resp)
 
 
+# every route that reads a bbox, through the one parser: the same boxes, the same answers
+BOXED = ["/api/export/events.csv", "/api/export/roads.geojson", "/api/stops/matches",
+         "/api/stops/problems.csv", "/ogc/collections/roads/items"]
+
+
+@pytest.mark.parametrize("path", BOXED)
+@pytest.mark.parametrize("bbox, message", [
+    ("8,47,9", "bbox must be four numbers: min lon, min lat, max lon, max lat (or six, "
+               "with heights), got 3"),
+    ("8,47,0,9,48,0,1", "got 7"),
+    ("a,b,c,d", "bbox must be four numbers"),
+    ("9,47,8,48", "with min < max"),
+    ("8,47,8,48", "with min < max"),
+    ("8,47,9,91", "inside -180..180 and -90..90"),
+    ("nan,47,9,48", "with min < max"),
+])
+def test_every_bbox_is_read_by_one_parser_with_one_message(client, path, bbox, message):
+    resp = client.get(f"{path}?bbox={bbox}")
+    assert resp.status_code == 400, resp.data[:300]
+    assert message in _message(resp)
+
+
+@pytest.mark.parametrize("path", BOXED)
+def test_a_bbox_with_heights_is_read_as_its_four_corners(client, path):
+    flat = client.get(f"{path}?bbox=10.7,59.9,10.8,59.95")
+    with_heights = client.get(f"{path}?bbox=10.7,59.9,0,10.8,59.95,100")
+    assert flat.status_code == with_heights.status_code == 200
+    assert _without_links(flat) == _without_links(with_heights)
+
+
+def _without_links(resp):
+    """The answer without its links (which repeat the bbox as it was given)."""
+    body = resp.get_json(silent=True)
+    if body is None:
+        return resp.data
+    return {k: v for k, v in body.items() if k not in ("links", "next", "timeStamp")}
+
+
 def test_my_rides_page_refuses_an_out_of_range_date_too(rider):
     resp = rider.client.get("/tracks?from=0001-01-01")
     assert resp.status_code == 400

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matching_and_import_db.geodesy import step_lengths_m
 from matching_and_import_db.tracks import roadclass
 from matching_and_import_db.tracks.mapmatch import match_track
 from matching_and_import_db.tracks.roadnet import RoadNetwork, oneway_sign
@@ -19,7 +20,6 @@ from tests.mapmatch_helpers import (
     GRID_ORIGIN,
     OSLO_PBF,
     grid_way,
-    haversine_m,
     part_of_way,
     random_route,
     read_gpx_points,
@@ -331,7 +331,7 @@ def test_andorra_gpx_like_graphhopper():
     ways = read_ways(ANDORRA_PBF)
     net = RoadNetwork.from_ways(ways.ways)
     lon, lat = read_gpx_points(ANDORRA_GPX)
-    gpx_length = float(haversine_m(lon, lat).sum())
+    gpx_length = float(step_lengths_m(lon, lat).sum())
     r = match_track(net, lon, lat, times_at_speed(lon, lat, 5.0), sigma=20.0)
     assert np.all(r.way_id >= 0) and list(r.chain_starts) == [0]
     assert r.route_length_m / gpx_length < 1.5  # GraphHopper's assertion

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.transit.netex import is_netex, read_netex
 from matching_and_import_db.transit.pipeline import detect_format, validate_config
 from matching_and_import_db.transit.readers import (
@@ -24,7 +25,6 @@ from matching_and_import_db.transit.readers import (
     read_osm_stops,
 )
 from matching_and_import_db.transit.registry_config import mapped_options
-from matching_and_import_db.transit.spatial import haversine_m
 from tests.stops_helpers import SERVICE_POINT_HEADER, service_point
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def test_atlas_service_points_are_stop_places_with_operator_mode_and_flags(tmp_p
     assert schaan.extra["country"] == "LI"
     # an operating point that is no stop point, placed by its LV95 coordinates (Bern's origin)
     assert operating.extra["stop_point"] == "false"
-    assert haversine_m(operating.lon, operating.lat, 7.43863, 46.95108) < 2
+    assert great_circle_m(operating.lon, operating.lat, 7.43863, 46.95108) < 2
 
 
 def test_zipped_exports_are_read_from_inside(tmp_path):
@@ -165,9 +165,9 @@ def test_netex_positions_in_their_crs_any_prefix_gzipped_and_newest_version(tmp_
     place, quay = read.stops
     # UTM 33 (the frame's default) and a latitude-first EPSG:4326 pos, both to lon/lat
     assert (place.name, place.mode, place.level) == ("Jernbanetorget", "tram", "place")
-    assert haversine_m(place.lon, place.lat, 10.7507, 59.9121) < 1
+    assert great_circle_m(place.lon, place.lat, 10.7507, 59.9121) < 1
     assert (quay.platform_code, quay.parent_id, quay.mode) == ("A", "X:StopPlace:1", "tram")
-    assert haversine_m(quay.lon, quay.lat, 10.751326, 59.912268) < 0.01
+    assert great_circle_m(quay.lon, quay.lat, 10.751326, 59.912268) < 0.01
     assert [(r.stop_id, r.reason) for r in read.skipped] == [("X:StopPlace:1", "older version")]
     # version 2 replaces version 1, and its quay list (none)
     zipped = tmp_path / "export.zip"
@@ -263,7 +263,7 @@ def test_hsl_register_is_read_by_the_generic_csv_reader_in_its_own_grid():
     for stop in read_osm_stops(str(BENCH / "stops-2019-01-21.osm")):
         if stop.ref and stop.tags.get("railway") != "station":
             osm.setdefault("H" + stop.ref, []).append(stop)
-    gaps = np.array([float(haversine_m(s.lon, s.lat, o.lon, o.lat)) for s in read.stops
+    gaps = np.array([float(great_circle_m(s.lon, s.lat, o.lon, o.lat)) for s in read.stops
                      for o in osm.get(s.extra.get("stop_code"), [])])
     assert len(gaps) > 2400
     assert np.median(gaps) < 10 and np.percentile(gaps, 90) < 30
@@ -284,7 +284,7 @@ def test_ruter_quays_by_mapping_and_geojson_with_its_crs_member(tmp_path):
     stop = read_mapped_geojson(str(path), {"name": "name", "level": "kind", "mode": "net"},
                                options=MappedOptions(mode_values={"3": "tram"})).stops[0]
     assert (stop.level, stop.mode) == ("place", "tram")
-    assert haversine_m(stop.lon, stop.lat, 24.95648630, 60.16946492) < 1
+    assert great_circle_m(stop.lon, stop.lat, 24.95648630, 60.16946492) < 1
 
 
 @pytest.mark.parametrize(("options", "message"), [

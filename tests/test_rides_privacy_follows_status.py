@@ -8,6 +8,7 @@ from __future__ import annotations
 import mapbox_vector_tile
 import psycopg2
 import pytest
+from psycopg2 import sql
 
 from app.layers.catalog import catalog
 from matching_and_import_db.sqlfiles import sql_file
@@ -193,7 +194,7 @@ def test_a_zone_added_while_a_worker_processes_the_ride_keeps_that_result_unpubl
 
 def test_road_statistics_count_exactly_the_published_rides():
     recompute = sql_file(store.PACKAGE, "recompute_road_stats.sql")
-    assert recompute.count("WHERE " + visibility.PUBLISHED) == 2
+    assert recompute.count("WHERE " + visibility.PUBLISHED.string) == 2
 
 
 def test_private_means_private_for_admins_who_may_still_reprocess_and_delete(
@@ -246,3 +247,28 @@ def test_ogc_datetime_over_other_peoples_events_is_widened_to_whole_weeks(
     exact = other_rider.client.get("/ogc/collections/events/items?mine=1"
                                    "&datetime=2024-05-08T17:00:00Z/2024-05-08T17:00:30Z")
     assert exact.get_json()["numberReturned"] == 1
+
+
+@pytest.mark.parametrize("status", ["queued", "processing", "complete", "error"])
+@pytest.mark.parametrize("public", [True, False])
+def test_the_sql_visibility_function_is_the_python_rule(db_conn, status, public):
+    owner = 7
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT ride_shown_to(%(s)s, %(p)s, %(o)s, NULL),"
+                    " ride_shown_to(%(s)s, %(p)s, %(o)s, %(o)s),"
+                    " ride_shown_to(%(s)s, %(p)s, %(o)s, %(other)s)",
+                    {"s": status, "p": public, "o": owner, "other": owner + 1})
+        to_everyone, to_owner, to_another = cur.fetchone()
+    db_conn.rollback()
+    assert to_everyone is to_another is visibility.shown_to_others(status, public)
+    assert to_owner is (status == "complete")
+
+
+def test_the_visibility_function_is_inlined_so_ride_queries_keep_their_plans(db_conn):
+    with db_conn.cursor() as cur:
+        cur.execute(sql.SQL("EXPLAIN (VERBOSE, COSTS OFF) SELECT t.id FROM tracks t WHERE {}")
+                    .format(visibility.OWN), {"viewer_id": 3})
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    db_conn.rollback()
+    assert "ride_shown_to" not in plan
+    assert "'complete'" in plan and "user_id = 3" in plan

@@ -272,7 +272,7 @@ def test_manual_and_confirmed_pairs_are_kept_and_taken_first():
 
 
 def test_missing_decision_and_stale_decisions():
-    decisions = [Decision("missing", "gone"), Decision("reject", "gone", "n1"),
+    decisions = [Decision("missing_in_osm", "gone"), Decision("reject", "gone", "n1"),
                  Decision("manual", "no-such-stop", "n1"), Decision("confirm", "o", "n99")]
     result = match_stops([official("gone", "Markt"), official("o", "Post", lat=north(900))],
                          [osm(1, "Markt", lat=north(3))], decisions=decisions)
@@ -295,7 +295,7 @@ def test_decisions_are_checked():
     with pytest.raises(ValueError, match="needs the OSM stop"):
         Decision("manual", "o")
     with pytest.raises(ValueError, match="takes no OSM stop"):
-        Decision("missing", "o", "n1")
+        Decision("missing_in_osm", "o", "n1")
 
 
 # --- problems --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.transit.readers import (
     read_atlas,
     read_gtfs_stops,
@@ -19,7 +20,6 @@ from matching_and_import_db.transit.readers import (
     read_naptan,
     read_osm_stops,
 )
-from matching_and_import_db.transit.spatial import haversine_m
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STOPS = FIXTURES / "stops"
@@ -73,7 +73,7 @@ def test_atlas_lv95_is_used_when_wgs84_is_empty(tmp_path):
     row = with_field(with_field(sample_row(1), "wgs84East", ""), "wgs84North", "")
     stop = read_atlas(atlas_file(tmp_path, row)).stops[0]
     # the sample row's own WGS84 position, from its LV95 by swisstopo's formulas
-    assert haversine_m(stop.lon, stop.lat, 8.35454, 47.35271) < 2.0
+    assert great_circle_m(stop.lon, stop.lat, 8.35454, 47.35271) < 2.0
 
 
 def test_atlas_row_without_any_position_is_skipped_and_listed(tmp_path):
@@ -254,7 +254,7 @@ def test_naptan_stop_areas_are_places_reprojected_from_the_national_grid(tmp_pat
     area = read.stops[0]
     assert (area.stop_id, area.name, area.level, area.mode) == (
         "069GHA001", "Halton Village", "place", "bus")
-    assert haversine_m(area.lon, area.lat, -2.68754, 53.33042) < 5
+    assert great_circle_m(area.lon, area.lat, -2.68754, 53.33042) < 5
     assert [(r.stop_id, r.reason) for r in read.skipped] == [("910GBRSTLTM", "no coordinates")]
     path.write_text("StopAreaCode,Name,GridType,Easting,Northing\n940G,Y,I,1,2\n")
     with pytest.raises(InputError, match="GridType 'I' is not the British National Grid"):
@@ -327,4 +327,4 @@ def test_osm_stops_from_the_osm_reader_keep_their_id_tags():
     # a platform way is placed at its centre
     way = stops["w27558650"]
     assert way.osm_type == "w" and way.ref_ifopt == "de:08115:4512:4:101;de:08115:4512:4:102"
-    assert haversine_m(way.lon, way.lat, 8.86128, 48.59328) < 5
+    assert great_circle_m(way.lon, way.lat, 8.86128, 48.59328) < 5

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import mapbox_vector_tile
 import pytest
 
+from matching_and_import_db.transit.model import DECISION_ACTIONS, MATCHER_ACTIONS
 from tests.conftest import csrf_token, login
 from tests.osm_helpers import cached_tile_key, run_inline, tile_of
 from tests.stops_helpers import (
@@ -252,3 +254,13 @@ def test_a_decision_shows_on_the_cached_stop_tiles_at_once(operator, golden, db_
     assert operator.post(f"/stops/decisions/{decision_id}/withdraw",
                          data={"csrf_token": token}).status_code == 302
     assert mismatch_resolved() == [False]
+
+
+def test_the_decisions_table_accepts_exactly_the_one_decision_vocabulary(db_conn):
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conname = 'ck_stop_decisions_action'")
+        (definition,) = cur.fetchone()
+    db_conn.rollback()
+    assert sorted(set(re.findall(r"'(\w+)'", definition))) == sorted(DECISION_ACTIONS)
+    assert set(MATCHER_ACTIONS) <= set(DECISION_ACTIONS)

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 
 from psycopg2 import sql
 
 from app.layers.catalog import USER, Layer
-from matching_and_import_db.tracks import visibility
+from matching_and_import_db.tracks.visibility import RideFilter
 
 # The request values a fragment may bind, written %(name)s in it (catalog.py).
 FRAGMENT_VALUES = ("z", "x", "y", "pixel", "tolerance", "viewer_id", "date_from", "date_to")
@@ -30,7 +28,6 @@ WORLD_ENV = sql.SQL("ST_MakeEnvelope(-20037508.34, -20037508.34, 20037508.34, 20
                     " 3857)")
 BBOX_ENV = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), 3857)").format(
     *map(sql.Placeholder, ("x0", "y0", "x1", "y1")))
-SHAPE = datetime(2000, 1, 3)
 
 
 def fragment(text: str, slots: dict[str, sql.Composable] | None = None) -> sql.Composed:
@@ -51,48 +48,6 @@ def fragment(text: str, slots: dict[str, sql.Composable] | None = None) -> sql.C
         pos = found.end()
     parts.append(sql.SQL(text[pos:].replace("%", "%%")))
     return sql.Composed(parts)
-
-
-@dataclass(frozen=True)
-class RideFilter:
-    """Whose rides a ride layer shows and when. Built by rides_filter(), which applies
-    the privacy rounding: over other people's rides the range is whole weeks."""
-
-    viewer_id: int | None = None
-    mine: bool = False
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-
-    @property
-    def filtered(self) -> bool:
-        return self.mine or self.date_from is not None or self.date_to is not None
-
-    @property
-    def variant(self) -> str:
-        """The cache variant: "" for the shared public view."""
-        if not self.filtered:
-            return ""
-        return "|".join([f"u{self.viewer_id}" if self.mine else "pub",
-                         self.date_from.isoformat() if self.date_from else "",
-                         self.date_to.isoformat() if self.date_to else ""])
-
-    def shape(self) -> RideFilter:
-        """Which clauses the SQL needs, without the values (a key for cached SQL)."""
-        return RideFilter(None, self.mine, SHAPE if self.date_from else None,
-                          SHAPE if self.date_to else None)
-
-    def params(self) -> dict:
-        return {"viewer_id": self.viewer_id, "date_from": self.date_from,
-                "date_to": self.date_to}
-
-    def scope(self, time_column: sql.Composable) -> sql.Composed:
-        clauses = [fragment(visibility.OWN if self.mine else visibility.PUBLISHED)]
-        if self.date_from is not None:
-            clauses.append(sql.SQL("{} >= {}").format(time_column,
-                                                      sql.Placeholder("date_from")))
-        if self.date_to is not None:
-            clauses.append(sql.SQL("{} < {}").format(time_column, sql.Placeholder("date_to")))
-        return sql.SQL("({})").format(sql.SQL(" AND ").join(clauses))
 
 
 def effective_filter(layer: Layer, flt: RideFilter) -> RideFilter:

@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.dbapi import cursor
 from app.layers.catalog import Layer, catalog
-from app.layers.query import RideFilter, effective_filter, statement_text, tile_sql
+from app.layers.query import effective_filter, statement_text, tile_sql
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.tilecache import (
@@ -24,6 +24,7 @@ from matching_and_import_db.tilecache import (
     TileInvalidator,
     etag_of,
 )
+from matching_and_import_db.tracks.visibility import RideFilter
 
 WORLD_METERS = 40075016.68557849
 

@@ -3,15 +3,17 @@ each, the MapLibre style and the catalog as JSON."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from app.auth.access import EVERYONE, USERS, access
 from app.extensions import limiter
 from app.layers.catalog import Layer, catalog
-from app.layers.query import RideFilter
 from app.maps import style as styles
 from app.maps.tiles import layers_tile
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.tracks.visibility import RideFilter
 
 bp = Blueprint("maps", __name__)
 
@@ -46,9 +48,7 @@ def ride_filter() -> RideFilter:
     if not any(request.args.get(k) for k in ("from", "to", "mine")):
         return RideFilter(viewer_id=user.id if user else None)
     from app.tracks.api import request_filter
-    f = request_filter(with_bbox=False)
-    return RideFilter(viewer_id=user.id if user else None, mine=f.mine_only,
-                      date_from=f.date_from, date_to=f.date_to)
+    return replace(request_filter(with_bbox=False), viewer_id=user.id if user else None)
 
 
 @bp.get("/tiles/<spec>/<int:z>/<int:x>/<int:y>.mvt")

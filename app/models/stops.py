@@ -31,9 +31,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
-# what a person can decide; see matching_and_import_db.transit.store for what each does
-DECISION_ACTIONS = ("confirm", "reject", "manual", "missing_in_osm", "missing_in_registry",
-                    "attribute", "note")
 # active: applied; needs_review: the evidence changed (or a stop is gone), so it is not
 # applied until someone looks again; superseded/withdrawn: history
 DECISION_STATUSES = ("active", "needs_review", "superseded", "withdrawn")

@@ -17,16 +17,11 @@ from psycopg2 import sql
 
 from app.dbapi import cursor
 from app.layers.catalog import Layer, Property
-from app.layers.query import (
-    RideFilter,
-    effective_filter,
-    feature_sql,
-    property_param,
-    statement_text,
-)
+from app.layers.query import effective_filter, feature_sql, property_param, statement_text
 from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
+from matching_and_import_db.tracks.visibility import RideFilter
 
 # the shapes a datetime may have (what the OpenAPI document promises, app/ogc/openapi.py):
 # an RFC 3339 date or date-time, or an interval of two with ".." or nothing for an open end.
@@ -55,22 +50,12 @@ class Query:
     rides: RideFilter = RideFilter()
 
 
-def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
+def clamp_to_web_mercator(bbox: tuple[float, float, float, float] | None):
+    """A bbox (app.params.parse_bbox) with its latitudes clamped to web mercator's, where
+    every layer's geometry is compared."""
+    if bbox is None:
         return None
-    try:
-        parts = [float(v) for v in value.split(",")]
-    except ValueError:
-        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat") \
-            from None
-    if len(parts) == 6:  # 3D: drop the heights
-        parts = [parts[0], parts[1], parts[3], parts[4]]
-    if len(parts) != 4:
-        raise InputError("bbox must be four numbers: min lon, min lat, max lon, max lat")
-    x0, y0, x1, y1 = parts
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InputError("bbox must be min lon, min lat, max lon, max lat (CRS84), with "
-                         "min <= max, inside -180..180 and -90..90")
+    x0, y0, x1, y1 = bbox
     return x0, max(y0, -MAX_LAT), x1, min(y1, MAX_LAT)
 
 

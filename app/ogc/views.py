@@ -16,7 +16,7 @@ from app.layers.query import effective_filter
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
-from app.params import parse_int
+from app.params import parse_bbox, parse_int
 from matching_and_import_db.errors import DomainError, InputError
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -164,7 +164,7 @@ def _query(layer: Layer) -> features.Query:
         rides = features.widen_datetime_to_weeks(rides, dt_from, dt_to)
         dt_from = dt_to = None
     return features.Query(
-        bbox=features.parse_bbox(args.get("bbox")),
+        bbox=features.clamp_to_web_mercator(parse_bbox(args.get("bbox"))),
         limit=parse_int(args.get("limit"), "limit", features.DEFAULT_LIMIT, 1,
                         features.MAX_LIMIT, clamp=True),
         offset=parse_int(args.get("offset"), "offset", 0, 0, 10 ** 9),

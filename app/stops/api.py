@@ -7,7 +7,7 @@ import orjson
 from flask import Blueprint, Response, jsonify, request
 
 from app.auth.access import EVERYONE, access
-from app.downloads import attachment, csv_text
+from app.downloads import csv_download, geojson_download
 from app.params import link_to, parse_bbox, parse_int
 from app.stops import queries
 from matching_and_import_db.errors import InputError
@@ -135,11 +135,8 @@ def _check_format(fmt: str) -> None:
 
 
 def _csv(name: str, columns: tuple[str, ...], rows: list[dict]) -> Response:
-    return Response(csv_text(rows, columns), mimetype="text/csv",
-                    headers={"Content-Disposition": attachment(f"{name}.csv")})
+    return csv_download(rows, f"{name}.csv", columns)
 
 
 def _geojson(name: str, features: list) -> Response:
-    body = orjson.dumps({"type": "FeatureCollection", "features": features})
-    return Response(body, mimetype="application/geo+json", headers={
-        "Content-Disposition": attachment(f"{name}.geojson")})
+    return geojson_download(features, f"{name}.geojson")

@@ -18,10 +18,10 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.maps.tiles import tile_invalidator
 from app.models import StopDecision, User
-from app.models.stops import DECISION_ACTIONS
 from matching_and_import_db.errors import Conflict, InputError, NotFound
 from matching_and_import_db.tilecache import STOPS
 from matching_and_import_db.transit import review, store
+from matching_and_import_db.transit.model import DECISION_ACTIONS
 
 ATTRIBUTES = ("name", "platform_code", "operator")  # what attribute_mismatch compares
 SIDES = ("official", "osm")

@@ -3,17 +3,17 @@ road statistics, summaries and exports."""
 
 from __future__ import annotations
 
-import orjson
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import Unauthorized
 
 from app.auth.access import EVERYONE, OWNER, USERS, access
-from app.downloads import attachment
+from app.downloads import download, geojson_download
 from app.extensions import csrf, limiter
 from app.params import parse_bbox, parse_date, parse_int
 from app.tracks import exports, queries, service
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.tracks.visibility import RideFilter
 
 bp = Blueprint("tracks_api", __name__)
 
@@ -110,7 +110,7 @@ def road(way_id: int):
     return jsonify(queries.road_detail(way_id))
 
 
-def request_filter(with_bbox: bool = True) -> queries.Filter:
+def request_filter(with_bbox: bool = True) -> RideFilter:
     """The filter from the query string: mine=1 is the viewer's own rides (exact times);
     otherwise public rides, with the time range widened to whole weeks."""
     date_from = parse_date(request.args.get("from"), "from")
@@ -123,9 +123,9 @@ def request_filter(with_bbox: bool = True) -> queries.Filter:
         raise Unauthorized("log in to filter your own rides")
     if not mine:
         date_from, date_to = round_to_weeks(date_from, date_to)
-    return queries.Filter(bbox=parse_bbox(request.args.get("bbox")) if with_bbox else None,
-                          date_from=date_from, date_to=date_to,
-                          viewer_id=user.id if mine else None, mine_only=mine)
+    return RideFilter(viewer_id=user.id if mine else None, mine=mine,
+                      date_from=date_from, date_to=date_to,
+                      bbox=parse_bbox(request.args.get("bbox")) if with_bbox else None)
 
 
 @bp.get("/api/statistics")
@@ -148,10 +148,8 @@ def export_roads(fmt: str):
 
 def _export(rows, fmt: str, name: str) -> Response:
     if fmt == "geojson":
-        body = orjson.dumps(queries.feature_collection(rows))
-        return Response(body, mimetype="application/geo+json", headers={
-            "Content-Disposition": attachment(f"{name}.geojson")})
+        return geojson_download(queries.feature_collection(rows)["features"],
+                                f"{name}.geojson")
     if fmt == "csv":
-        return Response(exports.rows_to_csv(rows), mimetype="text/csv", headers={
-            "Content-Disposition": attachment(f"{name}.csv")})
+        return download(exports.rows_to_csv(rows), f"{name}.csv", "text/csv")
     raise InputError(f"unknown export format {fmt!r}: use geojson or csv")

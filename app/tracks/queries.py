@@ -5,7 +5,6 @@ matching_and_import_db.tracks.visibility: published rides, plus the viewer's own
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -17,39 +16,14 @@ from app.tracks.service import is_owner
 from matching_and_import_db.errors import NotFound
 from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.tracks import visibility
+from matching_and_import_db.tracks.visibility import RideFilter
 
 MAX_EXPORT_FEATURES = 50_000
 PACKAGE = "app.tracks"
-# the columns a Filter's time range and bbox apply to
+# the columns a RideFilter's time range and bbox apply to
 E_TIME, E_GEOM = sql.Identifier("e", "time"), sql.Identifier("e", "geom")
 U_TIME, T_RECORDED_AT = sql.Identifier("u", "time"), sql.Identifier("t", "recorded_at")
 R_GEOM = sql.Identifier("r", "geom")
-
-
-@dataclass(frozen=True)
-class Filter:
-    """Which rides' data a query covers: a bbox (lon/lat), a time range, and scope."""
-
-    bbox: tuple[float, float, float, float] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
-    viewer_id: int | None = None
-    mine_only: bool = False
-
-    def where(self, time_column: sql.Composable, geom_column: sql.Composable | None
-              ) -> tuple[sql.Composed, dict]:
-        clauses = [sql.SQL(visibility.OWN if self.mine_only else visibility.PUBLISHED_OR_OWN)]
-        params: dict = {"viewer_id": self.viewer_id}
-        if self.date_from:
-            clauses.append(sql.SQL("{} >= %(date_from)s").format(time_column))
-            params["date_from"] = self.date_from
-        if self.date_to:
-            clauses.append(sql.SQL("{} < %(date_to)s").format(time_column))
-            params["date_to"] = self.date_to
-        if self.bbox and geom_column:
-            clauses.append(_in_bbox(geom_column))
-            params.update(zip(("x0", "y0", "x1", "y1"), self.bbox, strict=True))
-        return sql.SQL(" AND ").join(clauses), params
 
 
 def _in_bbox(geom_column: sql.Composable) -> sql.Composed:
@@ -69,7 +43,7 @@ def track_geodata(track: Track, viewer: User | None) -> dict:
     the snapped line and the events; the owner also gets the recorded line and the chart
     series, in every state."""
     owner = is_owner(track, viewer)
-    published = sql.SQL(visibility.PUBLISHED)
+    published = visibility.PUBLISHED
     params = {"id": track.id, "owner": owner}
     rows = _rows("ride_geodata.sql", params, published=published)
     if not rows:
@@ -120,21 +94,21 @@ def feature_collection(rows) -> dict:
 
 # --- events and roads -------------------------------------------------------------------------
 
-def events(flt: Filter) -> list:
-    where, params = flt.where(E_TIME, E_GEOM)
+def events(flt: RideFilter) -> list:
+    where, params = flt.where(E_TIME, E_GEOM), flt.params()
     return _rows("events.sql", {**params, "limit": MAX_EXPORT_FEATURES}, where=where)
 
 
-def road_statistics(flt: Filter) -> list:
+def road_statistics(flt: RideFilter) -> list:
     """Per way and direction. Without a time range or scope this is the maintained
     road_stats table; with one, the same figures are computed from the rides in it."""
     bbox = _in_bbox(R_GEOM) if flt.bbox else sql.SQL("true")
     box = dict(zip(("x0", "y0", "x1", "y1"), flt.bbox, strict=True)) if flt.bbox else {}
-    if flt.date_from is None and flt.date_to is None and not flt.mine_only:
+    if flt.date_from is None and flt.date_to is None and not flt.mine:
         return _rows("road_stats_maintained.sql", {**box, "limit": MAX_EXPORT_FEATURES},
                      bbox=bbox)
-    where_events, params = flt.where(E_TIME, E_GEOM)
-    where_usage, _ = flt.where(U_TIME, None)
+    where_events, params = flt.where(E_TIME, E_GEOM), flt.params()
+    where_usage = flt.where(U_TIME, None)
     return _rows("road_stats_filtered.sql", {**params, **box, "limit": MAX_EXPORT_FEATURES},
                  where_events=where_events, where_usage=where_usage, bbox=bbox)
 
@@ -152,11 +126,11 @@ def road_detail(way_id: int) -> dict:
 
 # --- summaries -----------------------------------------------------------------------------------
 
-def summary(flt: Filter) -> dict:
+def summary(flt: RideFilter) -> dict:
     """Rides, km, hours, events and the share of close passes, for a scope and time."""
-    where, params = flt.where(T_RECORDED_AT, None)
+    where, params = flt.where(T_RECORDED_AT, None), flt.params()
     totals = _rows("summary_rides.sql", params, where=where)[0]
-    ev_where, ev_params = flt.where(E_TIME, None)
+    ev_where, ev_params = flt.where(E_TIME, None), flt.params()
     ev = _rows("summary_events.sql", ev_params, where=ev_where)[0]
     return {
         "tracks": totals["tracks"], "km": round(float(totals["km"]), 2),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import orjson
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from app.auth.access import ADMIN, EVERYONE, LOGIN, OWNER, USERS, access
 from app.auth.decorators import login_required
-from app.downloads import attachment
+from app.downloads import download, geojson_download
 from app.params import parse_date
 from app.tracks import exports, queries, service
 from app.tracks.api import request_filter
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.tracks.visibility import RideFilter
 
 bp = Blueprint("tracks", __name__)
 
@@ -121,8 +121,7 @@ def delete_all():
 def raw(track_id: int):
     track = service.own_track(track_id, g.user)
     name = track.original_filename or f"track-{track.id}.csv"
-    return Response(service.raw_file(track), mimetype="application/octet-stream",
-                    headers={"Content-Disposition": attachment(name)})
+    return download(service.raw_file(track), name, "application/octet-stream")
 
 
 @bp.get("/tracks/<int:track_id>/export.<fmt>")
@@ -132,8 +131,8 @@ def export(track_id: int, fmt: str):
     track = service.visible_track(track_id, viewer)
     geodata = queries.track_geodata(track, viewer)
     if fmt == "gpx":
-        return Response(exports.track_gpx(track, geodata), mimetype="application/gpx+xml",
-                        headers={"Content-Disposition": attachment(f"track-{track.id}.gpx")})
+        return download(exports.track_gpx(track, geodata), f"track-{track.id}.gpx",
+                        "application/gpx+xml")
     if fmt == "geojson":
         features = [{"type": "Feature", "geometry": geodata["snapped"],
                      "properties": {"kind": "snapped", **service.track_as_dict(track, viewer)}}]
@@ -142,13 +141,10 @@ def export(track_id: int, fmt: str):
                              "properties": {"kind": "recorded"}})
         features += geodata["events"]["features"]
         features += exports.snap_features(queries.track_snaps(track, viewer, geodata))
-        return Response(orjson.dumps({"type": "FeatureCollection", "features": features}),
-                        mimetype="application/geo+json")
+        return geojson_download(features, f"track-{track.id}.geojson")
     if fmt == "csv":  # one line per fix: where it was snapped
-        return Response(exports.snaps_to_csv(queries.track_snaps(track, viewer, geodata)),
-                        mimetype="text/csv", headers={
-                            "Content-Disposition": f'attachment; filename="track-{track.id}'
-                                                   '-snaps.csv"'})
+        return download(exports.snaps_to_csv(queries.track_snaps(track, viewer, geodata)),
+                        f"track-{track.id}-snaps.csv", "text/csv")
     raise InputError(f"unknown export format {fmt!r}: use gpx, geojson or csv")
 
 
@@ -165,10 +161,10 @@ def statistics():
     flt = request_filter(with_bbox=False)
     mine = None
     if g.get("user") is not None:
-        mine = queries.summary(queries.Filter(
+        mine = queries.summary(RideFilter(
+            viewer_id=g.user.id, mine=True,
             date_from=parse_date(request.args.get("from"), "from"),
-            date_to=parse_date(request.args.get("to"), "to"),
-            viewer_id=g.user.id, mine_only=True))
-    everyone = queries.summary(queries.Filter(date_from=flt.date_from, date_to=flt.date_to))
+            date_to=parse_date(request.args.get("to"), "to")))
+    everyone = queries.summary(RideFilter(date_from=flt.date_from, date_to=flt.date_to))
     return render_template("tracks/statistics.html", mine=mine, everyone=everyone,
                            args=request.args)

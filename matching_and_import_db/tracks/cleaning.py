@@ -3,13 +3,13 @@ inside the owner's privacy zones, which never leaves the server."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-EARTH_RADIUS_M = 6_371_008.8
+from matching_and_import_db.geodesy import great_circle_m, great_circle_one_m
+
 # Faster than this between two fixes is a GPS glitch, not a bicycle (a fast descent is
 # about 20 m/s; 30 m/s leaves room for an e-bike downhill without keeping real jumps).
 MAX_PLAUSIBLE_SPEED_MS = 30.0
@@ -24,14 +24,6 @@ class PrivacyZone:
     lon: float
     lat: float
     radius_m: float
-
-
-def metres_between(lon1, lat1, lon2, lat2):
-    """Haversine distance in metres; works on numpy arrays."""
-    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
 
 
 def valid_fix_mask(lon: np.ndarray, lat: np.ndarray, hdop: np.ndarray) -> np.ndarray:
@@ -54,7 +46,7 @@ def drop_jumps(lon: np.ndarray, lat: np.ndarray, t: np.ndarray, keep: np.ndarray
     for i in np.flatnonzero(keep).tolist():
         if last >= 0:
             dt = max(ts[i] - ts[last], 0.0)
-            if _haversine(xs[last], ys[last], xs[i], ys[i]) > (
+            if great_circle_one_m(xs[last], ys[last], xs[i], ys[i]) > (
                     MAX_PLAUSIBLE_SPEED_MS * dt + JUMP_SLACK_M):
                 keep[i] = False
                 continue
@@ -62,17 +54,10 @@ def drop_jumps(lon: np.ndarray, lat: np.ndarray, t: np.ndarray, keep: np.ndarray
     return keep
 
 
-def _haversine(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
 def inside_zones(lon: np.ndarray, lat: np.ndarray, zones: Sequence[PrivacyZone]) -> np.ndarray:
     """True for every point within any of the zones (NaN positions are not inside)."""
     inside = np.zeros(len(lon), dtype=bool)
     for zone in zones:
         with np.errstate(invalid="ignore"):
-            inside |= metres_between(zone.lon, zone.lat, lon, lat) <= zone.radius_m
+            inside |= great_circle_m(zone.lon, zone.lat, lon, lat) <= zone.radius_m
     return inside

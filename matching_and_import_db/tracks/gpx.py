@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import gpxpy
 import gpxpy.gpx
 
+from matching_and_import_db.geodesy import great_circle_one_m
 from matching_and_import_db.tracks.model import (
     Measurement,
     ParsedTrack,
@@ -17,7 +18,6 @@ from matching_and_import_db.tracks.model import (
     gunzip_if_compressed,
 )
 
-EARTH_RADIUS_M = 6_371_008.8
 # no GPS receiver of a rider logged before this; a later time than tomorrow is a wrong clock
 EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
@@ -155,9 +155,8 @@ def _motion(start: tuple[gpxpy.gpx.GPXTrackPoint, datetime],
     (a, ta), (b, tb) = start, end
     seconds = (tb - ta).total_seconds()
     phi1, phi2 = math.radians(a.latitude), math.radians(b.latitude)
-    d_phi, d_lambda = phi2 - phi1, math.radians(b.longitude - a.longitude)
-    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    metres = 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    d_lambda = math.radians(b.longitude - a.longitude)
+    metres = great_circle_one_m(a.longitude, a.latitude, b.longitude, b.latitude)
     speed = metres / seconds if seconds > 0 else None
     if metres == 0.0:
         return speed, None  # standing still: no direction

@@ -18,11 +18,11 @@ import orjson
 import shapely
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.tracks.cleaning import (
     PrivacyZone,
     drop_jumps,
     inside_zones,
-    metres_between,
     valid_fix_mask,
 )
 from matching_and_import_db.tracks.legal import legal_minimum
@@ -85,7 +85,7 @@ class Ride:
         linked = np.zeros(n, dtype=bool)
         linked[1:] = matched[1:] & matched[:-1]
         linked[match.chain_starts] = False
-        straight = metres_between(self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:])
+        straight = great_circle_m(self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:])
         return float(match.route_length_m + straight[~linked[1:]].sum())
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching_and_import_db.geodesy import great_circle_m, great_circle_one_m
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.modes import MODES, masks_serve, serves
-from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m, pairs_within
+from matching_and_import_db.transit.spatial import pairs_within
 
 
 def group_pairs(run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,7 +126,7 @@ def _same_stop_code(run) -> list[tuple[int, int]]:
         for b in rows[1:]:
             a, ob = rows[0], run.official[b]
             oa = run.official[a]
-            if haversine_one_m(oa.lon, oa.lat, ob.lon, ob.lat) <= run.profile.candidate_radius_m:
+            if great_circle_one_m(oa.lon, oa.lat, ob.lon, ob.lat) <= run.profile.candidate_radius_m:
                 pairs.append((a, b))
     return pairs
 
@@ -170,7 +171,7 @@ def _more_rows_than_platforms(run, group: list[int]) -> bool:
     o = run.official[first]
     same = np.array(run.o_by_name.get(run.o_name[first], []))
     same = same[[run.official[i].mode == o.mode for i in same.tolist()]]
-    rows = int((haversine_m(o.lon, o.lat, run.o_lon[same], run.o_lat[same])
+    rows = int((great_circle_m(o.lon, o.lat, run.o_lon[same], run.o_lat[same])
                 <= p.stop_group_radius_m).sum())
     ks = np.nonzero(run.pi == first)[0]
     ks = ks[run.s_primary[run.pj[ks]] & (run.pd[ks] <= p.stop_group_radius_m)
@@ -342,5 +343,5 @@ def match_places(run) -> None:
 
 def _nearest_place(run, j: int, places: list[int]) -> int:
     s = run.osm[j]
-    return min(places, key=lambda oi: haversine_one_m(run.official[oi].lon,
+    return min(places, key=lambda oi: great_circle_one_m(run.official[oi].lon,
                                                       run.official[oi].lat, s.lon, s.lat))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from matching_and_import_db.geodesy import great_circle_m, great_circle_one_m
 from matching_and_import_db.transit import names
 from matching_and_import_db.transit.model import Decision
-from matching_and_import_db.transit.spatial import haversine_m, haversine_one_m
 
 
 def apply_decisions(run, decisions: Iterable[Decision]) -> tuple[set[int], list]:
@@ -21,7 +21,7 @@ def apply_decisions(run, decisions: Iterable[Decision]) -> tuple[set[int], list]
     missing = set()
     for d in latest.values():
         oi = run.o_index[d.official_id]
-        if d.action == "missing":
+        if d.action == "missing_in_osm":
             missing.add(oi)
             run.o_free[oi] = False
         elif d.action == "reject":
@@ -32,7 +32,7 @@ def apply_decisions(run, decisions: Iterable[Decision]) -> tuple[set[int], list]
             oi = run.o_index[d.official_id]
             run.add(oi, run.s_index[d.osm_key], method, "decision", 1.0,
                     {"note": d.note} if d.note else {})
-            missing.discard(oi)  # a pair found since outweighs "missing"
+            missing.discard(oi)  # a pair found since outweighs "missing_in_osm"
     return missing, stale
 
 
@@ -106,7 +106,7 @@ def match_identifiers(run, held: set[int]) -> None:
             for j in {j for v in _official_values(stop, attribute) for j in index.get(v, ())}:
                 if not run.s_free[j] or (i, j) in run.rejected:
                     continue
-                d = haversine_one_m(stop.lon, stop.lat, run.osm[j].lon, run.osm[j].lat)
+                d = great_circle_one_m(stop.lon, stop.lat, run.osm[j].lon, run.osm[j].lat)
                 if d > p.too_far_high_m and names.name_similarity(
                         run.o_name[i], run.s_name[j]) < p.name_weak:
                     continue
@@ -153,7 +153,7 @@ def _match_uic(run, held: set[int]) -> None:
             chosen, method = free, "uic_ref"
         else:
             continue  # which platform is meant is unclear: left to the later stages
-        j = min(chosen, key=lambda k: haversine_m(run.o_lon[i], run.o_lat[i],
+        j = min(chosen, key=lambda k: great_circle_m(run.o_lon[i], run.o_lat[i],
                                                   run.s_lon[k], run.s_lat[k]))
         run.add(i, j, method, "identifier", 1.0,
                 {"uic_ref": run.official[i].uic_ref, "platform_code": code or None,

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.geodesy import great_circle_one_m
 from matching_and_import_db.transit import groups, identifiers, names, problems
 from matching_and_import_db.transit.assignment import (
     assign_one_to_one,
@@ -44,7 +45,7 @@ from matching_and_import_db.transit.model import (
     Problem,
 )
 from matching_and_import_db.transit.modes import masks_compatible, mode_mask, modes_of_osm_tags
-from matching_and_import_db.transit.spatial import Projection, haversine_one_m, pairs_within
+from matching_and_import_db.transit.spatial import Projection, pairs_within
 
 PLATFORM_KINDS = ("platform", "bus_stop", "tram_stop", "halt")
 OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
@@ -87,7 +88,7 @@ DEFAULT_PROFILE = MatchingProfile()
 @dataclass
 class MatchingResult:
     matches: list[Match]
-    unmatched_official: list[str]  # no pair and no "missing" decision
+    unmatched_official: list[str]  # no pair and no "missing_in_osm" decision
     unmatched_osm: list[str]
     effectively_matched_osm: list[str]  # unmatched, but part of an OSM stop that is matched
     confirmed_missing: list[str]
@@ -214,7 +215,7 @@ class _Run:
     def add(self, oi: int, sj: int, method: str, stage: str, score: float,
             evidence: dict, take_official: bool = True) -> None:
         o, s = self.official[oi], self.osm[sj]
-        distance = haversine_one_m(o.lon, o.lat, s.lon, s.lat)
+        distance = great_circle_one_m(o.lon, o.lat, s.lon, s.lat)
         score = min(max(float(score), 0.0), 1.0)
         self.matches.append(Match(self.official[oi].stop_id, self.osm[sj].key, method, stage,
                                   round(score, 4), round(distance, 2), evidence))

@@ -85,7 +85,15 @@ class Problem:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-DECISION_ACTIONS = ("confirm", "reject", "manual", "missing")
+# What a reviewer can decide, one vocabulary for the review pages, the stop_decisions
+# table (its CHECK constraint lists the same words) and the matcher. confirm, reject and
+# manual name a pair; missing_in_osm an official stop with no OSM counterpart;
+# missing_in_registry an OSM stop the registry lacks; attribute which side is right for
+# one attribute of a pair; note a remark on either side.
+DECISION_ACTIONS = ("confirm", "reject", "manual", "missing_in_osm", "missing_in_registry",
+                    "attribute", "note")
+# the decisions the matcher applies itself (the others settle problems only)
+MATCHER_ACTIONS = ("confirm", "reject", "manual", "missing_in_osm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +101,9 @@ class Decision:
     """What a person decided about a pair or a stop; applied before any automatic stage.
 
     confirm: a proposed pair is right; manual: a pair the matcher did not find;
-    reject: this pair is wrong, never propose it again; missing: the official stop has no
-    counterpart in OSM (osm_key is None), so it is not reported as unmatched.
+    reject: this pair is wrong, never propose it again; missing_in_osm: the official stop
+    has no counterpart in OSM (osm_key is None), so it is not reported as unmatched.
+    Only MATCHER_ACTIONS: the other reviewers' decisions do not change a matching.
     """
 
     action: str
@@ -103,9 +112,10 @@ class Decision:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.action not in DECISION_ACTIONS:
-            raise ValueError(f"unknown decision {self.action!r}; one of {DECISION_ACTIONS}")
-        if (self.action == "missing") != (self.osm_key is None):
+        if self.action not in MATCHER_ACTIONS:
+            raise ValueError(f"unknown decision {self.action!r} for the matcher; "
+                             f"one of {MATCHER_ACTIONS}")
+        if (self.action == "missing_in_osm") != (self.osm_key is None):
             raise ValueError(f"decision {self.action!r} on {self.official_id}: "
-                             + ("takes no OSM stop" if self.action == "missing"
+                             + ("takes no OSM stop" if self.action == "missing_in_osm"
                                 else "needs the OSM stop (osm_key)"))

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from psycopg2.extras import Json
 
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.tilecache import BBox
 from matching_and_import_db.transit import store
 from matching_and_import_db.transit.matching import DEFAULT_PROFILE
 from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
-from matching_and_import_db.transit.spatial import haversine_m
 
 PUBLISHED_PROBLEMS = "stop_problems"
 
@@ -51,7 +51,7 @@ def apply_decision(cur, decision: DecisionToApply, official: OfficialStop | None
         cur.execute(_sql("review_confirm_match.sql"), pair)
     elif decision.action == "manual":
         cur.execute(_sql("review_manual_match.sql"), {
-            **pair, "distance_m": round(float(haversine_m(official.lon, official.lat,
+            **pair, "distance_m": round(float(great_circle_m(official.lon, official.lat,
                                                           osm.lon, osm.lat)), 2),
             "official_name": official.name, "osm_name": osm.name,
             "evidence": Json({"note": decision.note} if decision.note else {}),

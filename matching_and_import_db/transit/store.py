@@ -18,16 +18,13 @@ from dataclasses import dataclass
 import orjson
 
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.geodesy import great_circle_m
 from matching_and_import_db.sqlfiles import fetch_as, load_sql
-from matching_and_import_db.transit.model import Decision, OfficialStop, OsmStopRef
-from matching_and_import_db.transit.spatial import haversine_m
+from matching_and_import_db.transit.model import MATCHER_ACTIONS, Decision, OfficialStop, OsmStopRef
 
 COORDINATE_DIGITS = 5  # about a metre: moving a stop by less does not change the evidence
 # the actions whose evidence covers each side; a note covers whatever it names
 PAIR_ACTIONS = ("confirm", "reject", "manual", "attribute")
-# actions the matcher itself applies (the others settle problems only)
-MATCHER_ACTIONS = {"confirm": "confirm", "reject": "reject", "manual": "manual",
-                   "missing_in_osm": "missing"}
 _OSM_KEY = re.compile(r"^\s*(?:https?://\S*/)?(n|w|node|way)\s*[/:#]?\s*(\d{1,15})\s*$",
                       re.IGNORECASE)
 
@@ -98,7 +95,7 @@ def stop_evidence(official: OfficialStop | None, osm: OsmStopRef | None) -> dict
     if official is not None and osm is not None:
         a, b = evidence["official"], evidence["osm"]
         evidence["distance_m"] = int(round(float(
-            haversine_m(a["lon"], a["lat"], b["lon"], b["lat"]))))
+            great_circle_m(a["lon"], a["lat"], b["lon"], b["lat"]))))
     return evidence
 
 
@@ -181,7 +178,7 @@ def judge_decisions(decisions: Iterable[DecisionRow], official: dict[str, Offici
 
 def matcher_decisions(verdicts: Iterable[Verdict]) -> list[Decision]:
     """The applied decisions the matcher takes, in the order they were made."""
-    return [Decision(MATCHER_ACTIONS[v.decision.action], v.decision.official_id,
+    return [Decision(v.decision.action, v.decision.official_id,
                      v.decision.osm_key if v.decision.action != "missing_in_osm" else None,
                      v.decision.note or "")
             for v in verdicts if v.applied and v.decision.action in MATCHER_ACTIONS]

@@ -1,7 +1,7 @@
 -- Statistics of the given ways and directions, recomputed from the events and passes of
 -- public, processed rides, in the same transaction as the change that touched them.
--- "(t.status = 'complete' AND t.public)" is visibility.PUBLISHED, spelled out (a test
--- checks the two agree): road statistics count exactly what everyone may see.
+-- The joins call visibility.PUBLISHED, the one visibility rule (a test checks it is used):
+-- road statistics count exactly what everyone may see.
 -- Ways with nothing left lose their row.
 WITH keys AS (
     SELECT DISTINCT way_id, direction
@@ -11,7 +11,7 @@ WITH keys AS (
     FROM track_events e
     JOIN keys k ON k.way_id = e.way_id AND k.direction = e.direction
     JOIN tracks t ON t.id = e.track_id
-    WHERE (t.status = 'complete' AND t.public) AND e.distance_left IS NOT NULL
+    WHERE ride_shown_to(t.status, t.public, t.user_id, NULL) AND e.distance_left IS NOT NULL
 ), event_stats AS (
     SELECT way_id, direction, count(*) AS n, avg(d) AS mean,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS median,
@@ -36,7 +36,7 @@ WITH keys AS (
     FROM road_usage u
     JOIN keys k ON k.way_id = u.way_id AND k.direction = u.direction
     JOIN tracks t ON t.id = u.track_id
-    WHERE (t.status = 'complete' AND t.public)
+    WHERE ride_shown_to(t.status, t.public, t.user_id, NULL)
     GROUP BY u.way_id, u.direction
 ), merged AS (
     SELECT k.way_id, k.direction, coalesce(p.n, 0) AS passes, coalesce(s.n, 0) AS events,
