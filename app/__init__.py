@@ -68,6 +68,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     init_security_headers(app, settings)
 
     from app.account.views import bp as account_bp
+    from app.admin.map_views import bp as map_admin_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.health.views import bp as health_bp
@@ -79,7 +80,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, map_admin_bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

@@ -27,3 +27,9 @@ def fetch_one(statement: sql.Composable, params: dict | None = None) -> tuple | 
     with cursor() as cur:
         cur.execute(statement, params or {})
         return cur.fetchone()
+
+
+def connection():
+    """The session's DB-API connection, for domain functions that take one (they run in
+    the request's transaction; the view commits)."""
+    return db.session.connection().connection.driver_connection

@@ -3,9 +3,10 @@ assets, no MIME sniffing, no referrer to other sites, no framing, HSTS behind ht
 
 The pages load scripts, styles and fonts from /static only and talk to this server only.
 MapLibre (app/static/vendor/maplibre-gl) starts its tile worker from a blob: URL and draws
-images from data: and blob: URLs. An external basemap (PORTAL_BASEMAP_STYLE_URL) is fetched
-by the browser with its sprites and glyphs, so its origin is allowed to connect and for
-images. Logout redirects a form to the OIDC provider, so its origin is a form target.
+images from data: and blob: URLs. An external basemap (PORTAL_BASEMAP_STYLE_URL and those of
+PORTAL_BASEMAP_STYLES) is fetched by the browser with its sprites and glyphs, so its origin
+is allowed to connect and for images. Logout redirects a form to the OIDC provider, so its
+origin is a form target.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ def _origin(url: str) -> str | None:
 
 
 def content_security_policy(settings: Settings) -> str:
-    basemap = _origin(settings.basemap_style_url) if settings.basemap_style_url else None
+    origins = dict.fromkeys(o for o in map(_origin, settings.basemaps.values()) if o)
     provider = _origin(settings.oidc_issuer) if settings.oidc_issuer else None
-    extra = f" {basemap}" if basemap else ""
+    extra = "".join(f" {o}" for o in origins)
     directives = {
         "default-src": "'self'",
         "script-src": "'self'",

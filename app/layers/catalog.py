@@ -134,12 +134,6 @@ class Catalog:
         """The one way the app and the scheduler tell the tile cache what changed."""
         return TileInvalidator(redis, self.layers_depending_on)
 
-    def groups(self, user=None) -> list[dict]:
-        out: dict[str, list[dict]] = {}
-        for layer in self.visible(user):
-            out.setdefault(layer.group, []).append(layer.describe())
-        return [{"title": g, "layers": ls} for g, ls in out.items()]
-
 
 _catalog: Catalog | None = None
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from app.layers.catalog import Layer
+from matching_and_import_db.arrangement import paint
+from matching_and_import_db.arrangement.model import PlacedGroup
 
 WORLD_BOUNDS = [-180.0, -85.051129, 180.0, 85.051129]
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -32,26 +34,39 @@ def source_id(group: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", group.lower()).strip("-")
 
 
-def style(layers: list[Layer], public_url: str) -> dict:
-    """One vector source per catalog group (so a group's layers come in one tile), the
-    layers in catalog order, each tagged with its catalog layer and group."""
+def style(placed: list[PlacedGroup], layers: dict[str, Layer], public_url: str,
+          basemap_url: str = "") -> dict:
+    """One vector source per catalog group (so a group's layers come in one tile, and an
+    arrangement never changes a tile's URL or its cache), the layers in the arrangement's
+    order with its colours and zoom ranges, each tagged with its catalog layer and the
+    group the panel shows it in."""
     base = public_url.rstrip("/")
-    groups: dict[str, list[Layer]] = {}
-    for la in layers:
-        groups.setdefault(la.group, []).append(la)
-    sources = {source_id(gr): {"type": "vector",
-                               "url": f"{base}/tiles/{','.join(la.id for la in ls)}"
-                                      "/tilejson.json"}
-               for gr, ls in groups.items()}
+    shown = [layers[la.id] for g in placed for la in g.layers]
+    sources: dict[str, list[Layer]] = {}
+    for la in sorted(shown, key=lambda la: list(layers).index(la.id)):
+        sources.setdefault(source_id(la.group), []).append(la)
     out_layers: list[dict] = [{"id": "background", "type": "background",
                                "paint": {"background-color": "#eceae4"}}]
-    for la in layers:
-        for i, spec in enumerate(la.style):
-            entry = {"id": la.id if i == 0 else f"{la.id}-{i}", "source": source_id(la.group),
-                     "source-layer": la.id, "minzoom": la.minzoom,
-                     "metadata": {"portal:layer": la.id, "portal:group": la.group}}
-            entry.update(spec)
-            out_layers.append(entry)
-    return {"version": 8, "name": "Mobility Data Portal", "sources": sources,
+    for group in placed:
+        for pl in group.layers:
+            la = layers[pl.id]
+            for i, spec in enumerate(paint.restyle(la.style, pl.style)):
+                entry = {"id": la.id if i == 0 else f"{la.id}-{i}",
+                         "source": source_id(la.group), "source-layer": la.id,
+                         "minzoom": la.minzoom if pl.minzoom is None else pl.minzoom,
+                         "metadata": {"portal:layer": la.id, "portal:group": group.title,
+                                      "portal:group_id": group.id}}
+                if pl.maxzoom is not None:
+                    entry["maxzoom"] = pl.maxzoom + 1  # MapLibre's maxzoom is exclusive
+                entry.update(spec)
+                if not pl.visible:
+                    entry["layout"] = {**entry.get("layout", {}), "visibility": "none"}
+                out_layers.append(entry)
+    return {"version": 8, "name": "Mobility Data Portal",
+            "sources": {sid: {"type": "vector",
+                              "url": f"{base}/tiles/{','.join(la.id for la in ls)}"
+                                     "/tilejson.json"}
+                        for sid, ls in sources.items()},
             "layers": out_layers,
-            "metadata": {"portal:groups": list(groups)}}
+            "metadata": {"portal:groups": [g.title for g in placed],
+                         "portal:basemap": basemap_url or None}}

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 
 from app.auth.access import EVERYONE, USERS, access
 from app.extensions import limiter
+from app.layers import arranged
 from app.layers.catalog import Layer, catalog
 from app.maps import style as styles
 from app.maps.tiles import layers_tile
@@ -31,7 +32,8 @@ def _tiles_limit():
 @access(EVERYONE)
 def index():
     return render_template("map.html",
-                           basemap_style_url=current_app.config["PORTAL"].basemap_style_url)
+                           basemap_style_url=arranged.basemap_url(
+                               arranged.current_arrangement()))
 
 
 def resolve_layers(spec: str) -> list[Layer]:
@@ -78,11 +80,21 @@ def tilejson(spec: str):
 @bp.get("/styles/portal.json")
 @access(EVERYONE)
 def style():
-    return jsonify(styles.style(catalog().visible(g.get("user")),
-                                current_app.config["PORTAL"].public_url))
+    arrangement = arranged.current_arrangement()
+    return no_store(jsonify(styles.style(
+        arranged.placed_for(g.get("user"), arrangement), catalog().layers,
+        current_app.config["PORTAL"].public_url, arranged.basemap_url(arrangement))))
 
 
 @bp.get("/api/layers")
 @access(EVERYONE)
 def layers():
-    return jsonify({"groups": catalog().groups(g.get("user"))})
+    return no_store(jsonify({"groups": arranged.groups_json(g.get("user"))}))
+
+
+def no_store(response: Response) -> Response:
+    """The style and the catalog follow the admins' arrangement: a browser asks again on
+    every load (they are small), so a change shows on the next one."""
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Cookie"
+    return response

@@ -1,5 +1,6 @@
 """ORM models: every table the migrator manages is declared here."""
 
+from app.models.maps import MapArrangementVersion
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
 from app.models.stops import (
@@ -12,6 +13,7 @@ from app.models.stops import (
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.users import User
 
-__all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
+__all__ = ["MapArrangementVersion", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline",
+           "PipelineRun", "PrivacyZone",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
            "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]

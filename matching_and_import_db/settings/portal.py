@@ -121,6 +121,10 @@ class Settings:
         "",
         "A MapLibre style URL for an external basemap; empty: our own OSM data. Its origin is "
         "allowed in the CSP (connect-src, img-src).")
+    basemap_styles: str = setting(
+        "",
+        "More basemaps an admin may choose on /admin/map: name=URL pairs separated by spaces "
+        "(MapLibre style URLs; their origins are allowed in the CSP like the default's).")
     check_schema: bool = setting(
         True,
         "Refuse to start when the database schema is behind the code.")
@@ -158,7 +162,22 @@ class Settings:
         _, _, rest = self.database_url.partition("://")
         return f"postgresql://{rest}"
 
+    @property
+    def basemaps(self) -> dict[str, str]:
+        """The basemaps an arrangement may choose, by name: "default" is
+        PORTAL_BASEMAP_STYLE_URL, the others PORTAL_BASEMAP_STYLES."""
+        out = {"default": self.basemap_style_url} if self.basemap_style_url else {}
+        for pair in self.basemap_styles.split():
+            name, _, url = pair.partition("=")
+            out[name] = url
+        return out
+
     def validate(self) -> None:
+        for pair in self.basemap_styles.split():
+            name, _, url = pair.partition("=")
+            if not name or name == "none" or not url.startswith(("http://", "https://")):
+                raise SettingsError("PORTAL_BASEMAP_STYLES must be name=http(s)://… pairs "
+                                    f"separated by spaces (not {pair!r}; 'none' is taken)")
         if not self.database_url.startswith(("postgres://", "postgresql://",
                                               "postgresql+psycopg2://")):
             raise SettingsError("PORTAL_DATABASE_URL must be a postgresql:// URL")

@@ -105,9 +105,21 @@
     const groups = panel.querySelector(".groups");
     groups.textContent = "";
     for (const group of catalog) {
+      // a group the arrangement collapses shows its title only, until it is opened
       const fs = document.createElement("fieldset");
+      fs.dataset.group = group.id;
+      if (group.collapsed) fs.classList.add("collapsed");
       const lg = document.createElement("legend");
-      lg.textContent = group.title;
+      const opener = document.createElement("button");
+      opener.type = "button";
+      opener.className = "group-toggle";
+      opener.textContent = group.title;
+      opener.setAttribute("aria-expanded", String(!group.collapsed));
+      opener.onclick = () => {
+        fs.classList.toggle("collapsed");
+        opener.setAttribute("aria-expanded", String(!fs.classList.contains("collapsed")));
+      };
+      lg.append(opener);
       fs.append(lg);
       for (const layer of group.layers) {
         const label = document.createElement("label");
@@ -132,10 +144,16 @@
     legend.textContent = "";
     for (const group of catalog) {
       for (const layer of group.layers) {
-        if (!state.layers.has(layer.id) || !layer.legend.length) continue;
+        if (!state.layers.has(layer.id) || !(layer.legend.length || layer.legend_text)) continue;
         const h = document.createElement("h4");
         h.textContent = layer.title;
         legend.append(h);
+        if (layer.legend_text) {
+          const p = document.createElement("p");
+          p.className = "legend-text";
+          p.textContent = layer.legend_text;
+          legend.append(p);
+        }
         for (const [colour, text] of layer.legend) {
           const row = document.createElement("div");
           const sw = document.createElement("span");
@@ -245,10 +263,16 @@
       ["Events", f.properties.events], ["Open", link(`/tracks/${f.id}`, "the ride")]])]),
   };
 
+  // the fields an admin chose for a layer's popup (/admin/map), in their order
+  function fieldsPopup(layer) {
+    return (f) => showSide(layer.title, [table(layer.popup_fields.map(
+      (name) => [name, f.properties[name]]))]);
+  }
+
   function wirePopups() {
     for (const group of catalog) {
       for (const layer of group.layers) {
-        const open = POPUPS[layer.popup];
+        const open = layer.popup_fields.length ? fieldsPopup(layer) : POPUPS[layer.popup];
         if (!open) continue;
         for (const id of styleLayersOf(layer.id)) {
           map.on("click", id, (e) => open(e.features[0]));
@@ -266,7 +290,8 @@
     style = await styleResp.json();
     catalog = (await layersResp.json()).groups;
     if (!state.layers) {
-      state.layers = new Set(catalog.flatMap((g) => g.layers.map((l) => l.id)));
+      state.layers = new Set(catalog.flatMap((g) => g.layers.filter((l) => l.visible)
+        .map((l) => l.id)));
     }
     for (const src of Object.values(style.sources)) {
       src.tiles = [tilesOf(src)];
