@@ -49,3 +49,14 @@ def wait_for_js(page, expression: str, timeout: float = 30) -> None:
     through the DevTools protocol, which a page's CSP does not govern."""
     guarded = f"(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
     wait_until(lambda: page.evaluate(guarded), timeout, interval=0.2, message=expression)
+
+
+def logged_in_page(browser, server, app, user_id: int):
+    """A page whose session cookie says user_id is logged in: the same signed cookie the
+    login callback sets, at the session version of a first login (the login itself is
+    tested against the real provider elsewhere)."""
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"uid": user_id, "sv": 0})
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.add_cookies([{"name": "session", "value": cookie, "url": server}])
+    page = context.new_page()
+    return page, watch_for_errors(page)

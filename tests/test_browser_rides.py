@@ -3,19 +3,8 @@ result, and the ride page draws its map and its chart of overtaking distances.""
 
 from __future__ import annotations
 
-from tests.browser_helpers import wait_for_js, watch_for_errors
+from tests.browser_helpers import logged_in_page, wait_for_js
 from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, utc
-
-
-def logged_in_page(browser, server, app, user_id: int):
-    """A page whose session cookie says user_id is logged in: the same signed cookie the
-    login callback sets, at the session version of a first login (the login itself is
-    tested against the real provider elsewhere)."""
-    cookie = app.session_interface.get_signing_serializer(app).dumps({"uid": user_id, "sv": 0})
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    context.add_cookies([{"name": "session", "value": cookie, "url": server}])
-    page = context.new_page()
-    return page, watch_for_errors(page)
 
 
 def user_id(db_conn, subject: str) -> int:

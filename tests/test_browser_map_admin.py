@@ -1,0 +1,65 @@
+"""The map arranged by an admin in a real Chromium: the admin moves a layer to another group
+and changes its colour on /admin/map; a visitor's map shows it after a reload; undo brings
+the old arrangement back."""
+
+from __future__ import annotations
+
+from tests.browser_helpers import logged_in_page, wait_for_js, watch_for_errors
+from tests.conftest import login
+
+OSLO = "#c=10.76,59.915&z=13"
+EVENTS_COLOUR = "window.portalMap.getPaintProperty('events', 'circle-color')"
+
+
+def group_of(page, layer_id: str) -> str:
+    return page.locator(f".layer-panel fieldset:has(input[name=layer][value={layer_id}])"
+                        " legend").inner_text()
+
+
+def open_map(page, server):
+    page.goto(f"{server}/{OSLO}")
+    wait_for_js(page, "document.getElementById('map').dataset.ready === '1'")
+
+
+def test_an_admin_moves_and_recolours_a_layer_a_visitor_sees_it_and_undo_restores_it(
+        browser, server, app, oidc_provider):
+    admin_client = app.test_client()
+    login(admin_client, oidc_provider, "ada", ["admin"])
+    admin, admin_errors = logged_in_page(browser, server, app,
+                                         admin_client.get("/api/me").json["id"])
+    visitor = browser.new_page(viewport={"width": 1000, "height": 700})
+    visitor_errors = watch_for_errors(visitor)
+    open_map(visitor, server)
+    assert group_of(visitor, "events") == "Rides"
+    old_colour = visitor.evaluate(EVENTS_COLOUR)
+    assert old_colour != "#ff00ff"
+
+    admin.goto(f"{server}/admin/map")
+    row = admin.locator("tr#layer-events")
+    row.locator("select[name=layer-events-group]").select_option(label="Base map")
+    row.locator("input[name=layer-events-colour]").fill("#ff00ff")
+    assert row.locator("select[name=layer-events-style]").input_value() == "colour"
+    admin.locator("#arrangement button[type=submit]").click()
+    admin.locator("p.notice").wait_for()
+    assert "Saved" in admin.locator("p.notice").inner_text()
+    assert "events: group, style" in admin.locator("table.history").inner_text()
+
+    visitor.reload()
+    wait_for_js(visitor, "document.getElementById('map').dataset.ready === '1'")
+    assert group_of(visitor, "events") == "Base map"
+    assert visitor.evaluate(EVENTS_COLOUR) == "#ff00ff"
+    legend = visitor.locator(".legend").inner_text()
+    assert "Overtaking events" in legend
+
+    admin.locator("button[name=undo]").click()
+    admin.locator("p.notice").wait_for()
+    assert "Undone" in admin.locator("p.notice").inner_text()
+    # the admin page shows the old arrangement again
+    assert admin.locator("select[name=layer-events-group]").input_value() == "rides"
+
+    visitor.reload()
+    wait_for_js(visitor, "document.getElementById('map').dataset.ready === '1'")
+    assert group_of(visitor, "events") == "Rides"
+    assert visitor.evaluate(EVENTS_COLOUR) == old_colour
+    assert not admin_errors, admin_errors
+    assert not visitor_errors, visitor_errors
