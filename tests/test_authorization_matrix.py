@@ -61,6 +61,8 @@ REQUESTS: dict[str, Req] = {
                                   "source": str(GOLDEN_ATLAS), "config": '{"format": "atlas"}'}),
     "pipelines.api_run_now": Req(ok=(202,)),
     "stops.decide": Req(form={"action": "note", "note": "matrix", **NOTE_PAIR}),
+    "map_admin.save_form": Req(form={"layer-events-title": "Matrix events"}),
+    "map_admin.import_yaml": Req(form={"yaml": "layers: [{id: roads, title: Matrix}]\n"}),
 }
 
 
