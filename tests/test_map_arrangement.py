@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 
 import pytest
 
@@ -265,3 +266,24 @@ def test_layers_registered_later_appear_in_their_declared_group_after_the_arrang
     later = place(Arrangement(layers=(LayerArrangement("bike_counts", group="base-map"),)),
                   FACTS)
     assert [la.id for la in later[0].layers] == ["bike_counts", "roads"]
+
+
+def test_a_stored_arrangement_that_no_longer_fits_the_catalog_keeps_the_rest(
+        admin, client, db_conn):
+    """A layer removed from the catalog, or a declared group gone, since the version was
+    saved: those entries are left out, the map still opens with everything else."""
+    document = {"groups": [{"id": "rides", "title": "Cycling", "collapsed": False}],
+                "layers": [{"id": "gone_layer", "title": "Gone"},
+                           {"id": "roads", "group": "a-group-no-longer-declared"},
+                           {"id": "stops", "title": "Halts"}],
+                "basemap": "no-longer-configured"}
+    with db_conn.cursor() as cur:
+        cur.execute("INSERT INTO map_arrangement_versions (document, summary)"
+                    " VALUES (%s, 'by hand')", (json.dumps(document),))
+    db_conn.commit()
+    layers = layers_by_id(client)
+    assert layers["stops"]["title"] == "Halts"
+    assert layers["roads"]["group"] == "Base map"
+    assert "Cycling" in {g["title"] for g in client.get("/api/layers").get_json()["groups"]}
+    assert client.get("/styles/portal.json").status_code == 200
+    assert admin.get("/admin/map").status_code == 200

@@ -6,12 +6,14 @@ transaction; the caller commits."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from matching_and_import_db.arrangement.model import (
     Arrangement,
+    ArrangementError,
     LayerFacts,
     describe_changes,
     read_document,
@@ -20,6 +22,7 @@ from matching_and_import_db.errors import Conflict
 from matching_and_import_db.sqlfiles import fetch_as, load_sql
 
 PACKAGE = "matching_and_import_db.arrangement"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def current_version(conn) -> Version | None:
 
 
 def current(conn, facts: Mapping[str, LayerFacts], basemaps=()) -> Arrangement:
-    """The arrangement in force. A stored document naming a layer that is no longer in the
-    catalog keeps the rest: that layer is left out rather than failing the map."""
+    """The arrangement in force. The catalog or the settings may have changed since it was
+    saved: an entry that no longer fits (a layer gone, a declared group gone, a basemap no
+    longer configured) is left out and the rest kept, rather than failing the map."""
     version = current_version(conn)
     if version is None:
         return Arrangement()
@@ -58,7 +62,17 @@ def current(conn, facts: Mapping[str, LayerFacts], basemaps=()) -> Arrangement:
     doc["layers"] = [la for la in doc.get("layers", []) if la.get("id") in facts]
     if doc.get("basemap") not in (None, "none", *basemaps):
         doc.pop("basemap")
-    return read_document(doc, facts, basemaps)
+    for _ in range(len(doc["layers"]) + 1):
+        try:
+            return read_document(doc, facts, basemaps)
+        except ArrangementError as e:
+            if e.path[:1] != ("layers",) or len(e.path) < 2:
+                break
+            log.warning("map arrangement version %s: %s; left out", version.id, e.message)
+            doc["layers"] = [la for i, la in enumerate(doc["layers"]) if i != e.path[1]]
+    log.warning("map arrangement version %s no longer fits the catalog; showing the "
+                "catalog's own", version.id)
+    return Arrangement()
 
 
 def save(conn, arrangement: Arrangement, user_id: int | None,
