@@ -1,6 +1,6 @@
-"""The map arranged by an admin in a real Chromium: the admin moves a layer to another group
-and changes its colour on /admin/map; a visitor's map shows it after a reload; undo brings
-the old arrangement back."""
+"""The map arranged by an admin in a real Chromium: the admin moves a layer to another group,
+changes its colour and collapses a group on /admin/map; a visitor's map shows it after a
+reload; undo brings the old arrangement back."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def test_an_admin_moves_and_recolours_a_layer_a_visitor_sees_it_and_undo_restore
     row.locator("select[name=layer-events-group]").select_option(label="Base map")
     row.locator("input[name=layer-events-colour]").fill("#ff00ff")
     assert row.locator("select[name=layer-events-style]").input_value() == "colour"
+    admin.locator("input[name=group-public-transport-collapsed]").check()
     admin.locator("#arrangement button[type=submit]").click()
     admin.locator("p.notice").wait_for()
     assert "Saved" in admin.locator("p.notice").inner_text()
@@ -48,8 +49,12 @@ def test_an_admin_moves_and_recolours_a_layer_a_visitor_sees_it_and_undo_restore
     wait_for_js(visitor, "document.getElementById('map').dataset.ready === '1'")
     assert group_of(visitor, "events") == "Base map"
     assert visitor.evaluate(EVENTS_COLOUR) == "#ff00ff"
-    legend = visitor.locator(".legend").inner_text()
-    assert "Overtaking events" in legend
+    assert "Overtaking events" in visitor.locator(".legend").inner_text()
+    # the collapsed group shows its name only, until the visitor opens it
+    stops_box = visitor.locator("input[name=layer][value=stops]")
+    assert stops_box.is_hidden()
+    visitor.locator("fieldset[data-group=public-transport] button.group-toggle").click()
+    assert stops_box.is_visible()
 
     admin.locator("button[name=undo]").click()
     admin.locator("p.notice").wait_for()
@@ -61,5 +66,6 @@ def test_an_admin_moves_and_recolours_a_layer_a_visitor_sees_it_and_undo_restore
     wait_for_js(visitor, "document.getElementById('map').dataset.ready === '1'")
     assert group_of(visitor, "events") == "Rides"
     assert visitor.evaluate(EVENTS_COLOUR) == old_colour
+    assert visitor.locator("input[name=layer][value=stops]").is_visible()
     assert not admin_errors, admin_errors
     assert not visitor_errors, visitor_errors
