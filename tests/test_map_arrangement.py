@@ -158,6 +158,7 @@ def test_yaml_export_imports_back_the_same_arrangement(admin, client):
     assert exported.mimetype == "application/yaml"
     text = exported.data.decode()
     assert "graduated:" in text and "Cycling safety" in text
+    assert "id: official_stops" in text  # the whole map, arranged or not
     post(admin, "/admin/map/undo")
     assert layers_by_id(client)["roads"]["title"] == "Streets"
     import_yaml(admin, text)

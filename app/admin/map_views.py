@@ -23,7 +23,12 @@ from app.extensions import db
 from app.layers import arranged
 from app.layers.catalog import catalog
 from matching_and_import_db.arrangement import store, yamlio
-from matching_and_import_db.arrangement.model import ArrangementError, place, read_document
+from matching_and_import_db.arrangement.model import (
+    ArrangementError,
+    complete,
+    place,
+    read_document,
+)
 from matching_and_import_db.errors import Conflict
 
 bp = Blueprint("map_admin", __name__)
@@ -95,7 +100,8 @@ def undo():
 @access({ADMIN}, anonymous=LOGIN)
 @admin_required
 def export_yaml():
-    return Response(yamlio.dump(arranged.current_arrangement()),
+    whole = complete(arranged.current_arrangement(), list(arranged.all_facts().values()))
+    return Response(yamlio.dump(whole),
                     mimetype="application/yaml",
                     headers={"Content-Disposition": "attachment; filename=map-arrangement.yaml",
                              "Cache-Control": "no-store"})

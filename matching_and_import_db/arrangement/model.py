@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from matching_and_import_db.errors import InputError
 
@@ -362,6 +362,19 @@ def place(arrangement: Arrangement, facts: Sequence[LayerFacts]) -> list[PlacedG
             legend=la.legend or "", popup=la.popup or (), minzoom=la.minzoom,
             maxzoom=la.maxzoom))
     return [g for g in groups.values() if g.layers]
+
+
+def complete(arrangement: Arrangement, facts: Sequence[LayerFacts]) -> Arrangement:
+    """The same arrangement naming every group and layer in its place (what an export
+    writes, so the file shows the whole map and is a starting point to edit)."""
+    arranged = {la.id: la for la in arrangement.layers}
+    placed = place(arrangement, facts)
+    named = {g.id for g in placed}
+    groups = tuple(GroupArrangement(g.id, g.title, g.collapsed) for g in placed) + tuple(
+        g for g in arrangement.groups if g.id not in named)
+    layers = tuple(replace(arranged.get(la.id, LayerArrangement(la.id)), group=la.group)
+                   for g in placed for la in g.layers)
+    return Arrangement(groups, layers, arrangement.basemap)
 
 
 def describe_changes(before: Arrangement, after: Arrangement) -> str:
