@@ -1,4 +1,4 @@
-"""Command-line tasks for operators: `flask --app app pipeline ...`."""
+"""Command-line tasks for operators: `flask --app app pipeline ...`, `tracks ...`, `map ...`."""
 
 from __future__ import annotations
 
@@ -190,6 +190,39 @@ def import_rides(files, subject, public, wait_for_roads):
         click.echo(f"{path}: {'queued as' if created else 'already there as'} ride {track.id}")
 
 
+map_cli = AppGroup("map", help="The map's arrangement (/admin/map) as YAML.")
+
+
+@map_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def import_arrangement(file):
+    """Make a YAML file the map's arrangement (a new version, as an import on /admin/map
+    does; a deployment seeds its map this way)."""
+    from app import dbapi
+    from app.layers import arranged
+    from matching_and_import_db.arrangement import store, yamlio
+    try:
+        arrangement = yamlio.load(file.read(yamlio.MAX_BYTES + 1), arranged.all_facts(),
+                                  arranged.basemap_names())
+    except DomainError as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    version = store.save(dbapi.connection(), arrangement, None, arranged.all_facts(),
+                         arranged.basemap_names())
+    db.session.commit()
+    click.echo(f"version {version.id}: {version.summary}" if version else "no change")
+
+
+@map_cli.command("export")
+def export_arrangement():
+    """Write the map's arrangement as YAML to standard output."""
+    from app.layers import arranged
+    from matching_and_import_db.arrangement import yamlio
+    from matching_and_import_db.arrangement.model import complete
+    click.echo(yamlio.dump(complete(arranged.current_arrangement(),
+                                    list(arranged.all_facts().values()))), nl=False)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(pipeline_cli)
     app.cli.add_command(tracks_cli)
+    app.cli.add_command(map_cli)

@@ -288,3 +288,19 @@ def test_a_stored_arrangement_that_no_longer_fits_the_catalog_keeps_the_rest(
     assert "Cycling" in {g["title"] for g in client.get("/api/layers").get_json()["groups"]}
     assert client.get("/styles/portal.json").status_code == 200
     assert admin.get("/admin/map").status_code == 200
+
+
+def test_the_command_line_seeds_the_map_from_yaml_and_refuses_a_bad_file(app, client,
+                                                                          tmp_path):
+    seed = tmp_path / "map.yaml"
+    seed.write_text("layers:\n  - {id: events, title: Close passes, visible: false}\n")
+    cli = app.test_cli_runner()
+    done = cli.invoke(args=["map", "import", str(seed)])
+    assert done.exit_code == 0 and "version 1: events: title, visible" in done.output
+    assert layers_by_id(client)["events"]["title"] == "Close passes"
+    exported = cli.invoke(args=["map", "export"])
+    assert "title: Close passes" in exported.output
+    seed.write_text("layers:\n  - {id: events, titel: Close passes}\n")
+    bad = cli.invoke(args=["map", "import", str(seed)])
+    assert bad.exit_code != 0 and "line 2: unknown key 'titel' in layers.0" in bad.output
+    assert layers_by_id(client)["events"]["title"] == "Close passes"
