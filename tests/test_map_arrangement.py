@@ -304,3 +304,15 @@ def test_the_command_line_seeds_the_map_from_yaml_and_refuses_a_bad_file(app, cl
     bad = cli.invoke(args=["map", "import", str(seed)])
     assert bad.exit_code != 0 and "line 2: unknown key 'titel' in layers.0" in bad.output
     assert layers_by_id(client)["events"]["title"] == "Close passes"
+
+
+def test_a_new_group_waits_on_the_admin_page_until_layers_move_into_it(admin, client):
+    post(admin, "/admin/map", {"new_group": "Cycling network"})
+    page = admin.get("/admin/map").data.decode()
+    assert 'name="group-cycling-network-title" value="Cycling network"' in page
+    assert "Cycling network" not in {g["title"] for g in
+                                     client.get("/api/layers").get_json()["groups"]}
+    post(admin, "/admin/map", {"layer-roads-group": "cycling-network"})
+    groups = client.get("/api/layers").get_json()["groups"]
+    assert [la["id"] for g in groups if g["title"] == "Cycling network"
+            for la in g["layers"]] == ["roads"]

@@ -75,7 +75,7 @@ def style_document(form, prefix: str, current: LayerStyle | None) -> dict | None
 
 def document_from_form(form: Mapping, arrangement: Arrangement,
                        facts: Mapping[str, LayerFacts]) -> dict:
-    placed: list[PlacedGroup] = place(arrangement, list(facts.values()))
+    placed: list[PlacedGroup] = place(arrangement, list(facts.values()), keep_empty=True)
     groups = []
     for i, g in enumerate(placed):
         p = f"group-{g.id}"

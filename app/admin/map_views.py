@@ -39,7 +39,7 @@ admin_required = role_required("admin")
 def _page(status: int = 200, error: str | None = None):
     arrangement = arranged.current_arrangement()
     facts = arranged.all_facts()
-    groups = place(arrangement, list(facts.values()))
+    groups = place(arrangement, list(facts.values()), keep_empty=True)
     layers = catalog().layers
     return render_template(
         "admin/map.html", groups=groups, layers=layers, facts=facts,

@@ -338,10 +338,13 @@ def _declared_groups(facts: Mapping[str, LayerFacts]) -> set[str]:
 
 # --- presenting the catalog through it -------------------------------------------------------
 
-def place(arrangement: Arrangement, facts: Sequence[LayerFacts]) -> list[PlacedGroup]:
+def place(arrangement: Arrangement, facts: Sequence[LayerFacts],
+          keep_empty: bool = False) -> list[PlacedGroup]:
     """The groups in panel order with their layers in order: the arrangement's first, then
     the declared groups it does not name; in each group the arranged layers, then the
-    others in catalog order. Only the layers in facts (those the viewer may see) appear."""
+    others in catalog order. Only the layers in facts (those the viewer may see) appear,
+    and only the groups that hold one (all of them with keep_empty: the admin's page, where
+    a new group waits for its layers)."""
     by_id = {f.id: f for f in facts}
     groups: dict[str, PlacedGroup] = {
         g.id: PlacedGroup(g.id, g.title, g.collapsed) for g in arrangement.groups}
@@ -356,22 +359,22 @@ def place(arrangement: Arrangement, facts: Sequence[LayerFacts]) -> list[PlacedG
     for lid in order:
         f, la = by_id[lid], arranged.get(lid, LayerArrangement(lid))
         gid = la.group or group_id(f.group)
+        if gid not in groups:  # a declared group of layers this viewer does not see
+            gid = group_id(f.group)
         groups[gid].layers.append(PlacedLayer(
             id=lid, group=gid, title=la.title or f.title,
             visible=True if la.visible is None else la.visible, style=la.style,
             legend=la.legend or "", popup=la.popup or (), minzoom=la.minzoom,
             maxzoom=la.maxzoom))
-    return [g for g in groups.values() if g.layers]
+    return [g for g in groups.values() if g.layers or keep_empty]
 
 
 def complete(arrangement: Arrangement, facts: Sequence[LayerFacts]) -> Arrangement:
     """The same arrangement naming every group and layer in its place (what an export
     writes, so the file shows the whole map and is a starting point to edit)."""
     arranged = {la.id: la for la in arrangement.layers}
-    placed = place(arrangement, facts)
-    named = {g.id for g in placed}
-    groups = tuple(GroupArrangement(g.id, g.title, g.collapsed) for g in placed) + tuple(
-        g for g in arrangement.groups if g.id not in named)
+    placed = place(arrangement, facts, keep_empty=True)
+    groups = tuple(GroupArrangement(g.id, g.title, g.collapsed) for g in placed)
     layers = tuple(replace(arranged.get(la.id, LayerArrangement(la.id)), group=la.group)
                    for g in placed for la in g.layers)
     return Arrangement(groups, layers, arrangement.basemap)
