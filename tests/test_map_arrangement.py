@@ -316,3 +316,15 @@ def test_a_new_group_waits_on_the_admin_page_until_layers_move_into_it(admin, cl
     groups = client.get("/api/layers").get_json()["groups"]
     assert [la["id"] for g in groups if g["title"] == "Cycling network"
             for la in g["layers"]] == ["roads"]
+
+
+def test_a_colour_goes_on_the_topmost_style_layer_and_on_a_hollow_circles_stroke(
+        admin, client):
+    import_yaml(admin, "layers:\n  - {id: roads, style: {colour: '#123456'}}\n"
+                       "  - {id: stop_problems, style: {colour: '#654321'}}\n")
+    style = {la["id"]: la for la in client.get("/styles/portal.json").get_json()["layers"]}
+    assert style["roads-2"]["paint"]["line-color"] == "#123456"
+    assert style["roads-1"]["paint"]["line-color"] == "#a8a195"  # the casing keeps its own
+    problems = style["stop_problems"]["paint"]
+    assert problems["circle-stroke-color"] == "#654321"
+    assert problems["circle-color"] == "rgba(0,0,0,0)"
