@@ -112,6 +112,21 @@ VARIABLES: tuple[Variable, ...] = (
              "Refuse to start when the database schema is behind the code."),
     Variable("migrator_attempts", 30, int,
              "How many times (2 s apart) the migrator tries to reach the database."),
+    Variable("client_issuer", "", str,
+             "Issuer of machine clients' access tokens (client credentials); empty: "
+             "PORTAL_OIDC_ISSUER."),
+    Variable("client_audience", "portal", str,
+             "The audience (aud) a machine client's token must name."),
+    Variable("client_roles_claim", "realm_access.roles", str,
+             "Dotted path of the roles claim in a machine client's token."),
+    Variable("client_role", "portal_client", str,
+             "The role a machine client's token must carry."),
+    Variable("client_workspace_claim", "portal_workspace", str,
+             "The claim naming the workspace a client acts for (else its registration)."),
+    Variable("jwks_cache_seconds", 300, int,
+             "How long the issuer's keys are cached (an unknown key id fetches them again)."),
+    Variable("ratelimit_client", "6000 per minute", str,
+             "Limit for a machine client's requests, per client."),
     Variable("log_format", "text", str, "text (readable) or json (one object a line)."),
     Variable("log_level", "INFO", str, "Python logging level."),
 )
@@ -179,6 +194,13 @@ class Settings:
     basemap_style_url: str
     check_schema: bool
     migrator_attempts: int
+    client_issuer: str
+    client_audience: str
+    client_roles_claim: str
+    client_role: str
+    client_workspace_claim: str
+    jwks_cache_seconds: int
+    ratelimit_client: str
     log_format: str
     log_level: str
 

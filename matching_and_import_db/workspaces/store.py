@@ -1,0 +1,71 @@
+"""Datapoints of a workspace's datasets in PostGIS: whole operations in the caller's
+transaction, always inside one workspace (set first; the row-level security policies
+read it, so a statement without it sees and writes nothing).
+
+Each returns what the caller needs afterwards: how many rows changed and the extent over
+which map tiles must be invalidated (after the commit).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from matching_and_import_db.errors import InputError
+from matching_and_import_db.sqlfiles import load_sql
+from matching_and_import_db.workspaces.datapoints import Datapoint
+
+PACKAGE = "matching_and_import_db.workspaces"
+
+
+@dataclass(frozen=True)
+class Change:
+    rows: int
+    bbox: tuple[float, float, float, float] | None  # lon/lat of old and new positions
+
+
+def act_in_workspace(cur, workspace_id: int) -> None:
+    """Bind this transaction to one workspace (SET LOCAL semantics)."""
+    cur.execute(load_sql(PACKAGE, "set_workspace.sql"), {"workspace_id": str(workspace_id)})
+
+
+def ensure_dataset(cur, slug: str) -> int:
+    cur.execute(load_sql(PACKAGE, "ensure_dataset.sql"), {"slug": slug})
+    return cur.fetchone()[0]
+
+
+def count_datapoints(cur) -> int:
+    cur.execute(load_sql(PACKAGE, "count_datapoints.sql"))
+    return cur.fetchone()[0]
+
+
+def upsert_datapoints(cur, dataset_id: int, items: list[Datapoint],
+                      max_datapoints: int | None = None) -> Change:
+    """Insert or update by identifier; a row changes only for a newer modification time.
+    Refuses (InputError) a batch that would take the workspace past max_datapoints."""
+    if not items:
+        return Change(0, None)
+    if max_datapoints is not None and count_datapoints(cur) + len(items) > max_datapoints:
+        raise InputError(f"the workspace's quota of {max_datapoints} datapoints is reached")
+    payload = json.dumps([{
+        "identifier": p.identifier, "name": p.name, "survey_id": p.survey_id,
+        "form_id": p.form_id,
+        "created_at": p.created_at.isoformat() if p.created_at else None,
+        "modified_at": p.modified_at.isoformat(), "properties": p.properties,
+        "longitude": p.longitude, "latitude": p.latitude} for p in items])
+    cur.execute(load_sql(PACKAGE, "upsert_datapoints.sql"),
+                {"items": payload, "dataset_id": dataset_id})
+    return _change(cur.fetchone())
+
+
+def delete_datapoints(cur, dataset_id: int, identifiers: list[str]) -> Change:
+    if not identifiers:
+        return Change(0, None)
+    cur.execute(load_sql(PACKAGE, "delete_datapoints.sql"),
+                {"dataset_id": dataset_id, "identifiers": list(identifiers)})
+    return _change(cur.fetchone())
+
+
+def _change(row) -> Change:
+    rows, x0, y0, x1, y1 = row
+    return Change(rows, None if x0 is None else (x0, y0, x1, y1))
