@@ -57,6 +57,9 @@ class Layer:
     simplify: bool = True
     description: str = ""
     cache: bool = True
+    # values the fragments bind (%(name)s), for layers made from a definition at request
+    # time (a workspace map's filters); catalog layers have none
+    params: tuple[tuple[str, object], ...] = ()
 
     @property
     def feature_key_sql(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 
 from app.layers.catalog import USER, Layer
 from matching_and_import_db.tracks import visibility
@@ -77,7 +77,7 @@ def _fragments(layer: Layer, flt: RideFilter, env: str) -> tuple[str, str]:
     return from_sql.format(**frag), layer.where_sql.format(**frag)
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: workspace maps make layers at request time
 def tile_sql(layer: Layer, flt_shape: RideFilter) -> str:
     """One layer's MVT for %(z)s/%(x)s/%(y)s, at most %(cap)s features, simplified by
     %(tolerance)s. flt_shape only decides which clauses exist (values are bound)."""

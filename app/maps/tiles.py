@@ -78,6 +78,6 @@ def render(layer: Layer, z: int, x: int, y: int, flt: RideFilter) -> bytes:
     with conn.cursor() as cur:
         cur.execute(tile_sql(layer, flt.shape()), {
             "z": z, "x": x, "y": y, "tolerance": tolerance, "pixel": WORLD_METERS / 2 ** z / 512,
-            "cap": settings.tile_max_features, **flt.params()})
+            "cap": settings.tile_max_features, **flt.params(), **dict(layer.params)})
         data = cur.fetchone()[0]
     return bytes(data) if data else b""

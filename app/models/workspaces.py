@@ -63,8 +63,8 @@ class WorkspaceClient(db.Model):
 
 class WorkspaceDataset(db.Model):
     __tablename__ = "workspace_datasets"
-    __table_args__ = (UniqueConstraint("workspace_id", "slug"),
-                      UniqueConstraint("workspace_id", "id"))
+    __table_args__ = (UniqueConstraint("workspace_id", "slug", name="uq_workspace_datasets_slug"),
+                      UniqueConstraint("workspace_id", "id", name="uq_workspace_datasets_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

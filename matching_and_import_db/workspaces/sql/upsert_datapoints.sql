@@ -14,7 +14,7 @@ WITH items AS (
     INSERT INTO workspace_datapoints AS d (workspace_id, dataset_id, identifier, name,
         survey_id, form_id, created_at, modified_at, properties, geom)
     SELECT portal_workspace(), %(dataset_id)s, identifier, name, survey_id, form_id,
-           created_at, modified_at, coalesce(properties, '{}'),
+           created_at, modified_at, coalesce(properties, '{{}}'),
            ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)
     FROM items
     ON CONFLICT (dataset_id, identifier) DO UPDATE SET

@@ -64,8 +64,8 @@ def upgrade():
         sa.Column('title', sa.String(255), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(),
                   nullable=False),
-        sa.UniqueConstraint('workspace_id', 'slug'),
-        sa.UniqueConstraint('workspace_id', 'id'),
+        sa.UniqueConstraint('workspace_id', 'slug', name='uq_workspace_datasets_slug'),
+        sa.UniqueConstraint('workspace_id', 'id', name='uq_workspace_datasets_id'),
     )
     op.create_table(
         'workspace_datapoints',
