@@ -163,13 +163,9 @@ def validate(token: str, policy: TokenPolicy, keys: KeyStore) -> ClientIdentity:
     return ClientIdentity(client_id, workspace if isinstance(workspace, str) else None, roles)
 
 
+PROBLEMS = {"exp": "the token has expired", "nbf": "the token is not valid yet",
+            "iss": "the token comes from another issuer"}
+
+
 def _claim_problem(exc: JoseError) -> str:
-    name = type(exc).__name__
-    text = str(exc)
-    if "expired" in name.lower() or "exp" in text:
-        return "the token has expired"
-    if "nbf" in text or "not valid yet" in text.lower():
-        return "the token is not valid yet"
-    if "iss" in text:
-        return "the token comes from another issuer"
-    return "the token's claims are not valid"
+    return PROBLEMS.get(getattr(exc, "claim", None), "the token's claims are not valid")
