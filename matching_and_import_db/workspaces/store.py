@@ -29,9 +29,25 @@ def act_in_workspace(cur, workspace_id: int) -> None:
     cur.execute(load_sql(PACKAGE, "set_workspace.sql"), {"workspace_id": str(workspace_id)})
 
 
+def find_dataset(cur, slug: str) -> int | None:
+    cur.execute(load_sql(PACKAGE, "find_dataset.sql"), {"slug": slug})
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
 def ensure_dataset(cur, slug: str) -> int:
-    cur.execute(load_sql(PACKAGE, "ensure_dataset.sql"), {"slug": slug})
-    return cur.fetchone()[0]
+    """The dataset's id, made on first use. Without a lock on the dataset row, so pushes
+    into one dataset run side by side: a concurrent first push that wins the insert is
+    found by the next statement (read committed sees its commit)."""
+    for _ in range(3):
+        found = find_dataset(cur, slug)
+        if found is not None:
+            return found
+        cur.execute(load_sql(PACKAGE, "create_dataset.sql"), {"slug": slug})
+        row = cur.fetchone()
+        if row:
+            return row[0]
+    raise RuntimeError(f"dataset {slug!r} could neither be found nor made")
 
 
 def count_datapoints(cur) -> int:
