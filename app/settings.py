@@ -127,6 +127,8 @@ VARIABLES: tuple[Variable, ...] = (
              "How long the issuer's keys are cached (an unknown key id fetches them again)."),
     Variable("ratelimit_client", "6000 per minute", str,
              "Limit for a machine client's requests, per client."),
+    Variable("client_quota", "1000000 per day", str,
+             "Datapoints a machine client may push (a batch counts its valid items)."),
     Variable("log_format", "text", str, "text (readable) or json (one object a line)."),
     Variable("log_level", "INFO", str, "Python logging level."),
 )
@@ -201,6 +203,7 @@ class Settings:
     client_workspace_claim: str
     jwks_cache_seconds: int
     ratelimit_client: str
+    client_quota: str
     log_format: str
     log_level: str
 

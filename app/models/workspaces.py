@@ -34,8 +34,6 @@ class Workspace(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(255))
-    max_datapoints: Mapped[int] = mapped_column(Integer, default=1_000_000,
-                                                server_default="1000000")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

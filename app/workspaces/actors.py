@@ -64,7 +64,13 @@ def bearer_token() -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
-def machine_client() -> WorkspaceClient | None:
+@dataclass(frozen=True)
+class RegisteredClient:
+    client_id: str
+    workspace: Workspace  # of its registration
+
+
+def machine_client() -> RegisteredClient | None:
     """The registered client a bearer token speaks for (once per request); None without
     a bearer token; 401 for a bad token."""
     if "workspace_client" in g:
@@ -78,32 +84,32 @@ def machine_client() -> WorkspaceClient | None:
         identity = validate(token, token_policy(), key_store())
     except TokenError as exc:
         raise refuse_token(exc.code, exc.description) from None
-    client = db.session.scalar(select(WorkspaceClient).where(
-        WorkspaceClient.client_id == identity.client_id))
-    if client is None:
+    workspace = db.session.scalar(
+        select(Workspace).join(WorkspaceClient, Workspace.id == WorkspaceClient.workspace_id)
+        .where(WorkspaceClient.client_id == identity.client_id))
+    if workspace is None:
         raise refuse_token("invalid_token", "this client is not registered to a workspace")
-    if identity.workspace is not None:
-        named = db.session.scalar(select(Workspace.id).where(Workspace.slug == identity.workspace))
-        if named != client.workspace_id:
-            raise Forbidden("the token names another workspace than the client's registration")
-    g.workspace_client = client
-    return client
+    if identity.workspace is not None and identity.workspace != workspace.slug:
+        raise Forbidden("the token names another workspace than the client's registration")
+    g.workspace_client = RegisteredClient(identity.client_id, workspace)
+    return g.workspace_client
 
 
-def actor_for(slug: str, *, need: str = VIEWER) -> Actor:
+def actor_for(slug: str, *, need: str = VIEWER) -> tuple[Actor, Workspace]:
     """The actor on workspace `slug`, holding at least the role `need` (a client counts as
-    an editor), else the status the access matrix declares."""
+    an editor), and the workspace; else the status the access matrix declares."""
     client = machine_client()
-    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
     if client is not None:
-        if workspace is None or workspace.id != client.workspace_id:
+        if slug != client.workspace.slug:
             raise Forbidden("this client acts for another workspace")
         if need == OWNER_ROLE:
             raise Forbidden("only the workspace's owners may do this")
-        return Actor(workspace.id, workspace.slug, CLIENT, client.client_id)
+        workspace = client.workspace
+        return Actor(workspace.id, workspace.slug, CLIENT, client.client_id), workspace
     user = g.get("user")
     if user is None:
         raise refuse_token("invalid_request", "send a bearer token, or log in")
+    workspace = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
     role = None if workspace is None else db.session.scalar(
         select(WorkspaceMember.role).where(WorkspaceMember.workspace_id == workspace.id,
                                            WorkspaceMember.user_id == user.id))
@@ -111,7 +117,7 @@ def actor_for(slug: str, *, need: str = VIEWER) -> Actor:
         raise NotFound(f"no workspace {slug!r}")
     if MEMBER_ROLES.index(role) < MEMBER_ROLES.index(need):
         raise Forbidden(f"this needs the {need} role in the workspace")
-    return Actor(workspace.id, workspace.slug, role)
+    return Actor(workspace.id, workspace.slug, role), workspace
 
 
 def rate_key() -> str:

@@ -11,6 +11,7 @@ from app.redis_client import get_redis
 from app.workspaces import service
 from app.workspaces.access import READERS, WRITERS, workspace_access
 from app.workspaces.actors import EDITOR, VIEWER, actor_for, bearer_token, rate_key
+from app.workspaces.quota import charge_datapoints
 from matching_and_import_db.errors import InputError, PayloadTooLarge
 from matching_and_import_db.workspaces import metrics
 from matching_and_import_db.workspaces.datapoints import parse_body, read_batch
@@ -26,10 +27,10 @@ def _client_limit():
 
 def _acting(slug: str, need: str):
     """The actor; a browser session must also carry its CSRF token on changes."""
-    actor = actor_for(slug, need=need)
+    actor, workspace = actor_for(slug, need=need)
     if actor.client_id is None and request.method != "GET":
         csrf.protect()
-    return actor, service.workspace_by_slug(actor.workspace_slug)
+    return actor, workspace
 
 
 def _json_body():
@@ -63,6 +64,7 @@ def push(slug: str, dataset: str):
     except UnicodeDecodeError:
         raise InputError("the body is not UTF-8") from None
     batch = read_batch(raw)
+    charge_datapoints(actor.client_id or f"user-of-{actor.workspace_slug}", len(batch.items))
     result = service.push_datapoints(get_redis(), ws, dataset, batch)
     status = 200 if batch.items or not batch.errors else 422
     return jsonify({"received": batch.received, "accepted": result.accepted,

@@ -102,7 +102,7 @@ def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushRes
     dataset = _slug(dataset, "dataset")
     cur = bind(ws.id)
     dataset_id = store.ensure_dataset(cur, dataset)
-    change = store.upsert_datapoints(cur, dataset_id, batch.items, ws.max_datapoints)
+    change = store.upsert_datapoints(cur, dataset_id, batch.items)
     affected = maps_over(cur, dataset) if change.rows else []
     db.session.commit()
     _invalidate(redis, affected, change.bbox)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from matching_and_import_db.errors import InputError
 from matching_and_import_db.sqlfiles import load_sql
 from matching_and_import_db.workspaces.datapoints import Datapoint
 
@@ -50,19 +49,10 @@ def ensure_dataset(cur, slug: str) -> int:
     raise RuntimeError(f"dataset {slug!r} could neither be found nor made")
 
 
-def count_datapoints(cur) -> int:
-    cur.execute(load_sql(PACKAGE, "count_datapoints.sql"))
-    return cur.fetchone()[0]
-
-
-def upsert_datapoints(cur, dataset_id: int, items: list[Datapoint],
-                      max_datapoints: int | None = None) -> Change:
-    """Insert or update by identifier; a row changes only for a newer modification time.
-    Refuses (InputError) a batch that would take the workspace past max_datapoints."""
+def upsert_datapoints(cur, dataset_id: int, items: list[Datapoint]) -> Change:
+    """Insert or update by identifier; a row changes only for a newer modification time."""
     if not items:
         return Change(0, None)
-    if max_datapoints is not None and count_datapoints(cur) + len(items) > max_datapoints:
-        raise InputError(f"the workspace's quota of {max_datapoints} datapoints is reached")
     payload = json.dumps([{
         "identifier": p.identifier, "name": p.name, "survey_id": p.survey_id,
         "form_id": p.form_id,

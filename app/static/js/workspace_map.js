@@ -13,6 +13,8 @@
       map.addLayer({ ...layer, source: 'ws-' + layer.source });
       ids.push(layer.id);
     }
+    window.workspaceMap = map;
+    window.workspaceLayers = ids;
     el.dataset.ready = '1';
     map.on('click', (e) => {
       const hit = map.queryRenderedFeatures(e.point, { layers: ids })[0];

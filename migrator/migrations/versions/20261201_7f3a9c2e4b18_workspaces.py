@@ -30,7 +30,6 @@ def upgrade():
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('slug', sa.String(63), nullable=False, unique=True),
         sa.Column('name', sa.String(255), nullable=False),
-        sa.Column('max_datapoints', sa.Integer(), nullable=False, server_default='1000000'),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(),
                   nullable=False),
     )

@@ -1,2 +1,0 @@
--- How many datapoints the transaction's workspace holds (its quota counts them).
-SELECT count(*) FROM workspace_datapoints
