@@ -22,7 +22,7 @@ from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.test_stops_pipeline import GOLDEN_ATLAS
 
-UNUSED_METHOD = "PATCH"  # no route of ours serves it
+UNUSED_METHOD = "PROPFIND"  # no route of ours serves it (PATCH: OGC API Features Part 4)
 WORKSPACE_VALUES = {"slug": "nowhere", "dataset": "none", "map_slug": "none",
                     "identifier": "none"}
 

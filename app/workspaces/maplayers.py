@@ -68,3 +68,19 @@ def _layer(lid: str, spec: MapLayer, dataset_id: int, definition: MapDefinition)
         key_sql="d.identifier", where_sql=" AND ".join(where),
         minzoom=definition.minzoom, maxzoom=definition.maxzoom, simplify=False,
         style=({"type": "circle", "paint": paint},), params=tuple(params.items()))
+
+
+def dataset_layer(dataset_slug: str, dataset_id: int) -> Layer:
+    """A whole dataset as a Layer for OGC API Features: every datapoint with its Flow
+    fields and its answers, under the identifier as feature id."""
+    lid = f"wsds{dataset_id}"
+    return Layer(
+        id=lid, title=dataset_slug, group="workspace", geometry_type="Point",
+        properties=(Property("name", "d.name"), Property("surveyId", "d.survey_id"),
+                    Property("formId", "d.form_id"),
+                    Property("createdAt", "to_json(d.created_at)"),
+                    Property("lastUpdateDateTime", "to_json(d.modified_at)"),
+                    Property("answers", "d.properties")),
+        from_sql="workspace_datapoints d", geom_sql="d.geom", geom_3857_sql="d.geom_3857",
+        key_sql="d.identifier", where_sql=f"d.dataset_id = %({lid}_ds)s",
+        params=((f"{lid}_ds", dataset_id),), cache=False)

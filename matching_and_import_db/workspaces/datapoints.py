@@ -168,6 +168,8 @@ def _from_feature(feature: dict) -> dict:
         raise InputError("the Point has no [longitude, latitude]")
     props = dict(feature.get("properties") or {})
     flat = {k: props.pop(k) for k in list(props) if k in KNOWN}
+    if isinstance(props.get("answers"), dict):  # a feature as our OGC API serves it
+        flat["answers"] = props.pop("answers")
     flat.setdefault("identifier", feature.get("id"))
     flat["longitude"], flat["latitude"] = coords[0], coords[1]
     flat["properties"] = props
