@@ -38,7 +38,6 @@ from pathlib import Path
 import psycopg2
 import redis as redis_lib
 import requests
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -164,8 +163,8 @@ def main() -> None:
     args = parser.parse_args()
 
     dsn = fresh_database(os.environ["PORTAL_DATABASE_URL"], "portal_bench_datapoints")
-    redis_url = str(make_url(os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0"))
-                    ).rsplit("/", 1)[0] + "/14"
+    # the Redis database PORTAL_REDIS_URL names: flushed, like the tests' own
+    redis_url = os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0")
     redis_lib.Redis.from_url(redis_url).flushdb()
     conn = psycopg2.connect(dsn)
     conn.autocommit = True

@@ -140,7 +140,9 @@ def routes(app):
 def app(settings_env):
     """The app, with room for the matrix's logins (each visitor logs in again after a
     request of theirs ended their session: logout, an admin ending sessions)."""
-    app = make_app(settings_env, ratelimit_login="1000 per minute")
+    # (and for its requests: a minute's worth passes the default limit of one address)
+    app = make_app(settings_env, ratelimit_login="1000 per minute",
+                   ratelimit_default="100000 per minute")
     yield app
     with app.app_context():
         db.engine.dispose()

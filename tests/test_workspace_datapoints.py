@@ -10,6 +10,7 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
+from tests.conftest import make_app
 from tests.osm_helpers import tile_of
 from tests.workspace_fixtures import bearer
 
@@ -202,3 +203,32 @@ def test_metrics_count_accepted_and_rejected_datapoints(ws_world):
     metrics = client.get("/api/workspaces/alpha/metrics", headers=bearer(token)).json
     assert (metrics["accepted"], metrics["rejected"], metrics["batches"]) == (1, 1, 1)
     assert metrics["ingest_lag_seconds"] > 0 and metrics["batch_latency"]["samples"] == 1
+
+
+def limited_app(settings_env, client_provider, **limits):
+    return make_app(settings_env, client_issuer=client_provider.url, **limits)
+
+
+def test_a_batch_past_the_clients_quota_is_refused_whole(ws_world, settings_env,
+                                                         client_provider):
+    app = limited_app(settings_env, client_provider, client_quota="3 per hour")
+    client = app.test_client()
+    token = ws_world.tokens["alpha-sync"]
+    two = [dict(FLOW_POINT, identifier=f"q{i}") for i in range(2)]
+    assert push(client, token, two).status_code == 200
+    refused = push(client, token, [dict(p, identifier=p["identifier"] + "b") for p in two])
+    assert refused.status_code == 429 and "quota" in refused.json["error"]["message"]
+    assert len(rows(settings_env["PORTAL_DATABASE_URL"])) == 2
+    # another client has a quota of its own
+    other = push(client, ws_world.tokens["alpha-unnamed"], two)
+    assert other.status_code == 200
+
+
+def test_each_client_has_its_own_request_limit(ws_world, settings_env, client_provider):
+    app = limited_app(settings_env, client_provider, ratelimit_client="2 per minute")
+    client = app.test_client()
+    for _ in range(2):
+        assert push(client, ws_world.tokens["alpha-sync"], [FLOW_POINT]).status_code == 200
+    limited = push(client, ws_world.tokens["alpha-sync"], [FLOW_POINT])
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+    assert push(client, ws_world.tokens["alpha-unnamed"], [FLOW_POINT]).status_code == 200

@@ -21,9 +21,6 @@ down_revision = '9c4e2b7d1a05'
 branch_labels = None
 depends_on = None
 
-ISOLATED = ('workspace_datasets', 'workspace_datapoints', 'workspace_maps')
-
-
 def upgrade():
     op.create_table(
         'workspaces',
@@ -110,16 +107,27 @@ def upgrade():
         CREATE FUNCTION portal_workspace() RETURNS integer LANGUAGE sql STABLE AS
         $$ SELECT nullif(current_setting('portal.workspace_id', true), '')::integer $$
     """)
-    for table in ISOLATED:
-        op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-        op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-        op.execute(f'CREATE POLICY {table}_workspace ON {table} '
-                   'USING (workspace_id = portal_workspace()) '
-                   'WITH CHECK (workspace_id = portal_workspace())')
+    op.execute("""
+        ALTER TABLE workspace_datasets ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE workspace_datasets FORCE ROW LEVEL SECURITY;
+        CREATE POLICY workspace_datasets_workspace ON workspace_datasets
+            USING (workspace_id = portal_workspace())
+            WITH CHECK (workspace_id = portal_workspace());
+        ALTER TABLE workspace_datapoints ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE workspace_datapoints FORCE ROW LEVEL SECURITY;
+        CREATE POLICY workspace_datapoints_workspace ON workspace_datapoints
+            USING (workspace_id = portal_workspace())
+            WITH CHECK (workspace_id = portal_workspace());
+        ALTER TABLE workspace_maps ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE workspace_maps FORCE ROW LEVEL SECURITY;
+        CREATE POLICY workspace_maps_workspace ON workspace_maps
+            USING (workspace_id = portal_workspace())
+            WITH CHECK (workspace_id = portal_workspace());
+    """)
 
 
 def downgrade():
-    for table in reversed(ISOLATED):
+    for table in ('workspace_maps', 'workspace_datapoints', 'workspace_datasets'):
         op.drop_table(table)
     op.execute('DROP FUNCTION portal_workspace()')
     op.drop_table('workspace_clients')
