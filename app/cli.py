@@ -193,3 +193,5 @@ def import_rides(files, subject, public, wait_for_roads):
 def register_cli(app: Flask) -> None:
     app.cli.add_command(pipeline_cli)
     app.cli.add_command(tracks_cli)
+    from app.workspaces.cli import workspace_cli
+    app.cli.add_command(workspace_cli)

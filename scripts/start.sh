@@ -19,6 +19,20 @@ if [ -z "${PORTAL_OIDC_ISSUER:-}" ]; then
   # the local test provider accepts any secret for a client it does not know; a fresh one
   export PORTAL_OIDC_CLIENT_SECRET="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 fi
+DEV_CLIENTS=0
+if [ -z "${PORTAL_CLIENT_ISSUER:-}" ] && [ "$DEV_OIDC" = 1 ]; then
+  # machine clients' tokens: oidc-provider-mock has no client credentials grant, so a
+  # second local provider (scripts/oidc-clients.mjs) issues them, Keycloak-shaped
+  DEV_CLIENTS=1
+  export PORTAL_CLIENT_ISSUER="http://127.0.0.1:9401"
+  DEMO_CLIENT_SECRET="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  mkdir -p "$ROOT/var"
+  cat > "$ROOT/var/oidc-clients.json" <<JSON
+{"audience": "${PORTAL_CLIENT_AUDIENCE:-portal}", "clients": [{"client_id": "demo-sync",
+ "client_secret": "${DEMO_CLIENT_SECRET}", "roles": ["${PORTAL_CLIENT_ROLE:-portal_client}"],
+ "workspace": "demo"}]}
+JSON
+fi
 
 say "migrating the database"
 python -m migrator
@@ -46,6 +60,16 @@ if [ "$DEV_OIDC" = 1 ]; then
     "$ROOT"/demo/rides/*.obsdata.csv.gz >/dev/null &
 fi
 
+if [ "$DEV_CLIENTS" = 1 ]; then
+  say "configuring the demo workspace and its machine client (demo-sync)"
+  flask --app app:create_app workspace create demo --name "Demo workspace" --if-missing
+  flask --app app:create_app workspace client demo demo-sync --if-missing
+  # a survey of the demo city's real stops, pushed by the client once they are imported,
+  # and its public map (/w/demo/maps/stop-survey/); runs beside the portal
+  python scripts/demo_workspace.py --portal "http://127.0.0.1:${PORT}" \
+    --issuer "$PORTAL_CLIENT_ISSUER" --client demo-sync --secret "$DEMO_CLIENT_SECRET" &
+fi
+
 procfile="$(mktemp)"
 trap 'rm -f "$procfile"' EXIT
 cat > "$procfile" <<PROCS
@@ -55,6 +79,12 @@ PROCS
 if [ "$DEV_OIDC" = 1 ]; then
   cat >> "$procfile" <<'PROCS'
 oidc: oidc-provider-mock --port 9400 --user-claims '{"sub": "admin", "name": "Ada Admin", "email": "admin@example.org", "realm_access": {"roles": ["admin"]}}' --user-claims '{"sub": "operator", "name": "Otto Operator", "email": "operator@example.org", "realm_access": {"roles": ["operator"]}}' --user-claims '{"sub": "cyclist", "name": "Cleo Cyclist", "email": "cyclist@example.org", "realm_access": {"roles": ["user"]}}'
+PROCS
+fi
+
+if [ "$DEV_CLIENTS" = 1 ]; then
+  cat >> "$procfile" <<'PROCS'
+clients: node scripts/oidc-clients.mjs --port 9401 --config var/oidc-clients.json
 PROCS
 fi
 

@@ -24,10 +24,10 @@ from psycopg2 import sql as psql
 from sqlalchemy.engine import make_url
 
 # ride fixtures (riders with API keys, processing), the published golden stops case,
-# browser fixtures and the web process as start.sh runs it (with a Redis server of its own)
+# browser fixtures, the web process as start.sh runs it (with a Redis server of its own)
 # live beside this file
 pytest_plugins = ["tests.rides_fixtures", "tests.stops_fixtures", "tests.browser_fixtures",
-                  "tests.web_fixtures"]
+                  "tests.web_fixtures", "tests.workspace_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

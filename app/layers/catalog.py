@@ -71,6 +71,10 @@ class Layer:
     # is never cached, since nothing would tell the cache when it changes.
     depends_on: frozenset[str] = frozenset()
 
+    # values the fragments bind (%(name)s), for layers made from a definition at request
+    # time (a workspace map's filters); catalog layers have none
+    params: tuple[tuple[str, object], ...] = ()
+
     @property
     def cached(self) -> bool:
         return self.cache and bool(self.depends_on)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 
 from psycopg2 import sql
 
@@ -18,8 +18,7 @@ from matching_and_import_db.tracks.visibility import RideFilter
 FRAGMENT_VALUES = ("z", "x", "y", "pixel", "tolerance", "viewer_id", "date_from", "date_to")
 # The slots a fragment may name, written {name} in it (catalog.py).
 FRAGMENT_SLOTS = ("env", "rides_e", "rides_u", "rides_t")
-_MARKER = re.compile(r"\{(" + "|".join(FRAGMENT_SLOTS) + r")\}"
-                     r"|%\((" + "|".join(FRAGMENT_VALUES) + r")\)s")
+_MARKER = re.compile(r"\{(" + "|".join(FRAGMENT_SLOTS) + r")\}|%\((\w+)\)s")
 
 Z, X, Y = sql.Placeholder("z"), sql.Placeholder("x"), sql.Placeholder("y")
 TILE_ENV = sql.SQL("ST_TileEnvelope({}, {}, {})").format(Z, X, Y)
@@ -30,15 +29,18 @@ BBOX_ENV = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), 3857)").
     *map(sql.Placeholder, ("x0", "y0", "x1", "y1")))
 
 
-def fragment(text: str, slots: dict[str, sql.Composable] | None = None) -> sql.Composed:
+def fragment(text: str, slots: dict[str, sql.Composable] | None = None,
+             values: tuple[str, ...] = FRAGMENT_VALUES) -> sql.Composed:
     """A catalog fragment as composed SQL: its {slot} markers filled from slots, its
-    %(value)s markers (FRAGMENT_VALUES) as bound placeholders, and all the rest literal:
-    a `%` is escaped for the driver, braces are not format fields."""
+    %(value)s markers naming one of `values` as bound placeholders, and all the rest
+    literal: a `%` is escaped for the driver, braces are not format fields."""
     parts: list[sql.Composable] = []
     pos = 0
     for found in _MARKER.finditer(text):
-        parts.append(sql.SQL(text[pos:found.start()].replace("%", "%%")))
         slot, value = found.groups()
+        if slot is None and value not in values:
+            continue  # literal text that merely looks like a placeholder
+        parts.append(sql.SQL(text[pos:found.start()].replace("%", "%%")))
         if slot is not None:
             if slots is None or slot not in slots:
                 raise ValueError(f"{{{slot}}} is not available in this fragment: {text!r}")
@@ -48,6 +50,13 @@ def fragment(text: str, slots: dict[str, sql.Composable] | None = None) -> sql.C
         pos = found.end()
     parts.append(sql.SQL(text[pos:].replace("%", "%%")))
     return sql.Composed(parts)
+
+
+def layer_fragment(layer: Layer, text: str,
+                   slots: dict[str, sql.Composable] | None = None) -> sql.Composed:
+    """A fragment of `layer`: it may also bind the layer's own values (Layer.params, the
+    filters of a workspace map's definition)."""
+    return fragment(text, slots, FRAGMENT_VALUES + tuple(name for name, _ in layer.params))
 
 
 def effective_filter(layer: Layer, flt: RideFilter) -> RideFilter:
@@ -71,15 +80,15 @@ def _from_where(layer: Layer, flt: RideFilter, env: sql.Composable
     slots = _slots(flt, env)
     from_sql = layer.filtered_from_sql if flt.filtered and layer.filtered_from_sql \
         else layer.from_sql
-    return fragment(from_sql, slots), fragment(layer.where_sql, slots)
+    return layer_fragment(layer, from_sql, slots), layer_fragment(layer, layer.where_sql, slots)
 
 
-@cache
+@lru_cache(maxsize=512)  # bounded: workspace maps make layers at request time
 def tile_sql(layer: Layer, flt_shape: RideFilter) -> sql.Composed:
     """One layer's MVT for %(z)s/%(x)s/%(y)s, at most %(cap)s features, simplified by
     %(tolerance)s. flt_shape only decides which clauses exist (values are bound)."""
     from_sql, where_sql = _from_where(layer, flt_shape, TILE_ENV_MARGIN)
-    geom_3857 = fragment(layer.geom_3857_sql)
+    geom_3857 = layer_fragment(layer, layer.geom_3857_sql)
     geom = geom_3857
     if layer.simplify:
         # from z14 the snapping to the tile grid in ST_AsMVTGeom is simplification enough
@@ -87,13 +96,13 @@ def tile_sql(layer: Layer, flt_shape: RideFilter) -> sql.Composed:
                        ).format(z=Z, g=geom_3857, tolerance=sql.Placeholder("tolerance"))
     cols = [sql.SQL("ST_AsMVTGeom({}, {}, 4096, 64, true) AS geom").format(geom, TILE_ENV)]
     if layer.id_sql:
-        cols.append(sql.SQL("{} AS __id").format(fragment(layer.id_sql)))
-    cols += [sql.SQL("{} AS {}").format(fragment(p.sql), sql.Identifier(p.name))
+        cols.append(sql.SQL("{} AS __id").format(layer_fragment(layer, layer.id_sql)))
+    cols += [sql.SQL("{} AS {}").format(layer_fragment(layer, p.sql), sql.Identifier(p.name))
              for p in layer.properties]
     features = sql.SQL("SELECT {cols} FROM {from_sql} WHERE {geom} && {env} AND {where_sql}"
                        " AND {zoom} LIMIT {cap}").format(
         cols=sql.SQL(", ").join(cols), from_sql=from_sql, geom=geom_3857,
-        env=TILE_ENV_MARGIN, where_sql=where_sql, zoom=fragment(layer.zoom_sql),
+        env=TILE_ENV_MARGIN, where_sql=where_sql, zoom=layer_fragment(layer, layer.zoom_sql),
         cap=sql.Placeholder("cap"))
     id_arg = sql.SQL(", '__id'") if layer.id_sql else sql.SQL("")
     # Many tiles are asked for at once: parallel workers for one of them only take cores
@@ -139,30 +148,32 @@ def feature_sql(layer: Layer, flt_shape: RideFilter, *, bbox: bool, one: bool,
     from_sql, where_sql = _from_where(layer, flt_shape, BBOX_ENV if bbox else WORLD_ENV)
     where = [where_sql]
     if bbox:
-        where.append(sql.SQL("{} && {}").format(fragment(layer.geom_3857_sql), BBOX_ENV))
-    key = fragment(layer.feature_key_sql)
+        where.append(sql.SQL("{} && {}").format(layer_fragment(layer, layer.geom_3857_sql),
+                                                BBOX_ENV))
+    key = layer_fragment(layer, layer.feature_key_sql)
     if one:
         where.append(sql.SQL("({})::text = {}").format(key, sql.Placeholder("fid")))
     if layer.datetime_sql and datetime_from:
-        where.append(sql.SQL("{} >= {}").format(fragment(layer.datetime_sql),
+        where.append(sql.SQL("{} >= {}").format(layer_fragment(layer, layer.datetime_sql),
                                                 sql.Placeholder("dt_from")))
     if layer.datetime_sql and datetime_to:
-        where.append(sql.SQL("{} <= {}").format(fragment(layer.datetime_sql),
+        where.append(sql.SQL("{} <= {}").format(layer_fragment(layer, layer.datetime_sql),
                                                 sql.Placeholder("dt_to")))
     for name in props:
         where.append(sql.SQL("({})::text = {}").format(
-            fragment(layer.property(name).sql), sql.Placeholder(property_param(name))))
+            layer_fragment(layer, layer.property(name).sql), sql.Placeholder(property_param(name))))
     where_all = sql.SQL(" AND ").join(where)
     if estimate:
         return sql.SQL("SELECT 1 FROM {} WHERE {}").format(from_sql, where_all)
     # json_build_object takes at most 100 arguments: fine for our property lists
-    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(p.name), fragment(p.sql))
+    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(p.name),
+                                                        layer_fragment(layer, p.sql))
                                for p in layer.properties)
     feature = sql.SQL(
         "{head} || to_json({key})::text || {geometry} || coalesce(ST_AsGeoJSON({geom}, 6),"
         " 'null') || {properties} || json_build_object({pairs})::text || {tail}").format(
         head=sql.Literal('{"type":"Feature","id":'), key=key,
-        geometry=sql.Literal(',"geometry":'), geom=fragment(layer.geom_sql),
+        geometry=sql.Literal(',"geometry":'), geom=layer_fragment(layer, layer.geom_sql),
         properties=sql.Literal(',"properties":'), pairs=pairs, tail=sql.Literal("}"))
     order = sql.SQL(" ORDER BY {}").format(key) if not one else sql.SQL("")
     return sql.SQL("SELECT {feature} FROM {from_sql} WHERE {where}{order}"

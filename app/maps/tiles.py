@@ -96,6 +96,6 @@ def render(layer: Layer, z: int, x: int, y: int, flt: RideFilter) -> bytes:
         cur.execute(statement, {
             "z": z, "x": x, "y": y, "tolerance": tolerance,
             "pixel": WORLD_METERS / 2 ** z / 512, "cap": settings.tile_max_features,
-            **flt.params()})
+            **flt.params(), **dict(layer.params)})
         (data,) = cur.fetchone()
     return bytes(data) if data else b""

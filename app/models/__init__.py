@@ -11,7 +11,17 @@ from app.models.stops import (
 )
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.users import User
+from app.models.workspaces import (
+    Workspace,
+    WorkspaceClient,
+    WorkspaceDatapoint,
+    WorkspaceDataset,
+    WorkspaceMap,
+    WorkspaceMember,
+)
 
 __all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]
+           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User",
+           "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
+           "WorkspaceMap", "WorkspaceMember"]

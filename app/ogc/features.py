@@ -110,7 +110,7 @@ def check_property_value(prop: Property, value: str) -> str:
 
 def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
     params = {"limit": q.limit, "offset": q.offset, "dt_from": q.dt_from, "dt_to": q.dt_to,
-              **flt.params()}
+              **flt.params(), **dict(layer.params)}
     if q.bbox:
         params.update(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True))
     params.update({property_param(k): v for k, v in q.props.items()})

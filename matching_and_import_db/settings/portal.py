@@ -127,6 +127,31 @@ class Settings:
     migrator_attempts: int = setting(
         30,
         "How many times (2 s apart) the migrator tries to reach the database.")
+    client_issuer: str = setting(
+        "",
+        "Issuer of machine clients' access tokens (client credentials); empty: "
+        "PORTAL_OIDC_ISSUER.")
+    client_audience: str = setting(
+        "portal",
+        "The audience (aud) a machine client's token must name.")
+    client_roles_claim: str = setting(
+        "realm_access.roles",
+        "Dotted path of the roles claim in a machine client's token.")
+    client_role: str = setting(
+        "portal_client",
+        "The role a machine client's token must carry.")
+    client_workspace_claim: str = setting(
+        "portal_workspace",
+        'The claim naming the workspace a client acts for (else its registration).')
+    jwks_cache_seconds: int = setting(
+        300,
+        "How long the issuer's keys are cached (an unknown key id fetches them again).")
+    ratelimit_client: str = setting(
+        "6000 per minute",
+        "Limit for a machine client's requests, per client.")
+    client_quota: str = setting(
+        "1000000 per day",
+        'Datapoints a machine client may push (a batch counts its valid items).')
     log_format: str = setting("text", "text (readable) or json (one object a line).")
     log_level: str = setting("INFO", "Python logging level.")
 
