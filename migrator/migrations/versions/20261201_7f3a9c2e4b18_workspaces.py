@@ -8,7 +8,7 @@ policy hold for the tables' owner too, which is the role the app and the migrato
 A query without the setting sees and writes nothing.
 
 Revision ID: 7f3a9c2e4b18
-Revises: 9c4e2b7d1a05
+Revises: adbae9aa7a3b
 Create Date: 2026-12-01 13:00:00
 """
 from alembic import op
@@ -17,7 +17,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = '7f3a9c2e4b18'
-down_revision = '9c4e2b7d1a05'
+down_revision = 'adbae9aa7a3b'
 branch_labels = None
 depends_on = None
 
