@@ -10,7 +10,7 @@ import sys
 
 import psycopg2
 
-from tests.browser_fixtures import live_server, wait_for_js, watch_for_errors
+from tests.browser_helpers import live_server, wait_for_js, watch_for_errors
 from tests.conftest import OSLO_PBF, ROOT
 from tests.osm_helpers import gen_pipeline, run_inline
 
