@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import make_app
 from tests.osm_helpers import tile_of
-from tests.workspace_fixtures import bearer
+from tests.workspace_helpers import bearer
 
 PUSH = "/api/workspaces/alpha/datasets/wells/datapoints"
 # Akvo Flow's datapoint as its sync sends it (camelCase, epoch milliseconds, answers)

@@ -25,7 +25,7 @@ from app.workspaces.access import (
 )
 from tests.conftest import csrf_token
 from tests.osm_helpers import tile_of
-from tests.workspace_fixtures import bearer
+from tests.workspace_helpers import bearer
 
 DATASET = "wells-canary-7f3a"  # alpha's unpublished dataset: its slug is the canary
 POINT = {"identifier": "p1", "latitude": 59.9149, "longitude": 10.7732,

@@ -4,7 +4,7 @@ tile invalidation."""
 
 from __future__ import annotations
 
-from tests.workspace_fixtures import bearer
+from tests.workspace_helpers import bearer
 
 ITEMS = "/api/workspaces/alpha/collections/wells/items"
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from werkzeug.datastructures import WWWAuthenticate
 
-from tests.workspace_fixtures import bearer, new_key
+from tests.workspace_helpers import bearer, new_key
 
 WORKSPACE = "/api/workspaces/alpha"
 

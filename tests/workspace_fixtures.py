@@ -17,6 +17,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.conftest import ROOT, free_port, login, make_app, wait_until
+from tests.workspace_helpers import new_key
 
 ROLE = "portal_client"
 CLIENTS = {  # client id -> (roles, the workspace its token names)
@@ -25,12 +26,6 @@ CLIENTS = {  # client id -> (roles, the workspace its token names)
     "alpha-unnamed": ([ROLE], None),  # the workspace from its registration only
     "alpha-norole": (["offline_access"], "alpha"),
 }
-
-
-def new_key() -> dict:
-    key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"})
-    key.ensure_kid()
-    return key.as_dict(private=True)
 
 
 class ClientProvider:
@@ -105,10 +100,6 @@ def ws_app(settings_env, client_provider):
     yield app
     with app.app_context():
         db.engine.dispose()
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

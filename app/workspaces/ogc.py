@@ -14,8 +14,8 @@ from flask import Blueprint, Response, request, url_for
 
 from app.auth.access import access
 from app.extensions import csrf
-from app.ogc.features import DEFAULT_LIMIT, MAX_LIMIT, Query, item, items, parse_bbox
-from app.params import parse_int
+from app.ogc.features import DEFAULT_LIMIT, MAX_LIMIT, Query, clamp_to_web_mercator, item, items
+from app.params import parse_bbox, parse_int
 from app.redis_client import get_redis
 from app.workspaces import service
 from app.workspaces.access import READERS, WRITERS, workspace_access
@@ -78,9 +78,9 @@ def list_items(slug: str, dataset: str):
     ws, dataset_id = _open(slug, dataset, VIEWER)
     limit = parse_int(request.args.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = parse_int(request.args.get("offset"), "offset", 0, 0, 1_000_000)
+    bbox = clamp_to_web_mercator(parse_bbox(request.args.get("bbox")))
     count, text = items(dataset_layer(dataset, dataset_id),
-                        Query(bbox=parse_bbox(request.args.get("bbox")), limit=limit,
-                              offset=offset))
+                        Query(bbox=bbox, limit=limit, offset=offset))
     links = [{"rel": "self", "type": GEOJSON, "href": request.url}]
     if count == limit:
         links.append({"rel": "next", "type": GEOJSON, "href": url_for(
