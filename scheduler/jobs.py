@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from app.layers.catalog import catalog
 from matching_and_import_db import workers
+from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tracks import processing, store

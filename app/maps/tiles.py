@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.dbapi import cursor
-from app.layers.catalog import Layer, catalog
-from app.layers.query import effective_filter, statement_text, tile_sql
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.layers.catalog import Layer, catalog
+from matching_and_import_db.layers.query import effective_filter, statement_text, tile_sql
 from matching_and_import_db.tilecache import (
     MAX_CACHED_ZOOM,
     TileCache,

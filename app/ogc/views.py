@@ -11,13 +11,13 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 
 from app.auth.access import EVERYONE, OWNER, USERS, access
 from app.errors import STATUS_BY_ERROR, error_response
-from app.layers.catalog import Layer, catalog
-from app.layers.query import effective_filter
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
 from app.params import parse_bbox, parse_int
 from matching_and_import_db.errors import DomainError, InputError
+from matching_and_import_db.layers.catalog import Layer, catalog
+from matching_and_import_db.layers.query import effective_filter
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 

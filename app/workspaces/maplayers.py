@@ -9,7 +9,7 @@ workspace's row-level security (the view sets the workspace first).
 
 from __future__ import annotations
 
-from app.layers.catalog import Layer, Property
+from matching_and_import_db.layers.catalog import Layer, Property
 from matching_and_import_db.workspaces.maps import COLUMNS, MapDefinition, MapLayer
 
 # op -> SQL over the bound %(key)s and %(value)s; the property's text or number

@@ -8,12 +8,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from app.auth.access import EVERYONE, access
 from app.extensions import limiter
-from app.layers.query import RideFilter
 from app.maps import style as styles
 from app.maps.tiles import layers_tile
 from app.workspaces import service
 from app.workspaces.access import EVERYONE as WS_EVERYONE
 from app.workspaces.access import workspace_access
+from matching_and_import_db.layers.query import RideFilter
 
 bp = Blueprint("workspace_maps", __name__, url_prefix="/w/<slug>/maps/<map_slug>")
 MVT = "application/vnd.mapbox-vector-tile"

@@ -5,7 +5,8 @@ geometry in 4326 and in 3857, the allowed properties as expressions). Tile and f
 queries are assembled from these fragments only: request values are always bound, and
 every identifier a request may name (a layer id, a property) must be in the catalog.
 
-Fragments are SQL text composed into a statement by app.layers.query.fragment. These
+Fragments are SQL text composed into a statement by
+matching_and_import_db.layers.query.fragment. These
 markers are filled when a query is built; everything else is taken as written, so a `%`
 (a LIKE pattern) or braces (a JSON literal) need no escaping:
   {env}       the area asked for, as a 3857 geometry (tile envelope with margin, or bbox)
@@ -152,7 +153,7 @@ def catalog() -> Catalog:
     """The process's catalog, built on first use (nothing happens at import)."""
     global _catalog
     if _catalog is None:
-        from app.layers.builtin import register_builtin
+        from matching_and_import_db.layers.builtin import register_builtin
         c = Catalog()
         register_builtin(c)
         _catalog = c

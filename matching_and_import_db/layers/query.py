@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from psycopg2 import sql
 
-from app.layers.catalog import USER, Layer
+from matching_and_import_db.layers.catalog import USER, Layer
 from matching_and_import_db.tracks.visibility import RideFilter
 
 # The request values a fragment may bind, written %(name)s in it (catalog.py).

@@ -4,8 +4,8 @@ sensors, imported datasets) register the same way from their own package: add a
 
 from __future__ import annotations
 
-from app.layers.catalog import USER, Catalog, Layer, Property
 from matching_and_import_db import tilecache
+from matching_and_import_db.layers.catalog import USER, Catalog, Layer, Property
 
 # Zoom tiers of the road network: no multi-megabyte tiles at low zoom.
 ROADS_BY_ZOOM = (
