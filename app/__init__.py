@@ -79,6 +79,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     from app.workspaces.admin import bp as workspaces_admin_bp
+    from app.workspaces.admin import pages as workspaces_admin_pages
     from app.workspaces.binding import init_workspace_binding
     init_workspace_binding()
     from app.workspaces.api import bp as workspaces_api_bp
@@ -86,7 +87,8 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.workspaces.public import bp as workspace_maps_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
                account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
-               workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp):
+               workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
+               workspaces_admin_pages):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

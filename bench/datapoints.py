@@ -206,14 +206,19 @@ def main() -> None:
             procs.append(web)
             base = f"http://127.0.0.1:{port}"
             wait_up(base + "/livez", web)
-            token = requests.post(issuer + "/token", data={"grant_type": "client_credentials"},
-                                  auth=(CLIENT, SECRET), timeout=10).json()["access_token"]
+            def token() -> str:  # a fresh one per phase, as a client renews it (5 min TTL)
+                return requests.post(issuer + "/token", timeout=10,
+                                     data={"grant_type": "client_credentials"},
+                                     auth=(CLIENT, SECRET)).json()["access_token"]
+
             # warm up: the key set into Redis, each worker's connections
-            push_all(base, token, batches(datapoints(16 * 10, "warm"), 10), args.clients)
+            push_all(base, token(), batches(datapoints(16 * 10, "warm"), 10), args.clients)
 
             api_chunks = batches(datapoints(args.count, "api"))
-            api_s = push_all(base, token, api_chunks, args.clients)
-            again_s = push_all(base, token, api_chunks, args.clients)  # same batches: no-ops
+            api_s = push_all(base, token(), api_chunks, args.clients)
+            print(f"HTTP API: {api_s:.1f} s", flush=True)
+            again_s = push_all(base, token(), api_chunks, args.clients)  # same: no-ops
+            print(f"HTTP API again: {again_s:.1f} s", flush=True)
 
             with conn.cursor() as cur:
                 # PostgreSQL refuses COPY FROM into a table with row-level security: the
@@ -225,14 +230,16 @@ def main() -> None:
             copy_s = copy_all(dsn, batches(datapoints(args.count, "api")), args.clients,
                               workspace_id, copy_dataset)
 
+            print(f"COPY: {copy_s:.1f} s", flush=True)
             single = datapoints(args.singles, "single", seed=5)
+            single_token = token()
             session = requests.Session()
             latencies = []
             for item in single:
                 t0 = time.perf_counter()
                 resp = session.post(base + "/api/workspaces/bench/datasets/points/datapoints",
-                                    json=[item], headers={"Authorization": f"Bearer {token}"},
-                                    timeout=30)
+                                    json=[item], timeout=30,
+                                    headers={"Authorization": f"Bearer {single_token}"})
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if resp.status_code != 200:
                     raise SystemExit(f"single push failed: {resp.status_code} {resp.text}")

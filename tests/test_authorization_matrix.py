@@ -69,6 +69,7 @@ REQUESTS: dict[str, Req] = {
         "workspace_maps.tile", "workspace_maps.tilejson", "workspace_maps.style",
         "workspace_maps.page")},
     "workspaces_admin.create": Req(form={"slug": "matrix", "name": "Matrix"}, ok=(201,)),
+    "workspaces_admin_pages.create_form": Req(form={"slug": "matrix-page", "name": "M"}),
     "workspaces_admin.set_member": Req(WORKSPACE_VALUES, ok=(404,)),
     "workspaces_admin.register_client": Req(WORKSPACE_VALUES, ok=(404,)),
 }

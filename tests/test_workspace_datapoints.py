@@ -98,6 +98,7 @@ def test_geojson_and_ndjson_bodies(ws_world, settings_env):
     ({"identifier": "x", "latitude": 59.9, "longitude": 10.7, "lastUpdateDateTime": "soon"},
      "not an ISO 8601 time"),
     ("a string", "must be a JSON object"),
+    (dict(FLOW_POINT, identifier="nul", answers={"note": "a\u0000b"}), "NUL"),
 ])
 def test_bad_items_get_their_own_error_and_the_good_ones_are_committed(
         ws_world, settings_env, item, message):

@@ -3,16 +3,17 @@ clients (the OAuth client ids the provider puts in their tokens)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from sqlalchemy import select
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import distinct, func, select
 
-from app.auth.access import ADMIN, access
+from app.auth.access import ADMIN, LOGIN, access
 from app.auth.decorators import role_required
 from app.extensions import db
-from app.models.workspaces import Workspace
+from app.models.workspaces import Workspace, WorkspaceClient, WorkspaceMember
 from app.workspaces import service
 
 bp = Blueprint("workspaces_admin", __name__, url_prefix="/api/admin/workspaces")
+pages = Blueprint("workspaces_admin_pages", __name__, url_prefix="/admin/workspaces")
 
 
 def _fields() -> dict:
@@ -54,3 +55,25 @@ def register_client(slug: str):
     client = service.register_client(service.workspace_by_slug(slug), f.get("client_id"),
                                      f.get("name"))
     return jsonify({"workspace": slug, "client_id": client.client_id}), 201
+
+
+@pages.get("")
+@access({ADMIN}, anonymous=LOGIN)
+@role_required("admin")
+def page():
+    rows = db.session.execute(
+        select(Workspace, func.count(distinct(WorkspaceMember.user_id)),
+               func.count(distinct(WorkspaceClient.id)))
+        .outerjoin(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .outerjoin(WorkspaceClient, WorkspaceClient.workspace_id == Workspace.id)
+        .group_by(Workspace.id).order_by(Workspace.slug)).all()
+    return render_template("workspaces/admin.html", rows=rows,
+                           made=request.args.get("made"))
+
+
+@pages.post("")
+@access({ADMIN}, anonymous=LOGIN)
+@role_required("admin")
+def create_form():
+    ws = service.create_workspace(request.form.get("slug"), request.form.get("name"))
+    return redirect(url_for(".page", made=ws.slug))

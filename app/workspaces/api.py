@@ -59,11 +59,12 @@ def push(slug: str, dataset: str):
     actor, ws = _acting(slug, EDITOR)
     if (request.content_length or 0) > MAX_BODY:
         raise PayloadTooLarge(f"a batch is at most {MAX_BODY} bytes")
+    body = request.get_data()
     try:
-        raw = parse_body(request.get_data(), request.mimetype or "")
+        raw = parse_body(body, request.mimetype or "")
     except UnicodeDecodeError:
         raise InputError("the body is not UTF-8") from None
-    batch = read_batch(raw)
+    batch = read_batch(raw, may_hold_nul=b"\\u0000" in body)
     charge_datapoints(actor.client_id or f"user-of-{actor.workspace_slug}", len(batch.items))
     result = service.push_datapoints(get_redis(), ws, dataset, batch)
     status = 200 if batch.items or not batch.errors else 422

@@ -1,15 +1,13 @@
 -- A batch of datapoints (one JSON array) upserted by identifier: a row changes only when
 -- the pushed modification time is newer, so pushing the same batch again changes nothing.
 -- Returns how many rows changed and the extent of their old and new positions (the tiles
--- to invalidate).
+-- to invalidate). Every part of one statement reads the same snapshot, so the table joined
+-- below still holds the changed rows' old positions; it is reached from the changed rows
+-- by primary key, one lookup per changed row (never a scan: a dataset may hold millions).
 WITH items AS (
     SELECT * FROM jsonb_to_recordset(%(items)s::jsonb) AS i(
         identifier text, name text, survey_id text, form_id text, created_at timestamptz,
         modified_at timestamptz, properties jsonb, longitude float8, latitude float8)
-), previous AS (
-    SELECT d.identifier, d.geom
-    FROM workspace_datapoints d JOIN items i ON i.identifier = d.identifier
-    WHERE d.dataset_id = %(dataset_id)s
 ), changed AS (
     INSERT INTO workspace_datapoints AS d (workspace_id, dataset_id, identifier, name,
         survey_id, form_id, created_at, modified_at, properties, geom)
@@ -26,7 +24,9 @@ WITH items AS (
 ), moved AS (
     SELECT geom FROM changed
     UNION ALL
-    SELECT p.geom FROM previous p JOIN changed c ON c.identifier = p.identifier
+    SELECT (SELECT old.geom FROM workspace_datapoints old
+            WHERE old.dataset_id = %(dataset_id)s AND old.identifier = c.identifier)
+    FROM changed c
 )
 SELECT (SELECT count(*) FROM changed), ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 FROM (SELECT ST_Extent(geom) AS e FROM moved) x
