@@ -94,6 +94,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("source_max_bytes", 20 * 1024 ** 3, int,
              "Largest file a pipeline downloads, in bytes; a larger one fails the run "
              "(nothing of it is kept)."),
+    Variable("overpass_url", "https://overpass-api.de/api/interpreter", str,
+             "The Overpass API endpoint dataset pipelines of source_type overpass ask "
+             "(held to the same address rules as every other download)."),
     Variable("run_lease_seconds", 60, int,
              "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
              "given up after it."),
@@ -171,6 +174,7 @@ class Settings:
     import_dir: str
     source_allowed_hosts: str
     source_max_bytes: int
+    overpass_url: str
     run_lease_seconds: int
     scheduler_tick_seconds: int
     heartbeat_max_age_seconds: int

@@ -54,6 +54,13 @@ class CopyPipe:
         self._writers.append(writer)
         return writer
 
+    def writer(self, statement: str) -> TableWriter:
+        """A writer for a COPY ... FROM STDIN statement composed by the caller (with
+        psycopg2.sql, rendered by as_string), for tables named at run time."""
+        writer = TableWriter(self, statement)
+        self._writers.append(writer)
+        return writer
+
     def submit(self, sql: str, data: str) -> None:
         if self._error is not None:
             raise self._error

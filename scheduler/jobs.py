@@ -60,7 +60,7 @@ class WorkerContext:
 def source_policy(settings) -> SourcePolicy:
     """Where pipelines may read their sources, from the settings."""
     return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts,
-                           settings.source_max_bytes)
+                           settings.source_max_bytes, overpass_url=settings.overpass_url)
 
 
 def beat(ctx: WorkerContext) -> None:

@@ -180,6 +180,9 @@ def clean_state(request):
         cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops, road_stats, "
                     "official_stops, stop_matches, stop_problems, stop_decisions, "
                     "stop_publications RESTART IDENTITY CASCADE")
+        # published datasets: their catalog rows and their tables
+        cur.execute("TRUNCATE published_datasets; DROP SCHEMA datasets CASCADE; "
+                    "CREATE SCHEMA datasets")
     conn.close()
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
     shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads

@@ -15,6 +15,7 @@ Fragments may use these placeholders, filled when a query is built:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from matching_and_import_db.errors import NotFound
@@ -80,9 +81,20 @@ class Layer:
                 "popup": self.popup, "description": self.description}
 
 
+def _no_datasets(force: bool) -> dict[str, Layer]:
+    return {}
+
+
 @dataclass
 class Catalog:
     layers: dict[str, Layer] = field(default_factory=dict)
+    # layers registered from the database (published datasets, app/layers/datasets.py):
+    # called with force=True when a request names a layer not known yet
+    datasets: Callable[[bool], dict[str, Layer]] = _no_datasets
+
+    def all_layers(self) -> dict[str, Layer]:
+        extra = self.datasets(False)
+        return {**self.layers, **{k: v for k, v in extra.items() if k not in self.layers}}
 
     def register(self, layer: Layer) -> Layer:
         if layer.id in self.layers:
@@ -95,12 +107,14 @@ class Catalog:
     def get(self, layer_id: str, user=None) -> Layer:
         """The layer, or NotFound: layers a user may not see do not exist for them."""
         layer = self.layers.get(layer_id)
+        if layer is None:
+            layer = self.datasets(False).get(layer_id) or self.datasets(True).get(layer_id)
         if layer is None or not layer.visible_to(user):
             raise NotFound(f"no layer {layer_id!r}")
         return layer
 
     def visible(self, user=None) -> list[Layer]:
-        return [la for la in self.layers.values() if la.visible_to(user)]
+        return [la for la in self.all_layers().values() if la.visible_to(user)]
 
     def groups(self, user=None) -> list[dict]:
         out: dict[str, list[dict]] = {}
@@ -117,7 +131,8 @@ def catalog() -> Catalog:
     global _catalog
     if _catalog is None:
         from app.layers.builtin import register_builtin
-        c = Catalog()
+        from app.layers.datasets import DATASETS
+        c = Catalog(datasets=DATASETS.refresh)
         register_builtin(c)
         _catalog = c
     return _catalog

@@ -1,0 +1,98 @@
+"""Published datasets as catalog layers: each row of published_datasets becomes a Layer
+over its own table, so tiles, OGC API Features, /api/layers, the style and /api/geo serve
+it like any built-in layer.
+
+The catalog asks here on use (app.layers.catalog.catalog): the rows are read again when
+their signature (slug and version of each) changed, checked at most every
+SIGNATURE_SECONDS per process, and at once when a request names a layer the catalog
+does not know yet (a dataset just published).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import has_app_context
+from psycopg2 import sql
+
+from app.layers.catalog import Layer, Property
+from matching_and_import_db.datasets import store
+
+log = logging.getLogger(__name__)
+SIGNATURE_SECONDS = 2.0
+PROPERTY_TYPES = {"bigint": "integer", "double precision": "number", "boolean": "boolean"}
+# date and time columns go out as ISO text (vector tiles know no dates)
+AS_TEXT = {"date", "timestamptz"}
+
+
+def _ident(conn, *parts: str) -> str:
+    """A quoted identifier as SQL text, for the catalog's fragments."""
+    return sql.Identifier(*parts).as_string(conn)
+
+
+def _style(row: store.DatasetRow) -> tuple[dict, ...]:
+    colour = row.colour
+    point = {"type": "circle", "filter": ["==", ["geometry-type"], "Point"], "paint": {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 2.5, 17, 6],
+        "circle-color": colour, "circle-stroke-color": "#fff", "circle-stroke-width": 1}}
+    line = {"type": "line", "filter": ["==", ["geometry-type"], "LineString"],
+            "paint": {"line-color": colour, "line-width": 2}}
+    fill = {"type": "fill", "filter": ["==", ["geometry-type"], "Polygon"],
+            "paint": {"fill-color": colour, "fill-opacity": 0.35, "fill-outline-color": colour}}
+    by_type = {"Point": (point,), "LineString": (line,), "Polygon": (fill,)}
+    return by_type.get(row.geometry_type, (fill, line, point))
+
+
+def layer_of(conn, row: store.DatasetRow) -> Layer:
+    alias = "d"
+    props = []
+    for name, kind in row.columns:
+        column = f"{alias}.{_ident(conn, name)}"
+        props.append(Property(name, f"{column}::text" if kind in AS_TEXT else column,
+                              PROPERTY_TYPES.get(kind, "string")))
+    return Layer(
+        id=row.slug, title=row.title, group=row.group,
+        geometry_type=row.geometry_type if row.geometry_type != "Geometry" else "Polygon",
+        properties=tuple(props),
+        from_sql=f"{_ident(conn, store.SCHEMA, row.slug)} {alias}", id_sql=f"{alias}.fid",
+        geom_sql=f"{alias}.geom", geom_3857_sql=f"{alias}.geom_3857",
+        simplify=row.geometry_type != "Point", style=_style(row),
+        legend=((row.colour, row.title),), popup="dataset",
+        description=row.description or f"{row.feature_count:,} features, published by a "
+                                        "dataset pipeline.")
+
+
+class DatasetLayers:
+    """The process's view of published datasets, refreshed when their signature changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._signature: str | None = None
+        self._checked = 0.0
+        self.layers: dict[str, Layer] = {}
+
+    def refresh(self, force: bool = False) -> dict[str, Layer]:
+        if not has_app_context():
+            return self.layers
+        now = time.monotonic()
+        if not force and now - self._checked < SIGNATURE_SECONDS:
+            return self.layers
+        with self._lock:
+            from app.pipelines.service import raw_connection
+            with raw_connection() as conn:
+                try:
+                    with conn.cursor() as cur:
+                        signature = store.catalog_signature(cur)
+                        if signature != self._signature:
+                            rows = store.catalog_rows(cur)
+                            self.layers = {r.slug: layer_of(conn, r) for r in rows}
+                            self._signature = signature
+                finally:
+                    conn.rollback()
+            self._checked = now
+        return self.layers
+
+
+DATASETS = DatasetLayers()
