@@ -48,6 +48,7 @@ REQUESTS: dict[str, Req] = {
     "tracks_api.export_roads": Req({"fmt": "csv"}),
     "stops_api.export_matches": Req({"fmt": "csv"}),
     "stops_api.export_problems": Req({"fmt": "geojson"}),
+    "datasets.export": Req({"fmt": "csv"}),
     "ogc.item": Req(public={"layer_id": "events", "feature_id": "public_event"}),
     "static": Req({"filename": "js/banner.js"}),
     "tracks.upload_form": Req(form={"files": "ride"}, files=True),
