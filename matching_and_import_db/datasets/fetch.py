@@ -41,10 +41,15 @@ class Fetcher:
     log: Callable[..., None] = lambda *args: None
     downloaded: list[str] = field(default_factory=list)
 
-    def download(self, url: str, suffix: str) -> str:
+    def new_path(self, suffix: str) -> str:
+        """A file of this run in the download directory, removed by remove()."""
         os.makedirs(self.workdir, exist_ok=True)
         path = os.path.join(self.workdir, f"{self.prefix}-{len(self.downloaded)}{suffix}")
         self.downloaded.append(path)
+        return path
+
+    def download(self, url: str, suffix: str) -> str:
+        path = self.new_path(suffix)
         size = sources.download(self.policy, url, path, self.progress)
         self.log("downloaded %s (%d bytes)", _without_query(url), size)
         return path

@@ -16,7 +16,7 @@ from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.datasets import store
 from matching_and_import_db.datasets.config import DatasetConfig, parse, validate_config
 from matching_and_import_db.datasets.fetch import Fetcher, fetch
-from matching_and_import_db.datasets.reader import infer_schema, read_lines
+from matching_and_import_db.datasets.reader import as_utf8, reading
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
 
@@ -30,15 +30,15 @@ def fetch_phase(ctx: RunContext) -> None:
     fetcher = ctx.state["fetcher"] = Fetcher(
         ctx.sources, os.path.join(ctx.data_dir, "downloads"), f"run{ctx.run_id}-dataset",
         ctx.progress, ctx.log)
-    ctx.state["files"] = fetch(cfg, fetcher)
+    ctx.state["files"] = as_utf8(fetch(cfg, fetcher), fetcher)
     ctx.counts["source_files"] = len(ctx.state["files"])
 
 
 def stage(ctx: RunContext) -> None:
     cfg = _cfg(ctx)
     files = ctx.state["files"]
-    schema = ctx.state["schema"] = infer_schema(cfg, files)
-    with ctx.conn.cursor() as cur:
+    with reading(cfg, files) as (schema, batches), ctx.conn.cursor() as cur:
+        ctx.state["schema"] = schema
         before = store.published(cur, cfg.slug)
         if before is not None and before.pipeline not in (None, ctx.pipeline):
             raise InputError(f"the dataset {cfg.slug} is published by another pipeline; "
@@ -56,12 +56,11 @@ def stage(ctx: RunContext) -> None:
                              f"{', '.join(c.name for c in schema.columns)})")
         store.create_staging(cur, ctx.run_id, schema)
         read = 0
+        copy = store.copy_statement(ctx.run_id, schema).as_string(cur)
         with CopyPipe(cur) as pipe:
-            writer = pipe.writer(store.copy_statement(ctx.run_id, schema).as_string(cur))
-            for batch in read_lines(cfg, schema, files):
-                for line in batch.lines:
-                    writer.add_line(line)
-                read += len(batch.lines)
+            for batch in batches:
+                pipe.submit(copy, batch.csv)
+                read += batch.rows
                 ctx.progress(read)
         if read == 0:
             raise InputError(f"{files[0].label if files else cfg.source} holds no features; "

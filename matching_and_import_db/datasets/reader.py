@@ -9,20 +9,24 @@ can be a table column, a vector tile property and a URL filter without quoting s
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
 import shapely
 
-from matching_and_import_db.copy import ESCAPES, NULL
 from matching_and_import_db.datasets.config import DatasetConfig
-from matching_and_import_db.datasets.fetch import SourceFile
+from matching_and_import_db.datasets.fetch import Fetcher, SourceFile
 from matching_and_import_db.errors import InputError
 
 RESERVED = {"fid", "geom", "geom_3857"}
+BATCH = 65_536  # features per Arrow batch and COPY chunk
 LON_NAMES = "lon,lng,long,longitude,x,x_coord,easting"
 LAT_NAMES = "lat,latitude,y,y_coord,northing"
 WKT_NAMES = "wkt,geometry,geom,the_geom,wkt_geom"
@@ -47,18 +51,23 @@ class Schema:
         return [[c.name, c.type] for c in self.columns]
 
 
-def _pg_type(dtype: str) -> str:
-    if dtype.startswith(("int", "uint")):
+def _pg_type(kind: pa.DataType) -> str:
+    if pa.types.is_integer(kind):
         return "bigint"
-    if dtype.startswith("float"):
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         return "double precision"
-    if dtype == "bool":
+    if pa.types.is_boolean(kind):
         return "boolean"
-    if dtype == "datetime64[D]":
+    if pa.types.is_date(kind):
         return "date"
-    if dtype.startswith("datetime64"):
+    if pa.types.is_timestamp(kind):
         return "timestamptz"
     return "text"
+
+
+# the Arrow type each column is cast to before it is written as CSV for COPY
+ARROW_TYPES = {"bigint": pa.int64(), "double precision": pa.float64(), "boolean": pa.bool_(),
+               "date": pa.date32(), "timestamptz": pa.timestamp("ms"), "text": pa.string()}
 
 
 def safe_names(names) -> list[str]:
@@ -81,19 +90,36 @@ def _is_csv(source: SourceFile) -> bool:
     return source.path.lower().endswith((".csv", ".tsv", ".txt"))
 
 
-def _encoding(source: SourceFile) -> str | None:
+def _encoding(source: SourceFile) -> str:
     """CSV files come in UTF-8 or, from older spreadsheets, Windows-1252: decide by the
     bytes. Other formats say their encoding themselves."""
     if not _is_csv(source):
-        return None
+        return "utf-8"
     with open(source.path, "rb") as fh:
-        head = fh.read(1 << 16)
+        head = fh.read(1 << 20)
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut by the 64 kB boundary
+        if exc.start < len(head) - 4:  # not just a character cut at the boundary
             return "cp1252"
-    return None
+    return "utf-8"
+
+
+def as_utf8(files: list[SourceFile], fetcher: Fetcher) -> list[SourceFile]:
+    """GDAL's Arrow stream reads UTF-8 only: a Windows-1252 CSV is transcoded into a copy
+    in the run's download directory (removed with the downloads)."""
+    out = []
+    for source in files:
+        if _encoding(source) == "utf-8":
+            out.append(source)
+            continue
+        path = fetcher.new_path(".csv")
+        with open(source.path, encoding="cp1252", errors="replace", newline="") as src, \
+                open(path, "w", encoding="utf-8", newline="") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        fetcher.log("%s is Windows-1252; read as such", source.label)
+        out.append(SourceFile(path, source.label, source.layer))
+    return out
 
 
 def open_options(cfg: DatasetConfig, source: SourceFile) -> dict:
@@ -111,12 +137,31 @@ def _unreadable(source: SourceFile) -> InputError:
                       + (f", or it has no layer {source.layer!r}" if source.layer else ""))
 
 
-def _info(cfg: DatasetConfig, source: SourceFile) -> dict:
+@contextmanager
+def _open(cfg: DatasetConfig, source: SourceFile):
+    """GDAL's Arrow stream of the file: record batches straight from the driver."""
     try:
-        return pyogrio.read_info(source.path, layer=source.layer, encoding=_encoding(source),
-                                 **open_options(cfg, source))
+        with pyogrio.raw.open_arrow(source.path, layer=source.layer, use_pyarrow=True,
+                                    batch_size=BATCH,
+                                    **open_options(cfg, source)) as (meta, reader):
+            yield meta, reader
+    except InputError:
+        raise
     except Exception:  # noqa: BLE001 - pyogrio raises several GDAL error types
         raise _unreadable(source) from None
+
+
+def _fields(meta: dict, reader) -> list[tuple[str, pa.DataType]]:
+    geometry = {f.name for f in reader.schema if f.metadata and
+                f.metadata.get(b"ARROW:extension:name") == b"geoarrow.wkb"}
+    return [(f.name, f.type) for f in reader.schema if f.name not in geometry]
+
+
+def _geometry_column(reader) -> str:
+    for f in reader.schema:
+        if f.metadata and f.metadata.get(b"ARROW:extension:name") == b"geoarrow.wkb":
+            return f.name
+    raise InputError("no geometry column")
 
 
 def _srid(cfg: DatasetConfig, source: SourceFile, crs: str | None) -> int:
@@ -138,81 +183,82 @@ def _srid(cfg: DatasetConfig, source: SourceFile, crs: str | None) -> int:
     return epsg
 
 
-def infer_schema(cfg: DatasetConfig, files: list[SourceFile]) -> Schema:
+@dataclass(frozen=True)
+class _FileSchema:
+    columns: list[Column]
+    srid: int
+    geometry_type: str
+
+
+def _file_schema(cfg: DatasetConfig, source: SourceFile, meta: dict, reader) -> _FileSchema:
+    if _is_csv(source) and meta["geometry_type"] is None:
+        raise InputError(f"{source.label}: no coordinates found; name the columns with "
+                         f"'lon' and 'lat' or 'wkt' (looked for {LON_NAMES} / "
+                         f"{LAT_NAMES} / {WKT_NAMES})")
+    fields = _fields(meta, reader)
+    columns = [Column(name, _pg_type(kind), raw)
+               for name, (raw, kind) in zip(safe_names([f[0] for f in fields]), fields,
+                                            strict=True)]
+    gtype = (meta["geometry_type"] or "Unknown").replace(" Z", "").replace("Multi", "")
+    return _FileSchema(columns, _srid(cfg, source, meta["crs"]), gtype)
+
+
+def _merge(files: list[SourceFile], parts: list[_FileSchema]) -> Schema:
     """One schema for all the files (pages of one service may type a column differently)."""
-    columns: dict[str, Column] = {}
-    srid = None
-    geometry_types = set()
-    for source in files:
-        info = _info(cfg, source)
-        if _is_csv(source) and info["geometry_type"] is None:
-            raise InputError(f"{source.label}: no coordinates found; name the columns with "
-                             f"'lon' and 'lat' or 'wkt' (looked for {LON_NAMES} / "
-                             f"{LAT_NAMES} / {WKT_NAMES})")
-        this = _srid(cfg, source, info["crs"])
-        if srid is not None and this != srid:
-            raise InputError(f"{source.label} is in EPSG:{this}, earlier pages in "
-                             f"EPSG:{srid}")
-        srid = this
-        geometry_types.add((info["geometry_type"] or "Unknown").replace(" Z", "")
-                           .replace("Multi", ""))
-        for name, dtype, raw in zip(safe_names(info["fields"]), info["dtypes"],
-                                    info["fields"], strict=True):
-            col = Column(name, _pg_type(str(dtype)), str(raw))
-            old = columns.get(name)
-            if old is not None and old.type != col.type:
-                col = Column(name, WIDER.get((old.type, col.type)) or
-                             WIDER.get((col.type, old.type)) or "text", old.source)
-            columns[name] = col
-    if srid is None:
+    if not parts:
         raise InputError("the source holds no features")
-    kinds = {g for g in geometry_types if g != "Unknown"}
-    gtype = kinds.pop() if len(kinds) == 1 and "Unknown" not in geometry_types else "Geometry"
-    return Schema(tuple(columns.values()), srid, gtype)
+    columns: dict[str, Column] = {}
+    for source, part in zip(files, parts, strict=True):
+        if part.srid != parts[0].srid:
+            raise InputError(f"{source.label} is in EPSG:{part.srid}, earlier pages in "
+                             f"EPSG:{parts[0].srid}")
+        for col in part.columns:
+            old = columns.get(col.name)
+            if old is not None and old.type != col.type:
+                col = Column(col.name, WIDER.get((old.type, col.type)) or
+                             WIDER.get((col.type, old.type)) or "text", old.source)
+            columns[col.name] = col
+    kinds = {p.geometry_type for p in parts}
+    gtype = kinds.pop() if len(kinds) == 1 and "Unknown" not in kinds else "Geometry"
+    return Schema(tuple(columns.values()), parts[0].srid, gtype)
 
 
-def _encoder(pg_type: str, array: np.ndarray):
-    """The column's values as COPY text, one list for the column (a loop per column, not a
-    call per cell)."""
-    values = array.tolist()
-    kind = array.dtype.kind
-    if kind == "f":
-        if pg_type == "bigint":
-            return [NULL if v != v else str(int(v)) for v in values]
-        if pg_type == "text":
-            return [NULL if v != v else repr(v) for v in values]
-        return [NULL if v != v else repr(v) for v in values]
-    if kind in "iu":
-        return [str(v) for v in values]
-    if kind == "b":
-        return ["t" if v else "f" for v in values]
-    return [NULL if v is None else (v if isinstance(v, str) else str(v)).translate(ESCAPES)
-            for v in values]
+def infer_schema(cfg: DatasetConfig, files: list[SourceFile]) -> Schema:
+    parts = []
+    for source in files:
+        with _open(cfg, source) as (meta, reader):
+            parts.append(_file_schema(cfg, source, meta, reader))
+    return _merge(files, parts)
 
 
-def _ewkb(wkb: bytes, srid_hex: str) -> str:
-    """GDAL's little-endian ISO WKB → EWKB hex with the SRID, so COPY writes it straight
-    into a geometry column (2D: the files are read with force_2d)."""
-    if wkb[0] != 1:
-        raise ValueError("big-endian WKB")
-    code = int.from_bytes(wkb[1:5], "little") | 0x20000000
-    return "01" + code.to_bytes(4, "little").hex() + srid_hex + wkb[5:].hex()
+@contextmanager
+def reading(cfg: DatasetConfig, files: list[SourceFile]):
+    """(schema, batches): a single file is opened once for both (GDAL scans a GeoJSON
+    whole to know its columns); pages are each described first, then read."""
+    if len(files) != 1:
+        schema = infer_schema(cfg, files)
+        yield schema, read_batches(cfg, schema, files)
+        return
+    with _open(cfg, files[0]) as (meta, reader):
+        schema = _merge(files, [_file_schema(cfg, files[0], meta, reader)])
+        yield schema, _batches(cfg, schema, files[0], meta, reader, 0)
 
 
 def _check_geometries(cfg: DatasetConfig, schema: Schema, source: SourceFile,
-                      geoms: np.ndarray, number: int) -> None:
-    """Every feature has a geometry and, in a longitude/latitude source, lies inside
-    -180..180 / -90..90 (a projected file read without its CRS would otherwise fail in
-    PostGIS, naming nothing). Vectorised: one pass of shapely over the page."""
-    missing = np.flatnonzero(np.equal(geoms, None))
+                      wkb: np.ndarray, number: int) -> np.ndarray:
+    """The batch's geometries as shapely objects, once every feature is known to have one
+    and, in a longitude/latitude source, to lie inside -180..180 / -90..90 (a projected
+    file read without its CRS would otherwise fail in PostGIS, naming nothing)."""
+    missing = np.flatnonzero(np.equal(wkb, None))
     if len(missing):
         hint = (f" (columns {cfg.wkt or 'wkt'} or {cfg.lon or 'lon'}/{cfg.lat or 'lat'}"
                 " empty or not coordinates)") if _is_csv(source) else ""
         raise InputError(f"{source.label}, feature {number + int(missing[0]) + 1}: "
                          f"no geometry{hint}")
+    shapes = shapely.from_wkb(wkb)
     if schema.srid != 4326:
-        return  # checked after PostGIS reprojects (outside_range.sql)
-    bounds = shapely.bounds(shapely.from_wkb(geoms))
+        return shapes  # checked after PostGIS reprojects (outside_range.sql)
+    bounds = shapely.bounds(shapes)
     bad = np.flatnonzero((bounds[:, 0] < -180) | (bounds[:, 2] > 180) |
                          (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
     if len(bad):
@@ -221,41 +267,83 @@ def _check_geometries(cfg: DatasetConfig, schema: Schema, source: SourceFile,
         raise InputError(f"{source.label}, feature {number + int(bad[0]) + 1}{columns}: "
                          "coordinates outside longitude -180..180 / latitude -90..90; is the "
                          "CRS right? (set 'crs')")
+    return shapes
 
 
 @dataclass
 class Batch:
-    """One file's features as COPY lines (columns in schema order, then geom)."""
-    lines: list[str]
+    """Features as CSV text for COPY (fid, the schema's columns, geom as EWKB hex)."""
+    csv: bytes
+    rows: int
     first_feature: int  # the number of its first feature over the whole source (1-based)
 
 
-def read_lines(cfg: DatasetConfig, schema: Schema, files: list[SourceFile],
-               max_features: int | None = None) -> Iterator[Batch]:
-    """fid, the schema's columns, geom, as COPY text; a feature without geometry is bad
-    input, named by file and feature number."""
-    srid_hex = schema.srid.to_bytes(4, "little").hex()
+def _as_text(array: pa.Array) -> pa.Array:
+    try:
+        return array.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # lists, structs: as Python prints
+        return pa.array([None if v is None else str(v) for v in array.to_pylist()],
+                        pa.string())
+
+
+def _column(array: pa.Array | None, col: Column, n: int) -> pa.Array:
+    target = ARROW_TYPES[col.type]
+    if array is None:
+        return pa.nulls(n, target)
+    if col.type == "text":
+        return _as_text(array)
+    return array.cast(target)
+
+
+def _hex_wkb(shapes: np.ndarray, wkb: np.ndarray) -> list[str]:
+    """The geometries as hex WKB for COPY. GDAL's own 2D WKB goes as it is (PostGIS gives
+    an SRID-less geometry its column's SRID); 3D ones are made 2D first."""
+    if shapely.has_z(shapes).any():
+        return shapely.to_wkb(shapely.force_2d(shapes), hex=True, output_dimension=2).tolist()
+    return [w.hex() for w in wkb]
+
+
+def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict, reader,
+             number: int) -> Iterator[Batch]:
+    """One file's features as CSV for COPY, batch by batch: GDAL's Arrow batches, the
+    geometries checked by shapely (vectorised), the rows written by Arrow's CSV writer (no
+    Python loop per feature)."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed",
+                                 batch_size=BATCH)
+    raw_names = [f[0] for f in _fields(meta, reader)]
+    by_name = dict(zip(safe_names(raw_names), raw_names, strict=True))
+    geometry = _geometry_column(reader)
+    try:
+        for batch in reader:
+            n = batch.num_rows
+            if n == 0:
+                continue
+            wkb = batch.column(geometry).to_numpy(zero_copy_only=False)
+            shapes = _check_geometries(cfg, schema, source, wkb, number)
+            arrays = [pa.array(np.arange(number + 1, number + n + 1, dtype=np.int64))]
+            for col in schema.columns:
+                raw = by_name.get(col.name)
+                arrays.append(_column(batch.column(raw) if raw else None, col, n))
+            arrays.append(pa.array(_hex_wkb(shapes, wkb), pa.string()))
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(pa.RecordBatch.from_arrays(
+                arrays, names=[f"c{i}" for i in range(len(arrays))]), sink, options)
+            yield Batch(sink.getvalue().to_pybytes(), n, number + 1)
+            number += n
+    except OSError:  # GDAL met a broken feature mid-stream
+        raise _unreadable(source) from None
+
+
+def read_batches(cfg: DatasetConfig, schema: Schema,
+                 files: list[SourceFile]) -> Iterator[Batch]:
+    """Every file's features as COPY batches, numbered over the whole source. A feature
+    without geometry is bad input, named by file and feature number."""
     number = 0
     for source in files:
-        try:
-            meta, _, geoms, fields = pyogrio.raw.read(
-                source.path, layer=source.layer, encoding=_encoding(source), force_2d=True,
-                datetime_as_string=True, max_features=max_features,
-                **open_options(cfg, source))
-        except Exception:  # noqa: BLE001
-            raise _unreadable(source) from None
-        by_name = dict(zip(safe_names(meta["fields"]), fields, strict=True))
-        n = len(geoms)
-        cols = [[str(i) for i in range(number + 1, number + n + 1)]]
-        for col in schema.columns:
-            array = by_name.get(col.name)
-            cols.append([NULL] * n if array is None else _encoder(col.type, array))
-        _check_geometries(cfg, schema, source, geoms, number)
-        cols.append([_ewkb(wkb, srid_hex) for wkb in geoms])
-        yield Batch(["\t".join(row) for row in zip(*cols, strict=True)], number + 1)
-        number += n
-        if max_features is not None and number >= max_features:
-            return
+        with _open(cfg, source) as (meta, reader):
+            for batch in _batches(cfg, schema, source, meta, reader, number):
+                number += batch.rows
+                yield batch
 
 
 def preview(cfg: DatasetConfig, files: list[SourceFile], limit: int = 20) -> dict:
@@ -271,7 +359,7 @@ def preview(cfg: DatasetConfig, files: list[SourceFile], limit: int = 20) -> dic
     features = []
     for source in files:
         meta, _, geoms, fields = pyogrio.raw.read(
-            source.path, layer=source.layer, encoding=_encoding(source), force_2d=True,
+            source.path, layer=source.layer, force_2d=True,
             datetime_as_string=True, max_features=limit - len(features),
             **open_options(cfg, source))
         names = safe_names(meta["fields"])

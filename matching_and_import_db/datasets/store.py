@@ -43,10 +43,10 @@ def column_defs(schema: Schema) -> sql.Composed:
     return sql.SQL(" ").join(parts)
 
 
-def copy_statement(run_id: int, schema: Schema) -> str:
-    """COPY into the staging table; CopyPipe takes the statement as text, so it is rendered
-    here from composed identifiers (needs a connection to quote)."""
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(
+def copy_statement(run_id: int, schema: Schema) -> sql.Composed:
+    """COPY (CSV, as the reader writes it) into the staging table; CopyPipe takes the
+    statement as text: render it with as_string(cursor)."""
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         _q(staging_name(run_id)),
         sql.SQL(", ").join(sql.Identifier(n) for n in
                            ["fid", *(c.name for c in schema.columns), "geom"]))

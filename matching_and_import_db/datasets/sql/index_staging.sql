@@ -1,4 +1,2 @@
 ALTER TABLE {staging} ADD PRIMARY KEY (fid);
 CREATE INDEX ON {staging} USING gist (geom_3857);
-CREATE INDEX ON {staging} USING gist (geom);
-ANALYZE {staging};
