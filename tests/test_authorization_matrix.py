@@ -17,6 +17,7 @@ import pytest
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
 from app.extensions import db
 from tests.conftest import make_app
+from tests.dataset_helpers import PARKING_GEOJSON
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_world import CANARIES, NOTE_PAIR, STREET, World, post
@@ -61,6 +62,8 @@ REQUESTS: dict[str, Req] = {
     "pipelines.create": Req(form={"name": "matrix", "kind": "stops_import",
                                   "source": str(GOLDEN_ATLAS), "config": '{"format": "atlas"}'}),
     "pipelines.api_run_now": Req(ok=(202,)),
+    "pipelines.api_preview": Req(form={"kind": "dataset", "source": str(PARKING_GEOJSON),
+                                       "config": '{"slug": "matrix"}'}),
     "stops.decide": Req(form={"action": "note", "note": "matrix", **NOTE_PAIR}),
 }
 

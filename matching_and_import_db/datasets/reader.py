@@ -20,6 +20,8 @@ import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
 import shapely
+from shapely.geometry import mapping
+from shapely.ops import transform
 
 from matching_and_import_db.datasets.config import DatasetConfig
 from matching_and_import_db.datasets.fetch import Fetcher, SourceFile
@@ -349,19 +351,18 @@ def read_batches(cfg: DatasetConfig, schema: Schema,
 def preview(cfg: DatasetConfig, files: list[SourceFile], limit: int = 20) -> dict:
     """The dry run: the inferred schema and the first features as GeoJSON (reprojected to
     longitude/latitude), without touching the database."""
-    from shapely.geometry import mapping
-    from shapely.ops import transform
-
     schema = infer_schema(cfg, files)
     to_4326 = None
     if schema.srid != 4326:
         to_4326 = pyproj.Transformer.from_crs(schema.srid, 4326, always_xy=True).transform
     features = []
     for source in files:
-        meta, _, geoms, fields = pyogrio.raw.read(
-            source.path, layer=source.layer, force_2d=True,
-            datetime_as_string=True, max_features=limit - len(features),
-            **open_options(cfg, source))
+        try:
+            meta, _, geoms, fields = pyogrio.raw.read(
+                source.path, layer=source.layer, force_2d=True, datetime_as_string=True,
+                max_features=limit - len(features), **open_options(cfg, source))
+        except Exception:  # noqa: BLE001
+            raise _unreadable(source) from None
         names = safe_names(meta["fields"])
         for i, wkb in enumerate(geoms):
             geom = None
