@@ -76,6 +76,8 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.datasets.views import bp as datasets_bp
     from app.health.views import bp as health_bp
     from app.maps.views import bp as maps_bp
+    from app.metrics.http import init_http_metrics
+    from app.metrics.views import bp as metrics_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
     from app.stops.api import bp as stops_api_bp
@@ -83,8 +85,10 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, datasets_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, datasets_bp, metrics_bp):
         app.register_blueprint(bp)
+
+    init_http_metrics(app)
 
     from app.cli import register_cli
     register_cli(app)

@@ -20,3 +20,20 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Prometheus multiprocess mode (app/metrics): every worker writes its samples into one
+# directory, emptied here when gunicorn starts (scripts/web.sh gives each start its own),
+# and a worker's live gauges are dropped when it exits.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "var/metrics")
+
+
+def on_starting(server):
+    import shutil
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid, metrics_dir)

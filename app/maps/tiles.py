@@ -16,6 +16,7 @@ from flask import current_app
 from app.extensions import db
 from app.layers.catalog import Layer
 from app.layers.query import RideFilter, effective_filter, tile_sql
+from app.metrics.http import tile_cache_result
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.tilecache import MAX_CACHED_ZOOM, TileCache, etag_of
@@ -55,6 +56,10 @@ def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) ->
         if cache else misses
     if hits is None:
         cache, hits = None, misses
+    elif cache is not None:
+        found = sum(1 for h in hits if h[3] is not None)
+        tile_cache_result(True, found)
+        tile_cache_result(False, len(hits) - found)
     parts, etags = [], []
     for layer, f, (gen, seq, etag, data) in zip(layers, filters, hits, strict=True):
         if data is None:
