@@ -89,6 +89,8 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
         app.register_blueprint(bp)
 
     init_http_metrics(app)
+    from app.logging_setup import init_request_ids
+    init_request_ids(app)
 
     from app.cli import register_cli
     register_cli(app)

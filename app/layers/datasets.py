@@ -22,6 +22,7 @@ from matching_and_import_db.datasets import store
 
 log = logging.getLogger(__name__)
 SIGNATURE_SECONDS = 2.0
+FORCED_SECONDS = 0.25  # requests for unknown layers re-check at most this often
 PROPERTY_TYPES = {"bigint": "integer", "double precision": "number", "boolean": "boolean"}
 # date and time columns go out as ISO text (vector tiles know no dates)
 AS_TEXT = {"date", "timestamptz"}
@@ -77,7 +78,7 @@ class DatasetLayers:
         if not has_app_context():
             return self.layers
         now = time.monotonic()
-        if not force and now - self._checked < SIGNATURE_SECONDS:
+        if now - self._checked < (FORCED_SECONDS if force else SIGNATURE_SECONDS):
             return self.layers
         with self._lock:
             from app.pipelines.service import raw_connection
