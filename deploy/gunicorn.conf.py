@@ -8,6 +8,7 @@ connections are closed after a few seconds.
 """
 
 import os
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '5001')}")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
@@ -23,9 +24,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 # Prometheus multiprocess mode (app/metrics): every worker writes its samples into one
-# directory, emptied here when gunicorn starts (scripts/web.sh gives each start its own),
-# and a worker's live gauges are dropped when it exits.
-metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "var/metrics")
+# directory, emptied here when gunicorn starts (scripts/web.sh gives each start its own;
+# otherwise a new temporary one, always writable, also in the container), and a worker's
+# live gauges are dropped when it exits.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="portal-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
 
 
 def on_starting(server):
