@@ -97,6 +97,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("overpass_url", "https://overpass-api.de/api/interpreter", str,
              "The Overpass API endpoint dataset pipelines of source_type overpass ask "
              "(held to the same address rules as every other download)."),
+    Variable("scheduler_metrics_port", 0, int,
+             "Port (on 127.0.0.1) where each scheduler process serves its Prometheus metrics "
+             "(its jobs' runs and durations); 0: not served."),
     Variable("run_lease_seconds", 60, int,
              "How long a pipeline run's lease lasts without renewal; a dead worker's run is "
              "given up after it."),
@@ -175,6 +178,7 @@ class Settings:
     source_allowed_hosts: str
     source_max_bytes: int
     overpass_url: str
+    scheduler_metrics_port: int
     run_lease_seconds: int
     scheduler_tick_seconds: int
     heartbeat_max_age_seconds: int

@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.logging_setup import configure_logging
 from app.settings import Settings, SettingsError
-from scheduler import heartbeat
+from scheduler import heartbeat, metrics
 from scheduler.connections import budgeted_connect
 from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
 
@@ -97,6 +97,7 @@ def main() -> int:
                         worker_name, stopping)
     scheduler = build_scheduler(ctx)
     started.append(scheduler)
+    metrics.serve(settings.scheduler_metrics_port)
     if stopping.is_set():
         return 0
     liveness = heartbeat.LivenessBeat(redis, worker_name)

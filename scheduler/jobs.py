@@ -21,7 +21,7 @@ from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tilecache import ride_change_invalidator
 from matching_and_import_db.tracks import processing, store
-from scheduler import heartbeat
+from scheduler import heartbeat, metrics
 
 log = logging.getLogger(__name__)
 
@@ -158,15 +158,19 @@ def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
             if not acquired:
                 return  # another scheduler process is on it
         started = time.monotonic()
+        outcome = "failed"
         try:
             result = spec.func(ctx)
+            outcome = "ok"
         except RedisError as exc:
+            outcome = "paused"
             unreachable(exc)
             return
         except Exception:
             log.exception("job %s failed", spec.id)
             return
         finally:
+            metrics.job_done(spec.id, outcome, time.monotonic() - started)
             if lock is not None:
                 try:
                     lock.release()

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import free_port, wait_until
 from tests.dataset_helpers import PARKING_GEOJSON, dataset_pipeline, run_dataset
 
 
@@ -59,3 +60,21 @@ def test_metrics_sum_over_every_gunicorn_worker(start_web, settings_env, db_conn
     assert runs[("dataset", "succeeded")] == 1
     features = {s.labels["dataset"]: s.value for s in after["portal_dataset_features"]}
     assert features == {"bicycle_parking": 483}
+
+
+def test_the_scheduler_serves_its_jobs_metrics(start_scheduler):
+    port = free_port()
+    start_scheduler(PORTAL_SCHEDULER_METRICS_PORT=port)
+
+    def heartbeat_runs() -> float:
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except requests.RequestException:  # not listening yet
+            return 0
+        families = {f.name: f.samples for f in text_string_to_metric_families(text)}
+        return sum(s.value for s in families.get("portal_scheduler_job_runs", [])
+                   if s.name == "portal_scheduler_job_runs_total"
+                   and s.labels == {"job": "heartbeat", "outcome": "ok"})
+
+    wait_until(lambda: heartbeat_runs() >= 2, 60, interval=0.5,
+               message="two heartbeat jobs counted by the scheduler's /metrics")
