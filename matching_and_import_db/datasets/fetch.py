@@ -182,19 +182,19 @@ def _ckan(cfg: DatasetConfig, f: Fetcher) -> list[SourceFile]:
             return wanted in (str(res.get("id", "")).lower(), str(res.get("name", "")).lower(),
                               str(res.get("format", "")).lower())
         return str(res.get("format", "")).upper() in CKAN_FORMATS
-    chosen = next((r for r in resources if isinstance(r, dict) and fits(r) and r.get("url")),
-                  None)
+    position, chosen = next(((i, r) for i, r in enumerate(resources, 1)
+                             if isinstance(r, dict) and fits(r) and r.get("url")), (0, None))
     if chosen is None:
         raise InputError(f"CKAN package {cfg.package}: no resource "
                          + (f"named {cfg.resource!r}" if wanted else
                             "in a format GDAL reads (" + ", ".join(CKAN_FORMATS) + ")"))
-    f.log("CKAN package %s: resource %s (%s)", cfg.package, chosen.get("name") or
-          chosen.get("id"), chosen.get("format"))
+    # the portal's own words (names, formats) stay out of logs and messages: its position
+    label = f"CKAN package {cfg.package}, resource {position}"
+    f.log("%s of %d", label, len(resources))
     if str(chosen.get("format", "")).upper() == "WFS":
-        raise InputError(f"CKAN package {cfg.package}: the resource is a WFS service; "
-                         "configure a wfs dataset with its URL instead")
-    return [_file(chosen["url"], cfg.layer, f, label=f"CKAN {cfg.package} resource "
-                  f"{chosen.get('name') or chosen.get('id')}")]
+        raise InputError(f"{label} is a WFS service; configure a wfs dataset with its URL "
+                         "instead")
+    return [_file(str(chosen["url"]), cfg.layer, f, label=label)]
 
 
 def _overpass(cfg: DatasetConfig, f: Fetcher) -> list[SourceFile]:
