@@ -21,7 +21,6 @@ import pyogrio
 import pyproj
 import shapely
 from shapely.geometry import mapping
-from shapely.ops import transform
 
 from matching_and_import_db.datasets.config import DatasetConfig
 from matching_and_import_db.datasets.fetch import Fetcher, SourceFile
@@ -354,7 +353,10 @@ def preview(cfg: DatasetConfig, files: list[SourceFile], limit: int = 20) -> dic
     schema = infer_schema(cfg, files)
     to_4326 = None
     if schema.srid != 4326:
-        to_4326 = pyproj.Transformer.from_crs(schema.srid, 4326, always_xy=True).transform
+        proj = pyproj.Transformer.from_crs(schema.srid, 4326, always_xy=True)
+
+        def to_4326(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(proj.transform(xy[:, 0], xy[:, 1]))
     features = []
     for source in files:
         try:
@@ -363,19 +365,17 @@ def preview(cfg: DatasetConfig, files: list[SourceFile], limit: int = 20) -> dic
                 max_features=limit - len(features), **open_options(cfg, source))
         except Exception:  # noqa: BLE001
             raise _unreadable(source) from None
+        shapes = shapely.from_wkb(geoms)
+        if to_4326 is not None:
+            shapes = shapely.transform(shapes, to_4326)
         names = safe_names(meta["fields"])
-        for i, wkb in enumerate(geoms):
-            geom = None
-            if wkb is not None:
-                shape = shapely.from_wkb(wkb)
-                if to_4326:
-                    shape = transform(to_4326, shape)
-                geom = mapping(shape)
+        for i, shape in enumerate(shapes):
             props = {}
             for name, array in zip(names, fields, strict=True):
                 value = array[i].item() if hasattr(array[i], "item") else array[i]
                 props[name] = None if isinstance(value, float) and value != value else value
-            features.append({"type": "Feature", "geometry": geom, "properties": props})
+            features.append({"type": "Feature", "properties": props,
+                             "geometry": None if shape is None else mapping(shape)})
         if len(features) >= limit:
             break
     return {"schema": schema.as_json(), "srid": schema.srid,
