@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import psycopg2
 import redis as redis_lib
 from lxml import etree
+from psycopg2 import sql
 
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
 from matching_and_import_db.pipelines.sources import SourcePolicy
@@ -69,8 +70,8 @@ def fingerprint(conn, slug: str) -> tuple:
         cur.execute("SELECT version, feature_count, columns FROM published_datasets "
                     "WHERE slug = %s", (slug,))
         row = cur.fetchone()
-        cur.execute(f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY fid)) "  # noqa: S608
-                    f"FROM datasets.{slug} t")
+        cur.execute(sql.SQL("SELECT count(*), md5(string_agg(t::text, ',' ORDER BY fid)) "
+                            "FROM {} t").format(sql.Identifier("datasets", slug)))
         rows = cur.fetchone()
     conn.commit()
     return row, rows

@@ -8,6 +8,7 @@ import csv
 import json
 
 import pytest
+from psycopg2 import sql
 
 from tests.conftest import FIXTURES, ROOT
 from tests.dataset_helpers import (
@@ -44,7 +45,8 @@ def _one(conn, query: str, *args):
 
 def _published_points(conn, slug: str) -> dict[int, tuple[float, float]]:
     with conn.cursor() as cur:
-        cur.execute(f"SELECT osm_id, ST_X(geom), ST_Y(geom) FROM datasets.{slug}")  # noqa: S608
+        cur.execute(sql.SQL("SELECT osm_id, ST_X(geom), ST_Y(geom) FROM {}").format(
+            sql.Identifier("datasets", slug)))
         out = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
     conn.commit()
     return out
