@@ -21,6 +21,7 @@ from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tracks import processing, store
+from scheduler import metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class WorkerContext:
 def source_policy(settings) -> SourcePolicy:
     """Where pipelines may read their sources, from the settings."""
     return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts,
-                           settings.source_max_bytes)
+                           settings.source_max_bytes, overpass_url=settings.overpass_url)
 
 
 def beat(ctx: WorkerContext) -> None:
@@ -159,15 +160,19 @@ def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
             if not acquired:
                 return  # another scheduler process is on it
         started = time.monotonic()
+        outcome = "failed"
         try:
             result = spec.func(ctx)
+            outcome = "ok"
         except RedisError as exc:
+            outcome = "paused"
             unreachable(exc)
             return
         except Exception:
             log.exception("job %s failed", spec.id)
             return
         finally:
+            metrics.job_done(spec.id, outcome, time.monotonic() - started)
             if lock is not None:
                 try:
                     lock.release()

@@ -52,6 +52,12 @@ flask --app app:create_app pipeline create oslo-demo-stops --if-missing --kind s
 flask --app app:create_app pipeline run oslo-demo-stops --after oslo-demo --timeout 900 \
   >/dev/null &
 
+say "configuring the demo dataset (bicycle parking in central Oslo, from OpenStreetMap)"
+flask --app app:create_app pipeline create oslo-demo-bicycle-parking --if-missing \
+  --kind dataset --source "$ROOT/demo/oslo-bicycle-parking.geojson" \
+  --config '{"slug": "bicycle_parking", "title": "Bicycle parking", "group": "Open data", "colour": "#1f78b4", "description": "Bicycle parking in central Oslo (OpenStreetMap, June 2025), brought in by a dataset pipeline."}'
+flask --app app:create_app pipeline run oslo-demo-bicycle-parking
+
 if [ "$DEV_OIDC" = 1 ]; then
   # three demo rides for the demo user "cyclist", queued once the Oslo roads are published
   # (so they are snapped to them); runs beside the portal and ends by itself

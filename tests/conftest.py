@@ -186,6 +186,8 @@ def empty_every_table(database_url: str) -> None:
         tables = [name for (name,) in cur.fetchall()]
         cur.execute(psql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
             psql.SQL(", ").join(psql.Identifier(name) for name in tables)))
+        # published datasets' own tables live in a schema of their own (datasets/store.py)
+        cur.execute("DROP SCHEMA IF EXISTS datasets CASCADE; CREATE SCHEMA datasets")
     conn.close()
 
 

@@ -17,6 +17,7 @@ import pytest
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
 from app.extensions import db
 from tests.conftest import csrf_token, make_app
+from tests.dataset_helpers import PARKING_GEOJSON
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_helpers import CANARIES, NOTE_PAIR, STREET, World, post
@@ -50,6 +51,7 @@ REQUESTS: dict[str, Req] = {
     "tracks_api.export_roads": Req({"fmt": "csv"}),
     "stops_api.export_matches": Req({"fmt": "csv"}),
     "stops_api.export_problems": Req({"fmt": "geojson"}),
+    "datasets.export": Req({"fmt": "csv"}),
     "ogc.item": Req(public={"layer_id": "events", "feature_id": "public_event"}),
     "static": Req({"filename": "js/banner.js"}),
     "tracks.upload_form": Req(form={"files": "ride"}, files=True),
@@ -62,6 +64,8 @@ REQUESTS: dict[str, Req] = {
     "pipelines.create": Req(form={"name": "matrix", "kind": "stops_import",
                                   "source": str(GOLDEN_ATLAS), "config": '{"format": "atlas"}'}),
     "pipelines.api_run_now": Req(ok=(202,)),
+    "pipelines.api_preview": Req(form={"kind": "dataset", "source": str(PARKING_GEOJSON),
+                                       "config": '{"slug": "matrix"}'}),
     "stops.decide": Req(form={"action": "note", "note": "matrix", **NOTE_PAIR}),
     # workspaces: this world has none, so their routes answer as to outsiders (404, 401 to
     # the anonymous); tests/test_workspace_matrix.py holds them to their workspace roles

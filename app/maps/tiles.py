@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.dbapi import cursor
+from app.metrics.http import tile_cache_result
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.layers.catalog import Layer, catalog
@@ -71,6 +72,10 @@ def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) ->
         if cache else misses
     if hits is None:
         cache, hits = None, misses
+    elif cache is not None:
+        found = sum(1 for h in hits if h[3] is not None)
+        tile_cache_result(True, found)
+        tile_cache_result(False, len(hits) - found)
     parts, etags = [], []
     for layer, f, (gen, seq, etag, data) in zip(layers, filters, hits, strict=True):
         if data is None:

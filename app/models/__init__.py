@@ -1,5 +1,6 @@
 """ORM models: every table the migrator manages is declared here."""
 
+from app.models.datasets import PublishedDataset
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
 from app.models.stops import (
@@ -21,6 +22,7 @@ from app.models.workspaces import (
 )
 
 __all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
+           "PublishedDataset",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
            "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User",
            "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",

@@ -34,6 +34,17 @@ def create():
     return redirect(url_for("pipelines.index"))
 
 
+@bp.post("/api/pipelines/preview")
+@access(OPERATORS, anonymous=401)
+@role_required("operator")
+def api_preview():
+    """The dry run of a dataset pipeline from the new-pipeline form: schema and first
+    features, nothing saved."""
+    form = request.form
+    config = {**service.parse_config_json(form.get("config")), "source": form.get("source", "")}
+    return jsonify(service.preview_pipeline(form.get("kind", ""), config))
+
+
 @bp.get("/pipelines/<int:pipeline_id>")
 @access(OPERATORS, anonymous=LOGIN)
 @role_required("operator")

@@ -23,6 +23,7 @@ lowercase identifiers (PROPERTY_NAME), checked when a layer is registered.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from matching_and_import_db.errors import NotFound
@@ -102,9 +103,20 @@ class Layer:
                 "popup": self.popup, "description": self.description}
 
 
+def _no_datasets(force: bool) -> dict[str, Layer]:
+    return {}
+
+
 @dataclass
 class Catalog:
     layers: dict[str, Layer] = field(default_factory=dict)
+    # layers registered from the database (published datasets, layers/datasets.py):
+    # called with force=True when a request names a layer not known yet
+    datasets: Callable[[bool], dict[str, Layer]] = _no_datasets
+
+    def all_layers(self) -> dict[str, Layer]:
+        extra = self.datasets(False)
+        return {**self.layers, **{k: v for k, v in extra.items() if k not in self.layers}}
 
     def register(self, layer: Layer) -> Layer:
         if layer.id in self.layers:
@@ -124,12 +136,14 @@ class Catalog:
     def get(self, layer_id: str, user=None) -> Layer:
         """The layer, or NotFound: layers a user may not see do not exist for them."""
         layer = self.layers.get(layer_id)
+        if layer is None:
+            layer = self.datasets(False).get(layer_id) or self.datasets(True).get(layer_id)
         if layer is None or not layer.visible_to(user):
             raise NotFound(f"no layer {layer_id!r}")
         return layer
 
     def visible(self, user=None) -> list[Layer]:
-        return [la for la in self.layers.values() if la.visible_to(user)]
+        return [la for la in self.all_layers().values() if la.visible_to(user)]
 
     def layers_depending_on(self, data: str) -> list[str]:
         """The ids of the layers drawn from this data (what a change to it invalidates)."""
@@ -154,7 +168,8 @@ def catalog() -> Catalog:
     global _catalog
     if _catalog is None:
         from matching_and_import_db.layers.builtin import register_builtin
-        c = Catalog()
+        from matching_and_import_db.layers.datasets import DATASETS
+        c = Catalog(datasets=DATASETS.refresh)
         register_builtin(c)
         _catalog = c
     return _catalog

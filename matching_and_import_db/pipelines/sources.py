@@ -43,6 +43,7 @@ class SourceRefused(InputError):
 # a planet file is about 80 GB, a large country's extract a few; a download past this is
 # refused so a wrong or hostile URL cannot fill the data directory
 DEFAULT_MAX_DOWNLOAD_BYTES = 20 * 1024 ** 3
+DEFAULT_OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,18 @@ class SourcePolicy:
     import_dirs: tuple[str, ...] = ()  # absolute, resolved
     allowed_hosts: frozenset[str] = frozenset()  # lower-case host names or addresses
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    # the Overpass API endpoint dataset pipelines ask (a download like any other)
+    overpass_url: str = DEFAULT_OVERPASS_URL
 
     @classmethod
     def of(cls, import_dirs: str, allowed_hosts: str,
-           max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES) -> SourcePolicy:
+           max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+           overpass_url: str = DEFAULT_OVERPASS_URL) -> SourcePolicy:
         """From the settings' text: directories separated by os.pathsep, hosts by commas."""
         dirs = tuple(os.path.realpath(d) for d in import_dirs.split(os.pathsep) if d.strip())
         hosts = frozenset(_host_key(h) for h in allowed_hosts.split(",") if h.strip())
         return cls(import_dirs=dirs, allowed_hosts=hosts,
-                   max_download_bytes=max_download_bytes)
+                   max_download_bytes=max_download_bytes, overpass_url=overpass_url)
 
     def host_allowed(self, host: str) -> bool:
         return _host_key(host) in self.allowed_hosts

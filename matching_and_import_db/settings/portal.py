@@ -152,6 +152,14 @@ class Settings:
     client_quota: str = setting(
         "1000000 per day",
         'Datapoints a machine client may push (a batch counts its valid items).')
+    overpass_url: str = setting(
+        "https://overpass-api.de/api/interpreter",
+        "The Overpass API endpoint dataset pipelines of source_type overpass ask (held to the"
+        " same address rules as every other download).")
+    scheduler_metrics_port: int = setting(
+        0,
+        "Port (on 127.0.0.1) where each scheduler process serves its Prometheus metrics (its "
+        "jobs' runs and durations); 0: not served.")
     log_format: str = setting("text", "text (readable) or json (one object a line).")
     log_level: str = setting("INFO", "Python logging level.")
 
