@@ -2,7 +2,7 @@
 row of each, which the web processes register as a layer
 
 Revision ID: e730e1404add
-Revises: 9c4e2b7d1a05
+Revises: 7f3a9c2e4b18
 Create Date: 2026-12-01 13:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = 'e730e1404add'
-down_revision = '9c4e2b7d1a05'
+down_revision = '7f3a9c2e4b18'
 branch_labels = None
 depends_on = None
 
