@@ -108,6 +108,16 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("basemap_style_url", "", str,
              "A MapLibre style URL for an external basemap; empty: our own OSM data. Its "
              "origin is allowed in the CSP (connect-src, img-src)."),
+    Variable("gbfs_min_interval_seconds", 10.0, float,
+             "Shortest time between two fetches of one GBFS file (what `ttl: 0` means), and "
+             "the first step of the backoff after a failed fetch."),
+    Variable("gbfs_timeout_seconds", 10.0, float,
+             "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer."),
+    Variable("gbfs_max_bytes", 32 * 1024 * 1024, int,
+             "Largest GBFS file fetched, in bytes; a larger answer is a failed fetch."),
+    Variable("gbfs_history_days", 30, int,
+             "How long station availability history is kept (the newest change of each "
+             "station stays)."),
     Variable("check_schema", True, bool,
              "Refuse to start when the database schema is behind the code."),
     Variable("migrator_attempts", 30, int,
@@ -177,6 +187,10 @@ class Settings:
     tile_cache_seconds: int
     tile_max_features: int
     basemap_style_url: str
+    gbfs_min_interval_seconds: float
+    gbfs_timeout_seconds: float
+    gbfs_max_bytes: int
+    gbfs_history_days: int
     check_schema: bool
     migrator_attempts: int
     log_format: str

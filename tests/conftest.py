@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 
 # ride fixtures (riders with API keys, processing), browser fixtures and the web process as
 # start.sh runs it (with a Redis server of its own) live beside this file
-pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures", "tests.web_fixtures"]
+pytest_plugins = ["tests.rides_fixtures", "tests.browser_fixtures", "tests.web_fixtures",
+                  "tests.gbfs_helpers"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -179,7 +180,7 @@ def clean_state(request):
     with conn.cursor() as cur:
         cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops, road_stats, "
                     "official_stops, stop_matches, stop_problems, stop_decisions, "
-                    "stop_publications RESTART IDENTITY CASCADE")
+                    "stop_publications, gbfs_feeds RESTART IDENTITY CASCADE")
     conn.close()
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
     shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads

@@ -1,5 +1,13 @@
 """ORM models: every table the migrator manages is declared here."""
 
+from app.models.gbfs import (
+    GbfsFeed,
+    GbfsFeedFile,
+    GbfsStation,
+    GbfsStationHistory,
+    GbfsVehicle,
+    GbfsZone,
+)
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
 from app.models.stops import (
@@ -12,6 +20,8 @@ from app.models.stops import (
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.users import User
 
-__all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
+__all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
+           "GbfsZone", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun",
+           "PrivacyZone",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
            "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]
