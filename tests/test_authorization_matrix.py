@@ -61,6 +61,15 @@ REQUESTS: dict[str, Req] = {
                                   "source": str(GOLDEN_ATLAS), "config": '{"format": "atlas"}'}),
     "pipelines.api_run_now": Req(ok=(202,)),
     "stops.decide": Req(form={"action": "note", "note": "matrix", **NOTE_PAIR}),
+    # the first allowed visitor adds the feed, the next one is told it exists
+    "live.api_create_feed": Req(form={"slug": "matrix", "url": "http://127.0.0.1:9/gbfs.json"},
+                                ok=(201, 409)),
+    "live.create_feed_page": Req(form={"slug": "matrix-page",
+                                       "url": "http://127.0.0.1:9/gbfs.json"}, ok=(302, 409)),
+    # no feed in this world: every visitor the route allows is told there is none
+    "live.station_history": Req({"feed": "none", "station_id": "1"}, ok=(404,)),
+    "live.republished": Req({"feed": "none", "version": "2.3", "name": "gbfs"}, ok=(404,)),
+    "live.republished_root": Req({"feed": "none"}, ok=(404,)),
 }
 
 

@@ -4,6 +4,7 @@ a station's history, our re-published documents. The polling itself is the sched
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -26,8 +27,14 @@ PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
 
 
 def _headers(headers) -> dict[str, str]:
-    if headers is None:
+    if headers is None or (isinstance(headers, str) and not headers.strip()):
         return {}
+    if isinstance(headers, str):  # the pipelines page's form sends them as JSON text
+        try:
+            headers = json.loads(headers)
+        except ValueError:
+            raise InputError('headers must be JSON, like {"Client-Identifier": '
+                             '"mycity-portal"}') from None
     if not isinstance(headers, dict):
         raise InputError("headers must be an object of header names and values, like "
                          '{"Client-Identifier": "mycity-portal"}')

@@ -4,9 +4,9 @@ and every feed re-published as GBFS 2.3 and 3.0 (open to everyone, like the map)
 from __future__ import annotations
 
 import orjson
-from flask import Response, jsonify, request, url_for
+from flask import Response, jsonify, redirect, request, url_for
 
-from app.auth.access import EVERYONE, OPERATORS, access
+from app.auth.access import EVERYONE, LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
 from app.live import gbfs_service as service
 from app.live.blueprint import bp
@@ -21,16 +21,33 @@ def api_feeds():
     return jsonify({"feeds": [service.feed_as_dict(f) for f in service.list_feeds()]})
 
 
+def _feed_from_request():
+    """A feed from a JSON body, or from the pipelines page's form (headers as JSON text)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if body is None:
+        form = request.form
+        body = {"slug": form.get("slug"), "url": form.get("url"),
+                "headers": form.get("headers"),
+                "language": form.get("language")}
+    if not isinstance(body, dict):
+        raise InputError('send a JSON object: {"slug": ..., "url": ..., "headers": {...}}')
+    return service.create_feed(body.get("slug"), body.get("url"), body.get("headers"),
+                               body.get("language"))
+
+
 @bp.post("/api/live/feeds")
 @access(OPERATORS, anonymous=401)
 @role_required("operator")
 def api_create_feed():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InputError('send a JSON object: {"slug": ..., "url": ..., "headers": {...}}')
-    feed = service.create_feed(body.get("slug"), body.get("url"), body.get("headers"),
-                               body.get("language"))
-    return jsonify(service.feed_as_dict(feed)), 201
+    return jsonify(service.feed_as_dict(_feed_from_request())), 201
+
+
+@bp.post("/pipelines/gbfs-feeds")
+@access(OPERATORS, anonymous=LOGIN)
+@role_required("operator")
+def create_feed_page():
+    _feed_from_request()
+    return redirect(url_for("pipelines.index", _anchor="gbfs"))
 
 
 @bp.get("/api/live/stations/<feed>/<station_id>/history")
@@ -40,7 +57,13 @@ def station_history(feed: str, station_id: str):
                                            request.args.get("period", "day")))
 
 
-@bp.get("/gbfs/<feed>/gbfs.json", defaults={"version": "2.3", "name": "gbfs"})
+@bp.get("/gbfs/<feed>/gbfs.json")
+@access(EVERYONE)
+def republished_root(feed: str):
+    """The feed's auto-discovery file for apps that know no version yet: 2.3."""
+    return republished(feed, "2.3", "gbfs")
+
+
 @bp.get("/gbfs/<feed>/<version>/<name>.json")
 @access(EVERYONE)
 def republished(feed: str, version: str, name: str):
