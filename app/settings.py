@@ -115,6 +115,9 @@ VARIABLES: tuple[Variable, ...] = (
              "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer."),
     Variable("gbfs_max_bytes", 32 * 1024 * 1024, int,
              "Largest GBFS file fetched, in bytes; a larger answer is a failed fetch."),
+    Variable("gbfs_pollers", 2, int,
+             "GBFS feeds one scheduler process polls at once, each with a database connection "
+             "of PORTAL_SCHEDULER_DB_CONNECTIONS."),
     Variable("gbfs_history_days", 30, int,
              "How long station availability history is kept (the newest change of each "
              "station stays)."),
@@ -190,6 +193,7 @@ class Settings:
     gbfs_min_interval_seconds: float
     gbfs_timeout_seconds: float
     gbfs_max_bytes: int
+    gbfs_pollers: int
     gbfs_history_days: int
     check_schema: bool
     migrator_attempts: int

@@ -119,7 +119,8 @@ def process_tracks(ctx: WorkerContext) -> int:
 def gbfs_config(settings) -> gbfs_poller.PollConfig:
     return gbfs_poller.PollConfig(
         sources=source_policy(settings), min_interval=settings.gbfs_min_interval_seconds,
-        timeout=settings.gbfs_timeout_seconds, max_bytes=settings.gbfs_max_bytes)
+        timeout=settings.gbfs_timeout_seconds, max_bytes=settings.gbfs_max_bytes,
+        pollers=settings.gbfs_pollers)
 
 
 def poll_gbfs(ctx: WorkerContext) -> int:

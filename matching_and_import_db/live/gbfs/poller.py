@@ -12,11 +12,14 @@ nor the worker.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.live.gbfs import discovery, normalize, publish, schedule, store
@@ -44,6 +47,7 @@ class PollConfig:
     # the feed lock's lease, extended after every file: a poller that dies mid-poll frees
     # its feeds within this time
     lease_seconds: int = 60
+    pollers: int = 2  # feeds polled at once, each with a database connection
 
 
 def lock_name(slug: str) -> str:
@@ -52,35 +56,71 @@ def lock_name(slug: str) -> str:
 
 def poll_due(connect: Callable, redis, config: PollConfig,
              should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Poll every feed that has a file due; returns how many feeds this process polled."""
+    """Poll every feed that has a file due, `config.pollers` feeds at a time (each poller
+    thread with a database connection of its own); returns how many feeds this process
+    polled."""
     conn = connect()
     try:
         feeds = store.due_feeds(conn, datetime.now(UTC))
         conn.rollback()
-        polled = 0
-        for feed in feeds:
-            if should_stop():
-                break
-            lock = redis.lock(lock_name(feed.slug), timeout=config.lease_seconds,
-                              blocking=False)
-            if not lock.acquire():
-                continue  # another scheduler process polls this feed
-            try:
-                poll_feed(conn, redis, config, feed, keepalive=lambda lk=lock: _extend(lk))
-                polled += 1
-            except Exception:
-                conn.rollback()
-                # the stack without the message: a library's message may quote the feed
-                log.error("polling GBFS feed %s failed unexpectedly", feed.slug,
-                          exc_info=False, stack_info=True)
-            finally:
-                try:
-                    lock.release()
-                except LockError:  # expired while polling: nothing to release
-                    pass
-        return polled
     finally:
         conn.close()
+    if not feeds:
+        return 0
+    todo = queue.SimpleQueue()
+    for feed in feeds:
+        todo.put(feed)
+    polled: list[str] = []
+    redis_errors: list[RedisError] = []
+
+    def work() -> None:
+        conn = connect()
+        try:
+            while not should_stop() and not redis_errors:
+                try:
+                    feed = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if _poll_locked(conn, redis, config, feed):
+                    polled.append(feed.slug)
+        except RedisError as exc:
+            redis_errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work, name=f"gbfs-poller-{i}", daemon=True)
+               for i in range(max(1, min(config.pollers, len(feeds))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if redis_errors:
+        raise redis_errors[0]
+    return len(polled)
+
+
+def _poll_locked(conn, redis, config: PollConfig, feed: Feed) -> bool:
+    """Poll one feed under its lock; False when another process holds it."""
+    lock = redis.lock(lock_name(feed.slug), timeout=config.lease_seconds, blocking=False)
+    if not lock.acquire():
+        return False  # another scheduler process polls this feed
+    try:
+        poll_feed(conn, redis, config, feed, keepalive=lambda: _extend(lock))
+    except RedisError:
+        conn.rollback()
+        raise  # the job pauses until Redis is back (scheduler/jobs.py)
+    except Exception as exc:
+        conn.rollback()
+        # the stack without the message, as the pipeline runner logs it: a library's
+        # message may quote what the feed sent
+        log.error("polling GBFS feed %s failed unexpectedly (%s)\n%s", feed.slug,
+                  type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+    finally:
+        try:
+            lock.release()
+        except (LockError, RedisError):  # expired while polling, or Redis went away
+            pass
+    return True
 
 
 def _extend(lock) -> bool:

@@ -45,16 +45,15 @@ def zone_feature(feed: str, z: Zone):
 
 def publish_differences(redis, layer: str, features: list[tuple], removed: list[str]) -> int:
     """Announce the features that differ from Redis's latest state; returns how many."""
-    sent = 0
+    changed = []
     if features:
-        ids = [f[0] for f in features]
-        current = redis.hmget(events.state_key(layer), ids)
+        current = redis.hmget(events.state_key(layer), [f[0] for f in features])
         for (fid, props, geom), text in zip(features, current, strict=True):
-            want = orjson.dumps(events.feature(fid, props, geom))
-            if text is None or orjson.loads(text) != orjson.loads(want):
-                events.publish_change(redis, layer, fid, props, geom)
-                sent += 1
-    for fid in removed:
-        events.publish_removal(redis, layer, fid)
-        sent += 1
-    return sent
+            if text is None or orjson.loads(text) != events.feature(fid, props, geom):
+                changed.append((fid, props, geom))
+    # one round trip for all of them; a very large first publish in slices, so one
+    # MULTI never holds Redis for long
+    for start in range(0, max(len(changed), 1), 1000):
+        events.publish_batch(redis, layer, changed[start:start + 1000],
+                             removed if start == 0 else [])
+    return len(changed) + len(removed)
