@@ -10,7 +10,8 @@ original hosts); a folder without a gbfs.json gets one listing its files.
 Replay (--step S): a folder with several `station_status_*.json` snapshots serves them in
 turn, S seconds each, with `last_updated` (and each station's `last_reported`) moved to the
 moment that snapshot came up, as a live operator's feed would. Any /<feed>-<n>/ path serves
-<feed> (the bench polls 200 copies of one recorded feed).
+a copy of <feed> whose station ids end in "~<n>" (the bench polls 200 copies of one
+recorded feed).
 
     python demo/gbfs_replay.py --root demo/gbfs --port 8765 --step 15
 """
@@ -108,6 +109,8 @@ class ReplayServer:
         body, modified = self._document(folder, feed, name)
         if body is None:
             return self._send(h, 404, b"not found", "text/plain", None)
+        if feed != folder.name and name != "gbfs":
+            body = self._distinct(body, feed.rsplit("-", 1)[1])
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         if h.headers.get("If-None-Match") == etag:
             return self._send(h, 304, b"", None, etag, modified)
@@ -136,6 +139,16 @@ class ReplayServer:
         if self.step:  # replaying: static files are as new as the replay
             return self._restamp(json.loads(path.read_bytes()), self.started), self.started
         return path.read_bytes(), path.stat().st_mtime
+
+    @staticmethod
+    def _distinct(body: bytes, copy: str) -> bytes:
+        """A copy's stations have ids of their own ("<id>~<n>"), so that 200 copies are
+        200 feeds to the poller, not one feed 200 times."""
+        doc = json.loads(body)
+        for station in doc.get("data", {}).get("stations", []):
+            if isinstance(station.get("station_id"), str):
+                station["station_id"] += f"~{copy}"
+        return json.dumps(doc).encode()
 
     def _restamp(self, doc: dict, at: float) -> bytes:
         recorded = doc.get("last_updated")
