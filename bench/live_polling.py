@@ -47,7 +47,7 @@ def _held_last_updated(conn) -> dict[str, datetime]:
 
 def measure_polling(feeds: int = 200, seconds: float = 60.0, ttl: int = 15,
                     dsn: str | None = None, redis_url: str | None = None,
-                    warmup_limit_s: float = 180.0) -> dict:
+                    warmup_limit_s: float = 180.0, pollers: int | None = None) -> dict:
     """Run `feeds` replayed feeds on one scheduler process for `seconds` after every feed
     has been polled once; returns the figures (max_staleness_over_ttl_s first)."""
     import psutil
@@ -68,6 +68,8 @@ def measure_polling(feeds: int = 200, seconds: float = 60.0, ttl: int = 15,
            "PORTAL_SECRET_KEY": os.environ.get("PORTAL_SECRET_KEY", "bench-only"),
            "PORTAL_SOURCE_ALLOWED_HOSTS": "127.0.0.1", "PORTAL_OIDC_ISSUER": "",
            "PORTAL_LOG_LEVEL": "WARNING"}
+    if pollers is not None:
+        env["PORTAL_GBFS_POLLERS"] = str(pollers)
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:  # the feeds as an operator adds them (app/live/gbfs_service)
         cur.execute("TRUNCATE gbfs_feeds CASCADE")
@@ -109,7 +111,8 @@ def measure_polling(feeds: int = 200, seconds: float = 60.0, ttl: int = 15,
     over = worst - ttl
     return {"max_staleness_over_ttl_s": round(over, 2), "max_staleness_s": round(worst, 2),
             "ttl_s": ttl, "feeds": feeds, "measured_s": seconds, "samples": samples,
-            "warmup_s": round(warmup_s, 1), "scheduler_cpu_percent": round(cpu, 1),
+            "warmup_s": round(warmup_s, 1), "pollers": pollers or "default",
+            "scheduler_cpu_percent": round(cpu, 1),
             "requests": requests, "goal_over_ttl_s": GOAL_OVER_TTL_S,
             "seed_bound_over_ttl_s": SEED_POLL_SECONDS}
 
@@ -119,8 +122,10 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--ttl", type=int, default=15)
+    parser.add_argument("--pollers", type=int, default=None,
+                        help="PORTAL_GBFS_POLLERS of the scheduler (default: its default)")
     args = parser.parse_args()
-    result = measure_polling(args.feeds, args.seconds, args.ttl)
+    result = measure_polling(args.feeds, args.seconds, args.ttl, pollers=args.pollers)
     print(f"{result['feeds']} feeds, ttl {result['ttl_s']} s, one scheduler process: "
           f"largest staleness {result['max_staleness_s']} s = ttl + "
           f"{result['max_staleness_over_ttl_s']} s (goal: ttl + {GOAL_OVER_TTL_S} s; the "

@@ -46,7 +46,8 @@ def feed_by_slug(conn, slug: str) -> Feed | None:
 def feed_files(conn, slug: str) -> dict[str, FeedFile]:
     with conn.cursor() as cur:
         cur.execute(_sql("feed_files.sql"), {"feed": slug})
-        return {r[0]: FeedFile(*r) for r in cur.fetchall()}
+        return {r[0]: FeedFile(*r[:10], orjson.loads(r[10]) if r[10] else None, r[11])
+                for r in cur.fetchall()}
 
 
 def save_file(conn, slug: str, f: FeedFile, fetched_at: datetime, data_changed: bool) -> None:
