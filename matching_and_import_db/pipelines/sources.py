@@ -250,12 +250,21 @@ class Answer:
     content_type: str
 
 
+def guarded_session(policy: SourcePolicy) -> requests.Session:
+    """A session whose every new connection is checked as download()'s are; kept by a
+    caller that fetches often (a GBFS poller), its connections are reused (keep-alive)."""
+    return _session(policy)
+
+
 def fetch_document(policy: SourcePolicy, url: str, headers: dict[str, str],
-                   timeout: float, max_bytes: int) -> Answer:
+                   timeout: float, max_bytes: int,
+                   session: requests.Session | None = None) -> Answer:
     """GET a document into memory under the same address checks as download(): redirects
     followed here with each hop checked, at most max_bytes, `timeout` seconds to connect
-    and between bytes. Conditional headers (If-None-Match, ...) go in `headers`."""
-    session = _session(policy)
+    and between bytes. Conditional headers (If-None-Match, ...) go in `headers`. With a
+    `session` (guarded_session of the same policy) its open connections are reused."""
+    own = session is None
+    session = session or _session(policy)
     limit = min(max_bytes, policy.max_download_bytes)
     try:
         for _ in range(MAX_REDIRECTS + 1):
@@ -289,4 +298,5 @@ def fetch_document(policy: SourcePolicy, url: str, headers: dict[str, str],
                 raise InputError(f"not a valid URL or answer ({type(exc).__name__})") from None
         raise InputError(f"more than {MAX_REDIRECTS} redirects")
     finally:
-        session.close()
+        if own:
+            session.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,17 +76,19 @@ def poll_due(connect: Callable, redis, config: PollConfig,
 
     def work() -> None:
         conn = connect()
+        session = sources.guarded_session(config.sources)  # keep-alive to the operators
         try:
             while not should_stop() and not redis_errors:
                 try:
                     feed = todo.get_nowait()
                 except queue.Empty:
                     return
-                if _poll_locked(conn, redis, config, feed):
+                if _poll_locked(conn, redis, config, feed, session):
                     polled.append(feed.slug)
         except RedisError as exc:
             redis_errors.append(exc)
         finally:
+            session.close()
             conn.close()
 
     threads = [threading.Thread(target=work, name=f"gbfs-poller-{i}", daemon=True)
@@ -99,13 +102,24 @@ def poll_due(connect: Callable, redis, config: PollConfig,
     return len(polled)
 
 
-def _poll_locked(conn, redis, config: PollConfig, feed: Feed) -> bool:
+def _poll_locked(conn, redis, config: PollConfig, feed: Feed, session=None) -> bool:
     """Poll one feed under its lock; False when another process holds it."""
     lock = redis.lock(lock_name(feed.slug), timeout=config.lease_seconds, blocking=False)
     if not lock.acquire():
         return False  # another scheduler process polls this feed
+    taken = time.monotonic()
+
+    def keepalive() -> bool:
+        # extended once a third of the lease has gone, not after every file: a round
+        # trip saved per file, and the lease never runs short
+        nonlocal taken
+        if time.monotonic() - taken < config.lease_seconds / 3:
+            return True
+        taken = time.monotonic()
+        return _extend(lock)
+
     try:
-        poll_feed(conn, redis, config, feed, keepalive=lambda: _extend(lock))
+        poll_feed(conn, redis, config, feed, keepalive=keepalive, session=session)
     except RedisError:
         conn.rollback()
         raise  # the job pauses until Redis is back (scheduler/jobs.py)
@@ -142,7 +156,7 @@ class _Poll:
 
 def poll_feed(conn, redis, config: PollConfig, feed: Feed,
               keepalive: Callable[[], bool] = lambda: True,
-              now: datetime | None = None) -> set[str]:
+              now: datetime | None = None, session=None) -> set[str]:
     """Fetch the feed's files due at `now` and publish what changed; returns the changed
     files."""
     poll = _Poll(feed, store.feed_files(conn, feed.slug), now or datetime.now(UTC))
@@ -150,7 +164,7 @@ def poll_feed(conn, redis, config: PollConfig, feed: Feed,
         poll.files[_root_name(feed)] = FeedFile(name=_root_name(feed), url=feed.url)
     while (f := _next_due(poll)) is not None:
         poll.tried.add(f.name)
-        _fetch_file(conn, config, poll, f)
+        _fetch_file(conn, config, poll, f, session)
         if not keepalive():
             conn.rollback()
             log.warning("GBFS feed %s: lost its lock mid-poll; nothing published", feed.slug)
@@ -178,7 +192,7 @@ def _declared_version(poll: _Poll) -> str | None:
     return root.version if root else None
 
 
-def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile) -> None:
+def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile, session=None) -> None:
     headers = dict(poll.feed.headers)
     if f.etag:
         headers["If-None-Match"] = f.etag
@@ -190,7 +204,7 @@ def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile) -> None:
     now = datetime.now(UTC)
     try:
         answer = sources.fetch_document(config.sources, f.url, headers, config.timeout,
-                                        config.max_bytes)
+                                        config.max_bytes, session=session)
         if answer.status == 304:
             f.failures, f.error = 0, None
             f.next_due_at = schedule.next_due(now, f.last_updated, f.ttl, config.min_interval)
