@@ -72,6 +72,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.auth.views import bp as auth_bp
     from app.datasets.views import bp as datasets_bp
     from app.health.views import bp as health_bp
+    from app.live import live_blueprint
     from app.maps.views import bp as maps_bp
     from app.metrics.http import init_http_metrics
     from app.metrics.views import bp as metrics_bp
@@ -92,7 +93,8 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
                account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
                workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
-               workspaces_admin_pages, datasets_bp, metrics_bp):
+               workspaces_admin_pages, datasets_bp, metrics_bp,
+               live_blueprint()):
         app.register_blueprint(bp)
 
     init_http_metrics(app)

@@ -57,6 +57,14 @@ flask --app app:create_app pipeline create oslo-demo-bicycle-parking --if-missin
   --kind dataset --source "$ROOT/demo/oslo-bicycle-parking.geojson" \
   --config '{"slug": "bicycle_parking", "title": "Bicycle parking", "group": "Open data", "colour": "#1f78b4", "description": "Bicycle parking in central Oslo (OpenStreetMap, June 2025), brought in by a dataset pipeline."}'
 flask --app app:create_app pipeline run oslo-demo-bicycle-parking
+# the Oslo city bikes, live: a local replay server (demo/gbfs_replay.py, on an address of
+# its own so that only it is allowed beside the public ones) steps through recorded
+# snapshots, and the scheduler polls it as it would Oslo Bysykkel's own feed
+GBFS_REPLAY="${GBFS_REPLAY:-127.0.0.2:8765}"
+export PORTAL_SOURCE_ALLOWED_HOSTS="${PORTAL_SOURCE_ALLOWED_HOSTS:+$PORTAL_SOURCE_ALLOWED_HOSTS,}${GBFS_REPLAY%:*}"
+say "configuring the demo bike-share feed (Oslo Bysykkel, replayed locally)"
+flask --app app:create_app gbfs add oslobysykkel "http://${GBFS_REPLAY}/oslobysykkel/gbfs.json" \
+  --header "Client-Identifier: mobility-portal-demo" --if-missing
 
 if [ "$DEV_OIDC" = 1 ]; then
   # three demo rides for the demo user "cyclist", queued once the Oslo roads are published
@@ -81,6 +89,7 @@ trap 'rm -f "$procfile"' EXIT
 cat > "$procfile" <<PROCS
 web: env PORT=${PORT} PORTAL_TRUSTED_PROXIES=1 bash scripts/web.sh
 scheduler: python -m scheduler
+gbfs-replay: python demo/gbfs_replay.py --host ${GBFS_REPLAY%:*} --port ${GBFS_REPLAY##*:} --step 15
 PROCS
 if [ "$DEV_OIDC" = 1 ]; then
   cat >> "$procfile" <<'PROCS'

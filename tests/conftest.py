@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 # browser fixtures, the web process as start.sh runs it (with a Redis server of its own)
 # live beside this file
 pytest_plugins = ["tests.rides_fixtures", "tests.stops_fixtures", "tests.browser_fixtures",
-                  "tests.web_fixtures", "tests.workspace_fixtures"]
+                  "tests.web_fixtures", "tests.workspace_fixtures",
+                  "tests.gbfs_helpers"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

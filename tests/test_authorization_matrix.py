@@ -76,6 +76,15 @@ REQUESTS: dict[str, Req] = {
     "workspaces_admin_pages.create_form": Req(form={"slug": "matrix-page", "name": "M"}),
     "workspaces_admin.set_member": Req(WORKSPACE_VALUES, ok=(404,)),
     "workspaces_admin.register_client": Req(WORKSPACE_VALUES, ok=(404,)),
+    # the first allowed visitor adds the feed, the next one is told it exists
+    "live.api_create_feed": Req(form={"slug": "matrix", "url": "http://127.0.0.1:9/gbfs.json"},
+                                ok=(201, 409)),
+    "live.create_feed_page": Req(form={"slug": "matrix-page",
+                                       "url": "http://127.0.0.1:9/gbfs.json"}, ok=(302, 409)),
+    # no feed in this world: every visitor the route allows is told there is none
+    "live.station_history": Req({"feed": "none", "station_id": "1"}, ok=(404,)),
+    "live.republished": Req({"feed": "none", "version": "2.3", "name": "gbfs"}, ok=(404,)),
+    "live.republished_root": Req({"feed": "none"}, ok=(404,)),
 }
 
 

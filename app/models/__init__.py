@@ -1,6 +1,14 @@
 """ORM models: every table the migrator manages is declared here."""
 
 from app.models.datasets import PublishedDataset
+from app.models.gbfs import (
+    GbfsFeed,
+    GbfsFeedFile,
+    GbfsStation,
+    GbfsStationHistory,
+    GbfsVehicle,
+    GbfsZone,
+)
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
 from app.models.stops import (
@@ -21,8 +29,9 @@ from app.models.workspaces import (
     WorkspaceMember,
 )
 
-__all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
-           "PublishedDataset",
+__all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
+           "GbfsZone", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun",
+           "PrivacyZone", "PublishedDataset",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
            "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User",
            "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",

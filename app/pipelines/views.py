@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 
 from app.auth.access import EVERYONE, LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
+from app.live import gbfs_service
 from app.pipelines import service
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.pipelines.kinds import KINDS
@@ -18,6 +19,7 @@ bp = Blueprint("pipelines", __name__)
 def index():
     pipelines = service.list_pipelines()
     return render_template("pipelines/index.html", pipelines=pipelines, kinds=KINDS,
+                           gbfs_feeds=gbfs_service.list_feeds(),
                            runs=service.recent_runs(limit=30),
                            pipeline_names={p.id: p.name for p in pipelines},
                            next_run_at=service.next_run_at)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from matching_and_import_db import tilecache
 from matching_and_import_db.layers.catalog import USER, Catalog, Layer, Property
+from matching_and_import_db.layers.gbfs import register_gbfs_layers
 
 # Zoom tiers of the road network: no multi-megabyte tiles at low zoom.
 ROADS_BY_ZOOM = (
@@ -157,6 +158,7 @@ def register_builtin(c: Catalog) -> None:
     # The official stops, matches and problems of the stops import register here once
     # their tables are published (app/models/stops.py): see register_stop_layers.
     register_stop_layers(c)
+    register_gbfs_layers(c)  # the GBFS poller's tables
 
 
 # The stops import's tables are replaced in one transaction by its publish phase, and

@@ -160,6 +160,24 @@ class Settings:
         0,
         "Port (on 127.0.0.1) where each scheduler process serves its Prometheus metrics (its "
         "jobs' runs and durations); 0: not served.")
+    gbfs_min_interval_seconds: float = setting(
+        10.0,
+        "Shortest time between two fetches of one GBFS file (what `ttl: 0` means), and the "
+        "first step of the backoff after a failed fetch.")
+    gbfs_timeout_seconds: float = setting(
+        10.0,
+        "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer.")
+    gbfs_max_bytes: int = setting(
+        32 * 1024 * 1024,
+        "Largest GBFS file fetched, in bytes; a larger answer is a failed fetch.")
+    gbfs_pollers: int = setting(
+        2,
+        "GBFS feeds one scheduler process polls at once, each with a database connection of "
+        "PORTAL_SCHEDULER_DB_CONNECTIONS.")
+    gbfs_history_days: int = setting(
+        30,
+        "How long station availability history is kept (the newest change of each station "
+        "stays).")
     log_format: str = setting("text", "text (readable) or json (one object a line).")
     log_level: str = setting("INFO", "Python logging level.")
 
