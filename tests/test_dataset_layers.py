@@ -74,6 +74,10 @@ def test_api_geo_pages_filters_and_bboxes(client, published):
     assert bad.status_code == 400 and "colour" in bad.get_json()["error"]["message"]
     assert client.get(f"/api/geo/{SLUG}?capacity=many").status_code == 400
     assert client.get("/api/geo/no_such_dataset").status_code == 404
+    for bad_query in ("limit=abc", "limit=0", "offset=-1", "bbox=1,2", "bbox=10,60,9,59",
+                      "capacity=1e999x"):
+        assert client.get(f"/api/geo/{SLUG}?{bad_query}").status_code == 400, bad_query
+    assert client.get(f"/api/geo/{SLUG}.xml").status_code == 400
 
 
 def test_downloads_as_geojson_and_csv(client, published):
