@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 # live beside this file
 pytest_plugins = ["tests.rides_fixtures", "tests.stops_fixtures", "tests.browser_fixtures",
                   "tests.web_fixtures", "tests.workspace_fixtures",
-                  "tests.gbfs_helpers"]
+                  "tests.gbfs_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -7,10 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import orjson
-import pytest
 from psycopg2 import sql
 
-from demo.gbfs_replay import ReplayServer
 from matching_and_import_db.live import events
 from matching_and_import_db.live.gbfs import poller, store
 from matching_and_import_db.pipelines.sources import SourcePolicy
@@ -19,22 +17,6 @@ from tests.conftest import FIXTURES
 GBFS = FIXTURES / "gbfs"
 CONFIG = poller.PollConfig(sources=SourcePolicy(allowed_hosts=frozenset({"127.0.0.1"})),
                            min_interval=1.0, timeout=1.0)
-
-
-@pytest.fixture
-def replay():
-    server = ReplayServer(GBFS).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def add_feed(app):
-    def add(slug: str, url: str, headers: dict | None = None, language: str | None = None):
-        from app.live import gbfs_service
-        with app.app_context():
-            gbfs_service.create_feed(slug, url, headers, language)
-    return add
 
 
 def poll(db_conn, redis, slug: str, later_s: float = 0, config=CONFIG) -> set[str]:
