@@ -8,7 +8,7 @@ from matching_and_import_db.live.gbfs.model import Station, Vehicle, Zone
 from matching_and_import_db.live.gbfs.times import parse_time
 
 
-def text(value, language: str | None = None) -> str | None:
+def localized_text(value, language: str | None = None) -> str | None:
     """A plain string (before 3.0) or the localized array of 3.0: the given language, else
     the first."""
     if isinstance(value, str) or value is None:
@@ -51,7 +51,7 @@ def stations(information: dict | None, status: dict | None,
         if isinstance(capacity, int) and isinstance(bikes, int) and bikes > capacity:
             over_capacity.append(sid)
         out.append(Station(
-            station_id=sid, name=text(info.get("name"), language), lon=float(lon),
+            station_id=sid, name=localized_text(info.get("name"), language), lon=float(lon),
             lat=float(lat), capacity=capacity, num_bikes_available=bikes,
             num_docks_available=st.get("num_docks_available"),
             is_renting=_flag(st.get("is_renting")), is_returning=_flag(st.get("is_returning")),
@@ -109,6 +109,6 @@ def zones(geofencing: dict | None, language: str | None) -> list[Zone]:
                                                                           "MultiPolygon"):
             continue
         props = f.get("properties") or {}
-        out.append(Zone(index=i, name=text(props.get("name"), language),
+        out.append(Zone(index=i, name=localized_text(props.get("name"), language),
                         rules=props.get("rules") or [], geometry=geometry))
     return out

@@ -299,7 +299,7 @@ def _apply(conn, redis, poll: _Poll) -> None:
     system = data.get("system_information") or {}
     version = next((files[n].version for n in ORDER if n in files and files[n].version), None)
     store.set_feed_status(conn, slug, stale=stale, reason=reason, warnings=warnings[:50],
-                          version=version, system_name=normalize.text(system.get("name"),
+                          version=version, system_name=normalize.localized_text(system.get("name"),
                                                                       language),
                           success=bool(poll.changed) or not stale, now=poll.now)
     conn.commit()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from matching_and_import_db.live.gbfs import store
 from matching_and_import_db.live.gbfs.model import FeedFile, Station, Vehicle
-from matching_and_import_db.live.gbfs.normalize import text
+from matching_and_import_db.live.gbfs.normalize import localized_text
 from matching_and_import_db.sqlfiles import load_sql
 
 VERSIONS = ("2.3", "3.0")
@@ -96,7 +96,7 @@ def _language(system: dict) -> str:
 
 def _system(version: str, slug: str, system: dict, language: str) -> dict:
     out = {"system_id": system.get("system_id") or slug,
-           "name": _localized(version, text(system.get("name"), language) or slug, language),
+           "name": _localized(version, localized_text(system.get("name"), language) or slug, language),
            "timezone": system.get("timezone") or "Etc/UTC"}
     if version == "2.3":
         out["language"] = language
