@@ -95,8 +95,9 @@ def _language(system: dict) -> str:
 
 
 def _system(version: str, slug: str, system: dict, language: str) -> dict:
+    name = localized_text(system.get("name"), language) or slug
     out = {"system_id": system.get("system_id") or slug,
-           "name": _localized(version, localized_text(system.get("name"), language) or slug, language),
+           "name": _localized(version, name, language),
            "timezone": system.get("timezone") or "Etc/UTC"}
     if version == "2.3":
         out["language"] = language
