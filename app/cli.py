@@ -199,7 +199,7 @@ def import_arrangement(file):
     """Make a YAML file the map's arrangement (a new version, as an import on /admin/map
     does; a deployment seeds its map this way)."""
     from app import dbapi
-    from app.layers import arranged
+    from app.maps import arranged
     from matching_and_import_db.arrangement import store, yamlio
     try:
         arrangement = yamlio.load(file.read(yamlio.MAX_BYTES + 1), arranged.all_facts(),
@@ -215,7 +215,7 @@ def import_arrangement(file):
 @map_cli.command("export")
 def export_arrangement():
     """Write the map's arrangement as YAML to standard output."""
-    from app.layers import arranged
+    from app.maps import arranged
     from matching_and_import_db.arrangement import yamlio
     from matching_and_import_db.arrangement.model import complete
     click.echo(yamlio.dump(complete(arranged.current_arrangement(),
@@ -223,6 +223,10 @@ def export_arrangement():
 
 
 def register_cli(app: Flask) -> None:
+    from app.live.gbfs_cli import gbfs_cli
     app.cli.add_command(pipeline_cli)
     app.cli.add_command(tracks_cli)
     app.cli.add_command(map_cli)
+    from app.workspaces.cli import workspace_cli
+    app.cli.add_command(workspace_cli)
+    app.cli.add_command(gbfs_cli)

@@ -20,8 +20,7 @@ from app.admin.map_form import document_from_form
 from app.auth.access import ADMIN, LOGIN, access
 from app.auth.decorators import role_required
 from app.extensions import db
-from app.layers import arranged
-from app.layers.catalog import catalog
+from app.maps import arranged
 from matching_and_import_db.arrangement import store, yamlio
 from matching_and_import_db.arrangement.model import (
     ArrangementError,
@@ -30,6 +29,7 @@ from matching_and_import_db.arrangement.model import (
     read_document,
 )
 from matching_and_import_db.errors import Conflict
+from matching_and_import_db.layers.catalog import catalog
 
 bp = Blueprint("map_admin", __name__)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from app.layers.catalog import Layer
+from app.maps.arranged import facts_of
 from matching_and_import_db.arrangement import paint
-from matching_and_import_db.arrangement.model import PlacedGroup
+from matching_and_import_db.arrangement.model import Arrangement, PlacedGroup, place
+from matching_and_import_db.layers.catalog import Layer
 
 WORLD_BOUNDS = [-180.0, -85.051129, 180.0, 85.051129]
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -34,22 +35,25 @@ def source_id(group: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", group.lower()).strip("-")
 
 
-def style(placed: list[PlacedGroup], layers: dict[str, Layer], public_url: str,
+def style(layers: list[Layer], public_url: str, placed: list[PlacedGroup] | None = None,
           basemap_url: str = "") -> dict:
-    """One vector source per catalog group (so a group's layers come in one tile, and an
-    arrangement never changes a tile's URL or its cache), the layers in the arrangement's
-    order with its colours and zoom ranges, each tagged with its catalog layer and the
-    group the panel shows it in."""
+    """One vector source per declared group (so a group's layers come in one tile, and an
+    arrangement never changes a tile's URL or its cache), the layers in the order `placed`
+    gives (the admins' arrangement; by default the catalog's groups and order) with its
+    colours and zoom ranges, each tagged with its catalog layer and the group the panel
+    shows it in."""
     base = public_url.rstrip("/")
-    shown = [layers[la.id] for g in placed for la in g.layers]
+    by_id = {la.id: la for la in layers}
+    if placed is None:
+        placed = place(Arrangement(), facts_of(layers))
     sources: dict[str, list[Layer]] = {}
-    for la in sorted(shown, key=lambda la: list(layers).index(la.id)):
+    for la in layers:
         sources.setdefault(source_id(la.group), []).append(la)
     out_layers: list[dict] = [{"id": "background", "type": "background",
                                "paint": {"background-color": "#eceae4"}}]
     for group in placed:
         for pl in group.layers:
-            la = layers[pl.id]
+            la = by_id[pl.id]
             for i, spec in enumerate(paint.restyle(la.style, pl.style)):
                 entry = {"id": la.id if i == 0 else f"{la.id}-{i}",
                          "source": source_id(la.group), "source-layer": la.id,

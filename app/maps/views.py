@@ -9,11 +9,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 
 from app.auth.access import EVERYONE, USERS, access
 from app.extensions import limiter
-from app.layers import arranged
-from app.layers.catalog import Layer, catalog
+from app.maps import arranged
 from app.maps import style as styles
 from app.maps.tiles import layers_tile
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.layers.catalog import Layer, catalog
 from matching_and_import_db.tracks.visibility import RideFilter
 
 bp = Blueprint("maps", __name__)
@@ -81,9 +81,10 @@ def tilejson(spec: str):
 @access(EVERYONE)
 def style():
     arrangement = arranged.current_arrangement()
+    user = g.get("user")
     return no_store(jsonify(styles.style(
-        arranged.placed_for(g.get("user"), arrangement), catalog().layers,
-        current_app.config["PORTAL"].public_url, arranged.basemap_url(arrangement))))
+        catalog().visible(user), current_app.config["PORTAL"].public_url,
+        arranged.placed_for(user, arrangement), arranged.basemap_url(arrangement))))
 
 
 @bp.get("/api/layers")

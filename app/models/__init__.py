@@ -1,5 +1,14 @@
 """ORM models: every table the migrator manages is declared here."""
 
+from app.models.datasets import PublishedDataset
+from app.models.gbfs import (
+    GbfsFeed,
+    GbfsFeedFile,
+    GbfsStation,
+    GbfsStationHistory,
+    GbfsVehicle,
+    GbfsZone,
+)
 from app.models.maps import MapArrangementVersion
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
@@ -12,8 +21,19 @@ from app.models.stops import (
 )
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.users import User
+from app.models.workspaces import (
+    Workspace,
+    WorkspaceClient,
+    WorkspaceDatapoint,
+    WorkspaceDataset,
+    WorkspaceMap,
+    WorkspaceMember,
+)
 
-__all__ = ["MapArrangementVersion", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline",
-           "PipelineRun", "PrivacyZone",
+__all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
+           "GbfsZone", "MapArrangementVersion", "OfficialStopRecord", "OsmRoad", "OsmStop",
+           "Pipeline", "PipelineRun", "PrivacyZone", "PublishedDataset",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]
+           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User",
+           "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
+           "WorkspaceMap", "WorkspaceMember"]
