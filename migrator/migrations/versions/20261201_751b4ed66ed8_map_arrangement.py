@@ -6,7 +6,7 @@ when and what it changed. The current arrangement is the newest version not undo
 marks it undone (who, when), so the one before it is current again and nothing is lost.
 
 Revision ID: 751b4ed66ed8
-Revises: adbae9aa7a3b
+Revises: e96c7d5cc46c
 Create Date: 2026-12-01 13:30:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '751b4ed66ed8'
-down_revision = 'adbae9aa7a3b'
+down_revision = 'e96c7d5cc46c'
 branch_labels = None
 depends_on = None
 
