@@ -40,7 +40,7 @@ def _page(status: int = 200, error: str | None = None):
     arrangement = arranged.current_arrangement()
     facts = arranged.all_facts()
     groups = place(arrangement, list(facts.values()), keep_empty=True)
-    layers = catalog().layers
+    layers = catalog().all_layers()
     return render_template(
         "admin/map.html", groups=groups, layers=layers, facts=facts,
         arrangement=arrangement, basemaps=current_app.config["PORTAL"].basemaps,

@@ -29,7 +29,7 @@ def facts_of(layers: list[Layer]) -> list[LayerFacts]:
 
 def all_facts(c: Catalog | None = None) -> dict[str, LayerFacts]:
     """Every layer of the catalog, whoever may see it: what an arrangement may name."""
-    return {f.id: f for f in facts_of(list((c or catalog()).layers.values()))}
+    return {f.id: f for f in facts_of(list((c or catalog()).all_layers().values()))}
 
 
 def basemap_names() -> list[str]:
@@ -50,10 +50,12 @@ def basemap_url(arrangement: Arrangement) -> str:
     return settings.basemaps.get(arrangement.basemap, "")
 
 
-def placed_for(user, arrangement: Arrangement | None = None) -> list[PlacedGroup]:
+def placed_for(user, arrangement: Arrangement | None = None,
+               visible: list[Layer] | None = None) -> list[PlacedGroup]:
     """The groups and layers this viewer may see, in the arrangement's order."""
     arrangement = arrangement if arrangement is not None else current_arrangement()
-    return place(arrangement, facts_of(catalog().visible(user)))
+    return place(arrangement, facts_of(visible if visible is not None
+                                       else catalog().visible(user)))
 
 
 def legend_of(placed: PlacedLayer, layer: Layer) -> list[list[str]]:
@@ -62,10 +64,9 @@ def legend_of(placed: PlacedLayer, layer: Layer) -> list[list[str]]:
     return [list(x) for x in layer.legend]
 
 
-def describe(placed: PlacedLayer, group: PlacedGroup) -> dict:
+def describe(placed: PlacedLayer, layer: Layer, group: PlacedGroup) -> dict:
     """A layer as /api/layers and the panel show it: the catalog's description with the
     arrangement's presentation."""
-    layer = catalog().layers[placed.id]
     out = layer.describe()
     out.update(title=placed.title, group=group.title, group_id=group.id,
                visible=placed.visible, legend=legend_of(placed, layer),
@@ -76,5 +77,8 @@ def describe(placed: PlacedLayer, group: PlacedGroup) -> dict:
 
 
 def groups_json(user) -> list[dict]:
+    visible = catalog().visible(user)
+    by_id = {la.id: la for la in visible}
     return [{"id": g.id, "title": g.title, "collapsed": g.collapsed,
-             "layers": [describe(la, g) for la in g.layers]} for g in placed_for(user)]
+             "layers": [describe(la, by_id[la.id], g) for la in g.layers]}
+            for g in placed_for(user, visible=visible)]

@@ -82,9 +82,10 @@ def tilejson(spec: str):
 def style():
     arrangement = arranged.current_arrangement()
     user = g.get("user")
+    visible = catalog().visible(user)
     return no_store(jsonify(styles.style(
-        catalog().visible(user), current_app.config["PORTAL"].public_url,
-        arranged.placed_for(user, arrangement), arranged.basemap_url(arrangement))))
+        visible, current_app.config["PORTAL"].public_url,
+        arranged.placed_for(user, arrangement, visible), arranged.basemap_url(arrangement))))
 
 
 @bp.get("/api/layers")
