@@ -19,7 +19,8 @@ from matching_and_import_db.arrangement.model import (
     LayerFacts,
     place,
 )
-from tests.conftest import csrf_token, login, make_app
+from tests.conftest import csrf_token, login, make_app, wait_until
+from tests.dataset_helpers import PARKING_GEOJSON, dataset_pipeline, run_dataset
 
 
 @pytest.fixture
@@ -328,3 +329,23 @@ def test_a_colour_goes_on_the_topmost_style_layer_and_on_a_hollow_circles_stroke
     problems = style["stop_problems"]["paint"]
     assert problems["circle-stroke-color"] == "#654321"
     assert problems["circle-color"] == "rgba(0,0,0,0)"
+
+
+def test_a_dataset_published_later_joins_its_group_and_is_arranged_like_the_others(
+        admin, client, settings_env, db_conn):
+    pipeline = dataset_pipeline(db_conn, "parking", slug="bicycle_parking",
+                                source=str(PARKING_GEOJSON), title="Bicycle parking",
+                                group="Open data", colour="#1f78b4")
+    assert run_dataset(settings_env, pipeline)["status"] == "succeeded"
+    wait_until(lambda: "bicycle_parking" in layers_by_id(client), 10,
+               message="the dataset in /api/layers")
+    assert layers_by_id(client)["bicycle_parking"]["group"] == "Open data"
+    assert 'name="layer-bicycle_parking-title"' in admin.get("/admin/map").data.decode()
+
+    post(admin, "/admin/map", {"layer-bicycle_parking-group": "public-transport",
+                               "layer-bicycle_parking-style": "colour",
+                               "layer-bicycle_parking-colour": "#00aa00"})
+    parking = layers_by_id(client)["bicycle_parking"]
+    assert parking["group"] == "Public transport"
+    assert style_layer(client, "bicycle_parking")["paint"]["circle-color"] == "#00aa00"
+    assert "Open data" not in {g["title"] for g in client.get("/api/layers").get_json()["groups"]}
