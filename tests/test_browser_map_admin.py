@@ -1,11 +1,12 @@
 """The map arranged by an admin in a real Chromium: the admin moves a layer to another group,
 changes its colour and collapses a group on /admin/map; a visitor's map shows it after a
-reload; undo brings the old arrangement back."""
+reload; undo brings the old arrangement back. A click opens the popup fields an admin chose."""
 
 from __future__ import annotations
 
 from tests.browser_helpers import logged_in_page, wait_for_js, watch_for_errors
-from tests.conftest import login
+from tests.conftest import csrf_token, login
+from tests.dataset_helpers import PARKING_GEOJSON, dataset_pipeline, run_dataset
 
 OSLO = "#c=10.76,59.915&z=13"
 EVENTS_COLOUR = "window.portalMap.getPaintProperty('events', 'circle-color')"
@@ -69,3 +70,34 @@ def test_an_admin_moves_and_recolours_a_layer_a_visitor_sees_it_and_undo_restore
     assert visitor.locator("input[name=layer][value=stops]").is_visible()
     assert not admin_errors, admin_errors
     assert not visitor_errors, visitor_errors
+
+
+def test_a_click_opens_the_popup_fields_an_admin_chose(browser, server, app, oidc_provider,
+                                                       settings_env, db_conn):
+    pipeline = dataset_pipeline(db_conn, "parking", slug="bicycle_parking",
+                                source=str(PARKING_GEOJSON), title="Bicycle parking",
+                                group="Open data", colour="#1f78b4")
+    assert run_dataset(settings_env, pipeline)["status"] == "succeeded"
+    admin = app.test_client()
+    login(admin, oidc_provider, "ada", ["admin"])
+    saved = admin.post("/admin/map/import", data={
+        "csrf_token": csrf_token(admin, "/admin/map"),
+        "yaml": "layers:\n  - {id: bicycle_parking, popup: [capacity, covered]}\n"})
+    assert saved.status_code == 303
+
+    lon, lat = 10.759346, 59.928445  # a wall-loop stand for 14 bicycles in the recorded file
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    errors = watch_for_errors(page)
+    page.goto(f"{server}/#c={lon},{lat}&z=18&l=bicycle_parking")
+    wait_for_js(page, "document.getElementById('map').dataset.ready === '1'")
+    wait_for_js(page, "window.portalMap.queryRenderedFeatures("
+                      "{layers: ['bicycle_parking']}).length > 0")
+    x, y = page.evaluate(f"(() => {{ const p = window.portalMap.project([{lon}, {lat}]);"
+                         " return [p.x, p.y]; })()")
+    page.locator("#map canvas").click(position={"x": x, "y": y})
+    panel = page.locator(".road-panel")
+    panel.wait_for(state="visible", timeout=10_000)
+    rows = panel.locator("tr").all_inner_texts()
+    assert [r.split("\t")[0] for r in rows] == ["capacity", "covered"]
+    assert "14" in rows[0] and "no" in rows[1]
+    assert not errors, errors
