@@ -112,6 +112,18 @@ VARIABLES: tuple[Variable, ...] = (
              "Refuse to start when the database schema is behind the code."),
     Variable("migrator_attempts", 30, int,
              "How many times (2 s apart) the migrator tries to reach the database."),
+    Variable("mqtt_url", "mqtt://127.0.0.1:1883", str,
+             "The MQTT broker of the sensor subscriber (mqtt://host:port)."),
+    Variable("mqtt_topics", "", str,
+             "The sensor subscriber's allow-list of topic filters, comma-separated, each "
+             "`filter` (The Things Stack v3 uplinks) or `filter=mapping` (plain JSON read with "
+             "a mapping of PORTAL_MQTT_MAPPINGS); empty: no subscriber."),
+    Variable("mqtt_mappings", "", str,
+             "JSON object of plain-JSON mappings by name: dotted paths of `device`, `time`, "
+             "`values` and optionally `name`, `lat`, `lon`, `kind`, and `units`."),
+    Variable("mqtt_share_group", "portal", str,
+             "The MQTT 5 shared-subscription group: subscribers of one group split the "
+             "messages."),
     Variable("log_format", "text", str, "text (readable) or json (one object a line)."),
     Variable("log_level", "INFO", str, "Python logging level."),
 )
@@ -179,6 +191,10 @@ class Settings:
     basemap_style_url: str
     check_schema: bool
     migrator_attempts: int
+    mqtt_url: str
+    mqtt_topics: str
+    mqtt_mappings: str
+    mqtt_share_group: str
     log_format: str
     log_level: str
 
@@ -252,4 +268,28 @@ class Settings:
             raise SettingsError("PORTAL_TILE_CACHE_SECONDS must not be negative")
         if not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
+        self.mqtt_broker  # noqa: B018 (raises on a malformed URL)
+        self.mqtt_routes  # noqa: B018 (raises on a malformed allow-list or mapping)
+
+    @property
+    def mqtt_broker(self) -> tuple[str, int]:
+        """Host and port of PORTAL_MQTT_URL."""
+        from urllib.parse import urlsplit
+        parts = urlsplit(self.mqtt_url)
+        try:
+            port = parts.port or 1883
+        except ValueError:
+            port = None
+        if parts.scheme != "mqtt" or not parts.hostname or port is None:
+            raise SettingsError("PORTAL_MQTT_URL must be mqtt://host:port")
+        return parts.hostname, port
+
+    @property
+    def mqtt_routes(self):
+        """The subscriber's topic filters with their readers (empty: no subscriber)."""
+        from matching_and_import_db.live.mqtt_subscriber import routes_of
+        try:
+            return routes_of(self.mqtt_topics, self.mqtt_mappings)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 

@@ -179,7 +179,8 @@ def clean_state(request):
     with conn.cursor() as cur:
         cur.execute("TRUNCATE users, pipelines, pipeline_runs, osm_roads, osm_stops, road_stats, "
                     "official_stops, stop_matches, stop_problems, stop_decisions, "
-                    "stop_publications RESTART IDENTITY CASCADE")
+                    "stop_publications, sensor_devices, sensor_measurements, sensor_signals, "
+                    "sensor_invalid_messages RESTART IDENTITY CASCADE")
     conn.close()
     redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]).flushdb()
     shutil.rmtree(Path(env["PORTAL_DATA_DIR"]) / "raw", ignore_errors=True)  # ride uploads

@@ -2,6 +2,12 @@
 
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.sensors import (
+    SensorDevice,
+    SensorInvalidMessage,
+    SensorMeasurement,
+    SensorSignal,
+)
 from app.models.stops import (
     OfficialStopRecord,
     StopDecision,
@@ -13,5 +19,6 @@ from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEve
 from app.models.users import User
 
 __all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
-           "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
+           "RoadStats", "RoadUsage", "SensorDevice", "SensorInvalidMessage",
+           "SensorMeasurement", "SensorSignal", "StopDecision", "StopMatch", "StopProblem",
            "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]
