@@ -74,6 +74,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.health.views import bp as health_bp
+    from app.live import bp as live_bp
     from app.maps.views import bp as maps_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
@@ -82,7 +83,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, live_bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

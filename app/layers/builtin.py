@@ -151,6 +151,8 @@ def register_builtin(c: Catalog) -> None:
     # The official stops, matches and problems of the stops import register here once
     # their tables are published (app/models/stops.py): see register_stop_layers.
     register_stop_layers(c)
+    from app.live.layers import register_sensor_layers
+    register_sensor_layers(c)
 
 
 # The stops import's tables are replaced in one transaction by its publish phase, which
