@@ -10,7 +10,6 @@ import requests
 
 from matching_and_import_db.live import events
 from matching_and_import_db.live.sensor_store import LAYER as SENSORS
-from tests.web_fixtures import WebProcess
 
 STATION = {"feed": "oslobysykkel", "station_id": "2350", "name": "Blindern T-bane",
            "capacity": 12, "num_bikes_available": 5, "num_docks_available": 7,
@@ -49,12 +48,9 @@ class EventStream:
         self.resp.close()
 
 
-@pytest.fixture(scope="module")
-def web(settings_env, tmp_path_factory):
-    """One web process for the module: each test starts from an empty Redis anyway."""
-    process = WebProcess(settings_env, tmp_path_factory.mktemp("web") / "web.log")
-    yield process
-    process.stop()
+@pytest.fixture
+def web(module_web):
+    return module_web
 
 
 def test_stream_sends_a_snapshot_then_changes_then_resumes_after_a_reconnect(web, redis):
