@@ -46,11 +46,17 @@ if [ "$DEV_OIDC" = 1 ]; then
     "$ROOT"/demo/rides/*.obsdata.csv.gz >/dev/null &
 fi
 
+say "the demo sensors: recorded LoRaWAN uplinks replayed into the local MQTT broker"
+export PORTAL_MQTT_TOPICS="${PORTAL_MQTT_TOPICS:-demo/helium/+=campusiot_helium,demo/chirpstack/+=campusiot_chirpstack}"
+export PORTAL_MQTT_MAPPINGS="${PORTAL_MQTT_MAPPINGS:-$(cat "$ROOT/demo/sensors/mappings.json")}"
+
 procfile="$(mktemp)"
 trap 'rm -f "$procfile"' EXIT
 cat > "$procfile" <<PROCS
 web: env PORT=${PORT} PORTAL_TRUSTED_PROXIES=1 bash scripts/web.sh
 scheduler: python -m scheduler
+sensors: python -m scheduler.sensors
+sensor-replay: python demo/sensor_replay.py --interval 5
 PROCS
 if [ "$DEV_OIDC" = 1 ]; then
   cat >> "$procfile" <<'PROCS'

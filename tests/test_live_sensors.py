@@ -3,6 +3,7 @@ real broker (storage, malformed messages, shared subscriptions)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import orjson
@@ -194,3 +195,31 @@ def test_two_subscribers_of_one_share_group_split_the_messages_and_write_each_on
         assert a.stats.received > 0 and b.stats.received > 0  # both took a share
     values = sum(len(u.values) for line in lines for u in parse_json(line, CAMPUSIOT))
     assert _count(db_conn, "sensor_measurements") == values
+
+
+@pytest.mark.parametrize("file, mapping", [
+    ("TourPerret_ems-tourperret-A81758FFFE04B1C1.ndjson.gz", "campusiot_helium"),
+    ("SaintEynard_logs_d1d1e80000000033_campusiot.ndjson.gz", "campusiot_chirpstack"),
+])
+def test_the_demo_mappings_read_every_recorded_message_of_the_demo_replay(file, mapping):
+    import gzip
+    import json
+
+    from matching_and_import_db.live.uplinks import JsonMapping
+    from tests.conftest import ROOT
+    mappings = json.loads((ROOT / "demo" / "sensors" / "mappings.json").read_text())
+    reader = JsonMapping.of(mappings[mapping])
+    read, reasons = 0, set()
+    with gzip.open(ROOT / "demo" / "sensors" / file) as f:
+        for line in itertools.islice(f, 2000):
+            try:
+                [up] = parse_json(line, reader)
+                read += 1
+                assert up.values and up.signals
+            except InvalidMessage as exc:
+                reasons.add(exc.reason)
+    # what is refused is what holds no reading: the Chirpstack log's status messages
+    # (battery, margin), an EMS frame decoded to an empty payload
+    assert read >= 1940
+    assert reasons <= {f"no measurements (an object) at {reader.values}",
+                       "no numeric measurement in the payload"}
