@@ -90,8 +90,9 @@ class Client:
 class Hub:
     """The one Redis reader of this process and the clients it feeds."""
 
-    def __init__(self, redis):
-        self.redis = redis
+    def __init__(self, redis, reader):
+        self.redis = redis  # a bounded pool for the snapshots and catch-ups
+        self.reader = reader  # the one connection that blocks in XREAD
         self.clients: set[Client] = set()
         self.read_errors = 0
         self.delivered = 0
@@ -101,14 +102,15 @@ class Hub:
         backoff = 0.5
         while True:
             try:
-                reply = await self.redis.xread({events.EVENTS: last}, count=READ_COUNT,
+                reply = await self.reader.xread({events.EVENTS: last}, count=READ_COUNT,
                                                block=KEEPALIVE_SECONDS * 1000)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self.read_errors += 1
-                log.warning("reading %s failed; retrying in %.1f s", events.EVENTS, backoff)
+                log.warning("reading %s failed; retrying in %.1f s", events.EVENTS, backoff,
+                            exc_info=True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
@@ -179,6 +181,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
             await resp.write(message)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
+    except Exception:  # Redis gone: end this stream; the browser reconnects and resumes
+        log.warning("a live stream ended on an error", exc_info=True)
     finally:
         hub.clients.discard(client)
     return resp
@@ -229,9 +233,15 @@ def make_app(redis_url: str) -> web.Application:
     app = web.Application()
 
     async def start_hub(app):
-        app["redis"] = aioredis.Redis.from_url(redis_url, socket_keepalive=True,
-                                               health_check_interval=30)
-        app["hub"] = Hub(app["redis"])
+        # thousands of browsers may connect at once: their snapshots wait for one of a few
+        # connections rather than open one each
+        pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=16,
+                                                        timeout=30)
+        app["redis"] = aioredis.Redis(connection_pool=pool)
+        # XREAD blocks up to KEEPALIVE_SECONDS: the socket must wait longer than that
+        app["reader"] = aioredis.Redis.from_url(redis_url, socket_keepalive=True,
+                                                socket_timeout=KEEPALIVE_SECONDS + 10)
+        app["hub"] = Hub(app["redis"], app["reader"])
         app["tasks"] = [asyncio.create_task(app["hub"].run()),
                         asyncio.create_task(app["hub"].keepalive())]
 
@@ -239,6 +249,7 @@ def make_app(redis_url: str) -> web.Application:
         for task in app["tasks"]:
             task.cancel()
         await app["redis"].aclose()
+        await app["reader"].aclose()
 
     app.on_startup.append(start_hub)
     app.on_cleanup.append(stop_hub)
@@ -261,7 +272,8 @@ def main() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     web.run_app(make_app(settings.redis_url), host=args.host, port=args.port,
-                access_log=None, print=None, shutdown_timeout=5)
+                access_log=None, print=None, shutdown_timeout=5,
+                backlog=4096)  # thousands of browsers reconnecting at once
     return 0
 
 
