@@ -37,6 +37,8 @@ import paho.mqtt.client as mqtt
 import psutil
 import redis as redis_lib
 import requests
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -272,6 +274,84 @@ def count_only(port: int, topic: str, expected: int, ready, done) -> None:
     client.loop_stop()
 
 
+def drain_ceiling(port: int, topic: str, expected: int, subscribed, published, done) -> None:
+    """The ceiling of a backlog: a plain paho subscriber (persistent session) that counts
+    what the broker queued for it while it was away."""
+    seen = [0]
+    finished = threading.Event()
+
+    def on_message(_c, _u, _m):
+        seen[0] += 1
+        if seen[0] == expected:
+            done.put(time.time())
+            finished.set()
+
+    def client():
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-ceiling",
+                        protocol=mqtt.MQTTv5)
+        c.on_message = on_message
+        c.on_subscribe = lambda *_: subscribed.set()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 600
+        c.connect("127.0.0.1", port, clean_start=False, properties=props)
+        c.loop_start()
+        return c
+
+    c = client()
+    c.subscribe(topic, qos=1)
+    subscribed.wait(30)
+    c.disconnect()
+    c.loop_stop()
+    published.wait(600)
+    done.put(time.time())  # reconnecting from now
+    c = client()
+    finished.wait(600)
+    c.loop_stop()
+
+
+def ingest_backlog(mqtt_port: int, dsn: str, redis, messages: list[bytes]) -> dict:
+    """Subscriber-side throughput, the publisher out of the way: the broker queues the
+    messages for a subscriber that is away (a persistent session), then it reconnects and
+    works through them; ours (the subscriber's code, in this process) and the ceiling."""
+    import psycopg2
+
+    from matching_and_import_db.live.mqtt_subscriber import Route, Subscriber
+    from matching_and_import_db.live.uplinks import JsonMapping
+    n = len(messages)
+    ctx = multiprocessing.get_context("fork")
+    subscribed, published, done = ctx.Event(), ctx.Event(), ctx.Queue()
+    counter = ctx.Process(target=drain_ceiling,
+                          args=(mqtt_port, "drainceiling/#", n, subscribed, published, done))
+    counter.start()
+    subscribed.wait(30)
+    publish_all(mqtt_port, lambda i: f"drainceiling/{i % 50}", messages)
+    published.set()
+    start = done.get(timeout=60)
+    ceiling_s = done.get(timeout=600) - start
+    counter.join(10)
+
+    routes = [Route("drain/#", "campusiot_helium", JsonMapping.of(MAPPING))]
+
+    def subscriber():
+        return Subscriber(routes, lambda: psycopg2.connect(dsn), redis, host="127.0.0.1",
+                          port=mqtt_port, group="bench-drain", name="bench-drain")
+    away = subscriber()
+    away.start()
+    wait_for("the draining subscriber to connect", lambda: away.stats.connected)
+    time.sleep(1)  # its SUBACK (the subscriber does not expose it): one second is plenty
+    away.stop()
+    publish_all(mqtt_port, lambda i: f"drain/{i % 50}", messages)
+    back = subscriber()
+    start = time.time()
+    back.start()
+    wait_for("the backlog stored", lambda: back.stats.stored + back.stats.invalid >= n,
+             timeout=900, interval=0.05)
+    ours_s = time.time() - start
+    back.stop()
+    return {"ceiling_msgs_per_s": n / ceiling_s, "ours_msgs_per_s": n / ours_s,
+            "stored": back.stats.stored, "refused": back.stats.invalid}
+
+
 def publish_all(port: int, topic_of, messages: list[bytes]) -> float:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
@@ -414,7 +494,14 @@ def main() -> None:
                   f"stored, {rates['refused']} refused with their reason): in PostgreSQL "
                   f"{rates['ours_msgs_per_s']:.0f} msg/s, a paho subscriber that only counts "
                   f"{rates['ceiling_msgs_per_s']:.0f} msg/s: {ratio:.2f}x the ceiling "
-                  f"(goal 5,000 msg/s and 0.5x)", flush=True)
+                  f"(goal 5,000 msg/s and 0.5x); both bound by the publisher", flush=True)
+            backlog = ingest_backlog(mqtt_port, dsn, redis, messages)
+            drain_ratio = backlog["ours_msgs_per_s"] / backlog["ceiling_msgs_per_s"]
+            print(f"MQTT ingest of a backlog of {len(messages)} (queued by the broker while "
+                  f"the subscriber was away, so the publisher is out of the way): stored "
+                  f"{backlog['ours_msgs_per_s']:.0f} msg/s, counted only "
+                  f"{backlog['ceiling_msgs_per_s']:.0f} msg/s: {drain_ratio:.2f}x the ceiling",
+                  flush=True)
         finally:
             procs.stop()
     staleness = feed.get("max_staleness_over_ttl_s") if isinstance(feed, dict) else None
@@ -426,9 +513,13 @@ def main() -> None:
         "idle_streams": idle["held"], "kb_per_stream": round(idle["kb_per_stream"], 1),
         "tile_p99_ms_with_streams": round(idle["tile_p99_ms_with"], 1),
         "tile_p99_ms_without_streams": round(idle["tile_p99_ms_without"], 1),
-        "mqtt_msgs_per_s": round(rates["ours_msgs_per_s"]),
-        "mqtt_ceiling_msgs_per_s": round(rates["ceiling_msgs_per_s"]),
-        "mqtt_vs_ceiling": round(ratio, 2),
+        # the backlog figures: what the subscriber itself sustains (the online run is
+        # bound by the one Python publisher, ceiling included)
+        "mqtt_msgs_per_s": round(backlog["ours_msgs_per_s"]),
+        "mqtt_ceiling_msgs_per_s": round(backlog["ceiling_msgs_per_s"]),
+        "mqtt_vs_ceiling": round(drain_ratio, 2),
+        "mqtt_online_msgs_per_s": round(rates["ours_msgs_per_s"]),
+        "mqtt_online_ceiling_msgs_per_s": round(rates["ceiling_msgs_per_s"]),
         "max_staleness_over_ttl_s": staleness,
         "feed_push": feed}))
 

@@ -223,3 +223,30 @@ def test_the_demo_mappings_read_every_recorded_message_of_the_demo_replay(file, 
     assert read >= 1940
     assert reasons <= {f"no measurements (an object) at {reader.values}",
                        "no numeric measurement in the payload"}
+
+
+def test_a_message_the_database_refuses_is_kept_as_refused_and_the_rest_is_stored(
+        settings_env, db_conn):
+    # a unit with a NUL, which jsonb cannot hold, fails its batch in PostgreSQL: the
+    # batch is stored one by one, that message kept as refused, and the writer goes on
+    from matching_and_import_db.live.uplinks import JsonMapping
+    prefix = unique_prefix()
+    bad_units = JsonMapping.of({"device": "dev_eui", "time": "_date", "values": "decoded.payload",
+                                "units": {"temperature": "°C\x00"}})
+    routes = [Route(f"{prefix}/bad/#", "bad", bad_units),
+              Route(f"{prefix}/good/#", "campusiot", CAMPUSIOT)]
+    lines = campusiot_lines(20)
+    with running_subscriber(settings_env, routes, prefix, f"{prefix}-a") as sub, \
+            publisher() as pub:
+        publish_all(pub, [(f"{prefix}/bad/x", lines[0])]
+                    + [(f"{prefix}/good/x", line) for line in lines[1:]])
+        wait_until(lambda: sub.stats.stored + sub.stats.invalid == 20, 30,
+                   message="every message stored or refused")
+        assert sub._writer.is_alive()
+        reasons = dict(sub.stats.reasons)
+    assert sub.stats.stored == 19
+    [(reason, count)] = reasons.items()
+    assert reason.startswith("not storable: ") and count == 1
+    with db_conn.cursor() as cur:
+        cur.execute("SELECT reason FROM sensor_invalid_messages")
+        assert [r for (r,) in cur.fetchall()] == [reason]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import orjson
 import paho.mqtt.client as mqtt
+import psycopg2
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -159,16 +160,23 @@ class Subscriber:
                         conn = self.connect_db()
                     devices = sensor_store.store_batch(conn, uplinks, refused)
                     break
-                except Exception:
+                except (psycopg2.OperationalError, psycopg2.InterfaceError):
                     log.exception("storing %d sensor messages failed; retrying", len(batch))
-                    if conn is not None and not conn.closed:
-                        try:
-                            conn.rollback()
-                        except Exception:
-                            conn.close()
-                    conn = None
-                    if self._stopping.wait(1.0) and self._stopping.is_set():
+                    conn = _discard(conn)
+                    if self._stopping.wait(1.0):
                         return  # unacknowledged: the broker sends them again
+                except Exception:  # the data, not the database: never retried for ever
+                    log.exception("a batch of %d sensor messages could not be stored; "
+                                  "storing them one by one", len(batch))
+                    try:
+                        conn.rollback()
+                        devices, uplinks = self._store_one_by_one(conn, uplinks, refused)
+                        break
+                    except Exception:  # the database went too: retry the batch
+                        log.exception("storing sensor messages one by one failed")
+                        conn = _discard(conn)
+                        if self._stopping.wait(1.0):
+                            return
             for _topic, _payload, mid, qos in batch:
                 if qos:
                     self.client.ack(mid, qos)
@@ -180,6 +188,24 @@ class Subscriber:
                 log.warning("could not publish the latest sensor values to Redis")
         if conn is not None:
             conn.close()
+
+    def _store_one_by_one(self, conn, uplinks, refused):
+        """After a batch failed on its data: each uplink alone; one that still fails is
+        kept as refused with the error's name."""
+        devices, kept, unstorable = {}, [], []
+        for u in uplinks:
+            try:
+                devices.update(sensor_store.store_batch(conn, [u], []))
+                kept.append(u)
+            except Exception as exc:
+                conn.rollback()
+                reason = f"not storable: {type(exc).__name__}"
+                self.stats.invalid += 1
+                self.stats.reasons[reason] += 1
+                unstorable.append(sensor_store.Refused(
+                    "(batch)", reason, repr(u).encode()))
+        sensor_store.store_batch(conn, [], refused + unstorable)
+        return devices, kept
 
     def _take_batch(self) -> list:
         try:
@@ -240,6 +266,15 @@ class Subscriber:
             self.redis.hdel(HEALTH_KEY, self.name)
         except Exception:
             pass
+
+
+def _discard(conn):
+    if conn is not None and not conn.closed:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    return None
 
 
 def subscriber_health(redis, max_age: float = 10.0) -> list[dict]:

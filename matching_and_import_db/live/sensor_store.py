@@ -14,6 +14,7 @@ from datetime import datetime
 import orjson
 from psycopg2.extras import Json, execute_values
 
+from matching_and_import_db.copy import CopyPipe, encode_value
 from matching_and_import_db.live import events
 from matching_and_import_db.live.uplinks import KNOWN_UNITS, Uplink
 from matching_and_import_db.sqlfiles import load_sql
@@ -47,13 +48,7 @@ def store_batch(conn, uplinks: list[Uplink], refused: list[Refused]) -> dict[str
     with conn.cursor() as cur:
         if uplinks:
             devices = _upsert_devices(cur, uplinks)
-            execute_values(cur, _sql(cur, "insert_measurements.sql"),
-                           [(u.device_id, m, u.received_at, v)
-                            for u in uplinks for m, v in u.values.items()], page_size=PAGE)
-            signals = [(u.device_id, u.received_at, s.gateway, s.rssi, s.snr)
-                       for u in uplinks for s in u.signals]
-            if signals:
-                execute_values(cur, _sql(cur, "insert_signals.sql"), signals, page_size=PAGE)
+            _copy_series(cur, uplinks)
         if refused:
             execute_values(cur, _sql(cur, "insert_invalid_messages.sql"),
                            [(_text(r.topic[:512]), _text(r.reason),
@@ -61,6 +56,24 @@ def store_batch(conn, uplinks: list[Uplink], refused: list[Refused]) -> dict[str
                             for r in refused], page_size=PAGE)
     conn.commit()
     return devices
+
+
+def _copy_series(cur, uplinks: list[Uplink]) -> None:
+    """Measurements and signal readings by COPY (a batch is tens of thousands of rows),
+    through temporary tables merged with ON CONFLICT DO NOTHING."""
+    cur.execute(load_sql(PACKAGE, "create_incoming.sql"))
+    with CopyPipe(cur, batch_rows=20_000) as pipe:
+        values = pipe.table("incoming_measurements",
+                            ("device_id", "measurement", "measured_at", "value"))
+        signals = pipe.table("incoming_signals",
+                             ("device_id", "received_at", "gateway", "rssi", "snr"))
+        for u in uplinks:
+            device, at = encode_value(u.device_id), encode_value(u.received_at)
+            for m, v in u.values.items():
+                values.add_line(f"{device}\t{encode_value(m)}\t{at}\t{v!r}")
+            for s in u.signals:
+                signals.add((u.device_id, u.received_at, s.gateway, s.rssi, s.snr))
+    cur.execute(load_sql(PACKAGE, "merge_incoming.sql"))
 
 
 def _upsert_devices(cur, uplinks: list[Uplink]) -> dict[str, Device]:

@@ -125,7 +125,7 @@ def _tts_uplink(doc: object, now: datetime) -> Uplink:
             position = _position(first.get("longitude"), first.get("latitude"))
     kind = _path(up, "version_ids.model_id")
     return Uplink(device_id=_name(device, "device id"), received_at=received,
-                  values=_values(decoded), kind=kind if isinstance(kind, str) else None,
+                  values=_values(decoded), kind=_label(kind),
                   position=position, signals=signals)
 
 
@@ -148,8 +148,8 @@ def parse_json(payload: bytes, mapping: JsonMapping, now: datetime | None = None
         position = _position(_path(doc, mapping.lon), _path(doc, mapping.lat))
     return [Uplink(device_id=_name(str(device), "device id"),
                    received_at=_time(_path(doc, mapping.time), mapping.time, now),
-                   values=_values(values), name=name if isinstance(name, str) else None,
-                   kind=kind if isinstance(kind, str) else None, position=position,
+                   values=_values(values), name=_label(name), kind=_label(kind),
+                   position=position,
                    units=dict(mapping.units), signals=_mapped_signals(doc, mapping.signals))]
 
 
@@ -176,6 +176,14 @@ def _name(text: str, what: str) -> str:
         raise InvalidMessage(f"{what} longer than {MAX_NAME} characters or with control "
                              "characters")
     return text
+
+
+def _label(value: object) -> str | None:
+    """A device's name or kind as given, without control characters, at most 200 long."""
+    if not isinstance(value, str):
+        return None
+    text = "".join(c for c in value if ord(c) >= 32)[:200].strip()
+    return text or None
 
 
 def _values(decoded: dict) -> dict[str, float]:

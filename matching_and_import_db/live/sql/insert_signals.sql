@@ -1,3 +1,0 @@
-INSERT INTO sensor_signals (device_id, received_at, gateway, rssi, snr)
-VALUES %s
-ON CONFLICT DO NOTHING
