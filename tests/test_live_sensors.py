@@ -250,3 +250,21 @@ def test_a_message_the_database_refuses_is_kept_as_refused_and_the_rest_is_store
     with db_conn.cursor() as cur:
         cur.execute("SELECT reason FROM sensor_invalid_messages")
         assert [r for (r,) in cur.fetchall()] == [reason]
+
+
+def test_operators_see_the_refused_messages_by_reason_and_others_get_404(
+        client, db_conn, oidc_provider):
+    from tests.conftest import login
+    with db_conn.cursor() as cur:
+        cur.execute("INSERT INTO sensor_invalid_messages (topic, reason, payload) VALUES "
+                    "('a', 'not JSON: x', '{'), ('a', 'not JSON: x', '['), "
+                    "('b', 'no decoded_payload', '{}')")
+    db_conn.commit()
+    assert client.get("/api/live/sensors/refused").status_code == 401
+    login(client, oidc_provider, "rider", ["user"])
+    assert client.get("/api/live/sensors/refused").status_code == 404
+    login(client, oidc_provider, "ops", ["operator"])
+    body = client.get("/api/live/sensors/refused?hours=2").get_json()
+    assert [(r["reason"], r["messages"]) for r in body["reasons"]] == [
+        ("not JSON: x", 2), ("no decoded_payload", 1)]
+    assert client.get("/api/live/sensors/refused?hours=0").status_code == 400

@@ -7,10 +7,12 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
-from app.auth.access import EVERYONE, access
+from app.auth.access import EVERYONE, OPERATORS, access
+from app.auth.decorators import role_required
 from app.extensions import db
 from app.live import bp
-from matching_and_import_db.live.sensor_history import device_history
+from app.params import parse_int
+from matching_and_import_db.live.sensor_history import device_history, refused_messages
 
 
 @bp.get("/api/live/sensors/<device>/history")
@@ -19,3 +21,14 @@ def sensor_history(device: str):
     cur = db.session.connection().connection.driver_connection.cursor()
     history = device_history(cur, device, request.args.get("period", "day"))
     return jsonify(asdict(history))
+
+
+@bp.get("/api/live/sensors/refused")
+@access(OPERATORS, anonymous=401)
+@role_required("operator")
+def sensor_refused():
+    """Operators: the sensor messages refused over the last `hours` (24), by reason."""
+    hours = parse_int(request.args.get("hours"), "hours", 24, 1, 24 * 90)
+    cur = db.session.connection().connection.driver_connection.cursor()
+    return jsonify({"hours": hours,
+                    "reasons": [asdict(r) for r in refused_messages(cur, hours)]})

@@ -61,3 +61,18 @@ def device_history(cur, device_id: str, period: str,
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class RefusedReason:
+    reason: str
+    messages: int
+    last_at: str
+
+
+def refused_messages(cur, hours: int, now: datetime | None = None) -> list[RefusedReason]:
+    """What operators see of the messages the subscriber could not use: how many, by
+    reason, over the last hours (each one is kept in sensor_invalid_messages)."""
+    since = (now or datetime.now(UTC)) - timedelta(hours=hours)
+    cur.execute(load_sql(PACKAGE, "invalid_message_counts.sql"), {"since": since})
+    return [RefusedReason(reason, count, _iso(last)) for reason, count, last in cur.fetchall()]
