@@ -12,6 +12,12 @@ from app.models.gbfs import (
 from app.models.maps import MapArrangementVersion
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.sensors import (
+    SensorDevice,
+    SensorInvalidMessage,
+    SensorMeasurement,
+    SensorSignal,
+)
 from app.models.stops import (
     OfficialStopRecord,
     StopDecision,
@@ -32,8 +38,9 @@ from app.models.workspaces import (
 
 __all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
            "GbfsZone", "MapArrangementVersion", "OfficialStopRecord", "OsmRoad", "OsmStop",
-           "Pipeline", "PipelineRun", "PrivacyZone", "PublishedDataset",
-           "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User",
-           "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
+           "Pipeline", "PipelineRun",
+           "PrivacyZone", "PublishedDataset", "RoadStats", "RoadUsage", "SensorDevice",
+           "SensorInvalidMessage", "SensorMeasurement", "SensorSignal", "StopDecision",
+           "StopMatch", "StopProblem", "StopPublication", "Track", "TrackEvent", "TrackSnaps",
+           "User", "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
            "WorkspaceMap", "WorkspaceMember"]

@@ -182,6 +182,21 @@ class Settings:
         30,
         "How long station availability history is kept (the newest change of each station "
         "stays).")
+    mqtt_url: str = setting(
+        "mqtt://127.0.0.1:1883",
+        "The MQTT broker of the sensor subscriber (mqtt://host:port).")
+    mqtt_topics: str = setting(
+        "",
+        "The sensor subscriber's allow-list of topic filters, comma-separated, each `filter` "
+        "(The Things Stack v3 uplinks) or `filter=mapping` (plain JSON read with a mapping of"
+        " PORTAL_MQTT_MAPPINGS); empty: no subscriber.")
+    mqtt_mappings: str = setting(
+        "",
+        "JSON object of plain-JSON mappings by name: dotted paths of `device`, `time`, "
+        "`values` and optionally `name`, `lat`, `lon`, `kind`, and `units`.")
+    mqtt_share_group: str = setting(
+        "portal",
+        "The MQTT 5 shared-subscription group: subscribers of one group split the messages.")
     log_format: str = setting("text", "text (readable) or json (one object a line).")
     log_level: str = setting("INFO", "Python logging level.")
 
@@ -223,6 +238,28 @@ class Settings:
             out[name] = url
         return out
 
+    @property
+    def mqtt_broker(self) -> tuple[str, int]:
+        """Host and port of PORTAL_MQTT_URL."""
+        from urllib.parse import urlsplit
+        parts = urlsplit(self.mqtt_url)
+        try:
+            port = parts.port or 1883
+        except ValueError:
+            port = None
+        if parts.scheme != "mqtt" or not parts.hostname or port is None:
+            raise SettingsError("PORTAL_MQTT_URL must be mqtt://host:port")
+        return parts.hostname, port
+
+    @property
+    def mqtt_routes(self):
+        """The subscriber's topic filters with their readers (empty: no subscriber)."""
+        from matching_and_import_db.live.mqtt_subscriber import routes_of
+        try:
+            return routes_of(self.mqtt_topics, self.mqtt_mappings)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
     def validate(self) -> None:
         for pair in self.basemap_styles.split():
             name, _, url = pair.partition("=")
@@ -259,6 +296,8 @@ class Settings:
             raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
         if self.tile_cache_seconds < 0:
             raise SettingsError("PORTAL_TILE_CACHE_SECONDS must not be negative")
+        self.mqtt_broker  # noqa: B018 (raises on a malformed URL)
+        self.mqtt_routes  # noqa: B018 (raises on a malformed allow-list or mapping)
         if not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
 

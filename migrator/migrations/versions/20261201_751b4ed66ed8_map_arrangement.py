@@ -6,7 +6,7 @@ when and what it changed. The current arrangement is the newest version not undo
 marks it undone (who, when), so the one before it is current again and nothing is lost.
 
 Revision ID: 751b4ed66ed8
-Revises: e96c7d5cc46c
+Revises: 3f0fb6adda19
 Create Date: 2026-12-01 13:30:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '751b4ed66ed8'
-down_revision = 'e96c7d5cc46c'
+down_revision = '3f0fb6adda19'
 branch_labels = None
 depends_on = None
 
