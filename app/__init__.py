@@ -13,7 +13,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     settings = settings or Settings.from_env(overrides=overrides)
 
     from matching_and_import_db.settings.logging_setup import configure_logging
-    configure_logging(settings)
+    configure_logging(settings, role="web")
 
     app = Flask(__name__)
     app.config.update(
@@ -72,6 +72,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.auth.views import bp as auth_bp
     from app.health.views import bp as health_bp
     from app.maps.views import bp as maps_bp
+    from app.monitoring.views import bp as monitoring_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
     from app.stops.api import bp as stops_api_bp
@@ -79,8 +80,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, monitoring_bp):
         app.register_blueprint(bp)
+
+    from app.monitoring.usage import init_plausible, init_usage_counting
+    init_usage_counting(app, settings.analytics_flush_seconds)
+    init_plausible(app, settings.plausible_script_url, settings.plausible_domain)
 
     from app.cli import register_cli
     register_cli(app)

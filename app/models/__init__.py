@@ -10,8 +10,9 @@ from app.models.stops import (
     StopPublication,
 )
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
+from app.models.usage import UsageDaily
 from app.models.users import User
 
 __all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "User"]
+           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "UsageDaily", "User"]

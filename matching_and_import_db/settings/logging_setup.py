@@ -7,7 +7,7 @@ import sys
 
 import orjson
 
-from matching_and_import_db.settings.portal import Settings
+from matching_and_import_db.settings.portal import VARIABLES, Settings
 
 _FIELDS = ("name", "levelname", "message")
 
@@ -21,7 +21,17 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(data).decode()
 
 
-def configure_logging(settings: Settings) -> None:
+def secret_values(settings: Settings) -> list[str]:
+    """What no collected log line may show: the secret settings and the passwords in URLs."""
+    from urllib.parse import urlsplit
+    values = [getattr(settings, var.name) for var in VARIABLES if var.secret]
+    for url in (settings.database_url, settings.redis_url, settings.mqtt_url):
+        values.append(urlsplit(url).password or "")
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def configure_logging(settings: Settings, role: str = "web") -> None:
+    """role names the process (web, scheduler, migrator) in the errors it reports."""
     root = logging.getLogger()
     if getattr(root, "_portal_configured", False):
         return
@@ -31,6 +41,9 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    # ERROR records of every process, for the admin health page (never blocks on Redis)
+    from matching_and_import_db.monitoring.errors import RecentErrorsHandler
+    root.addHandler(RecentErrorsHandler(settings.redis_url, role, secret_values(settings)))
     root.setLevel(settings.log_level.upper())
     # per-tick chatter of libraries; their warnings and errors still show
     for noisy in ("apscheduler.executors", "apscheduler.scheduler", "alembic.runtime.plugins"):
