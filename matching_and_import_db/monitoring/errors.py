@@ -22,6 +22,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import redis as redis_lib  # here, not in the writer: imports at interpreter exit fail
+
 STREAM = "monitoring:errors"
 MINUTE_PREFIX = "monitoring:errors:minute:"
 STREAM_MAX = 2000          # entries kept (approximately: XADD MAXLEN ~)
@@ -125,7 +127,6 @@ class RecentErrorsHandler(logging.Handler):
             self._pid = os.getpid()
 
     def _write_forever(self) -> None:
-        import redis as redis_lib
         client = redis_lib.Redis.from_url(self.redis_url, socket_timeout=1,
                                           socket_connect_timeout=1)
         failed_at = 0.0
