@@ -143,3 +143,16 @@ def test_the_page_warns_when_the_error_rate_jumps_and_not_for_a_steady_rate(admi
     # the stream keeps the newest entries, the counters every one of the hour
     assert len(body["detail"]["newest"]) == 50
     assert sum(m["errors"] for m in body["detail"]["per_minute"]) == 75
+
+
+def test_an_entry_keeps_the_request_id_and_the_exception_type_but_not_its_message():
+    try:
+        raise ValueError("row 3 holds secret-looking data")
+    except ValueError:
+        record = logging.LogRecord("app.x", logging.ERROR, __file__, 1, "upload %s failed",
+                                   (7,), sys.exc_info())
+    record.request_id = "0123456789abcdef"
+    entry = errors.entry_of(record, "web", secrets=())
+    assert (entry.message, entry.request_id, entry.exception) == (
+        "upload 7 failed", "0123456789abcdef", "ValueError")
+    assert "secret-looking" not in repr(entry.fields())

@@ -3,7 +3,7 @@ tile, api) and route pattern (the URL rule, never the path: no ids, no query), a
 No address, no cookie, no user: nothing that tells one visitor from another is looked at.
 
 Counting costs a dict increment under a lock per request; each process adds its counts to
-the day's totals in PostgreSQL (one statement per route counted) at most every
+the day's totals in PostgreSQL (one upsert per route counted, 100 a round trip) at most every
 flush_seconds, and keeps them for the next try when that fails.
 """
 
@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+
+from psycopg2.extras import execute_batch
 
 from matching_and_import_db.sqlfiles import fetch_as, load_sql
 
@@ -45,10 +47,11 @@ class UsageCounter:
         if not pending:
             return 0
         try:
-            with conn.cursor() as cur:
-                cur.executemany(load_sql("matching_and_import_db.monitoring", "add_counts.sql"),
-                                [{"day": d, "kind": k, "route": r, "count": n}
-                                 for (d, k, r), n in sorted(pending.items())])
+            with conn.cursor() as cur:  # 100 upserts a round trip
+                execute_batch(cur, load_sql("matching_and_import_db.monitoring",
+                                            "add_counts.sql"),
+                              [{"day": d, "kind": k, "route": r, "count": n}
+                               for (d, k, r), n in sorted(pending.items())], page_size=100)
             conn.commit()
         except Exception:
             conn.rollback()

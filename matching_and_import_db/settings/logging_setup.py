@@ -43,7 +43,10 @@ def configure_logging(settings: Settings, role: str = "web") -> None:
     root.addHandler(handler)
     # ERROR records of every process, for the admin health page (never blocks on Redis)
     from matching_and_import_db.monitoring.errors import RecentErrorsHandler
-    root.addHandler(RecentErrorsHandler(settings.redis_url, role, secret_values(settings)))
+    collector = RecentErrorsHandler(settings.redis_url, role, secret_values(settings))
+    for record_filter in handler.filters:  # what the lines get (a request id), it gets too
+        collector.addFilter(record_filter)
+    root.addHandler(collector)
     root.setLevel(settings.log_level.upper())
     # per-tick chatter of libraries; their warnings and errors still show
     for noisy in ("apscheduler.executors", "apscheduler.scheduler", "alembic.runtime.plugins"):
