@@ -157,3 +157,23 @@ def test_only_admins_see_the_health_page(client, oidc_provider, path, anonymous)
         assert "/login" in resp.headers["Location"]
     login(client, oidc_provider, "ops", roles=["operator"])
     assert client.get(path).status_code == 404
+
+
+def test_without_redis_the_page_still_answers_and_says_what_it_cannot_read(settings_env,
+                                                                           oidc_provider):
+    good = make_app(settings_env).test_client()
+    login(good, oidc_provider, "root", roles=["admin"])
+    without = make_app(settings_env, redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                       health_check_timeout_seconds=1.0).test_client()
+    without.set_cookie("session", good.get_cookie("session").value)
+
+    resp = without.get("/api/admin/health")
+    assert resp.status_code == 200
+    found = components(resp.json)
+    assert found["redis"]["state"] == "failed"
+    assert "ConnectionError" in found["redis"]["summary"]
+    assert found["database"]["state"] == "ok"
+    assert resp.json["errors"]["state"] == "failed"  # the stream lives in Redis
+    page = without.get("/admin/health")
+    assert page.status_code == 200
+    assert b"Errors cannot be read" in page.data
