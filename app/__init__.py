@@ -70,8 +70,12 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.account.views import bp as account_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.datasets.views import bp as datasets_bp
     from app.health.views import bp as health_bp
+    from app.live import live_blueprint
     from app.maps.views import bp as maps_bp
+    from app.metrics.http import init_http_metrics
+    from app.metrics.views import bp as metrics_bp
     from app.monitoring.views import bp as monitoring_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
@@ -79,9 +83,24 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.stops.views import bp as stops_bp
     from app.tracks.api import bp as tracks_api_bp
     from app.tracks.views import bp as tracks_bp
+    from app.workspaces.admin import bp as workspaces_admin_bp
+    from app.workspaces.admin import pages as workspaces_admin_pages
+    from app.workspaces.binding import init_workspace_binding
+    init_workspace_binding()
+    _connect_dataset_layers()
+    from app.workspaces.api import bp as workspaces_api_bp
+    from app.workspaces.ogc import bp as workspace_ogc_bp
+    from app.workspaces.public import bp as workspace_maps_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
-               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, monitoring_bp):
+               account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
+               workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
+               workspaces_admin_pages, datasets_bp, metrics_bp,
+               live_blueprint(), monitoring_bp):
         app.register_blueprint(bp)
+
+    init_http_metrics(app)
+    from app.request_ids import init_request_ids
+    init_request_ids(app)
 
     from app.monitoring.usage import init_plausible, init_usage_counting
     init_usage_counting(app, settings.analytics_flush_seconds)
@@ -99,3 +118,13 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
             finally:
                 conn.close()
     return app
+
+
+def _connect_dataset_layers() -> None:
+    """Published datasets join the catalog as layers, read from the database on use; in
+    the web app that is the request's pooled connection (none outside a request)."""
+    from flask import has_app_context
+
+    from app.pipelines.service import raw_connection
+    from matching_and_import_db.layers.datasets import DATASETS
+    DATASETS.connect = lambda: raw_connection() if has_app_context() else None

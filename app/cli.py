@@ -191,5 +191,9 @@ def import_rides(files, subject, public, wait_for_roads):
 
 
 def register_cli(app: Flask) -> None:
+    from app.live.gbfs_cli import gbfs_cli
     app.cli.add_command(pipeline_cli)
     app.cli.add_command(tracks_cli)
+    from app.workspaces.cli import workspace_cli
+    app.cli.add_command(workspace_cli)
+    app.cli.add_command(gbfs_cli)

@@ -232,8 +232,8 @@ def wrk(base: str, lines: list[str], conns: int, seconds: int, workdir: Path) ->
 
 
 def pgbench(dsn: str, tiles: list[str], conns: int, seconds: int, workdir: Path) -> dict:
-    from app.layers.builtin import ROADS
-    from app.layers.query import tile_sql
+    from matching_and_import_db.layers.builtin import ROADS
+    from matching_and_import_db.layers.query import tile_sql
     from matching_and_import_db.tracks.visibility import RideFilter
     conn = psycopg2.connect(dsn)
     conn.autocommit = True

@@ -8,6 +8,7 @@ connections are closed after a few seconds.
 """
 
 import os
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '5001')}")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
@@ -20,3 +21,23 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Prometheus multiprocess mode (app/metrics): every worker writes its samples into one
+# directory, emptied here when gunicorn starts (scripts/web.sh gives each start its own;
+# otherwise a new temporary one, always writable, also in the container), and a worker's
+# live gauges are dropped when it exits.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(
+    prefix="portal-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_starting(server):
+    import shutil
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid, metrics_dir)

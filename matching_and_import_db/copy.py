@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Sequence
-from io import StringIO
+from io import BytesIO, StringIO
 from typing import Any
 
 import orjson
@@ -60,7 +60,9 @@ class CopyPipe:
         self._writers.append(writer)
         return writer
 
-    def submit(self, sql: str, data: str) -> None:
+    def submit(self, sql: str, data: str | bytes) -> None:
+        """One chunk of COPY data for a statement; writers call it, and so may a caller
+        whose rows come already encoded (CSV from Arrow's writer)."""
         if self._error is not None:
             raise self._error
         self._queue.put((sql, data))
@@ -73,7 +75,9 @@ class CopyPipe:
             if self._error is None:
                 try:
                     # one read of the whole batch: the GIL is taken once, not per 8 kB chunk
-                    self._cursor.copy_expert(item[0], StringIO(item[1]), size=len(item[1]) + 1)
+                    data = item[1]
+                    stream = BytesIO(data) if isinstance(data, bytes) else StringIO(data)
+                    self._cursor.copy_expert(item[0], stream, size=len(data) + 1)
                 except BaseException as exc:  # handed to the producer at the next submit/exit
                     self._error = exc
 

@@ -15,7 +15,7 @@ their variants; when that would be too many tiles it bumps the generation instea
 
 Which layers a change retires is said by the data that changed, not by layer ids: the
 domain's operations name what they changed (RIDES, OSM, STOPS), and each layer of the
-catalog declares the data it is drawn from (Layer.depends_on, app/layers). The app and
+catalog declares the data it is drawn from (Layer.depends_on, in layers/). The app and
 the scheduler build one TileInvalidator from the catalog; the domain calls its changed()
 after it commits. Framework-free: it takes a Redis client and a function from data to
 layer ids.

@@ -24,7 +24,7 @@ from matching_and_import_db import workers
 from matching_and_import_db.schema import require_current_schema
 from matching_and_import_db.settings import Settings, SettingsError
 from matching_and_import_db.settings.logging_setup import configure_logging
-from scheduler import heartbeat
+from scheduler import heartbeat, metrics
 from scheduler.connections import budgeted_connect
 from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
 
@@ -101,6 +101,7 @@ def main() -> int:
                         worker_name, stopping)
     scheduler = build_scheduler(ctx)
     started.append(scheduler)
+    metrics.serve(settings.scheduler_metrics_port)
     if stopping.is_set():
         return 0
     liveness = heartbeat.LivenessBeat(redis, worker_name)

@@ -13,14 +13,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 
-from app.layers.catalog import catalog
 from matching_and_import_db import workers
+from matching_and_import_db.layers.catalog import catalog
+from matching_and_import_db.live.gbfs import poller as gbfs_poller
+from matching_and_import_db.live.gbfs import store as gbfs_store
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from matching_and_import_db.tracks import processing, store
+from scheduler import metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ class WorkerContext:
 def source_policy(settings) -> SourcePolicy:
     """Where pipelines may read their sources, from the settings."""
     return SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts,
-                           settings.source_max_bytes)
+                           settings.source_max_bytes, overpass_url=settings.overpass_url)
 
 
 def beat(ctx: WorkerContext) -> None:
@@ -114,6 +118,29 @@ def process_tracks(ctx: WorkerContext) -> int:
                                       should_stop=ctx.stopping.is_set)
 
 
+def gbfs_config(settings) -> gbfs_poller.PollConfig:
+    return gbfs_poller.PollConfig(
+        sources=source_policy(settings), min_interval=settings.gbfs_min_interval_seconds,
+        timeout=settings.gbfs_timeout_seconds, max_bytes=settings.gbfs_max_bytes,
+        pollers=settings.gbfs_pollers)
+
+
+def poll_gbfs(ctx: WorkerContext) -> int:
+    return gbfs_poller.poll_due(ctx.connect, ctx.redis, gbfs_config(ctx.settings),
+                                should_stop=ctx.stopping.is_set)
+
+
+def prune_gbfs_history(ctx: WorkerContext) -> int:
+    conn = ctx.connect()
+    try:
+        before = datetime.now(UTC) - timedelta(days=ctx.settings.gbfs_history_days)
+        pruned = gbfs_store.prune_history(conn, before)
+        conn.commit()
+        return pruned
+    finally:
+        conn.close()
+
+
 def _tick(ctx: WorkerContext) -> float:
     return ctx.settings.scheduler_tick_seconds
 
@@ -130,6 +157,10 @@ JOBS: tuple[JobSpec, ...] = (
             "claim queued runs and execute them (lock per pipeline, in the runner)"),
     JobSpec("tracks.process", process_tracks, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim uploaded rides and process them (claims with a lease, no job lock)"),
+    JobSpec("gbfs.poll", poll_gbfs, lambda ctx: 1.0, None,
+            "fetch the GBFS files that are due (a lock with a lease per feed, in the poller)"),
+    JobSpec("gbfs.prune_history", prune_gbfs_history, lambda ctx: 3600.0, 600,
+            "drop station history older than PORTAL_GBFS_HISTORY_DAYS"),
 )
 
 
@@ -159,15 +190,19 @@ def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
             if not acquired:
                 return  # another scheduler process is on it
         started = time.monotonic()
+        outcome = "failed"
         try:
             result = spec.func(ctx)
+            outcome = "ok"
         except RedisError as exc:
+            outcome = "paused"
             unreachable(exc)
             return
         except Exception:
             log.exception("job %s failed", spec.id)
             return
         finally:
+            metrics.job_done(spec.id, outcome, time.monotonic() - started)
             if lock is not None:
                 try:
                     lock.release()

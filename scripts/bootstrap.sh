@@ -142,6 +142,9 @@ fi
 # start their own, on free ports, beside the machine's Redis) ----------------------------
 apt_install nginx-light gettext-base pgbouncer redis-server
 
+# --- ogr2ogr, the peer bench/dataset_import measures our dataset import against ----------
+apt_install gdal-bin
+
 # --- a browser for the map's tests (Debian's chromium; Playwright only drives it) ---------
 if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium

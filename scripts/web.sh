@@ -52,6 +52,8 @@ stop() {
 }
 trap stop TERM INT EXIT
 
+# each start its own Prometheus multiprocess directory (deploy/gunicorn.conf.py empties it)
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$RUN_DIR/metrics}"
 GUNICORN_BIND="127.0.0.1:${UPSTREAM_PORT}" gunicorn -c deploy/gunicorn.conf.py 'app:create_app()' &
 pids+=($!)
 nginx -e stderr -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" &

@@ -24,10 +24,11 @@ from psycopg2 import sql as psql
 from sqlalchemy.engine import make_url
 
 # ride fixtures (riders with API keys, processing), the published golden stops case,
-# browser fixtures and the web process as start.sh runs it (with a Redis server of its own)
+# browser fixtures, the web process as start.sh runs it (with a Redis server of its own)
 # live beside this file
 pytest_plugins = ["tests.rides_fixtures", "tests.stops_fixtures", "tests.browser_fixtures",
-                  "tests.web_fixtures"]
+                  "tests.web_fixtures", "tests.workspace_fixtures",
+                  "tests.gbfs_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -186,6 +187,8 @@ def empty_every_table(database_url: str) -> None:
         tables = [name for (name,) in cur.fetchall()]
         cur.execute(psql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
             psql.SQL(", ").join(psql.Identifier(name) for name in tables)))
+        # published datasets' own tables live in a schema of their own (datasets/store.py)
+        cur.execute("DROP SCHEMA IF EXISTS datasets CASCADE; CREATE SCHEMA datasets")
     conn.close()
 
 

@@ -10,7 +10,7 @@ import socket
 import psycopg2
 import redis as redis_lib
 
-from app.layers.catalog import catalog
+from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
 from matching_and_import_db.pipelines.sources import DEFAULT_MAX_DOWNLOAD_BYTES, SourcePolicy
 

@@ -16,13 +16,16 @@ import pytest
 
 from app.auth.access import ANONYMOUS, LOGIN, OWNER, VISITORS, rule_of
 from app.extensions import db
-from tests.conftest import make_app
+from tests.conftest import csrf_token, make_app
+from tests.dataset_helpers import PARKING_GEOJSON
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import ride_along, ride_csv, road_by_name, utc
 from tests.security_helpers import CANARIES, NOTE_PAIR, STREET, World, post
 from tests.stops_helpers import GOLDEN_ATLAS
 
-UNUSED_METHOD = "PATCH"  # no route of ours serves it
+UNUSED_METHOD = "PROPFIND"  # no route of ours serves it (PATCH: OGC API Features Part 4)
+WORKSPACE_VALUES = {"slug": "nowhere", "dataset": "none", "map_slug": "none",
+                    "identifier": "none"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ REQUESTS: dict[str, Req] = {
     "tracks_api.export_roads": Req({"fmt": "csv"}),
     "stops_api.export_matches": Req({"fmt": "csv"}),
     "stops_api.export_problems": Req({"fmt": "geojson"}),
+    "datasets.export": Req({"fmt": "csv"}),
     "ogc.item": Req(public={"layer_id": "events", "feature_id": "public_event"}),
     "static": Req({"filename": "js/banner.js"}),
     "tracks.upload_form": Req(form={"files": "ride"}, files=True),
@@ -60,7 +64,27 @@ REQUESTS: dict[str, Req] = {
     "pipelines.create": Req(form={"name": "matrix", "kind": "stops_import",
                                   "source": str(GOLDEN_ATLAS), "config": '{"format": "atlas"}'}),
     "pipelines.api_run_now": Req(ok=(202,)),
+    "pipelines.api_preview": Req(form={"kind": "dataset", "source": str(PARKING_GEOJSON),
+                                       "config": '{"slug": "matrix"}'}),
     "stops.decide": Req(form={"action": "note", "note": "matrix", **NOTE_PAIR}),
+    # workspaces: this world has none, so their routes answer as to outsiders (404, 401 to
+    # the anonymous); tests/test_workspace_matrix.py holds them to their workspace roles
+    **{endpoint: Req(WORKSPACE_VALUES, ok=(404,)) for endpoint in (
+        "workspace_maps.tile", "workspace_maps.tilejson", "workspace_maps.style",
+        "workspace_maps.page")},
+    "workspaces_admin.create": Req(form={"slug": "matrix", "name": "Matrix"}, ok=(201,)),
+    "workspaces_admin_pages.create_form": Req(form={"slug": "matrix-page", "name": "M"}),
+    "workspaces_admin.set_member": Req(WORKSPACE_VALUES, ok=(404,)),
+    "workspaces_admin.register_client": Req(WORKSPACE_VALUES, ok=(404,)),
+    # the first allowed visitor adds the feed, the next one is told it exists
+    "live.api_create_feed": Req(form={"slug": "matrix", "url": "http://127.0.0.1:9/gbfs.json"},
+                                ok=(201, 409)),
+    "live.create_feed_page": Req(form={"slug": "matrix-page",
+                                       "url": "http://127.0.0.1:9/gbfs.json"}, ok=(302, 409)),
+    # no feed in this world: every visitor the route allows is told there is none
+    "live.station_history": Req({"feed": "none", "station_id": "1"}, ok=(404,)),
+    "live.republished": Req({"feed": "none", "version": "2.3", "name": "gbfs"}, ok=(404,)),
+    "live.republished_root": Req({"feed": "none"}, ok=(404,)),
 }
 
 
@@ -82,7 +106,8 @@ def path_values(world: World, public: bool) -> dict:
 
 def build_path(world: World, rule, public: bool) -> str:
     req = REQUESTS.get(rule.endpoint, Req())
-    values = {**path_values(world, public), **req.params, **(req.public if public else {})}
+    values = {**path_values(world, public), **WORKSPACE_VALUES, **req.params,
+              **(req.public if public else {})}
     values = {k: world.ids.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: add the path values {missing} to REQUESTS"
@@ -97,6 +122,9 @@ def send(client, method: str, path: str, req: Req, seed: int, csrf: bool = True)
         form = {k: (io.BytesIO(a_ride_file(seed)), "ride.csv") if v == "ride" else v
                 for k, v in form.items()}
     kwargs = {"content_type": "multipart/form-data"} if req.files else {}
+    if method != "POST":  # PUT, DELETE: the same form, with the token when it is sent
+        headers = {"X-CSRFToken": csrf_token(client)} if csrf else {}
+        return client.open(path, method=method, data=form, headers=headers, **kwargs)
     if csrf:
         return post(client, path, form, **kwargs)
     return client.post(path, data=form, **kwargs)
@@ -126,7 +154,9 @@ def routes(app):
 def app(settings_env):
     """The app, with room for the matrix's logins (each visitor logs in again after a
     request of theirs ended their session: logout, an admin ending sessions)."""
-    app = make_app(settings_env, ratelimit_login="1000 per minute")
+    # (and for its requests: a minute's worth passes the default limit of one address)
+    app = make_app(settings_env, ratelimit_login="1000 per minute",
+                   ratelimit_default="100000 per minute")
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -194,7 +224,9 @@ def test_every_state_changing_route_refuses_a_request_without_its_csrf_token(app
         if method == "GET":
             continue
         declared = rule_of(app, rule.endpoint)
-        allowed = next(v for v in VISITORS if declared.answer(v) is None)
+        allowed = next((v for v in VISITORS if declared.answer(v) is None), None)
+        if allowed is None:  # a workspace's route: tests/test_workspace_matrix.py
+            continue
         path = build_path(world, rule, public=False)
         resp = send(world.clients[allowed], method, path, REQUESTS.get(rule.endpoint, Req()),
                     seed=7, csrf=False)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import mapbox_vector_tile
 import pytest
 
-from app.layers.catalog import Catalog, Layer, Property, catalog
+from matching_and_import_db.layers.catalog import Catalog, Layer, Property, catalog
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import load_oslo_roads, road_by_name
 

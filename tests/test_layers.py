@@ -7,8 +7,8 @@ from __future__ import annotations
 import mapbox_vector_tile
 import pytest
 
-from app.layers.catalog import catalog
 from matching_and_import_db import tilecache
+from matching_and_import_db.layers.catalog import catalog
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import STREET, load_oslo_roads, ride_along, ride_csv, road_by_name, utc
 

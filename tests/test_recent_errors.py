@@ -11,7 +11,7 @@ import pytest
 from matching_and_import_db.monitoring import errors
 from matching_and_import_db.monitoring.errors import ErrorEntry, RecentErrorsHandler
 from matching_and_import_db.pipelines.runner import request_run
-from tests.conftest import ROOT, free_port, login, wait_until
+from tests.conftest import ROOT, free_port, login, make_app, wait_until
 from tests.osm_helpers import gen_pipeline
 
 
@@ -156,3 +156,24 @@ def test_an_entry_keeps_the_request_id_and_the_exception_type_but_not_its_messag
     assert (entry.message, entry.request_id, entry.exception) == (
         "upload 7 failed", "0123456789abcdef", "ValueError")
     assert "secret-looking" not in repr(entry.fields())
+
+
+def test_an_unexpected_error_in_a_request_is_collected_with_its_request_id(settings_env,
+                                                                          admin):
+    app = make_app(settings_env)
+    app.testing = False  # answer 500 as in production, which logs the exception
+
+    @app.get("/boom-for-the-test")
+    def boom():
+        raise RuntimeError("row 12 holds someone's address")
+
+    resp = app.test_client().get("/boom-for-the-test",
+                                 headers={"X-Request-ID": "req-0123456789"})
+    assert resp.status_code == 500
+    entry = wait_until(
+        lambda: next((e for e in newest(admin) if e["request_id"] == "req-0123456789"), None),
+        10, message="the request's error in the stream")
+    assert entry["role"] == "web"
+    assert entry["message"] == "Exception on /boom-for-the-test [GET]"
+    assert entry["exception"] == "RuntimeError"
+    assert "address" not in repr(entry)

@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from app.layers.catalog import catalog
+from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.sqlfiles import sql_file
 from matching_and_import_db.tracks import store, visibility
 from matching_and_import_db.tracks.processing import (

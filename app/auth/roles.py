@@ -5,15 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.models.users import ROLES
-
-
-def claim_at(claims: dict[str, Any], path: str) -> Any:
-    value: Any = claims
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+from matching_and_import_db.workspaces.tokens import claim_at  # one reader of claim paths
 
 
 def role_from_claims(claims: dict[str, Any], path: str) -> str | None:

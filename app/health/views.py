@@ -34,6 +34,20 @@ WITHOUT_REDIS = [
 ]
 
 
+def issuer_keys_check(redis_ok: bool) -> dict:
+    """Machine clients' tokens can be checked: the client issuer's JWKS (from the shared
+    cache, fetched when missing; without Redis fetched directly)."""
+    from app.workspaces.actors import key_store
+    keys = key_store()
+    if not keys.issuer:
+        return {"ok": True, "issuer": None}
+    try:
+        data = keys.cached() if redis_ok else keys.fetch()
+        return {"ok": bool(data["keys"]), "issuer": keys.issuer, "keys": len(data["keys"])}
+    except Exception as exc:  # noqa: BLE001 - reported, like every other check here
+        return {"ok": False, "issuer": keys.issuer, "error": type(exc).__name__}
+
+
 @bp.get("/readyz")
 @access(EVERYONE)
 @limiter.exempt
@@ -59,6 +73,7 @@ def readyz():
         checks["redis"] = {"ok": True}
     except Exception as exc:
         checks["redis"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    checks["client_issuer_jwks"] = issuer_keys_check(checks["redis"]["ok"])
     degraded: list[str] = []
     if checks["redis"]["ok"]:
         max_age = current_app.config["PORTAL"].heartbeat_max_age_seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.layers.catalog import Layer
+from matching_and_import_db.layers.catalog import Layer
 
 WORLD_BOUNDS = [-180.0, -85.051129, 180.0, 85.051129]
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"

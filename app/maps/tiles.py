@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.dbapi import cursor
-from app.layers.catalog import Layer, catalog
-from app.layers.query import effective_filter, statement_text, tile_sql
+from app.metrics.http import tile_cache_result
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
+from matching_and_import_db.layers.catalog import Layer, catalog
+from matching_and_import_db.layers.query import effective_filter, statement_text, tile_sql
 from matching_and_import_db.tilecache import (
     MAX_CACHED_ZOOM,
     TileCache,
@@ -71,6 +72,10 @@ def layers_tile(layers: list[Layer], z: int, x: int, y: int, flt: RideFilter) ->
         if cache else misses
     if hits is None:
         cache, hits = None, misses
+    elif cache is not None:
+        found = sum(1 for h in hits if h[3] is not None)
+        tile_cache_result(True, found)
+        tile_cache_result(False, len(hits) - found)
     parts, etags = [], []
     for layer, f, (gen, seq, etag, data) in zip(layers, filters, hits, strict=True):
         if data is None:
@@ -96,6 +101,6 @@ def render(layer: Layer, z: int, x: int, y: int, flt: RideFilter) -> bytes:
         cur.execute(statement, {
             "z": z, "x": x, "y": y, "tolerance": tolerance,
             "pixel": WORLD_METERS / 2 ** z / 512, "cap": settings.tile_max_features,
-            **flt.params()})
+            **flt.params(), **dict(layer.params)})
         (data,) = cur.fetchone()
     return bytes(data) if data else b""

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 
 from app.auth.access import EVERYONE, USERS, access
 from app.extensions import limiter
-from app.layers.catalog import Layer, catalog
 from app.maps import style as styles
 from app.maps.tiles import layers_tile
 from matching_and_import_db.errors import NotFound
+from matching_and_import_db.layers.catalog import Layer, catalog
 from matching_and_import_db.tracks.visibility import RideFilter
 
 bp = Blueprint("maps", __name__)

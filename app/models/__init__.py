@@ -1,5 +1,14 @@
 """ORM models: every table the migrator manages is declared here."""
 
+from app.models.datasets import PublishedDataset
+from app.models.gbfs import (
+    GbfsFeed,
+    GbfsFeedFile,
+    GbfsStation,
+    GbfsStationHistory,
+    GbfsVehicle,
+    GbfsZone,
+)
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
 from app.models.stops import (
@@ -12,7 +21,19 @@ from app.models.stops import (
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.usage import UsageDaily
 from app.models.users import User
+from app.models.workspaces import (
+    Workspace,
+    WorkspaceClient,
+    WorkspaceDatapoint,
+    WorkspaceDataset,
+    WorkspaceMap,
+    WorkspaceMember,
+)
 
-__all__ = ["OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun", "PrivacyZone",
+__all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
+           "GbfsZone", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun",
+           "PrivacyZone", "PublishedDataset",
            "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "UsageDaily", "User"]
+           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "UsageDaily", "User",
+           "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
+           "WorkspaceMap", "WorkspaceMember"]

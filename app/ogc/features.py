@@ -16,11 +16,16 @@ from datetime import datetime, timedelta
 from psycopg2 import sql
 
 from app.dbapi import cursor
-from app.layers.catalog import Layer, Property
-from app.layers.query import effective_filter, feature_sql, property_param, statement_text
 from app.params import check_date_range
 from app.tracks.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
+from matching_and_import_db.layers.catalog import Layer, Property
+from matching_and_import_db.layers.query import (
+    effective_filter,
+    feature_sql,
+    property_param,
+    statement_text,
+)
 from matching_and_import_db.tracks.visibility import RideFilter
 
 # the shapes a datetime may have (what the OpenAPI document promises, app/ogc/openapi.py):
@@ -110,7 +115,7 @@ def check_property_value(prop: Property, value: str) -> str:
 
 def _params(layer: Layer, q: Query, flt: RideFilter) -> dict:
     params = {"limit": q.limit, "offset": q.offset, "dt_from": q.dt_from, "dt_to": q.dt_to,
-              **flt.params()}
+              **flt.params(), **dict(layer.params)}
     if q.bbox:
         params.update(zip(("x0", "y0", "x1", "y1"), q.bbox, strict=True))
     params.update({property_param(k): v for k, v in q.props.items()})

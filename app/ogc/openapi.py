@@ -3,9 +3,9 @@ collection with its property filters."""
 
 from __future__ import annotations
 
-from app.layers.catalog import Layer
 from app.ogc.features import DATETIME_PATTERN, MAX_LIMIT, MAX_OFFSET
 from app.params import MAX_DATE, MIN_DATE
+from matching_and_import_db.layers.catalog import Layer
 
 GEOJSON = "application/geo+json"
 OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"

@@ -11,13 +11,13 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 
 from app.auth.access import EVERYONE, OWNER, USERS, access
 from app.errors import STATUS_BY_ERROR, error_response
-from app.layers.catalog import Layer, catalog
-from app.layers.query import effective_filter
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
 from app.params import parse_bbox, parse_int
 from matching_and_import_db.errors import DomainError, InputError
+from matching_and_import_db.layers.catalog import Layer, catalog
+from matching_and_import_db.layers.query import effective_filter
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -140,7 +140,8 @@ def collection(layer_id: str):
     return _json(doc)
 
 
-def _query(layer: Layer) -> features.Query:
+def items_query(layer: Layer, default_limit: int = features.DEFAULT_LIMIT) -> features.Query:
+    """The request's items parameters (also /api/geo's, app/datasets/views.py)."""
     args = request.args
     props = {}
     for name in args:
@@ -165,7 +166,7 @@ def _query(layer: Layer) -> features.Query:
         dt_from = dt_to = None
     return features.Query(
         bbox=features.clamp_to_web_mercator(parse_bbox(args.get("bbox"))),
-        limit=parse_int(args.get("limit"), "limit", features.DEFAULT_LIMIT, 1,
+        limit=parse_int(args.get("limit"), "limit", default_limit, 1,
                         features.MAX_LIMIT, clamp=True),
         offset=parse_int(args.get("offset"), "offset", 0, 0, 10 ** 9),
         dt_from=dt_from, dt_to=dt_to, props=props, rides=rides)
@@ -182,7 +183,7 @@ def _page_link(layer_id: str, offset: int, rel: str, fmt: str) -> dict:
 @access(USERS, anonymous=404, public=EVERYONE)
 def items(layer_id: str):
     layer = catalog().get(layer_id, g.get("user"))
-    q = _query(layer)
+    q = items_query(layer)
     count, text = features.items(layer, q)
     html = _html()
     fmt = "html" if html else "json"

@@ -4,19 +4,24 @@ executed by the scheduler (matching_and_import_db.pipelines.runner)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from contextlib import contextmanager
 from datetime import UTC
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Pipeline, PipelineRun
+from matching_and_import_db.datasets.pipeline import DATASET_IMPORT
+from matching_and_import_db.datasets.preview import dry_run
 from matching_and_import_db.errors import Conflict, InputError, NotFound
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.kinds import get_kind
 from matching_and_import_db.pipelines.schedules import next_slot, parse_schedule
+from matching_and_import_db.pipelines.sources import SourcePolicy
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
@@ -61,6 +66,18 @@ def create_pipeline(name: str, kind: str, config: dict, schedule: str | None,
         db.session.rollback()
         raise Conflict(f"a pipeline named {name!r} exists already") from None
     return pipeline
+
+
+def preview_pipeline(kind: str, config: dict) -> dict:
+    """A dataset pipeline's dry run with the portal's source policy (the web process
+    downloads, held to the same address rules as the scheduler)."""
+    if kind != DATASET_IMPORT.name:
+        raise InputError("a dry run previews dataset pipelines only (kind 'dataset')")
+    settings = current_app.config["PORTAL"]
+    policy = SourcePolicy.of(settings.import_dir, settings.source_allowed_hosts,
+                             settings.source_max_bytes, overpass_url=settings.overpass_url)
+    config = DATASET_IMPORT.validate_config(config)
+    return dry_run(config, policy, os.path.join(settings.data_dir, "downloads"))
 
 
 def get_pipeline(pipeline_id: int) -> Pipeline:

@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 
 from app.auth.access import EVERYONE, LOGIN, OPERATORS, access
 from app.auth.decorators import role_required
+from app.live import gbfs_service
 from app.pipelines import service
 from app.redis_client import get_redis, if_redis
 from matching_and_import_db.pipelines.kinds import KINDS
@@ -18,6 +19,7 @@ bp = Blueprint("pipelines", __name__)
 def index():
     pipelines = service.list_pipelines()
     return render_template("pipelines/index.html", pipelines=pipelines, kinds=KINDS,
+                           gbfs_feeds=gbfs_service.list_feeds(),
                            runs=service.recent_runs(limit=30),
                            pipeline_names={p.id: p.name for p in pipelines},
                            next_run_at=service.next_run_at)
@@ -32,6 +34,17 @@ def create():
     service.create_pipeline(form.get("name", "").strip(), form.get("kind", ""), config,
                             form.get("schedule"))
     return redirect(url_for("pipelines.index"))
+
+
+@bp.post("/api/pipelines/preview")
+@access(OPERATORS, anonymous=401)
+@role_required("operator")
+def api_preview():
+    """The dry run of a dataset pipeline from the new-pipeline form: schema and first
+    features, nothing saved."""
+    form = request.form
+    config = {**service.parse_config_json(form.get("config")), "source": form.get("source", "")}
+    return jsonify(service.preview_pipeline(form.get("kind", ""), config))
 
 
 @bp.get("/pipelines/<int:pipeline_id>")

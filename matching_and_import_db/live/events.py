@@ -52,3 +52,28 @@ def publish_removal(redis, layer: str, feature_id: str) -> str:
 
 def _as_text(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def publish_batch(redis, layer: str, changes: list[tuple[str, dict, dict | None]],
+                  removals: list[str] = ()) -> list[str]:
+    """Many features' new states (feature id, properties, geometry) and removals of one
+    layer in one MULTI/EXEC: a poll that changed 200 stations costs one round trip and one
+    HSET, not 200. Each is stored and announced exactly as publish_change /
+    publish_removal would; returns the events' ids in order (changes, then removals)."""
+    if not changes and not removals:
+        return []
+    texts = [(fid, orjson.dumps(feature(fid, props, geom)).decode())
+             for fid, props, geom in changes]
+    pipe = redis.pipeline(transaction=True)
+    if texts:
+        pipe.hset(state_key(layer), mapping=dict(texts))
+    if removals:
+        pipe.hdel(state_key(layer), *removals)
+    for _, text in texts:
+        pipe.xadd(EVENTS, {"layer": layer, "feature": text}, maxlen=STREAM_LENGTH,
+                  approximate=True)
+    for feature_id in removals:
+        pipe.xadd(EVENTS, {"layer": layer, "removed": feature_id}, maxlen=STREAM_LENGTH,
+                  approximate=True)
+    results = pipe.execute()
+    return [_as_text(x) for x in results[bool(texts) + bool(removals):]]

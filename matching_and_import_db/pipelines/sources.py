@@ -43,6 +43,7 @@ class SourceRefused(InputError):
 # a planet file is about 80 GB, a large country's extract a few; a download past this is
 # refused so a wrong or hostile URL cannot fill the data directory
 DEFAULT_MAX_DOWNLOAD_BYTES = 20 * 1024 ** 3
+DEFAULT_OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,18 @@ class SourcePolicy:
     import_dirs: tuple[str, ...] = ()  # absolute, resolved
     allowed_hosts: frozenset[str] = frozenset()  # lower-case host names or addresses
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    # the Overpass API endpoint dataset pipelines ask (a download like any other)
+    overpass_url: str = DEFAULT_OVERPASS_URL
 
     @classmethod
     def of(cls, import_dirs: str, allowed_hosts: str,
-           max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES) -> SourcePolicy:
+           max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+           overpass_url: str = DEFAULT_OVERPASS_URL) -> SourcePolicy:
         """From the settings' text: directories separated by os.pathsep, hosts by commas."""
         dirs = tuple(os.path.realpath(d) for d in import_dirs.split(os.pathsep) if d.strip())
         hosts = frozenset(_host_key(h) for h in allowed_hosts.split(",") if h.strip())
         return cls(import_dirs=dirs, allowed_hosts=hosts,
-                   max_download_bytes=max_download_bytes)
+                   max_download_bytes=max_download_bytes, overpass_url=overpass_url)
 
     def host_allowed(self, host: str) -> bool:
         return _host_key(host) in self.allowed_hosts
@@ -236,3 +240,67 @@ def download(policy: SourcePolicy, url: str, target: str,
                          "redirects")
     finally:
         session.close()
+
+
+# --- small documents fetched often (live feeds) -----------------------------------------
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole small answer: status 200 with its body, or 304 (not modified, no body)."""
+    status: int
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    content_type: str
+
+
+def guarded_session(policy: SourcePolicy) -> requests.Session:
+    """A session whose every new connection is checked as download()'s are; kept by a
+    caller that fetches often (a GBFS poller), its connections are reused (keep-alive)."""
+    return _session(policy)
+
+
+def fetch_document(policy: SourcePolicy, url: str, headers: dict[str, str],
+                   timeout: float, max_bytes: int,
+                   session: requests.Session | None = None) -> Answer:
+    """GET a document into memory under the same address checks as download(): redirects
+    followed here with each hop checked, at most max_bytes, `timeout` seconds to connect
+    and between bytes. Conditional headers (If-None-Match, ...) go in `headers`. With a
+    `session` (guarded_session of the same policy) its open connections are reused."""
+    own = session is None
+    session = session or _session(policy)
+    limit = min(max_bytes, policy.max_download_bytes)
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            if not is_url(url):
+                raise SourceRefused("a redirect led to a non-http(s) URL; refused")
+            try:
+                with session.get(url, headers=headers, stream=True, timeout=timeout,
+                                 allow_redirects=False) as resp:
+                    if resp.is_redirect:
+                        url = urljoin(url, resp.headers["Location"])
+                        continue
+                    if resp.status_code == 304:
+                        return Answer(304, b"", resp.headers.get("ETag"),
+                                      resp.headers.get("Last-Modified"), "")
+                    if resp.status_code >= 400:
+                        raise InputError(f"the server answered HTTP {resp.status_code}")
+                    total = int(resp.headers.get("Content-Length") or 0) or None
+                    if total is not None and total > limit:
+                        raise InputError(f"the answer is larger than {limit:,} bytes")
+                    body = bytearray()
+                    for chunk in resp.iter_content(1 << 16):
+                        body += chunk
+                        if len(body) > limit:
+                            raise InputError(f"the answer is larger than {limit:,} bytes")
+                    return Answer(resp.status_code, bytes(body), resp.headers.get("ETag"),
+                                  resp.headers.get("Last-Modified"),
+                                  resp.headers.get("Content-Type", ""))
+            except requests.RequestException as exc:
+                raise InputError(_failure(exc)) from None
+            except ValueError as exc:
+                raise InputError(f"not a valid URL or answer ({type(exc).__name__})") from None
+        raise InputError(f"more than {MAX_REDIRECTS} redirects")
+    finally:
+        if own:
+            session.close()

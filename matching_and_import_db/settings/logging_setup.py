@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
 
 import orjson
 
 from matching_and_import_db.settings.portal import VARIABLES, Settings
 
 _FIELDS = ("name", "levelname", "message")
+# The request id of the request being served, if any: set by the web app for each request
+# (app/request_ids.py), empty in the scheduler and the migrator. A context variable, so
+# that this module needs no web framework.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Every record logged while a request is served carries its request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = REQUEST_ID.get()
+        return True
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.message = record.getMessage()
         data = {"time": self.formatTime(record), **{k: getattr(record, k) for k in _FIELDS}}
+        if getattr(record, "request_id", None):
+            data["request_id"] = record.request_id
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(data).decode()
@@ -36,6 +52,7 @@ def configure_logging(settings: Settings, role: str = "web") -> None:
     if getattr(root, "_portal_configured", False):
         return
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:

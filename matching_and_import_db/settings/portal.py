@@ -127,6 +127,57 @@ class Settings:
     migrator_attempts: int = setting(
         30,
         "How many times (2 s apart) the migrator tries to reach the database.")
+    client_issuer: str = setting(
+        "",
+        "Issuer of machine clients' access tokens (client credentials); empty: "
+        "PORTAL_OIDC_ISSUER.")
+    client_audience: str = setting(
+        "portal",
+        "The audience (aud) a machine client's token must name.")
+    client_roles_claim: str = setting(
+        "realm_access.roles",
+        "Dotted path of the roles claim in a machine client's token.")
+    client_role: str = setting(
+        "portal_client",
+        "The role a machine client's token must carry.")
+    client_workspace_claim: str = setting(
+        "portal_workspace",
+        'The claim naming the workspace a client acts for (else its registration).')
+    jwks_cache_seconds: int = setting(
+        300,
+        "How long the issuer's keys are cached (an unknown key id fetches them again).")
+    ratelimit_client: str = setting(
+        "6000 per minute",
+        "Limit for a machine client's requests, per client.")
+    client_quota: str = setting(
+        "1000000 per day",
+        'Datapoints a machine client may push (a batch counts its valid items).')
+    overpass_url: str = setting(
+        "https://overpass-api.de/api/interpreter",
+        "The Overpass API endpoint dataset pipelines of source_type overpass ask (held to the"
+        " same address rules as every other download).")
+    scheduler_metrics_port: int = setting(
+        0,
+        "Port (on 127.0.0.1) where each scheduler process serves its Prometheus metrics (its "
+        "jobs' runs and durations); 0: not served.")
+    gbfs_min_interval_seconds: float = setting(
+        10.0,
+        "Shortest time between two fetches of one GBFS file (what `ttl: 0` means), and the "
+        "first step of the backoff after a failed fetch.")
+    gbfs_timeout_seconds: float = setting(
+        10.0,
+        "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer.")
+    gbfs_max_bytes: int = setting(
+        32 * 1024 * 1024,
+        "Largest GBFS file fetched, in bytes; a larger answer is a failed fetch.")
+    gbfs_pollers: int = setting(
+        2,
+        "GBFS feeds one scheduler process polls at once, each with a database connection of "
+        "PORTAL_SCHEDULER_DB_CONNECTIONS.")
+    gbfs_history_days: int = setting(
+        30,
+        "How long station availability history is kept (the newest change of each station "
+        "stays).")
     mqtt_url: str = setting(
         "mqtt://127.0.0.1:1883",
         "The MQTT broker of the sensor subscriber (mqtt://host:port); the admin health page "

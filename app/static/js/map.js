@@ -240,6 +240,9 @@
       ["Type", f.properties.type], ["Priority", f.properties.priority],
       ["Official", f.properties.official_id], ["OSM", f.properties.osm_key],
       ["Review", link(`/stops/problems?q=${encodeURIComponent(f.properties.official_id || f.properties.osm_key || "")}`, "review")]])]),
+    // a published dataset: whatever columns it has
+    dataset: (f) => showSide(f.properties.name || f.properties.title || `Feature ${f.id}`,
+      [table(Object.entries(f.properties))]),
     ride: (f) => showSide(f.properties.title || `Ride ${f.id}`, [table([
       ["Recorded", f.properties.recorded_at], ["Length", `${f.properties.length_m} m`],
       ["Events", f.properties.events], ["Open", link(`/tracks/${f.id}`, "the ride")]])]),

@@ -1,14 +1,14 @@
 """usage_daily: requests per day, kind of route and URL rule (analytics without personal data)
 
 Revision ID: 544af7156b64
-Revises: adbae9aa7a3b
+Revises: e96c7d5cc46c
 Create Date: 2026-12-01 14:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '544af7156b64'
-down_revision = 'adbae9aa7a3b'
+down_revision = 'e96c7d5cc46c'
 branch_labels = None
 depends_on = None
 

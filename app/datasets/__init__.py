@@ -1,0 +1,1 @@
+"""/api/geo: every catalog layer (published datasets included) as GeoJSON and CSV."""

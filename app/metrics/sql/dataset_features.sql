@@ -1,0 +1,1 @@
+SELECT slug, feature_count FROM published_datasets

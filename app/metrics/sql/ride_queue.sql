@@ -1,0 +1,1 @@
+SELECT status, count(*) FROM tracks GROUP BY status

@@ -1,0 +1,223 @@
+"""Workspace operations for the views: plain arguments in, plain data out, in the
+request's transaction (db.session), which is bound to the actor's workspace first."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.workspaces import (
+    MEMBER_ROLES,
+    Workspace,
+    WorkspaceClient,
+    WorkspaceDataset,
+    WorkspaceMap,
+    WorkspaceMember,
+)
+from app.workspaces.binding import bind
+from app.workspaces.maplayers import layer_ids, map_layers
+from matching_and_import_db import tilecache
+from matching_and_import_db.errors import Conflict, InputError, NotFound
+from matching_and_import_db.workspaces import metrics, store
+from matching_and_import_db.workspaces.datapoints import Batch
+from matching_and_import_db.workspaces.maps import SLUG, MapDefinition, read_definition
+
+
+@dataclass(frozen=True)
+class PushResult:
+    accepted: int
+    changed: int
+    errors: list
+
+
+def _slug(value, what: str) -> str:
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise InputError(f"{what}: lowercase letters, digits and - (at most 63)")
+    return value
+
+
+# --- admins -----------------------------------------------------------------------------
+
+def create_workspace(slug, name) -> Workspace:
+    slug = _slug(slug, "slug")
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= 255:
+        raise InputError("name: 1 to 255 characters")
+    if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
+        raise Conflict(f"a workspace {slug!r} exists")
+    ws = Workspace(slug=slug, name=name.strip())
+    db.session.add(ws)
+    db.session.commit()
+    return ws
+
+
+def workspace_by_slug(slug: str) -> Workspace:
+    ws = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+    if ws is None:
+        raise NotFound(f"no workspace {slug!r}")
+    return ws
+
+
+def set_member(ws: Workspace, user_id, role) -> None:
+    from app.models.users import User
+    if role not in MEMBER_ROLES:
+        raise InputError(f"role: one of {', '.join(MEMBER_ROLES)}")
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        raise InputError("user_id: a user's number") from None
+    if db.session.get(User, uid) is None:
+        raise InputError(f"no user {uid}")
+    member = db.session.get(WorkspaceMember, (ws.id, uid))
+    if member is None:
+        db.session.add(WorkspaceMember(workspace_id=ws.id, user_id=uid, role=role))
+    else:
+        member.role = role
+    db.session.commit()
+
+
+def register_client(ws: Workspace, client_id, name) -> WorkspaceClient:
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= 255:
+        raise InputError("client_id: the OAuth client id (1 to 255 characters)")
+    if db.session.scalar(select(WorkspaceClient.id).where(WorkspaceClient.client_id == client_id)):
+        raise Conflict(f"client {client_id!r} is registered already")
+    client = WorkspaceClient(workspace_id=ws.id, client_id=client_id,
+                             name=name if isinstance(name, str) and name else client_id)
+    db.session.add(client)
+    db.session.commit()
+    return client
+
+
+# --- datapoints -------------------------------------------------------------------------
+
+def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushResult:
+    """Every valid item in one transaction, committed before the caller answers 2xx; the
+    tiles of the maps over the dataset invalidated after the commit."""
+    started = time.perf_counter()
+    dataset = _slug(dataset, "dataset")
+    cur = bind(ws.id)
+    dataset_id = store.ensure_dataset(cur, dataset)
+    change = store.upsert_datapoints(cur, dataset_id, batch.items)
+    affected = maps_over(cur, dataset) if change.rows else []
+    db.session.commit()
+    _invalidate(redis, affected, change.bbox)
+    newest = max((p.modified_at for p in batch.items), default=None)
+    lag = (datetime.now(UTC) - newest).total_seconds() if newest else None
+    metrics.record_batch(redis, ws.id, accepted=len(batch.items), rejected=len(batch.errors),
+                         seconds=time.perf_counter() - started, lag_seconds=lag)
+    return PushResult(len(batch.items), change.rows, [e.as_json() for e in batch.errors])
+
+
+def delete_datapoints(redis, ws: Workspace, dataset: str, identifiers) -> int:
+    if not isinstance(identifiers, list) or not all(isinstance(i, str) for i in identifiers) \
+            or len(identifiers) > 10_000:
+        raise InputError("identifiers: a list of at most 10,000 identifiers")
+    cur = bind(ws.id)
+    dataset_id = _dataset_id(cur, dataset)
+    change = store.delete_datapoints(cur, dataset_id, identifiers)
+    affected = maps_over(cur, dataset) if change.rows else []
+    db.session.commit()
+    _invalidate(redis, affected, change.bbox)
+    return change.rows
+
+
+def _dataset_id(cur, slug: str) -> int:
+    ds = db.session.scalar(select(WorkspaceDataset.id).where(WorkspaceDataset.slug == slug))
+    if ds is None:
+        raise NotFound(f"no dataset {slug!r}")
+    return ds
+
+
+def datasets(ws: Workspace) -> list[dict]:
+    bind(ws.id)
+    rows = db.session.scalars(select(WorkspaceDataset).order_by(WorkspaceDataset.slug))
+    return [{"slug": d.slug, "title": d.title} for d in rows]
+
+
+def maps_over(cur, dataset: str) -> list[str]:
+    """The tile layer ids of this workspace's maps that draw the dataset."""
+    out = []
+    for m in db.session.scalars(select(WorkspaceMap)):
+        definition = read_definition(m.definition)
+        if any(la.dataset == dataset for la in definition.layers):
+            out += layer_ids(m.id, m.version, definition)
+    return out
+
+
+def _invalidate(redis, layer_ids_: list[str], bbox) -> None:
+    if layer_ids_ and bbox is not None:
+        tilecache.invalidate(redis, layer_ids_, bbox)
+
+
+# --- maps -------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def save_map(ws: Workspace, slug, data, *, replace: bool) -> tuple[WorkspaceMap, str | None]:
+    """Create (or replace) a map; an unlisted one gets a new token, returned once."""
+    slug = _slug(slug, "map slug")
+    definition = read_definition(data)
+    bind(ws.id)
+    existing = db.session.scalar(select(WorkspaceMap).where(WorkspaceMap.slug == slug))
+    if existing is not None and not replace:
+        raise Conflict(f"a map {slug!r} exists: replace it with PUT")
+    if existing is None and replace:
+        raise NotFound(f"no map {slug!r}")
+    token = None if definition.listed else secrets.token_urlsafe(24)
+    m = existing or WorkspaceMap(workspace_id=ws.id, slug=slug, version=0)
+    m.title, m.definition, m.listed = definition.title, data, definition.listed
+    m.token_hash = _token_hash(token) if token else None
+    m.version = (m.version or 0) + 1
+    m.updated_at = datetime.now(UTC)
+    db.session.add(m)
+    db.session.commit()
+    return m, token
+
+
+def get_map(ws: Workspace, slug: str) -> WorkspaceMap:
+    bind(ws.id)
+    m = db.session.scalar(select(WorkspaceMap).where(WorkspaceMap.slug == slug))
+    if m is None:
+        raise NotFound(f"no map {slug!r}")
+    return m
+
+
+def list_maps(ws: Workspace) -> list[WorkspaceMap]:
+    bind(ws.id)
+    return list(db.session.scalars(select(WorkspaceMap).order_by(WorkspaceMap.slug)))
+
+
+def delete_map(ws: Workspace, slug: str) -> None:
+    m = get_map(ws, slug)
+    db.session.delete(m)
+    db.session.commit()
+
+
+def published_map(slug: str, map_slug: str, token: str | None):
+    """A map as anyone may see it: listed, or unlisted with its token; else 404. Returns
+    the workspace, the map, its definition and its tile layers, the transaction bound to
+    the workspace (the tiles are read under its row-level security)."""
+    ws = workspace_by_slug(slug)
+    m = get_map(ws, map_slug)
+    if not m.listed and (not token or m.token_hash is None
+                         or not secrets.compare_digest(_token_hash(token), m.token_hash)):
+        raise NotFound(f"no map {map_slug!r}")
+    definition: MapDefinition = read_definition(m.definition)
+    ids = {d.slug: d.id for d in db.session.scalars(select(WorkspaceDataset))}
+    return ws, m, definition, map_layers(m.id, m.version, definition, ids)
+
+
+def describe_map(ws: Workspace, m: WorkspaceMap, public_url: str) -> dict:
+    base = f"{public_url.rstrip('/')}/w/{ws.slug}/maps/{m.slug}"
+    return {"slug": m.slug, "title": m.title, "listed": m.listed, "version": m.version,
+            "definition": m.definition, "updated_at": m.updated_at.isoformat(),
+            "links": {"page": base + "/", "style": base + "/style.json",
+                      "tilejson": base + "/tilejson.json",
+                      "tiles": base + "/tiles/{z}/{x}/{y}.mvt"}}

@@ -1,0 +1,278 @@
+"""bench/datapoints: datapoints/s through the workspace API against COPY of the same rows.
+
+- ours: gunicorn serving the app as entrypoint.sh does (gthread, 4 workers of 4 threads);
+  a machine client of workspace `bench` gets a client-credentials token from the real
+  provider process (scripts/oidc-clients.mjs, panva's oidc-provider) and POSTs Akvo Flow
+  shaped datapoints in batches of 1,000 from --clients concurrent connections: every
+  request validates the JWT (signature, iss, aud, exp, role; keys from the Redis-cached
+  JWKS), parses and checks every item, upserts by identifier in one transaction under
+  row-level security, and answers only after the commit.
+- ceiling: the same rows (same columns, the same batches of 1,000, the same number of
+  connections) written with COPY, each batch its own transaction, into a copy of the table
+  (LIKE ... INCLUDING ALL: generated column, primary key, GiST index): PostgreSQL refuses
+  COPY FROM into a table under row-level security, so it has no policy.
+- single push: --singles sequential one-datapoint POSTs; p50 and p99 latency.
+
+The datapoints are generated from a fixed seed (positions over the demo city, Oslo east);
+the peer anchor (FROST-Server, about 5,000 inserts/s by its maintainers) is quoted, not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg2
+import redis as redis_lib
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchdb import fresh_database  # noqa: E402
+
+WORKERS = 4
+BATCH = 1000
+FROST_ANCHOR = 5000  # inserts/s, as FROST-Server's maintainers cite it
+CLIENT = "bench-sync"
+SECRET = "bench-sync-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=5).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up in {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def datapoints(count: int, prefix: str, seed: int = 11) -> list[dict]:
+    rnd = random.Random(seed)
+    base = 1764000000000
+    return [{"identifier": f"{prefix}-{i:08d}", "surveyId": 1000 + i % 7,
+             "formId": 2000 + i % 3, "displayName": f"Point {i}",
+             "latitude": round(59.90 + rnd.random() * 0.04, 6),
+             "longitude": round(10.74 + rnd.random() * 0.10, 6),
+             "createdAt": base + i * 1000, "lastUpdateDateTime": base + i * 1000 + 500,
+             "answers": {"status": rnd.choice(["working", "broken", "dry"]),
+                         "depth_m": rnd.randint(3, 80), "note": "bench"}}
+            for i in range(count)]
+
+
+def batches(items: list, size: int = BATCH) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def push_all(base: str, token: str, chunks: list[list], clients: int) -> float:
+    url = base + "/api/workspaces/bench/datasets/points/datapoints"
+    bodies = [json.dumps(c) for c in chunks]
+    local = threading.local()  # one keep-alive connection per thread
+
+    def send(i: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        resp = local.session.post(url, data=bodies[i], timeout=120, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        if resp.status_code != 200 or resp.json()["accepted"] != len(chunks[i]):
+            raise SystemExit(f"push failed: {resp.status_code} {resp.text[:300]}")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(send, range(len(chunks))))
+    return time.perf_counter() - started
+
+
+def iso(epoch_ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_ms / 1000))
+
+
+def copy_all(dsn: str, chunks: list[list], clients: int, workspace_id: int,
+             dataset_id: int) -> float:
+    def rows(chunk) -> str:
+        out = io.StringIO()
+        for p in chunk:
+            props = json.dumps(p["answers"]).replace("\\", "\\\\")
+            out.write("\t".join([
+                str(workspace_id), str(dataset_id), p["identifier"], p["displayName"],
+                str(p["surveyId"]), str(p["formId"]),
+                iso(p["createdAt"]), iso(p["lastUpdateDateTime"]),
+                props, f"SRID=4326;POINT({p['longitude']} {p['latitude']})"]) + "\n")
+        return out.getvalue()
+
+    local = threading.local()
+    conns = []
+
+    def send(i: int) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg2.connect(dsn)
+            conns.append(local.conn)
+        conn = local.conn
+        with conn, conn.cursor() as cur:
+            cur.copy_expert("COPY copy_ceiling (workspace_id, dataset_id, identifier, "
+                            "name, survey_id, form_id, created_at, modified_at, properties, "
+                            "geom) FROM STDIN", io.StringIO(rows(chunks[i])))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(send, range(len(chunks))))
+    elapsed = time.perf_counter() - started
+    for conn in conns:
+        conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100_000, help="datapoints per method")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
+    parser.add_argument("--singles", type=int, default=500, help="one-datapoint pushes")
+    args = parser.parse_args()
+
+    dsn = fresh_database(os.environ["PORTAL_DATABASE_URL"], "portal_bench_datapoints")
+    # the Redis database PORTAL_REDIS_URL names: flushed, like the tests' own
+    redis_url = os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO workspaces (slug, name) VALUES ('bench', 'Bench') RETURNING id")
+        workspace_id = cur.fetchone()[0]
+        cur.execute("INSERT INTO workspace_clients (workspace_id, client_id, name) "
+                    "VALUES (%s, %s, 'bench')", (workspace_id, CLIENT))
+    with tempfile.TemporaryDirectory(prefix="bench-datapoints-") as tmp:
+        work = Path(tmp)
+        procs = []
+        try:
+            oidc_port = free_port()
+            issuer = f"http://127.0.0.1:{oidc_port}"
+            (work / "clients.json").write_text(json.dumps({"audience": "portal", "clients": [
+                {"client_id": CLIENT, "client_secret": SECRET, "roles": ["portal_client"],
+                 "workspace": "bench"}]}))
+            oidc = subprocess.Popen(["node", str(ROOT / "scripts" / "oidc-clients.mjs"),
+                                     "--port", str(oidc_port), "--config",
+                                     str(work / "clients.json")], cwd=ROOT,
+                                    stdout=(work / "oidc.log").open("w"),
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(oidc)
+            wait_up(issuer + "/.well-known/openid-configuration", oidc)
+            port = free_port()
+            env = {**os.environ, "PORTAL_DATABASE_URL": dsn, "PORTAL_REDIS_URL": redis_url,
+                   "PORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                   "PORTAL_OIDC_ISSUER": issuer, "PORTAL_CLIENT_ISSUER": issuer,
+                   "PORTAL_SECRET_KEY": os.environ.get("PORTAL_SECRET_KEY", "bench-secret"),
+                   "PORTAL_RATELIMIT_DEFAULT": "100000000 per minute",
+                   "PORTAL_RATELIMIT_CLIENT": "100000000 per minute",
+                   "PORTAL_LOG_LEVEL": "WARNING"}
+            web = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "-w", str(WORKERS),
+                 "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                 "app:create_app()"], cwd=ROOT, env=env,
+                stdout=(work / "web.log").open("w"), stderr=subprocess.STDOUT,
+                start_new_session=True)
+            procs.append(web)
+            base = f"http://127.0.0.1:{port}"
+            wait_up(base + "/livez", web)
+            def token() -> str:  # a fresh one per phase, as a client renews it (5 min TTL)
+                return requests.post(issuer + "/token", timeout=10,
+                                     data={"grant_type": "client_credentials"},
+                                     auth=(CLIENT, SECRET)).json()["access_token"]
+
+            # warm up: the key set into Redis, each worker's connections
+            push_all(base, token(), batches(datapoints(16 * 10, "warm"), 10), args.clients)
+
+            api_chunks = batches(datapoints(args.count, "api"))
+            api_s = push_all(base, token(), api_chunks, args.clients)
+            print(f"HTTP API: {api_s:.1f} s", flush=True)
+            again_s = push_all(base, token(), api_chunks, args.clients)  # same: no-ops
+            print(f"HTTP API again: {again_s:.1f} s", flush=True)
+
+            with conn.cursor() as cur:
+                # PostgreSQL refuses COPY FROM into a table with row-level security: the
+                # ceiling is the same table (columns, generated 3857 column, primary key,
+                # GiST index) without the policy
+                cur.execute("CREATE TABLE copy_ceiling "
+                            "(LIKE workspace_datapoints INCLUDING ALL)")
+                copy_dataset = 1
+            copy_s = copy_all(dsn, batches(datapoints(args.count, "api")), args.clients,
+                              workspace_id, copy_dataset)
+
+            print(f"COPY: {copy_s:.1f} s", flush=True)
+            single = datapoints(args.singles, "single", seed=5)
+            single_token = token()
+            session = requests.Session()
+            latencies = []
+            for item in single:
+                t0 = time.perf_counter()
+                resp = session.post(base + "/api/workspaces/bench/datasets/points/datapoints",
+                                    json=[item], timeout=30,
+                                    headers={"Authorization": f"Bearer {single_token}"})
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if resp.status_code != 200:
+                    raise SystemExit(f"single push failed: {resp.status_code} {resp.text}")
+        except BaseException:
+            for name in ("web.log", "oidc.log"):
+                print(f"--- {name}\n" + (work / name).read_text()[-6000:], file=sys.stderr)
+            raise
+        finally:
+            for proc in procs:
+                stop(proc)
+    conn.close()
+
+    api_rate = args.count / api_s
+    again_rate = args.count / again_s
+    copy_rate = args.count / copy_s
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{args.count} datapoints, batches of {BATCH}, {args.clients} connections, "
+          f"{WORKERS} gunicorn workers x 4 threads, {os.cpu_count()} cores")
+    print(f"{'method':<34}{'seconds':>10}{'datapoints/s':>15}")
+    print(f"{'HTTP API (new datapoints)':<34}{api_s:>10.2f}{api_rate:>15.0f}")
+    print(f"{'HTTP API (same batches again)':<34}{again_s:>10.2f}{again_rate:>15.0f}")
+    print(f"{'COPY (ceiling)':<34}{copy_s:>10.2f}{copy_rate:>15.0f}")
+    print(f"ratio API / COPY: {api_rate / copy_rate:.2f}; API / FROST-Server anchor "
+          f"({FROST_ANCHOR}/s, quoted): {api_rate / FROST_ANCHOR:.1f}")
+    print(f"one-datapoint push, {args.singles} sequential: p50 {q[49]:.1f} ms, "
+          f"p99 {q[98]:.1f} ms")
+    print(json.dumps({"datapoints_per_s": round(api_rate),
+                      "vs_copy": round(api_rate / copy_rate, 3),
+                      "single_push_p99_ms": round(q[98], 1),
+                      "single_push_p50_ms": round(q[49], 1),
+                      "copy_per_s": round(copy_rate), "repeat_per_s": round(again_rate),
+                      "batch": BATCH, "count": args.count, "clients": args.clients}))
+
+
+if __name__ == "__main__":
+    main()

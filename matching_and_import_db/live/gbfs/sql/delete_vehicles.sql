@@ -1,0 +1,1 @@
+DELETE FROM gbfs_vehicles WHERE feed = %(feed)s

@@ -1,0 +1,1 @@
+DELETE FROM gbfs_zones WHERE feed = %(feed)s

@@ -1,0 +1,2 @@
+SELECT slug, url, headers, language, stale, stale_reason
+FROM gbfs_feeds WHERE slug = %(slug)s

@@ -1,0 +1,1 @@
+SELECT vehicle_id FROM gbfs_vehicles WHERE feed = %(feed)s

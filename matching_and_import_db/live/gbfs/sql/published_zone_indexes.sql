@@ -1,0 +1,1 @@
+SELECT zone_index FROM gbfs_zones WHERE feed = %(feed)s

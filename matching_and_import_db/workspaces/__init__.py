@@ -1,0 +1,1 @@
+"""Workspaces: machine clients' tokens, datapoint batches, their store, map definitions."""
