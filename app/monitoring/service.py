@@ -19,8 +19,9 @@ ASIDE = ("errors", "usage")  # reported beside the components, not as one
 def _pool_use() -> dict:
     pool = db.engine.pool
     try:
+        # SQLAlchemy counts overflow from -pool_size up: only connections past the pool count
         return {"size": pool.size(), "checked_out": pool.checkedout(),
-                "overflow": pool.overflow(), "idle": pool.checkedin()}
+                "overflow": max(0, pool.overflow()), "idle": pool.checkedin()}
     except AttributeError:  # a pool kind without these counts
         return {}
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC
 from urllib.parse import urlsplit
 
 import orjson
@@ -125,7 +126,7 @@ def queues_component(q: Queues) -> Component:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 # --- Redis and the scheduler processes' heartbeats -----------------------------------------
