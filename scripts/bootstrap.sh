@@ -138,6 +138,19 @@ if [ ! -f "$vendor/maplibre-gl.js" ] || [ "$(cat "$vendor/.lock.sha" 2>/dev/null
   echo "$want_js" > "$vendor/.lock.sha"
 fi
 
+# --- an MQTT broker for the sensors (Mosquitto: MQTT 5, shared subscriptions) -------------
+if [ -z "${PORTAL_MQTT_URL:-}" ]; then
+  if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
+    apt_install mosquitto
+    say "starting Mosquitto on 127.0.0.1:1883"
+    mkdir -p var
+    printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' > var/mosquitto.conf
+    mosquitto -d -c "$ROOT/var/mosquitto.conf"
+    for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.5; done
+  fi
+  export PORTAL_MQTT_URL="mqtt://127.0.0.1:1883"
+fi
+
 # --- nginx in front of gunicorn (scripts/web.sh), PgBouncer and redis-server (the tests
 # start their own, on free ports, beside the machine's Redis) ----------------------------
 apt_install nginx-light gettext-base pgbouncer redis-server

@@ -190,8 +190,8 @@ up() {
     say "the migrator failed (exit ${code%% *}):"; podman logs "$(container migrator)" | tail -20
     return 1
   fi
-  say "starting app and scheduler"
-  compose_quiet up -d --no-deps app scheduler
+  say "starting app, scheduler and the live stream"
+  compose_quiet up -d --no-deps app scheduler stream
   wait_for "the app to be healthy" 120 healthy app
   wait_for "the scheduler to be healthy" 120 healthy scheduler
   say "starting the proxy"

@@ -83,6 +83,9 @@ if [ "$DEV_CLIENTS" = 1 ]; then
   python scripts/demo_workspace.py --portal "http://127.0.0.1:${PORT}" \
     --issuer "$PORTAL_CLIENT_ISSUER" --client demo-sync --secret "$DEMO_CLIENT_SECRET" &
 fi
+say "the demo sensors: recorded LoRaWAN uplinks replayed into the local MQTT broker"
+export PORTAL_MQTT_TOPICS="${PORTAL_MQTT_TOPICS:-demo/helium/+=campusiot_helium,demo/chirpstack/+=campusiot_chirpstack}"
+export PORTAL_MQTT_MAPPINGS="${PORTAL_MQTT_MAPPINGS:-$(cat "$ROOT/demo/sensors/mappings.json")}"
 
 procfile="$(mktemp)"
 trap 'rm -f "$procfile"' EXIT
@@ -90,6 +93,8 @@ cat > "$procfile" <<PROCS
 web: env PORT=${PORT} PORTAL_TRUSTED_PROXIES=1 bash scripts/web.sh
 scheduler: python -m scheduler
 gbfs-replay: python demo/gbfs_replay.py --host ${GBFS_REPLAY%:*} --port ${GBFS_REPLAY##*:} --step 15
+sensors: python -m scheduler.sensors
+sensor-replay: python demo/sensor_replay.py --interval 5
 PROCS
 if [ "$DEV_OIDC" = 1 ]; then
   cat >> "$procfile" <<'PROCS'

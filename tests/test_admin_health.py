@@ -21,6 +21,23 @@ def admin(client, oidc_provider):
     return client
 
 
+SENSOR_TOPICS = "v3/+/devices/+/up"  # a sensor subscriber is configured: the broker matters
+
+
+@pytest.fixture
+def admin_of(settings_env, oidc_provider):
+    """An admin's client of an app with these settings: logged in through the real provider
+    on a normal app, the same session cookie (signed with the same secret) on this one."""
+    good = make_app(settings_env).test_client()
+    login(good, oidc_provider, "root", roles=["admin"])
+
+    def client_of(**overrides):
+        client = make_app(settings_env, **overrides).test_client()
+        client.set_cookie("session", good.get_cookie("session").value)
+        return client
+    return client_of
+
+
 @pytest.fixture
 def silent_server():
     """A TCP port that accepts connections (the kernel's backlog) and never answers: a
@@ -36,7 +53,8 @@ def components(body: dict) -> dict[str, dict]:
     return {c["name"]: c for c in body["components"]}
 
 
-def test_an_admin_sees_every_component_healthy(admin, redis, db_conn):
+def test_an_admin_sees_every_component_healthy(admin_of, redis, db_conn):
+    admin = admin_of(mqtt_topics=SENSOR_TOPICS)
     beat(redis, "host-a:1", ttl_seconds=60)
     mark_alive(redis, "host-a:1")
     request_run(db_conn, gen_pipeline(db_conn, "oslo", "oslo.osm.pbf"))
@@ -59,16 +77,11 @@ def test_an_admin_sees_every_component_healthy(admin, redis, db_conn):
 
 
 def test_a_wrong_broker_port_and_a_hanging_issuer_are_failures_the_page_still_answers(
-        settings_env, oidc_provider, silent_server):
-    # logged in through the real provider, then the same session on an app whose broker
-    # and issuer are wrong (the cookie is signed with the same secret)
-    good = make_app(settings_env).test_client()
-    login(good, oidc_provider, "root", roles=["admin"])
+        admin_of, silent_server):
     closed = free_port()
-    broken = make_app(settings_env, mqtt_url=f"mqtt://127.0.0.1:{closed}",
+    broken = admin_of(mqtt_topics=SENSOR_TOPICS, mqtt_url=f"mqtt://127.0.0.1:{closed}",
                       oidc_issuer=f"http://127.0.0.1:{silent_server}",
-                      health_check_timeout_seconds=1.0).test_client()
-    broken.set_cookie("session", good.get_cookie("session").value)
+                      health_check_timeout_seconds=1.0)
 
     resp = broken.get("/api/admin/health")
     assert resp.status_code == 200
@@ -83,6 +96,15 @@ def test_a_wrong_broker_port_and_a_hanging_issuer_are_failures_the_page_still_an
     page = broken.get("/admin/health")
     assert page.status_code == 200
     assert b'id="component-oidc" class="state-failed"' in page.data
+
+
+def test_without_a_sensor_subscriber_the_broker_is_off_and_not_a_failure(admin, redis):
+    beat(redis, "host-a:1", ttl_seconds=60)
+    body = admin.get("/api/admin/health").json
+    broker = components(body)["broker"]
+    assert (broker["state"], broker["summary"]) == (
+        "off", "no sensor subscriber configured (PORTAL_MQTT_TOPICS)")
+    assert body["status"] == "ok"
 
 
 def test_a_broker_that_accepts_but_never_answers_mqtt_is_reported(silent_server):
@@ -159,13 +181,9 @@ def test_only_admins_see_the_health_page(client, oidc_provider, path, anonymous)
     assert client.get(path).status_code == 404
 
 
-def test_without_redis_the_page_still_answers_and_says_what_it_cannot_read(settings_env,
-                                                                           oidc_provider):
-    good = make_app(settings_env).test_client()
-    login(good, oidc_provider, "root", roles=["admin"])
-    without = make_app(settings_env, redis_url=f"redis://127.0.0.1:{free_port()}/0",
-                       health_check_timeout_seconds=1.0).test_client()
-    without.set_cookie("session", good.get_cookie("session").value)
+def test_without_redis_the_page_still_answers_and_says_what_it_cannot_read(admin_of):
+    without = admin_of(redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                       health_check_timeout_seconds=1.0)
 
     resp = without.get("/api/admin/health")
     assert resp.status_code == 200

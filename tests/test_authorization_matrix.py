@@ -54,6 +54,8 @@ REQUESTS: dict[str, Req] = {
     "datasets.export": Req({"fmt": "csv"}),
     "ogc.item": Req(public={"layer_id": "events", "feature_id": "public_event"}),
     "static": Req({"filename": "js/banner.js"}),
+    # the world has no sensors: everyone alike is told there is none
+    "live.sensor_history": Req({"device": "matrix-sensor"}, ok=(404,)),
     "tracks.upload_form": Req(form={"files": "ride"}, files=True),
     "tracks_api.upload": Req(form={"body": "ride"}, files=True, ok=(201,)),
     "tracks.set_visibility": Req(form={"public": "1"}),

@@ -27,6 +27,11 @@ def test_a_missing_secret_stops_the_process_naming_the_variable():
         ({"PORTAL_LOG_FORMAT": "xml"}, "PORTAL_LOG_FORMAT must be text or json"),
         ({"PORTAL_DATABASE_URL": "mysql://x/y"}, "must be a postgresql:// URL"),
         ({"PORTAL_PUBLIC_URL": "portal.example.org"}, "must start with http"),
+        ({"PORTAL_MQTT_URL": "http://broker:1883"}, "PORTAL_MQTT_URL must be mqtt://host:port"),
+        ({"PORTAL_MQTT_TOPICS": "$SYS/#"}, "PORTAL_MQTT_TOPICS: '$SYS/#' is not a topic filter"),
+        ({"PORTAL_MQTT_TOPICS": "city/#=lorawan"}, "names format 'lorawan', which is neither"),
+        ({"PORTAL_MQTT_TOPICS": "city/#=m", "PORTAL_MQTT_MAPPINGS": "{"},
+         "PORTAL_MQTT_MAPPINGS is not JSON"),
     ],
 )
 def test_malformed_settings_are_refused_naming_the_variable(env, message):
@@ -159,8 +164,8 @@ def _compose(name):
     return yaml.safe_load((ROOT / name).read_text())
 
 
-def test_entrypoint_has_the_four_roles():
-    assert _entrypoint_roles() == {"web", "scheduler", "migrate", "test"}
+def test_entrypoint_has_the_six_roles():
+    assert _entrypoint_roles() == {"web", "stream", "scheduler", "sensors", "migrate", "test"}
 
 
 @pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.override.yml"])
@@ -190,6 +195,9 @@ def test_only_the_buffering_proxy_is_published_and_the_app_uses_pgbouncer():
     assert services["proxy"]["ports"] == ["${PORTAL_PORT:-5001}:80"]
     assert "ports" not in services["app"] and "ports" not in services["scheduler"]
     assert services["proxy"]["environment"]["PORTAL_UPSTREAM"] == "app:5001"
+    # the live stream behind the same proxy, never published itself
+    assert services["proxy"]["environment"]["PORTAL_STREAM_UPSTREAM"] == "stream:5002"
+    assert services["stream"]["command"] == ["stream"] and "ports" not in services["stream"]
     for name in ("app", "scheduler"):
         assert "@pgbouncer:5432/" in services[name]["environment"]["PORTAL_DATABASE_URL"]
         assert services[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}

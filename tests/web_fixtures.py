@@ -175,3 +175,12 @@ def pgbouncer(settings_env, tmp_path):
     bouncer = PgBouncer(settings_env["PORTAL_DATABASE_URL"], tmp_path / "pgbouncer")
     yield bouncer
     bouncer.stop()
+
+
+@pytest.fixture(scope="module")
+def module_web(settings_env, tmp_path_factory):
+    """One web process for a whole test module (each test still starts from an empty
+    database and Redis): for modules whose tests only read what they set up themselves."""
+    web = WebProcess(settings_env, tmp_path_factory.mktemp("web") / "web.log")
+    yield web
+    web.stop()

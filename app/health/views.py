@@ -1,6 +1,7 @@
 """/livez: the process answers. /readyz: it can do its work (database at head, Redis,
-a live scheduler). Both answer JSON; /readyz answers 503 while the database or the
-scheduler is missing, and 200 "degraded" (saying what is missing) without Redis."""
+a live scheduler, and a connected sensor subscriber when PORTAL_MQTT_TOPICS is set).
+Both answer JSON; /readyz answers 503 while the database or the scheduler is missing, and
+200 "degraded" (saying what is missing) without Redis."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from app.auth.access import EVERYONE, access
 from app.extensions import db, limiter
 from app.redis_client import get_redis
+from matching_and_import_db.live.mqtt_subscriber import subscriber_health
 from matching_and_import_db.schema import schema_status
 from matching_and_import_db.workers import latest_heartbeat
 
@@ -49,6 +51,15 @@ def issuer_keys_check(redis_ok: bool) -> dict:
         return {"ok": False, "issuer": keys.issuer, "error": type(exc).__name__}
 
 
+def sensors_check(redis) -> dict:
+    """The sensor subscribers (a process role of their own) that reported within 10 s;
+    ready while at least one of them is connected to the broker."""
+    alive = subscriber_health(redis)
+    return {"ok": any(s["connected"] for s in alive),
+            "subscribers": [{k: s[k] for k in ("name", "connected", "received", "stored",
+                                               "invalid", "queued")} for s in alive]}
+
+
 @bp.get("/readyz")
 @access(EVERYONE)
 @limiter.exempt
@@ -83,6 +94,8 @@ def readyz():
         checks["scheduler"] = {"ok": age is not None and age <= max_age,
                                "heartbeat_age_seconds": age,
                                "worker": beat and beat["worker"]}
+        if current_app.config["PORTAL"].mqtt_topics:
+            checks["sensors"] = sensors_check(redis)
         ready = all(c["ok"] for c in checks.values())
     else:  # the heartbeat lives in Redis: unknown, so it does not decide readiness
         checks["scheduler"] = {"ok": None, "error": "unknown: redis unreachable"}

@@ -11,6 +11,12 @@ from app.models.gbfs import (
 )
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.sensors import (
+    SensorDevice,
+    SensorInvalidMessage,
+    SensorMeasurement,
+    SensorSignal,
+)
 from app.models.stops import (
     OfficialStopRecord,
     StopDecision,
@@ -32,8 +38,8 @@ from app.models.workspaces import (
 
 __all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "GbfsVehicle",
            "GbfsZone", "OfficialStopRecord", "OsmRoad", "OsmStop", "Pipeline", "PipelineRun",
-           "PrivacyZone", "PublishedDataset",
-           "RoadStats", "RoadUsage", "StopDecision", "StopMatch", "StopProblem",
-           "StopPublication", "Track", "TrackEvent", "TrackSnaps", "UsageDaily", "User",
-           "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
-           "WorkspaceMap", "WorkspaceMember"]
+           "PrivacyZone", "PublishedDataset", "RoadStats", "RoadUsage", "SensorDevice",
+           "SensorInvalidMessage", "SensorMeasurement", "SensorSignal", "StopDecision",
+           "StopMatch", "StopProblem", "StopPublication", "Track", "TrackEvent", "TrackSnaps",
+           "UsageDaily", "User", "Workspace", "WorkspaceClient", "WorkspaceDatapoint",
+           "WorkspaceDataset", "WorkspaceMap", "WorkspaceMember"]

@@ -78,7 +78,9 @@ def health_report() -> dict:
         "database": lambda: health.check_database(settings.libpq_dsn, timeout, pool),
         "redis": lambda: health.check_redis_and_schedulers(
             redis, settings.heartbeat_max_age_seconds),
-        "broker": lambda: health.check_broker(settings.mqtt_url, timeout),
+        # the broker matters once the sensor subscriber has topics to read
+        "broker": lambda: health.check_broker(
+            settings.mqtt_url if settings.mqtt_topics else "", timeout),
         "oidc": lambda: health.check_issuer(settings.oidc_issuer, timeout),
         "errors": lambda: _errors_check(redis),
         "usage": lambda: _usage_check(settings.libpq_dsn, timeout),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from matching_and_import_db import tilecache
 from matching_and_import_db.layers.catalog import USER, Catalog, Layer, Property
 from matching_and_import_db.layers.gbfs import register_gbfs_layers
+from matching_and_import_db.layers.sensors import register_sensor_layers
 
 # Zoom tiers of the road network: no multi-megabyte tiles at low zoom.
 ROADS_BY_ZOOM = (
@@ -159,6 +160,7 @@ def register_builtin(c: Catalog) -> None:
     # their tables are published (app/models/stops.py): see register_stop_layers.
     register_stop_layers(c)
     register_gbfs_layers(c)  # the GBFS poller's tables
+    register_sensor_layers(c)  # the sensor registry
 
 
 # The stops import's tables are replaced in one transaction by its publish phase, and

@@ -184,7 +184,7 @@ def check_broker(url: str, timeout: float) -> Component:
     """An MQTT CONNECT to the broker and its CONNACK, within `timeout` seconds."""
     import paho.mqtt.client as mqtt
     if not url:
-        return Component("broker", OFF, "no broker configured (PORTAL_MQTT_URL)")
+        return Component("broker", OFF, "no sensor subscriber configured (PORTAL_MQTT_TOPICS)")
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 1883
     started = time.monotonic()

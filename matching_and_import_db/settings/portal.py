@@ -181,7 +181,19 @@ class Settings:
     mqtt_url: str = setting(
         "mqtt://127.0.0.1:1883",
         "The MQTT broker of the sensor subscriber (mqtt://host:port); the admin health page "
-        "connects to it. Empty: no broker.")
+        "connects to it.")
+    mqtt_topics: str = setting(
+        "",
+        "The sensor subscriber's allow-list of topic filters, comma-separated, each `filter` "
+        "(The Things Stack v3 uplinks) or `filter=mapping` (plain JSON read with a mapping of"
+        " PORTAL_MQTT_MAPPINGS); empty: no subscriber.")
+    mqtt_mappings: str = setting(
+        "",
+        "JSON object of plain-JSON mappings by name: dotted paths of `device`, `time`, "
+        "`values` and optionally `name`, `lat`, `lon`, `kind`, and `units`.")
+    mqtt_share_group: str = setting(
+        "portal",
+        "The MQTT 5 shared-subscription group: subscribers of one group split the messages.")
     health_check_timeout_seconds: float = setting(
         2.0,
         "How long the admin health page waits for each component (database, Redis, broker, "
@@ -229,6 +241,28 @@ class Settings:
         _, _, rest = self.database_url.partition("://")
         return f"postgresql://{rest}"
 
+    @property
+    def mqtt_broker(self) -> tuple[str, int]:
+        """Host and port of PORTAL_MQTT_URL."""
+        from urllib.parse import urlsplit
+        parts = urlsplit(self.mqtt_url)
+        try:
+            port = parts.port or 1883
+        except ValueError:
+            port = None
+        if parts.scheme != "mqtt" or not parts.hostname or port is None:
+            raise SettingsError("PORTAL_MQTT_URL must be mqtt://host:port")
+        return parts.hostname, port
+
+    @property
+    def mqtt_routes(self):
+        """The subscriber's topic filters with their readers (empty: no subscriber)."""
+        from matching_and_import_db.live.mqtt_subscriber import routes_of
+        try:
+            return routes_of(self.mqtt_topics, self.mqtt_mappings)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
     def validate(self) -> None:
         if not self.database_url.startswith(("postgres://", "postgresql://",
                                               "postgresql+psycopg2://")):
@@ -260,8 +294,8 @@ class Settings:
             raise SettingsError("PORTAL_TILE_MAX_FEATURES must be at least 1")
         if self.tile_cache_seconds < 0:
             raise SettingsError("PORTAL_TILE_CACHE_SECONDS must not be negative")
-        if self.mqtt_url and not self.mqtt_url.startswith("mqtt://"):
-            raise SettingsError("PORTAL_MQTT_URL must be mqtt://host:port")
+        self.mqtt_broker  # noqa: B018 (raises on a malformed URL)
+        self.mqtt_routes  # noqa: B018 (raises on a malformed allow-list or mapping)
         if bool(self.plausible_script_url) != bool(self.plausible_domain):
             raise SettingsError("PORTAL_PLAUSIBLE_SCRIPT_URL and PORTAL_PLAUSIBLE_DOMAIN are "
                                 "set together or not at all")

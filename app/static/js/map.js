@@ -46,7 +46,10 @@
   }
 
   function styleLayersOf(layerId) {
-    return style.layers.filter((l) => l.metadata && l.metadata["portal:layer"] === layerId)
+    // the map's own layers too: live.js adds layers of catalog layers (drawn from the
+    // live stream) with the same metadata, so one checkbox shows and hides both
+    const layers = (map.getStyle() && map.getStyle().layers) || style.layers;
+    return layers.filter((l) => l.metadata && l.metadata["portal:layer"] === layerId)
       .map((l) => l.id);
   }
 
@@ -61,6 +64,7 @@
     }
     renderLegend();
     writeUrl();
+    window.dispatchEvent(new CustomEvent("portal:layers", { detail: state.layers }));
   }
 
   function applyFilters() {
@@ -247,6 +251,10 @@
       ["Recorded", f.properties.recorded_at], ["Length", `${f.properties.length_m} m`],
       ["Events", f.properties.events], ["Open", link(`/tracks/${f.id}`, "the ride")]])]),
   };
+
+  window.portalMap.popups = POPUPS;  // live.js adds its panels (sensor, station)
+  window.portalMap.showSide = showSide;
+  window.portalMap.table = table;
 
   function wirePopups() {
     for (const group of catalog) {

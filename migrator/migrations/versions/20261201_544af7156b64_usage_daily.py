@@ -1,14 +1,14 @@
 """usage_daily: requests per day, kind of route and URL rule (analytics without personal data)
 
 Revision ID: 544af7156b64
-Revises: e96c7d5cc46c
+Revises: 3f0fb6adda19
 Create Date: 2026-12-01 14:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '544af7156b64'
-down_revision = 'e96c7d5cc46c'
+down_revision = '3f0fb6adda19'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,2 @@
+INSERT INTO sensor_invalid_messages (topic, reason, payload)
+VALUES %s
