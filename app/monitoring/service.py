@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import psycopg2
 import redis as redis_lib
 from flask import current_app
 
@@ -56,8 +55,7 @@ def _errors_check(redis) -> health.Component:
 
 
 def _usage_check(dsn: str, timeout: float) -> health.Component:
-    conn = psycopg2.connect(dsn, connect_timeout=max(1, round(timeout)),
-                            options=f"-c statement_timeout={max(1, int(timeout * 1000))}")
+    conn = health.connect(dsn, timeout)
     try:
         days = usage.daily_counts(conn)
         routes = usage.top_routes(conn)

@@ -76,14 +76,22 @@ class Queues:
     runs_running: int
 
 
-def check_database(dsn: str, timeout: float, pool: dict | None = None) -> list[Component]:
-    """database, pipelines and queues, read over one short-lived connection (not the web
-    process's pool, which a hung database would exhaust)."""
+def connect(dsn: str, timeout: float):
+    """A short-lived connection whose connect and every statement of its first transaction
+    give up after about `timeout` seconds (not the web process's pool, which a hung
+    database would exhaust)."""
     import psycopg2
-    millis = max(1, int(timeout * 1000))
+    conn = psycopg2.connect(dsn, connect_timeout=max(1, round(timeout)))
+    with conn.cursor() as cur:
+        cur.execute(load_sql("matching_and_import_db.monitoring", "statement_timeout.sql"),
+                    {"milliseconds": str(max(1, int(timeout * 1000)))})
+    return conn
+
+
+def check_database(dsn: str, timeout: float, pool: dict | None = None) -> list[Component]:
+    """database, pipelines and queues, read over one connection of its own."""
     started = time.monotonic()
-    conn = psycopg2.connect(dsn, connect_timeout=max(1, round(timeout)),
-                            options=f"-c statement_timeout={millis}")
+    conn = connect(dsn, timeout)
     try:
         schema = schema_status(conn)
         took = round(time.monotonic() - started, 3)
