@@ -195,3 +195,12 @@ def test_without_redis_the_page_still_answers_and_says_what_it_cannot_read(admin
     page = without.get("/admin/health")
     assert page.status_code == 200
     assert b"Errors cannot be read" in page.data
+
+
+def test_the_database_checks_work_through_pgbouncer_in_transaction_pooling(admin_of,
+                                                                            pgbouncer):
+    body = admin_of(database_url=pgbouncer.url).get("/api/admin/health").json
+    found = components(body)
+    assert found["database"]["state"] == "ok", found["database"]
+    assert found["queues"]["state"] == "ok"
+    assert body["usage"]["state"] == "ok", body["usage"]
