@@ -47,7 +47,8 @@ def secret_values(settings: Settings) -> list[str]:
 
 
 def configure_logging(settings: Settings, role: str = "web") -> None:
-    """role names the process (web, scheduler, migrator) in the errors it reports."""
+    """role names the process (web, scheduler, sensors, stream, migrator) in the errors it
+    reports."""
     root = logging.getLogger()
     if getattr(root, "_portal_configured", False):
         return
