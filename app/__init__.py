@@ -13,7 +13,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     settings = settings or Settings.from_env(overrides=overrides)
 
     from matching_and_import_db.settings.logging_setup import configure_logging
-    configure_logging(settings)
+    configure_logging(settings, role="web")
 
     app = Flask(__name__)
     app.config.update(
@@ -77,6 +77,7 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.maps.views import bp as maps_bp
     from app.metrics.http import init_http_metrics
     from app.metrics.views import bp as metrics_bp
+    from app.monitoring.views import bp as monitoring_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
     from app.stops.api import bp as stops_api_bp
@@ -95,12 +96,16 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
                account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
                workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
                workspaces_admin_pages, datasets_bp, metrics_bp,
-               live_blueprint(), map_admin_bp):
+               live_blueprint(), map_admin_bp, monitoring_bp):
         app.register_blueprint(bp)
 
     init_http_metrics(app)
     from app.request_ids import init_request_ids
     init_request_ids(app)
+
+    from app.monitoring.usage import init_plausible, init_usage_counting
+    init_usage_counting(app, settings.analytics_flush_seconds)
+    init_plausible(app, settings.plausible_script_url, settings.plausible_domain)
 
     from app.cli import register_cli
     register_cli(app)

@@ -7,6 +7,8 @@ images from data: and blob: URLs. An external basemap (PORTAL_BASEMAP_STYLE_URL 
 PORTAL_BASEMAP_STYLES) is fetched by the browser with its sprites and glyphs, so its origin
 is allowed to connect and for images. Logout redirects a form to the OIDC provider, so its
 origin is a form target.
+Plausible analytics (PORTAL_PLAUSIBLE_SCRIPT_URL), when set, loads its script from its
+origin and posts its events there.
 """
 
 from __future__ import annotations
@@ -31,13 +33,17 @@ def content_security_policy(settings: Settings) -> str:
     origins = dict.fromkeys(o for o in map(_origin, settings.basemaps.values()) if o)
     provider = _origin(settings.oidc_issuer) if settings.oidc_issuer else None
     extra = "".join(f" {o}" for o in origins)
+    # Plausible's script, and the events it posts to its own origin
+    analytics = (_origin(settings.plausible_script_url)
+                 if settings.plausible_script_url else None)
+    script = f" {analytics}" if analytics else ""
     directives = {
         "default-src": "'self'",
-        "script-src": "'self'",
+        "script-src": f"'self'{script}",
         "style-src": "'self'",
         "img-src": f"'self' data: blob:{extra}",
         "font-src": "'self'",
-        "connect-src": f"'self'{extra}",
+        "connect-src": f"'self'{extra}{script}",
         "worker-src": "'self' blob:",
         "child-src": "'self' blob:",  # browsers before worker-src read workers from here
         "object-src": "'none'",

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"migrator: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings)
+    configure_logging(settings, role="migrator")
     wait_for_database(settings.libpq_dsn, attempts=settings.migrator_attempts, delay=2.0)
     check_encoding(settings.libpq_dsn)
     create_postgis(settings.libpq_dsn)

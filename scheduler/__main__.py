@@ -85,7 +85,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"scheduler: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings)
+    configure_logging(settings, role="scheduler")
     try:
         check_schema(settings)
     except Exception as exc:

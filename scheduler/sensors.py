@@ -40,7 +40,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"sensors: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings)
+    configure_logging(settings, role="sensors")
     routes = settings.mqtt_routes
     if not routes:
         print("sensors: PORTAL_MQTT_TOPICS is empty: nothing to subscribe to", file=sys.stderr)

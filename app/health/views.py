@@ -33,6 +33,7 @@ WITHOUT_REDIS = [
     "map tiles are rendered on every request (tile cache bypassed)",
     "scheduler jobs that take a lock wait (pipelines, housekeeping); rides are still processed",
     "pipeline progress and the scheduler heartbeat cannot be read",
+    "errors of the processes are not collected for the admin health page",
 ]
 
 

@@ -266,7 +266,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=5002)
     args = parser.parse_args()
     settings = Settings.from_env()
-    configure_logging(settings)
+    configure_logging(settings, role="stream")
     # many idle streams: the default soft limit of open files (often 1024) is far too low
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

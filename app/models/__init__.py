@@ -26,6 +26,7 @@ from app.models.stops import (
     StopPublication,
 )
 from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
+from app.models.usage import UsageDaily
 from app.models.users import User
 from app.models.workspaces import (
     Workspace,
@@ -42,5 +43,5 @@ __all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "Gbf
            "PrivacyZone", "PublishedDataset", "RoadStats", "RoadUsage", "SensorDevice",
            "SensorInvalidMessage", "SensorMeasurement", "SensorSignal", "StopDecision",
            "StopMatch", "StopProblem", "StopPublication", "Track", "TrackEvent", "TrackSnaps",
-           "User", "Workspace", "WorkspaceClient", "WorkspaceDatapoint", "WorkspaceDataset",
-           "WorkspaceMap", "WorkspaceMember"]
+           "UsageDaily", "User", "Workspace", "WorkspaceClient", "WorkspaceDatapoint",
+           "WorkspaceDataset", "WorkspaceMap", "WorkspaceMember"]

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 import orjson
 
-from matching_and_import_db.settings.portal import Settings
+from matching_and_import_db.settings.portal import VARIABLES, Settings
 
 _FIELDS = ("name", "levelname", "message")
 # The request id of the request being served, if any: set by the web app for each request
@@ -37,7 +37,18 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(data).decode()
 
 
-def configure_logging(settings: Settings) -> None:
+def secret_values(settings: Settings) -> list[str]:
+    """What no collected log line may show: the secret settings and the passwords in URLs."""
+    from urllib.parse import urlsplit
+    values = [getattr(settings, var.name) for var in VARIABLES if var.secret]
+    for url in (settings.database_url, settings.redis_url, settings.mqtt_url):
+        values.append(urlsplit(url).password or "")
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def configure_logging(settings: Settings, role: str = "web") -> None:
+    """role names the process (web, scheduler, sensors, stream, migrator) in the errors it
+    reports."""
     root = logging.getLogger()
     if getattr(root, "_portal_configured", False):
         return
@@ -48,6 +59,12 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    # ERROR records of every process, for the admin health page (never blocks on Redis)
+    from matching_and_import_db.monitoring.errors import RecentErrorsHandler
+    collector = RecentErrorsHandler(settings.redis_url, role, secret_values(settings))
+    for record_filter in handler.filters:  # what the lines get (a request id), it gets too
+        collector.addFilter(record_filter)
+    root.addHandler(collector)
     root.setLevel(settings.log_level.upper())
     # per-tick chatter of libraries; their warnings and errors still show
     for noisy in ("apscheduler.executors", "apscheduler.scheduler", "alembic.runtime.plugins"):

@@ -184,7 +184,8 @@ class Settings:
         "stays).")
     mqtt_url: str = setting(
         "mqtt://127.0.0.1:1883",
-        "The MQTT broker of the sensor subscriber (mqtt://host:port).")
+        "The MQTT broker of the sensor subscriber (mqtt://host:port); the admin health page "
+        "connects to it.")
     mqtt_topics: str = setting(
         "",
         "The sensor subscriber's allow-list of topic filters, comma-separated, each `filter` "
@@ -197,6 +198,22 @@ class Settings:
     mqtt_share_group: str = setting(
         "portal",
         "The MQTT 5 shared-subscription group: subscribers of one group split the messages.")
+    health_check_timeout_seconds: float = setting(
+        2.0,
+        "How long the admin health page waits for each component (database, Redis, broker, "
+        "OIDC issuer) before reporting it as timed out.")
+    plausible_script_url: str = setting(
+        "",
+        "Plausible analytics: the URL of its script (e.g. https://plausible.io/js/script.js); "
+        "with PORTAL_PLAUSIBLE_DOMAIN it is added to every page and allowed by the CSP. "
+        "Empty: none.")
+    plausible_domain: str = setting(
+        "",
+        "Plausible analytics: the site's domain as registered there (data-domain).")
+    analytics_flush_seconds: float = setting(
+        10.0,
+        "How often each web process adds its counts of pages, tiles and API calls to the "
+        "daily totals in PostgreSQL (0: after every request).")
     log_format: str = setting("text", "text (readable) or json (one object a line).")
     log_level: str = setting("INFO", "Python logging level.")
 
@@ -298,6 +315,15 @@ class Settings:
             raise SettingsError("PORTAL_TILE_CACHE_SECONDS must not be negative")
         self.mqtt_broker  # noqa: B018 (raises on a malformed URL)
         self.mqtt_routes  # noqa: B018 (raises on a malformed allow-list or mapping)
+        if bool(self.plausible_script_url) != bool(self.plausible_domain):
+            raise SettingsError("PORTAL_PLAUSIBLE_SCRIPT_URL and PORTAL_PLAUSIBLE_DOMAIN are "
+                                "set together or not at all")
+        if self.plausible_script_url and not self.plausible_script_url.startswith(
+                ("https://", "http://")):
+            raise SettingsError("PORTAL_PLAUSIBLE_SCRIPT_URL must be an http(s) URL")
+        if self.analytics_flush_seconds < 0 or self.health_check_timeout_seconds <= 0:
+            raise SettingsError("PORTAL_ANALYTICS_FLUSH_SECONDS must not be negative and "
+                                "PORTAL_HEALTH_CHECK_TIMEOUT_SECONDS must be more than 0")
         if not self.public_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_PUBLIC_URL must start with http:// or https://")
 
