@@ -80,10 +80,10 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.monitoring.views import bp as monitoring_bp
     from app.ogc.views import bp as ogc_bp
     from app.pipelines.views import bp as pipelines_bp
+    from app.rides.api import bp as rides_api_bp
+    from app.rides.views import bp as rides_bp
     from app.stops.api import bp as stops_api_bp
     from app.stops.views import bp as stops_bp
-    from app.tracks.api import bp as tracks_api_bp
-    from app.tracks.views import bp as tracks_bp
     from app.workspaces.admin import bp as workspaces_admin_bp
     from app.workspaces.admin import pages as workspaces_admin_pages
     from app.workspaces.binding import init_workspace_binding
@@ -92,12 +92,14 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     from app.workspaces.api import bp as workspaces_api_bp
     from app.workspaces.ogc import bp as workspace_ogc_bp
     from app.workspaces.public import bp as workspace_maps_bp
-    for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, tracks_bp, tracks_api_bp,
+    for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, rides_bp, rides_api_bp,
                account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
                workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
                workspaces_admin_pages, datasets_bp, metrics_bp,
                live_blueprint(), map_admin_bp, monitoring_bp):
         app.register_blueprint(bp)
+    from app.rides.legacy import init_legacy_urls
+    init_legacy_urls(app)  # the URLs from before rides had one name keep working
 
     init_http_metrics(app)
     from app.request_ids import init_request_ids

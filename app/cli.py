@@ -1,4 +1,4 @@
-"""Command-line tasks for operators: `flask --app app pipeline ...`, `tracks ...`, `map ...`."""
+"""Command-line tasks for operators: `flask --app app pipeline ...`, `rides ...`, `map ...`."""
 
 from __future__ import annotations
 
@@ -103,53 +103,53 @@ def _wait_for_success(pipeline, timeout: int) -> None:
         time.sleep(1)
 
 
-tracks_cli = AppGroup("tracks", help="Rides: reprocess or delete in bulk, import files.")
+rides_cli = AppGroup("rides", help="Rides: reprocess or delete in bulk, import files.")
 
 
-@tracks_cli.command("reprocess")
-@click.argument("track_ids", nargs=-1, type=int)
+@rides_cli.command("reprocess")
+@click.argument("ride_ids", nargs=-1, type=int)
 @click.option("--user", "user_ref", default=None, help="All rides of this user (id or email).")
-@click.option("--all", "all_tracks", is_flag=True, help="Every ride of every user.")
-def reprocess(track_ids, user_ref, all_tracks):
+@click.option("--all", "all_rides", is_flag=True, help="Every ride of every user.")
+def reprocess(ride_ids, user_ref, all_rides):
     """Queue rides for processing again; the scheduler picks them up."""
     from sqlalchemy import or_, select
 
     from app.models import User
-    from app.tracks import service as tracks
-    chosen = sum(bool(x) for x in (track_ids, user_ref, all_tracks))
+    from app.rides import service as rides
+    chosen = sum(bool(x) for x in (ride_ids, user_ref, all_rides))
     if chosen != 1:
-        raise click.UsageError("name track ids, or --user, or --all (one of them)")
-    if all_tracks:
-        count = tracks.reprocess_all()
+        raise click.UsageError("name ride ids, or --user, or --all (one of them)")
+    if all_rides:
+        count = rides.reprocess_all()
     elif user_ref:
         user = db.session.scalar(select(User).where(or_(
             User.email == user_ref, User.id == (int(user_ref) if user_ref.isdigit() else -1))))
         if user is None:
             raise click.ClickException(f"no user {user_ref}")
-        count = tracks.reprocess_user(user.id)
+        count = rides.reprocess_user(user.id)
     else:
-        count = tracks.reprocess(list(track_ids))
+        count = rides.reprocess(list(ride_ids))
     click.echo(f"queued {count} ride(s) for processing")
 
 
-@tracks_cli.command("delete")
-@click.argument("track_ids", nargs=-1, type=int, required=True)
-def delete_rides(track_ids):
+@rides_cli.command("delete")
+@click.argument("ride_ids", nargs=-1, type=int, required=True)
+def delete_rides(ride_ids):
     """Delete rides of any user, with their events, their share of the road statistics and
     their raw files (for admins: the web pages show them only their own private rides)."""
     from sqlalchemy import select
 
-    from app.models import Track
-    from app.tracks import service as tracks
+    from app.models import Ride
+    from app.rides import service as rides
     owners: dict[int, list[int]] = {}
-    for user_id, track_id in db.session.execute(
-            select(Track.user_id, Track.id).where(Track.id.in_(track_ids))):
-        owners.setdefault(user_id, []).append(track_id)
-    count = sum(tracks.delete_tracks(user_id, ids) for user_id, ids in owners.items())
+    for user_id, ride_id in db.session.execute(
+            select(Ride.user_id, Ride.id).where(Ride.id.in_(ride_ids))):
+        owners.setdefault(user_id, []).append(ride_id)
+    count = sum(rides.delete_rides(user_id, ids) for user_id, ids in owners.items())
     click.echo(f"deleted {count} ride(s)")
 
 
-@tracks_cli.command("import")
+@rides_cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--subject", required=True,
               help="The rider: their subject at the OIDC provider (made if missing).")
@@ -163,7 +163,7 @@ def import_rides(files, subject, public, wait_for_roads):
     from sqlalchemy import func, select
 
     from app.models import OsmRoad, User
-    from app.tracks import service as tracks
+    from app.rides import service as rides
     deadline = time.monotonic() + wait_for_roads
     while db.session.scalar(select(func.count()).select_from(OsmRoad)) == 0:
         if time.monotonic() >= deadline:
@@ -183,11 +183,11 @@ def import_rides(files, subject, public, wait_for_roads):
     for path in files:
         with open(path, "rb") as f:
             try:
-                track, created = tracks.accept_upload(user, path, f.read(), via="api",
+                ride, created = rides.accept_upload(user, path, f.read(), via="api",
                                                       public=public)
             except DomainError as exc:
                 raise click.ClickException(str(exc)) from None
-        click.echo(f"{path}: {'queued as' if created else 'already there as'} ride {track.id}")
+        click.echo(f"{path}: {'queued as' if created else 'already there as'} ride {ride.id}")
 
 
 map_cli = AppGroup("map", help="The map's arrangement (/admin/map) as YAML.")
@@ -225,7 +225,7 @@ def export_arrangement():
 def register_cli(app: Flask) -> None:
     from app.live.gbfs_cli import gbfs_cli
     app.cli.add_command(pipeline_cli)
-    app.cli.add_command(tracks_cli)
+    app.cli.add_command(rides_cli)
     app.cli.add_command(map_cli)
     from app.workspaces.cli import workspace_cli
     app.cli.add_command(workspace_cli)

@@ -59,7 +59,7 @@ def parse_int(value: str | None, name: str, default: int, low: int, high: int,
 # --- dates -------------------------------------------------------------------------------
 
 # Rides are recent; a bound well inside datetime's range keeps the week rounding
-# (app/tracks/privacy.py) and PostgreSQL's timestamptz from overflowing at year 1 or 9999.
+# (app/rides/privacy.py) and PostgreSQL's timestamptz from overflowing at year 1 or 9999.
 MIN_DATE = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 

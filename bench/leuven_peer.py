@@ -122,8 +122,8 @@ def match_leuven(lmap: LeuvenMap, lon, lat, *, max_dist: float = 40.0,
 
 
 def main() -> None:
-    from matching_and_import_db.tracks.mapmatch import match_track
-    from matching_and_import_db.tracks.roadnet import RoadNetwork
+    from matching_and_import_db.rides.mapmatch import match_ride
+    from matching_and_import_db.rides.roadnet import RoadNetwork
     from tests.mapmatch_helpers import OSLO_PBF, random_route, read_ways, ride_along
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,7 +150,7 @@ def main() -> None:
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
-        ours = match_track(net, lon, lat, t)
+        ours = match_ride(net, lon, lat, t)
         times.append(time.perf_counter() - t0)
     peer_map = build_leuven_map(ways.ways, net.projection)
     peer = match_leuven(peer_map, lon, lat)

@@ -37,11 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from matching_and_import_db.geodesy import great_circle_m
-from matching_and_import_db.transit import names
-from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
-from matching_and_import_db.transit.readers import read_mapped_csv, read_osm_stops
-from matching_and_import_db.transit.registry_config import mapped_options
-from matching_and_import_db.transit.spatial import Projection, pairs_within
+from matching_and_import_db.stops import names
+from matching_and_import_db.stops.model import OfficialStop, OsmStopRef
+from matching_and_import_db.stops.readers import read_mapped_csv, read_osm_stops
+from matching_and_import_db.stops.registry_config import mapped_options
+from matching_and_import_db.stops.spatial import Projection, pairs_within
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"

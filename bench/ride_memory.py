@@ -41,32 +41,32 @@ def _peak_mb() -> float:
 def _imports() -> None:
     import psycopg2  # noqa: F401
 
-    from matching_and_import_db.tracks import processing, rawstore  # noqa: F401
+    from matching_and_import_db.rides import processing, rawstore  # noqa: F401
 
 
 def step(kind: str, arg: str, dsn: str, data_dir: str) -> dict:
     _imports()
     if kind == "baseline":
         return {"peak_mb": _peak_mb()}
-    from matching_and_import_db.tracks import rawstore
-    from matching_and_import_db.tracks.model import RideLimits
-    from matching_and_import_db.tracks.parse import parse_track_file
+    from matching_and_import_db.rides import rawstore
+    from matching_and_import_db.rides.model import RideLimits
+    from matching_and_import_db.rides.parse import parse_ride_file
     if kind == "upload":
         data = Path(arg).read_bytes()
         content = rawstore.decompress_upload(data, 32 * 1024 * 1024)
-        parsed = parse_track_file(content, Path(arg).name, RideLimits())
+        parsed = parse_ride_file(content, Path(arg).name, RideLimits())
         return {"peak_mb": _peak_mb(), "points": len(parsed.points), "bytes": len(data)}
     import psycopg2
 
-    from matching_and_import_db.tracks import store
-    from matching_and_import_db.tracks.processing import ProcessingConfig, process_claimed
+    from matching_and_import_db.rides import store
+    from matching_and_import_db.rides.processing import ProcessingConfig, process_claimed
     conn = psycopg2.connect(dsn)
-    claim = store.claim_next_track(conn, "bench:memory", 600)
+    claim = store.claim_next_ride(conn, "bench:memory", 600)
     status = process_claimed(conn, claim, "bench:memory",
                              ProcessingConfig(data_dir=data_dir, lease_seconds=600))
     with conn.cursor() as cur:
-        cur.execute("SELECT points_total, points_matched, status_message FROM tracks "
-                    "WHERE id = %s", (claim.track_id,))
+        cur.execute("SELECT points_total, points_matched, status_message FROM rides "
+                    "WHERE id = %s", (claim.ride_id,))
         total, matched, message = cur.fetchone()
     return {"peak_mb": _peak_mb(), "status": status, "points": total, "matched": matched,
             "message": message}
@@ -100,7 +100,7 @@ def main() -> None:
     import psycopg2
     from benchdb import fresh_database
     from osm_import import run_ours as import_osm
-    from track_processing import OSLO, obs_csv, queue_ride, random_route, sample_ride
+    from ride_processing import OSLO, obs_csv, queue_ride, random_route, sample_ride
 
     dsn = fresh_database(os.environ["PORTAL_DATABASE_URL"], args.database)
     redis_url = os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -72,20 +72,20 @@ def load_city(dsn: str) -> dict:
         cur.execute("INSERT INTO users (issuer, subject, role) VALUES ('bench', 'bench', 'user') "
                     "RETURNING id")
         user_id = cur.fetchone()[0]
-        cur.execute("INSERT INTO tracks (user_id, public, raw_sha256, raw_size, uploaded_via, "
+        cur.execute("INSERT INTO rides (user_id, public, raw_sha256, raw_size, uploaded_via, "
                     "status, attempts, recorded_at) SELECT %s, true, md5(g::text), 0, 'api', "
                     "'complete', 1, timestamptz '2024-01-01' + g * interval '1 day' "
                     "FROM generate_series(1, 300) g", (user_id,))
         cur.execute("SELECT setseed(0.7)")
         cur.execute("""
-            INSERT INTO track_events (track_id, time, distance_left, distance_right, speed,
+            INSERT INTO ride_events (ride_id, time, distance_left, distance_right, speed,
                                       way_id, direction, legal_minimum, geom)
             SELECT t.id, t.recorded_at + (r.osm_id % 3600) * interval '1 second',
                    0.5 + random() * 2.5, NULL, 15 + random() * 15, r.osm_id, 1, 1.5,
                    ST_LineInterpolatePoint(r.geom, random())
             FROM (SELECT osm_id, geom, row_number() OVER () AS n FROM osm_roads
                   WHERE osm_id % 3 = 0 LIMIT 100000) r
-            JOIN tracks t ON t.id = (SELECT min(id) FROM tracks) + r.n % 300""")
+            JOIN rides t ON t.id = (SELECT min(id) FROM rides) + r.n % 300""")
         events = cur.rowcount
         cur.execute("""
             INSERT INTO road_stats (way_id, direction, passes, events, distance_mean,
@@ -94,7 +94,7 @@ def load_city(dsn: str) -> dict:
             SELECT way_id, direction, count(*) + 2, count(*), avg(distance_left),
                    avg(distance_left), min(distance_left), max(distance_left),
                    count(*) FILTER (WHERE distance_left < legal_minimum), 1.5, '[]'
-            FROM track_events GROUP BY way_id, direction""")
+            FROM ride_events GROUP BY way_id, direction""")
         cur.execute("VACUUM ANALYZE")
     conn.close()
     return {"roads": roads, "events": events}
@@ -234,7 +234,7 @@ def wrk(base: str, lines: list[str], conns: int, seconds: int, workdir: Path) ->
 def pgbench(dsn: str, tiles: list[str], conns: int, seconds: int, workdir: Path) -> dict:
     from matching_and_import_db.layers.builtin import ROADS
     from matching_and_import_db.layers.query import tile_sql
-    from matching_and_import_db.tracks.visibility import RideFilter
+    from matching_and_import_db.rides.visibility import RideFilter
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     with conn.cursor() as cur:

@@ -38,8 +38,8 @@ from snapping_eval import (  # noqa: E402
     ways_at_true_nodes,
 )
 
-from matching_and_import_db.tracks.mapmatch import match_track  # noqa: E402
-from matching_and_import_db.tracks.processing import MATCH_RADIUS_M, build_network  # noqa: E402
+from matching_and_import_db.rides.mapmatch import match_ride  # noqa: E402
+from matching_and_import_db.rides.processing import MATCH_RADIUS_M, build_network  # noqa: E402
 
 JUNCTION_M = 15.0
 ROUTE_NEAR = 30  # fixes either side: the ride's ways just before and after
@@ -86,7 +86,7 @@ def main() -> None:
         total = 0
         for seed in TUNING_SEEDS:
             ride = drift_ride(net, seed, sigma)
-            r = match_track(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M)
+            r = match_ride(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M)
             right = fair_right(net, ride, r.way_id)
             c = classify(net, ride, r.way_id, right)
             per_seed[seed] = int((~right).sum())

@@ -1,11 +1,11 @@
 """Is the snapping right? Two cases whose truth the matcher never sees, for
-bench/track_processing (run alone: .venv/bin/python bench/snapping_eval.py).
+bench/ride_processing (run alone: .venv/bin/python bench/snapping_eval.py).
 
-- real_track: the real 1 Hz GPS track of Kubička et al. (bench/data/mapmatch-kubicka) over
+- real_ride: the real 1 Hz GPS ride of Kubička et al. (bench/data/mapmatch-kubicka) over
   its own road network (nodes and arcs derived from OSM, no OSM ids). The arcs become road
   rows, as the database gives them to the scheduler (one way per arc, the two directions of
   a street one way; oneway where only one direction exists), and go through the same
-  build_network and match_track. Score: the share of the true route's length whose arcs are
+  build_network and match_ride. Score: the share of the true route's length whose arcs are
   among the ways the matched fixes lie on; beside it the share of the matched ways' length
   off the true route, and the share of fixes matched to a way of the true route.
 - drift: synthetic rides over real OSM extracts with mapped sidewalks beside the streets,
@@ -24,7 +24,7 @@ bench/track_processing (run alone: .venv/bin/python bench/snapping_eval.py).
 
 Both are reported next to the naive baseline, the nearest way to each fix.
 
-Tuning rule: the road-class costs (matching_and_import_db/tracks/roadclass.py) and the
+Tuning rule: the road-class costs (matching_and_import_db/rides/roadclass.py) and the
 contraflow cost were chosen on the demo extract (oslo-east) with seeds 1-8 only. Looking
 at the errors of a first check (oslo-center-2025, seeds 101-108) showed two mistakes that
 were then fixed on principle, not on numbers: a bus and tram street (motor_vehicle=no,
@@ -52,10 +52,10 @@ sys.path.insert(0, str(ROOT))
 
 from matching_and_import_db.geodesy import LocalProjection  # noqa: E402
 from matching_and_import_db.osm.reader import Road, read_osm  # noqa: E402
-from matching_and_import_db.tracks.mapmatch import DEFAULT_PARAMS, match_track  # noqa: E402
-from matching_and_import_db.tracks.processing import MATCH_RADIUS_M, build_network  # noqa: E402
-from matching_and_import_db.tracks.roadnet import RoadNetwork  # noqa: E402
-from matching_and_import_db.tracks.store import NOT_FOR_BICYCLES, RoadRow  # noqa: E402
+from matching_and_import_db.rides.mapmatch import DEFAULT_PARAMS, match_ride  # noqa: E402
+from matching_and_import_db.rides.processing import MATCH_RADIUS_M, build_network  # noqa: E402
+from matching_and_import_db.rides.roadnet import RoadNetwork  # noqa: E402
+from matching_and_import_db.rides.store import NOT_FOR_BICYCLES, RoadRow  # noqa: E402
 from tests.mapmatch_helpers import Ride, drifting_error, random_route, ride_along  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -75,7 +75,7 @@ WAIT_S = 40.0
 ON_NODE_M = 1.0
 
 
-# --- the real track -----------------------------------------------------------------------
+# --- the real ride -----------------------------------------------------------------------
 
 @dataclass
 class RealCase:
@@ -88,11 +88,11 @@ class RealCase:
     t: np.ndarray
 
 
-def load_real_track() -> RealCase:
+def load_real_ride() -> RealCase:
     nodes = np.loadtxt(f"{KUBICKA}.nodes")  # lon, lat per node
     arcs = np.loadtxt(f"{KUBICKA}.arcs", dtype=np.int64)
     route = np.loadtxt(f"{KUBICKA}.route", dtype=np.int64)
-    track = np.loadtxt(f"{KUBICKA}.track")
+    ride = np.loadtxt(f"{KUBICKA}.track")
     arc_of_pair = {(int(a), int(b)): k for k, (a, b) in enumerate(arcs.tolist())}
     way_of_arc = np.full(len(arcs), -1, dtype=np.int64)
     rows = []
@@ -110,7 +110,7 @@ def load_real_track() -> RealCase:
     proj = LocalProjection.around(float(nodes[:, 0].mean()), float(nodes[:, 1].mean()))
     x, y = proj.to_xy(nodes[:, 0], nodes[:, 1])
     length = np.hypot(x[arcs[:, 1]] - x[arcs[:, 0]], y[arcs[:, 1]] - y[arcs[:, 0]])
-    return RealCase(rows, way_of_arc, length, route, track[:, 0], track[:, 1], track[:, 2])
+    return RealCase(rows, way_of_arc, length, route, ride[:, 0], ride[:, 1], ride[:, 2])
 
 
 def nearest_way(net: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -143,10 +143,10 @@ def route_length_share(case: RealCase, way_ids: np.ndarray) -> dict:
             "fixes_on_route_share": round(float(fixes_on.mean()), 4)}
 
 
-def evaluate_real_track() -> dict:
-    case = load_real_track()
+def evaluate_real_ride() -> dict:
+    case = load_real_ride()
     net, _ = build_network(case.rows)
-    result = match_track(net, case.lon, case.lat, case.t, radius=MATCH_RADIUS_M)
+    result = match_ride(net, case.lon, case.lat, case.t, radius=MATCH_RADIUS_M)
     ours = route_length_share(case, result.way_id)
     base = route_length_share(case, nearest_way(net, case.lon, case.lat))
     return {"fixes": len(case.t), "route_km": round(float(case.arc_length[case.route].sum())
@@ -226,7 +226,7 @@ def evaluate_drift(path: Path, seeds, sigmas=(3.0, 6.0), class_weight: float = 1
         right = base_right = total = 0
         for seed in seeds:
             ride = drift_ride(net, seed, sigma)
-            r = match_track(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M,
+            r = match_ride(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M,
                             params=params)
             right += int(fair_right(net, ride, r.way_id).sum())
             base_right += int(fair_right(net, ride, nearest_way(net, ride.lon, ride.lat)).sum())
@@ -257,7 +257,7 @@ def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
         times, cpu = [], []
         for _ in range(repeat):
             started, cpu_started = time.perf_counter(), time.process_time()
-            match_track(net, lon, lat, ride.t, radius=MATCH_RADIUS_M, params=params)
+            match_ride(net, lon, lat, ride.t, radius=MATCH_RADIUS_M, params=params)
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - cpu_started)
         out[f"{name}_s"] = round(statistics.median(times), 3)
@@ -268,7 +268,7 @@ def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
 def evaluate_all() -> dict:
     return {
         "drifting_hour_matching": time_drifting_hour(),
-        "real_track": evaluate_real_track(),
+        "real_ride": evaluate_real_ride(),
         "drift_check": {"extract": CHECK_EXTRACT.name, "seeds": f"{CHECK_SEEDS.start}-"
                         f"{CHECK_SEEDS.stop - 1}", **evaluate_drift(CHECK_EXTRACT, CHECK_SEEDS)},
         "drift_tuning": {"extract": TUNING_EXTRACT.name, "seeds": f"{TUNING_SEEDS.start}-"
@@ -283,7 +283,7 @@ def main() -> None:
     parser.add_argument("--class-weight", type=float, default=1.0)
     args = parser.parse_args()
     if args.only == "real":
-        print(json.dumps(evaluate_real_track()))
+        print(json.dumps(evaluate_real_ride()))
     elif args.only == "tuning":
         print(json.dumps(evaluate_drift(TUNING_EXTRACT, TUNING_SEEDS,
                                         class_weight=args.class_weight)))

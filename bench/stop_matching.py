@@ -65,10 +65,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matching_and_import_db.transit.matching import match_stops  # noqa: E402
-from matching_and_import_db.transit.model import OfficialStop, OsmStopRef  # noqa: E402
-from matching_and_import_db.transit.problems import problem_statistics  # noqa: E402
-from matching_and_import_db.transit.readers import read_osm_stops  # noqa: E402
+from matching_and_import_db.stops.matching import match_stops  # noqa: E402
+from matching_and_import_db.stops.model import OfficialStop, OsmStopRef  # noqa: E402
+from matching_and_import_db.stops.problems import problem_statistics  # noqa: E402
+from matching_and_import_db.stops.readers import read_osm_stops  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from real_stop_cases import CASES, baseline_pairs, score  # noqa: E402

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from real_stop_cases import CASES  # noqa: E402
 
-import matching_and_import_db.transit.matching as matching  # noqa: E402
+import matching_and_import_db.stops.matching as matching  # noqa: E402
 from matching_and_import_db.geodesy import great_circle_m  # noqa: E402
 
 TWIN_M = 3.0

@@ -1,4 +1,4 @@
-"""The synthetic city the serving and track-processing benchmarks run on, generated here so
+"""The synthetic city the serving and ride-processing benchmarks run on, generated here so
 that a benchmark needs nothing from outside the repository.
 
 A square of 66 km a side in web-mercator metres (EPSG:3857) centred on Berlin

@@ -1,7 +1,7 @@
 """The scheduler's job table: every periodic job, declared once, with a stable id.
 
 Each job runs under a Redis lock named after it, so with several scheduler processes a
-job runs in one of them at a time. `run_pipelines` and `process_tracks` are the exceptions
+job runs in one of them at a time. `run_pipelines` and `process_rides` are the exceptions
 by design: runs take a lock per pipeline (in the runner) and rides are claimed row by row
 with a lease, so different pipelines and rides are worked on in different processes.
 """
@@ -23,7 +23,7 @@ from matching_and_import_db.live.gbfs import poller as gbfs_poller
 from matching_and_import_db.live.gbfs import store as gbfs_store
 from matching_and_import_db.pipelines import runner
 from matching_and_import_db.pipelines.sources import SourcePolicy
-from matching_and_import_db.tracks import processing, store
+from matching_and_import_db.rides import processing, store
 from scheduler import metrics
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ class WorkerContext:
                                      lease_seconds=settings.run_lease_seconds,
                                      data_dir=settings.data_dir,
                                      sources=source_policy(settings), tiles=self.tiles)
-        self.track_config = processing.ProcessingConfig(
-            data_dir=settings.data_dir, lease_seconds=settings.track_lease_seconds,
+        self.ride_config = processing.ProcessingConfig(
+            data_dir=settings.data_dir, lease_seconds=settings.ride_lease_seconds,
             minimum_urban_m=settings.overtake_minimum_urban_m,
             minimum_rural_m=settings.overtake_minimum_rural_m,
             ride_limits=settings.ride_limits,
@@ -113,8 +113,8 @@ def run_pipelines(ctx: WorkerContext) -> int:
     return ctx.runs.run_pending(should_stop=ctx.stopping.is_set)
 
 
-def process_tracks(ctx: WorkerContext) -> int:
-    return processing.process_pending(ctx.connect, ctx.worker_name, ctx.track_config,
+def process_rides(ctx: WorkerContext) -> int:
+    return processing.process_pending(ctx.connect, ctx.worker_name, ctx.ride_config,
                                       should_stop=ctx.stopping.is_set)
 
 
@@ -155,7 +155,7 @@ JOBS: tuple[JobSpec, ...] = (
             "fail runs whose worker died (process gone, or lease expired)"),
     JobSpec("pipelines.run", run_pipelines, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim queued runs and execute them (lock per pipeline, in the runner)"),
-    JobSpec("tracks.process", process_tracks, lambda ctx: max(1.0, _tick(ctx) / 2), None,
+    JobSpec("rides.process", process_rides, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim uploaded rides and process them (claims with a lease, no job lock)"),
     JobSpec("gbfs.poll", poll_gbfs, lambda ctx: 1.0, None,
             "fetch the GBFS files that are due (a lock with a lease per feed, in the poller)"),

@@ -70,7 +70,7 @@ if [ "$DEV_OIDC" = 1 ]; then
   # three demo rides for the demo user "cyclist", queued once the Oslo roads are published
   # (so they are snapped to them); runs beside the portal and ends by itself
   say "queueing the demo rides of the cyclist user once the Oslo streets are imported"
-  flask --app app:create_app tracks import --subject cyclist --public --wait-for-roads 600 \
+  flask --app app:create_app rides import --subject cyclist --public --wait-for-roads 600 \
     "$ROOT"/demo/rides/*.obsdata.csv.gz >/dev/null &
 fi
 

@@ -13,13 +13,13 @@ import shapely
 
 from matching_and_import_db.geodesy import LocalProjection, step_lengths_m
 from matching_and_import_db.osm.reader import Road, read_osm
-from matching_and_import_db.tracks.roadnet import RoadNetwork
+from matching_and_import_db.rides.roadnet import RoadNetwork
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 OSLO_PBF = ROOT / "demo" / "oslo-east-filtered.osm.pbf"
 ANDORRA_PBF = FIXTURES / "osm" / "andorra.osm.pbf"
-ANDORRA_GPX = FIXTURES / "tracks" / "gpx" / "graphhopper_andorra_for_map_matching.gpx"
+ANDORRA_GPX = FIXTURES / "rides" / "gpx" / "graphhopper_andorra_for_map_matching.gpx"
 
 # a made-up place for hand-made grids (Oslo's latitude, so metres per degree are realistic)
 GRID_ORIGIN = LocalProjection.around(10.75, 59.91)
@@ -180,6 +180,6 @@ def read_gpx_points(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def times_at_speed(lon: np.ndarray, lat: np.ndarray, speed: float) -> np.ndarray:
-    """Timestamps for an untimed track ridden at constant speed."""
+    """Timestamps for an untimed ride ridden at constant speed."""
     return np.concatenate([[0.0], np.cumsum(step_lengths_m(lon, lat))]) / speed
 

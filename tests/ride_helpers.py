@@ -78,8 +78,8 @@ def ride_csv(points: list[tuple[datetime, float, float]], events: dict[int, int]
 
 OSLO_CENTRE_BBOX = (10.70, 59.900, 10.80, 59.935)
 STREET = "Jacob Aalls gate"  # an Oslo street in the demo extract, long enough to ride along
-# a real OpenBikeSensor ride in Berlin (source, licence: tests/fixtures/tracks/ATTRIBUTION.md)
-BERLIN_RIDE = FIXTURES / "tracks" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
+# a real OpenBikeSensor ride in Berlin (source, licence: tests/fixtures/rides/ATTRIBUTION.md)
+BERLIN_RIDE = FIXTURES / "rides" / "obs" / "2022-02-19T12.58.59-b8cf.obsdata.csv"
 
 
 @cache
@@ -167,11 +167,11 @@ def street_ride(street: str, events: dict[int, int] | None = None, seed: int = 3
     return road, points, ride_csv(points, events or {20: 100, 70: 140})
 
 
-def ride_page_paths(track_id: int) -> tuple[str, ...]:
+def ride_page_paths(ride_id: int) -> tuple[str, ...]:
     """Every page, API and export that shows one ride (what a private ride hides)."""
-    return (f"/tracks/{track_id}", f"/api/tracks/{track_id}", f"/api/tracks/{track_id}/data",
-            f"/tracks/{track_id}/export.gpx", f"/tracks/{track_id}/export.geojson",
-            f"/tracks/{track_id}/raw")
+    return (f"/rides/{ride_id}", f"/api/rides/{ride_id}", f"/api/rides/{ride_id}/data",
+            f"/rides/{ride_id}/export.gpx", f"/rides/{ride_id}/export.geojson",
+            f"/rides/{ride_id}/raw")
 
 
 # --- riders with API keys, and their rides read back -----------------------------------
@@ -186,7 +186,7 @@ class Rider:
         form = {"body": (io.BytesIO(data), filename)}
         if public is not None:
             form["public"] = "1" if public else "0"
-        return self.client.post("/api/tracks", data=form,
+        return self.client.post("/api/rides", data=form,
                                 headers={"Authorization": f"OBSUserId {self.key}"},
                                 content_type="multipart/form-data")
 
@@ -194,7 +194,7 @@ class Rider:
                   ) -> int:
         resp = self.upload(data, filename, public)
         assert resp.status_code in (200, 201), resp.get_json()
-        return resp.get_json()["track"]["id"]
+        return resp.get_json()["ride"]["id"]
 
     def post_form(self, path: str, data: dict | None = None, page: str = "/"):
         return self.client.post(path, data={"csrf_token": csrf_token(self.client, page),
@@ -210,10 +210,10 @@ def make_rider(app, oidc_provider, sub: str, roles=None) -> Rider:
     return Rider(client, key, sub)
 
 
-def track_row(conn, track_id: int) -> dict:
+def ride_row(conn, ride_id: int) -> dict:
     with conn.cursor() as cur:
         cur.execute("SELECT status, status_message, events_count, points_matched, public, "
-                    "recorded_at, length_m FROM tracks WHERE id = %s", (track_id,))
+                    "recorded_at, length_m FROM rides WHERE id = %s", (ride_id,))
         row = cur.fetchone()
     conn.commit()
     keys = ("status", "status_message", "events_count", "points_matched", "public",
@@ -221,11 +221,11 @@ def track_row(conn, track_id: int) -> dict:
     return dict(zip(keys, row, strict=True)) if row else None
 
 
-def events_of(conn, track_id: int) -> list[dict]:
+def events_of(conn, ride_id: int) -> list[dict]:
     """A ride's events in time order: time, way_id, direction, distance_left/right."""
     with conn.cursor() as cur:
         cur.execute("SELECT time, way_id, direction, distance_left, distance_right "
-                    "FROM track_events WHERE track_id = %s ORDER BY time", (track_id,))
+                    "FROM ride_events WHERE ride_id = %s ORDER BY time", (ride_id,))
         keys = [d[0] for d in cur.description]
         rows = [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
     conn.commit()

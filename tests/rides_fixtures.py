@@ -8,7 +8,7 @@ import socket
 import psycopg2
 import pytest
 
-from matching_and_import_db.tracks.processing import ProcessingConfig, process_pending
+from matching_and_import_db.rides.processing import ProcessingConfig, process_pending
 from tests.ride_helpers import Rider, make_rider
 
 

@@ -76,17 +76,17 @@ class World:
         self.ids["private_ride"] = self.upload(private, "canary.csv", False, PRIVATE_TITLE)
         self.ids["public_ride"] = self.upload(public, "public.csv", True, "a public ride")
         self.process()
-        statuses = self.rows("SELECT status, status_message FROM tracks ORDER BY id")
+        statuses = self.rows("SELECT status, status_message FROM rides ORDER BY id")
         assert statuses == [("complete", None)] * 2, statuses
         self.ids["public_event"] = self.scalar(
-            "SELECT min(id) FROM track_events WHERE track_id = %s", (self.ids["public_ride"],))
+            "SELECT min(id) FROM ride_events WHERE ride_id = %s", (self.ids["public_ride"],))
 
     def upload(self, data: bytes, filename: str, public: bool, title: str) -> int:
-        resp = post(self.clients[OWNER], "/api/tracks",
+        resp = post(self.clients[OWNER], "/api/rides",
                     {"body": (io.BytesIO(data), filename), "public": "1" if public else "0",
                      "title": title}, content_type="multipart/form-data")
         assert resp.status_code == 201, resp.data
-        return resp.get_json()["track"]["id"]
+        return resp.get_json()["ride"]["id"]
 
     def make_decision(self) -> None:
         resp = post(self.clients[OPERATOR], "/stops/decisions",
@@ -101,13 +101,13 @@ class World:
         return {
             "rides": self.rows(
                 "SELECT t.id, t.user_id, t.public, t.status, t.title, "
-                "(SELECT count(*) FROM track_events e WHERE e.track_id = t.id) "
-                "FROM tracks t ORDER BY t.id")
+                "(SELECT count(*) FROM ride_events e WHERE e.ride_id = t.id) "
+                "FROM rides t ORDER BY t.id")
             + self.rows("SELECT id, user_id FROM privacy_zones ORDER BY id"),
             "pipelines": self.rows("SELECT id, name, config::text FROM pipelines ORDER BY id")
             + self.rows("SELECT count(*) FROM pipeline_runs"),
             "decisions": self.rows("SELECT id, status FROM stop_decisions ORDER BY id"),
-            "users": self.rows("SELECT id, role, api_key_hash, tracks_public_by_default "
+            "users": self.rows("SELECT id, role, api_key_hash, rides_public_by_default "
                                "FROM users ORDER BY id"),
         }
 
@@ -119,7 +119,7 @@ class World:
             if me.status_code != 200:
                 self.relogin(visitor)
         if now["rides"] != baseline["rides"]:
-            self.execute("DELETE FROM tracks")
+            self.execute("DELETE FROM rides")
             self.execute("DELETE FROM privacy_zones")
             self.make_rides()
         if now["pipelines"] != baseline["pipelines"]:

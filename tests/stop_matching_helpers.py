@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from matching_and_import_db.transit.model import OfficialStop, OsmStopRef
+from matching_and_import_db.stops.model import OfficialStop, OsmStopRef
 
 M_PER_DEG = 111_195.0
 

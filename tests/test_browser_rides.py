@@ -23,7 +23,7 @@ def test_uploading_two_files_shows_a_result_for_each(browser, server, app, rider
     bad = tmp_path / "notes.csv"
     bad.write_text("this is not a ride\n")
     page, errors = logged_in_page(browser, server, app, user_id(db_conn, rider.sub))
-    page.goto(f"{server}/tracks/upload")
+    page.goto(f"{server}/rides/upload")
     page.set_input_files('input[type="file"]', [str(good), str(bad)])
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#upload-results li.error")
@@ -39,15 +39,15 @@ def test_the_ride_page_draws_the_map_and_the_distance_chart(browser, server, app
                                                             db_conn, process):
     load_oslo_roads(db_conn)
     _, coords = road_by_name("Jacob Aalls gate")
-    track_id = rider.upload_id(ride_csv(ride_along(coords, utc(2024, 5, 6, 8, 0, 0)),
+    ride_id = rider.upload_id(ride_csv(ride_along(coords, utc(2024, 5, 6, 8, 0, 0)),
                                         {20: 100, 60: 180}))
     assert process() == 1
     page, errors = logged_in_page(browser, server, app, user_id(db_conn, rider.sub))
-    page.goto(f"{server}/tracks/{track_id}")
-    page.wait_for_selector("#track-chart svg")
+    page.goto(f"{server}/rides/{ride_id}")
+    page.wait_for_selector("#ride-chart svg")
     # two confirmed overtakes as big dots: red below the 1.5 m minimum, green above
-    fills = page.eval_on_selector_all("#track-chart svg circle[r='5']",
+    fills = page.eval_on_selector_all("#ride-chart svg circle[r='5']",
                                       "els => els.map(e => e.getAttribute('fill'))")
     assert sorted(fills) == ["#1a9641", "#d7191c"]
-    wait_for_js(page, "document.querySelector('#track-map canvas') !== null")
+    wait_for_js(page, "document.querySelector('#ride-map canvas') !== null")
     assert errors == []

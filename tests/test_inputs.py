@@ -77,7 +77,7 @@ def _without_links(resp):
 
 
 def test_my_rides_page_refuses_an_out_of_range_date_too(rider):
-    resp = rider.client.get("/tracks?from=0001-01-01")
+    resp = rider.client.get("/rides/mine?from=0001-01-01")
     assert resp.status_code == 400
     assert "from must lie between" in resp.get_data(as_text=True)
 
@@ -107,7 +107,7 @@ def test_a_nul_byte_anywhere_in_the_request_is_400(client, path):
 
 
 def test_a_nul_byte_in_a_header_is_400_before_it_reaches_the_database(client):
-    resp = client.get("/api/tracks", headers={"Authorization": "OBSUserId abc\x00def"})
+    resp = client.get("/api/rides", headers={"Authorization": "OBSUserId abc\x00def"})
     assert resp.status_code == 400
     assert "NUL byte" in resp.get_json()["error"]["message"]
 
@@ -115,23 +115,23 @@ def test_a_nul_byte_in_a_header_is_400_before_it_reaches_the_database(client):
 def test_a_nul_byte_in_the_upload_title_or_filename_is_400_and_nothing_is_stored(
         rider, db_conn):
     auth = {"Authorization": f"OBSUserId {rider.key}"}
-    by_query = rider.client.post("/api/tracks?filename=ride%00.csv",
+    by_query = rider.client.post("/api/rides?filename=ride%00.csv",
                                  data=BERLIN_RIDE.read_bytes(), headers=auth,
                                  content_type="text/csv")
     assert by_query.status_code == 400
     assert "'filename' contains a NUL byte" in by_query.get_json()["error"]["message"]
-    by_form = rider.client.post("/api/tracks", headers=auth, content_type="multipart/form-data",
+    by_form = rider.client.post("/api/rides", headers=auth, content_type="multipart/form-data",
                                 data={"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), "r.csv"),
                                       "title": "my\x00ride"})
     assert by_form.status_code == 400
     assert "'title' contains a NUL byte" in by_form.get_json()["error"]["message"]
-    page = rider.client.post("/tracks/upload", data={
-        "csrf_token": csrf_token(rider.client, "/tracks/upload"),
+    page = rider.client.post("/rides/upload", data={
+        "csrf_token": csrf_token(rider.client, "/rides/upload"),
         "files": (io.BytesIO(BERLIN_RIDE.read_bytes()), "ri\x00de.csv")},
         content_type="multipart/form-data")
     assert page.status_code == 400
     with db_conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM tracks")
+        cur.execute("SELECT count(*) FROM rides")
         assert cur.fetchone()[0] == 0
 
 

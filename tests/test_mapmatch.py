@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from matching_and_import_db.geodesy import step_lengths_m
-from matching_and_import_db.tracks import roadclass
-from matching_and_import_db.tracks.mapmatch import match_track
-from matching_and_import_db.tracks.roadnet import RoadNetwork, oneway_sign
+from matching_and_import_db.rides import roadclass
+from matching_and_import_db.rides.mapmatch import match_ride
+from matching_and_import_db.rides.roadnet import RoadNetwork, oneway_sign
 from tests.mapmatch_helpers import (
     ANDORRA_GPX,
     ANDORRA_PBF,
@@ -79,7 +79,7 @@ def test_one_street_each_direction(grid, direction):
     path = [(20.0, 0.0), (580.0, 0.0)][::direction]
     ride = ride_along([(A, lonlat(path), direction)], GRID_ORIGIN, np.random.default_rng(1),
                       sigma=SIGMA)
-    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    r = match_ride(grid, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == A) >= 0.95
     assert share(r.direction[r.way_id == A] == direction) >= 0.95
     on_a = passes_of(r, A)
@@ -93,7 +93,7 @@ def test_out_and_back_is_two_passes(grid):
     ride = ride_along([(A, lonlat([(20.0, 0.0), (370.0, 0.0)]), 1),
                        (A, lonlat([(370.0, 0.0), (20.0, 0.0)]), -1)],
                       GRID_ORIGIN, np.random.default_rng(2), sigma=SIGMA)
-    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    r = match_ride(grid, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == A) >= 0.95
     assert share(r.direction == ride.truth_dir) >= 0.95
     on_a = passes_of(r, A)
@@ -106,7 +106,7 @@ def test_red_light_keeps_direction(grid):
     """90 s standing still (GPS jitter around one spot) do not flip the direction."""
     ride = ride_along([(A, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN,
                       np.random.default_rng(3), sigma=SIGMA, stop_at=220.0, stop_s=90.0)
-    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    r = match_ride(grid, ride.lon, ride.lat, ride.t)
     on_a = passes_of(r, A)
     assert len(on_a) == 1 and on_a[0].direction == 1
     assert share(r.direction[r.way_id == A] == 1) >= 0.98
@@ -119,7 +119,7 @@ def test_identical_fixes_while_waiting_keep_direction(grid):
     k = 50
     lon = np.concatenate([ride.lon[:k], np.full(60, ride.lon[k]), ride.lon[k:]])
     lat = np.concatenate([ride.lat[:k], np.full(60, ride.lat[k]), ride.lat[k:]])
-    r = match_track(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
+    r = match_ride(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
     on_a = passes_of(r, A)
     assert len(on_a) == 1 and on_a[0].direction == -1
     assert np.all(r.direction[k:k + 60] == -1)
@@ -128,7 +128,7 @@ def test_identical_fixes_while_waiting_keep_direction(grid):
 def test_standing_still_all_the_time_has_no_direction(grid):
     rng = np.random.default_rng(4)
     lon, lat = GRID_ORIGIN.to_lonlat(80.0 + rng.normal(0, 2.0, 30), rng.normal(0, 2.0, 30))
-    r = match_track(grid, lon, lat, np.arange(30.0))
+    r = match_ride(grid, lon, lat, np.arange(30.0))
     assert np.all(r.way_id == A)
     assert np.all(r.direction == 0)
 
@@ -143,7 +143,7 @@ def test_turn_onto_crossing_street(grid, seed, crossing, north):
     legs = [(A, lonlat([(20.0, 0.0), (x, 0.0)]), 1),
             (crossing, lonlat([(x, 0.0), (x, end_y)]), 1 if north else -1)]
     ride = ride_along(legs, GRID_ORIGIN, np.random.default_rng(seed), sigma=SIGMA)
-    r = match_track(grid, ride.lon, ride.lat, ride.t)
+    r = match_ride(grid, ride.lon, ride.lat, ride.t)
     assert [(p.way_id, p.direction) for p in r.passes
             if p.last_index - p.first_index >= 2] == [(A, 1), (crossing, 1 if north else -1)]
     assert share(r.way_id == ride.truth_way) >= 0.95
@@ -168,7 +168,7 @@ def test_parallel_street_close_by_is_not_taken(gap):
     for seed, (way_id, y) in enumerate([(A, 0.0), (P, gap)]):
         ride = ride_along([(way_id, lonlat([(590.0, y), (10.0, y)]), -1)], GRID_ORIGIN,
                           np.random.default_rng(10 + seed), sigma=SIGMA)
-        r = match_track(net, ride.lon, ride.lat, ride.t)
+        r = match_ride(net, ride.lon, ride.lat, ride.t)
         assert share(r.way_id == way_id) >= 0.95, (way_id, gap)
         assert share(r.direction[r.way_id == way_id] == -1) >= 0.95
         assert len(passes_of(r, way_id)) == 1
@@ -187,7 +187,7 @@ def test_contraflow_on_a_oneway_is_matched(oneway):
     path = [(20.0, 0.0), (580.0, 0.0)][::against]
     ride = ride_along([(A, lonlat(path), against)], GRID_ORIGIN, np.random.default_rng(12),
                       sigma=SIGMA)
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == A) >= 0.95
     assert share(r.direction[r.way_id == A] == against) >= 0.95
 
@@ -205,7 +205,7 @@ def test_stretch_off_the_network_breaks_the_chain(grid):
     park_lon, park_lat = GRID_ORIGIN.to_lonlat(park_x, -200.0 + rng.normal(0, SIGMA, 20))
     lon = np.concatenate([before.lon, park_lon, after.lon])
     lat = np.concatenate([before.lat, park_lat, after.lat])
-    r = match_track(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
+    r = match_ride(grid, lon, lat, np.arange(len(lon), dtype=np.float64))
     n0, n1 = len(before.lon), len(before.lon) + 20
     assert np.all(r.way_id[n0:n1] == -1)
     assert np.all(np.isnan(r.lon[n0:n1])) and np.all(r.direction[n0:n1] == 0)
@@ -219,9 +219,9 @@ def test_stretch_off_the_network_breaks_the_chain(grid):
 
 def test_no_fix_near_any_way_and_empty_input(grid):
     lon, lat = GRID_ORIGIN.to_lonlat(np.full(5, 5000.0), np.zeros(5))
-    r = match_track(grid, lon, lat, np.arange(5.0))
+    r = match_ride(grid, lon, lat, np.arange(5.0))
     assert np.all(r.way_id == -1) and r.passes == [] and len(r.chain_starts) == 0
-    r = match_track(grid, np.array([]), np.array([]), np.array([]))
+    r = match_ride(grid, np.array([]), np.array([]), np.array([]))
     assert len(r.way_id) == 0 and r.passes == []
 
 
@@ -277,7 +277,7 @@ def test_real_street_in_oslo_each_direction(oslo, direction):
     path = coords if direction > 0 else coords[::-1]
     ride = ride_along([(SORGENFRIGATA, path, direction)], net.projection,
                       np.random.default_rng(20 + direction), sigma=SIGMA_OSLO)
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == SORGENFRIGATA) >= 0.95
     assert share(r.direction[r.way_id == SORGENFRIGATA] == direction) >= 0.95
     on_street = passes_of(r, SORGENFRIGATA)
@@ -292,7 +292,7 @@ def test_real_turn_in_oslo(oslo):
             (HAMMERSTADS_GATE,
              part_of_way(ways.coords[HAMMERSTADS_GATE], HAMMERSTADS_GATE_AT, 0), -1)]
     ride = ride_along(legs, net.projection, np.random.default_rng(22), sigma=SIGMA_OSLO)
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == ride.truth_way) >= 0.95
     assert [(p.way_id, p.direction) for p in r.passes if p.last_index - p.first_index >= 2] \
         == [(SORGENFRIGATA, 1), (HAMMERSTADS_GATE, -1)]
@@ -315,7 +315,7 @@ def test_random_ride_over_oslo(oslo, seed):
     rng = np.random.default_rng(seed)
     ride = ride_along(random_route(net, rng, 4600.0, RIDEABLE), net.projection, rng,
                       sigma=SIGMA)
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share((r.way_id == ride.truth_way) & (r.direction == ride.truth_dir)) >= 0.92
     assert list(r.chain_starts) == [0]
 
@@ -332,7 +332,7 @@ def test_andorra_gpx_like_graphhopper():
     net = RoadNetwork.from_ways(ways.ways)
     lon, lat = read_gpx_points(ANDORRA_GPX)
     gpx_length = float(step_lengths_m(lon, lat).sum())
-    r = match_track(net, lon, lat, times_at_speed(lon, lat, 5.0), sigma=20.0)
+    r = match_ride(net, lon, lat, times_at_speed(lon, lat, 5.0), sigma=20.0)
     assert np.all(r.way_id >= 0) and list(r.chain_starts) == [0]
     assert r.route_length_m / gpx_length < 1.5  # GraphHopper's assertion
     assert r.route_length_m == pytest.approx(gpx_length, rel=0.05)
@@ -346,13 +346,13 @@ def test_andorra_gpx_like_graphhopper():
 def test_transitions_computed_block_by_block_match_the_whole_ride_exactly(grid, monkeypatch):
     """A day-long ride's transitions are built in blocks so memory stays bounded; the
     result must be the one the whole ride at once gives."""
-    from matching_and_import_db.tracks import mapmatch
+    from matching_and_import_db.rides import mapmatch
     legs = [(A, lonlat([(20.0, 0.0), (CROSSING_X[C2], 0.0)]), 1),
             (C2, lonlat([(CROSSING_X[C2], 0.0), (CROSSING_X[C2], 230.0)]), 1)]
     ride = ride_along(legs, GRID_ORIGIN, np.random.default_rng(5), sigma=SIGMA)
-    whole = match_track(grid, ride.lon, ride.lat, ride.t)
+    whole = match_ride(grid, ride.lon, ride.lat, ride.t)
     monkeypatch.setattr(mapmatch, "TRANSITION_BLOCK", 7)
-    blocks = match_track(grid, ride.lon, ride.lat, ride.t)
+    blocks = match_ride(grid, ride.lon, ride.lat, ride.t)
     assert len(ride.t) > 3 * 7
     np.testing.assert_array_equal(blocks.way_id, whole.way_id)
     np.testing.assert_array_equal(blocks.along, whole.along)
@@ -384,12 +384,12 @@ def test_a_ride_along_a_street_with_a_mapped_sidewalk_snaps_to_the_street(seed):
     ride = ride_along([(A, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN, rng,
                       sigma=0.0, stop_at=300.0, stop_s=40.0)
     ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0, offset=(0.0, 3.0))
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == A) >= 0.98
     # the same fixes with the sidewalk taken for a street: it takes a good part of them
     bare = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (600.0, 0.0)]),
                                   grid_way(SIDEWALK, [(0.0, 5.0), (600.0, 5.0)])])
-    assert share(match_track(bare, ride.lon, ride.lat, ride.t).way_id == A) < 0.9
+    assert share(match_ride(bare, ride.lon, ride.lat, ride.t).way_id == A) < 0.9
 
 
 def test_a_footway_is_used_where_nothing_rideable_is_near(grid):
@@ -399,7 +399,7 @@ def test_a_footway_is_used_where_nothing_rideable_is_near(grid):
     net = RoadNetwork.from_ways(ways)
     ride = ride_along([(SIDEWALK, lonlat([(20.0, 60.0), (580.0, 60.0)]), 1)], GRID_ORIGIN,
                       np.random.default_rng(34), sigma=4.0)
-    assert share(match_track(net, ride.lon, ride.lat, ride.t).way_id == SIDEWALK) >= 0.95
+    assert share(match_ride(net, ride.lon, ride.lat, ride.t).way_id == SIDEWALK) >= 0.95
 
 
 @pytest.mark.parametrize("seed", [41, 42])
@@ -411,7 +411,7 @@ def test_a_bus_lane_beside_the_street_is_avoided(seed):
     ride = ride_along([(A, lonlat([(580.0, 0.0), (20.0, 0.0)]), -1)], GRID_ORIGIN, rng,
                       sigma=0.0)
     ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0, offset=(0.0, 3.0))
-    r = match_track(net, ride.lon, ride.lat, ride.t)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == A) >= 0.98
 
 
@@ -425,7 +425,7 @@ def test_a_cycle_track_of_its_own_is_used(seed):
         ride = ride_along([(way_id, lonlat([(20.0, y), (580.0, y)]), 1)], GRID_ORIGIN, rng,
                           sigma=0.0)
         ride = with_drift(ride, GRID_ORIGIN, rng, sigma=3.0)
-        r = match_track(net, ride.lon, ride.lat, ride.t)
+        r = match_ride(net, ride.lon, ride.lat, ride.t)
         assert share(r.way_id == way_id) >= 0.95, way_id
 
 
@@ -443,7 +443,7 @@ def test_a_fix_at_a_junction_belongs_to_the_way_the_ride_continues_on():
     for xy, node, after in ((straight, (300.0, 0.0), A2), (turning, (150.0, 0.0), C1)):
         x, y = np.asarray(xy).T
         lon, lat = GRID_ORIGIN.to_lonlat(x, y)
-        r = match_track(net, lon, lat, np.arange(len(x), dtype=float))
+        r = match_ride(net, lon, lat, np.arange(len(x), dtype=float))
         at = xy.index(node)
         assert r.way_id[at] == after, (node, r.way_id[at - 1:at + 2])
         assert r.way_id[at - 1] != after and r.way_id[at + 1] == after

@@ -340,7 +340,7 @@ def test_nothing_in_the_repository_reads_a_path_outside_it():
 @pytest.mark.parametrize("text", [
     'SHARED = ROOT.parent / "shared" / "bench"',
     "See `../shared/DESIGN.md` for the whole picture.",
-    "taken from the shared data folder (`/work/shared/data/tracks`)",
+    "taken from the shared data folder (`/work/shared/data/rides`)",
     'DATA = Path(__file__).resolve().parents[2] / "data"',
     "[design](../../DESIGN.md)",
 ])

@@ -29,7 +29,7 @@ PATH_VALUES = {"spec": ["roads", "rides", "events,road_stats", "stops"],
                             "stop_matches", "stop_problems", "my_rides"],
                "feature_id": ["1", "ch:1:sloid:exact", "n1"], "fmt": ["csv", "geojson", "gpx"],
                "filename": ["js/map.js"], "z": [14], "x": [8680], "y": [4766],
-               "track_id": [1], "way_id": [1], "pipeline_id": [1]}
+               "ride_id": [1], "way_id": [1], "pipeline_id": [1]}
 PLACEHOLDER = r"<(?:[a-z]+:)?([a-z_]+)>"
 # every parameter name some view reads, and those url_for would take for its own
 KNOWN_NAMES = ["bbox", "limit", "offset", "from", "to", "datetime", "mine", "f", "bbox-crs",
@@ -40,7 +40,7 @@ KNOWN_NAMES = ["bbox", "limit", "offset", "from", "to", "datetime", "mine", "f",
 
 
 def get_routes(app) -> list[str]:
-    """Every GET route's rule, placeholders left in (`<int:track_id>`)."""
+    """Every GET route's rule, placeholders left in (`<int:ride_id>`)."""
     rules = [r for r in app.url_map.iter_rules() if "GET" in r.methods]
     assert len(rules) > 30
     missing = {a for r in rules for a in r.arguments} - set(PATH_VALUES)

@@ -14,7 +14,7 @@ from matching_and_import_db.pipelines.runner import request_run
 from matching_and_import_db.tilecache import tiles_over
 from tests.conftest import FIXTURES, wait_until
 from tests.osm_helpers import gen_pipeline, run_row
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, track_row, utc
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, ride_row, road_by_name, utc
 
 OUTAGE_SECONDS = 30
 
@@ -28,7 +28,7 @@ def test_with_redis_stopped_for_30s_pages_and_apis_answer_and_it_recovers(
     process()
     lon, lat = coords[len(coords) // 2]
     x, y, _, _ = tiles_over((lon, lat, lon, lat), 15)
-    served = ["/", f"/tracks/{ride}", "/api/stops/matches", f"/tiles/rides/15/{x}/{y}.mvt",
+    served = ["/", f"/rides/{ride}", "/api/stops/matches", f"/tiles/rides/15/{x}/{y}.mvt",
               "/api/pipelines/active"]
 
     web = start_web(PORTAL_REDIS_URL=own_redis.url)
@@ -42,13 +42,13 @@ def test_with_redis_stopped_for_30s_pages_and_apis_answer_and_it_recovers(
     # a pipeline run asked for during the outage: its overlap lock lives in Redis, so it waits
     run = request_run(db_conn, gen_pipeline(db_conn, "during-outage",
                                             str(FIXTURES / "osm" / "boeblingen-minimal.osm.pbf")))
-    upload = requests.post(web.url + "/api/tracks",
+    upload = requests.post(web.url + "/api/rides",
                            headers={"Authorization": f"OBSUserId {rider.key}"},
                            files={"body": ("outage.csv", ride_csv(
                                ride_along(coords[::-1], utc(2024, 5, 1, 7, 0, 0), seed=3),
                                {10: 120}))}, timeout=30)
     assert upload.status_code == 201, upload.text  # the upload limit is counted in memory
-    uploaded = upload.json()["track"]["id"]
+    uploaded = upload.json()["ride"]["id"]
 
     failures, polls = [], 0
     ends = time.monotonic() + OUTAGE_SECONDS
@@ -67,7 +67,7 @@ def test_with_redis_stopped_for_30s_pages_and_apis_answer_and_it_recovers(
     assert any("tile cache" in line for line in readyz.json()["degraded"])
     assert run_row(db_conn, run)["status"] == "queued"  # fail safe: no lock, no run
     # rides are claimed in PostgreSQL, not under a Redis lock: processing goes on
-    wait_until(lambda: track_row(db_conn, uploaded)["status"] == "complete", 60,
+    wait_until(lambda: ride_row(db_conn, uploaded)["status"] == "complete", 60,
                interval=0.5, message="the ride uploaded during the outage to be processed")
 
     own_redis.start()

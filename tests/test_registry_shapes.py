@@ -15,16 +15,16 @@ import pytest
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.geodesy import great_circle_m
-from matching_and_import_db.transit.netex import is_netex, read_netex
-from matching_and_import_db.transit.pipeline import detect_format, validate_config
-from matching_and_import_db.transit.readers import (
+from matching_and_import_db.stops.netex import is_netex, read_netex
+from matching_and_import_db.stops.pipeline import detect_format, validate_config
+from matching_and_import_db.stops.readers import (
     MappedOptions,
     read_atlas,
     read_mapped_csv,
     read_mapped_geojson,
     read_osm_stops,
 )
-from matching_and_import_db.transit.registry_config import mapped_options
+from matching_and_import_db.stops.registry_config import mapped_options
 from tests.stops_helpers import SERVICE_POINT_HEADER, service_point
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,41 +24,41 @@ def two_rides(rider, db_conn, process):
 
 def test_my_rides_lists_status_length_and_events_with_filters_and_sorting(rider, two_rides):
     early, late = two_rides
-    page = rider.client.get("/tracks").data.decode()
-    assert page.index(f"/tracks/{late}") < page.index(f"/tracks/{early}")  # newest first
+    page = rider.client.get("/rides/mine").data.decode()
+    assert page.index(f"/rides/{late}") < page.index(f"/rides/{early}")  # newest first
     assert "complete" in page and "0.6 km" in page
-    oldest_first = rider.client.get("/tracks?order=asc").data.decode()
-    assert oldest_first.index(f"/tracks/{early}") < oldest_first.index(f"/tracks/{late}")
-    by_events = rider.client.get("/tracks?sort=events").data.decode()
-    assert by_events.index(f"/tracks/{late}") < by_events.index(f"/tracks/{early}")
-    only_public = rider.client.get("/tracks?visibility=public").data.decode()
-    assert f"/tracks/{early}" in only_public and f"/tracks/{late}" not in only_public
-    may = rider.client.get("/tracks?from=2024-05-01&to=2024-07-01").data.decode()
-    assert f"/tracks/{late}" in may and f"/tracks/{early}" not in may
-    assert rider.client.get("/tracks?sort=password").status_code == 400
+    oldest_first = rider.client.get("/rides/mine?order=asc").data.decode()
+    assert oldest_first.index(f"/rides/{early}") < oldest_first.index(f"/rides/{late}")
+    by_events = rider.client.get("/rides/mine?sort=events").data.decode()
+    assert by_events.index(f"/rides/{late}") < by_events.index(f"/rides/{early}")
+    only_public = rider.client.get("/rides/mine?visibility=public").data.decode()
+    assert f"/rides/{early}" in only_public and f"/rides/{late}" not in only_public
+    may = rider.client.get("/rides/mine?from=2024-05-01&to=2024-07-01").data.decode()
+    assert f"/rides/{late}" in may and f"/rides/{early}" not in may
+    assert rider.client.get("/rides/mine?sort=password").status_code == 400
 
 
 def test_the_ride_page_has_map_chart_and_owner_actions(rider, other_rider, two_rides):
     early, _ = two_rides
-    own = rider.client.get(f"/tracks/{early}").data.decode()
-    for part in ('id="track-map"', 'id="track-chart"', "download original", "Make private",
+    own = rider.client.get(f"/rides/{early}").data.decode()
+    for part in ('id="ride-map"', 'id="ride-chart"', "download original", "Make private",
                  "Reprocess", "Delete"):
         assert part in own, part
-    theirs = other_rider.client.get(f"/tracks/{early}").data.decode()
-    assert 'id="track-map"' in theirs
+    theirs = other_rider.client.get(f"/rides/{early}").data.decode()
+    assert 'id="ride-map"' in theirs
     for part in ("download original", "Make private", "Reprocess", "Delete"):
         assert part not in theirs, part
-    data = other_rider.client.get(f"/api/tracks/{early}/data").get_json()
+    data = other_rider.client.get(f"/api/rides/{early}/data").get_json()
     assert data["raw"] is None and data["series"] is None  # processed data only
     assert data["snapped"]["type"] == "MultiLineString"
     assert len(data["events"]["features"]) == 1
-    own_data = rider.client.get(f"/api/tracks/{early}/data").get_json()
+    own_data = rider.client.get(f"/api/rides/{early}/data").get_json()
     assert len(own_data["series"]["t"]) == len(own_data["series"]["left"]) > 100
 
 
 def test_the_owner_downloads_the_original_file(rider, two_rides):
     early, _ = two_rides
-    resp = rider.client.get(f"/tracks/{early}/raw")
+    resp = rider.client.get(f"/rides/{early}/raw")
     assert resp.status_code == 200 and "early.csv" in resp.headers["Content-Disposition"]
     assert resp.data.startswith(b"OBSDataFormat=2")
     assert not resp.data.startswith(gzip.compress(b"")[:2])
@@ -67,17 +67,17 @@ def test_the_owner_downloads_the_original_file(rider, two_rides):
 def test_public_rides_lists_only_public_processed_rides(client, two_rides):
     early, late = two_rides
     page = client.get("/rides").data.decode()
-    assert f"/tracks/{early}" in page and f"/tracks/{late}" not in page
+    assert f"/rides/{early}" in page and f"/rides/{late}" not in page
 
 
 def test_statistics_page_shows_mine_and_everyones(rider, other_rider, two_rides):
     mine = rider.client.get("/statistics").data.decode()
     assert "My rides" in mine and "Everyone" in mine
     summary = rider.client.get("/api/statistics?mine=1").get_json()
-    assert summary["tracks"] == 2 and summary["events"] == 3
+    assert summary["rides"] == 2 and summary["events"] == 3
     assert summary["close_passes"] == 1 and summary["close_share"] == pytest.approx(1 / 3, abs=1e-4)
     everyone = other_rider.client.get("/api/statistics").get_json()
-    assert everyone["tracks"] == 1 and everyone["events"] == 1
+    assert everyone["rides"] == 1 and everyone["events"] == 1
 
 
 def test_road_panel_api_gives_statistics_per_direction(client, two_rides, db_conn):
@@ -104,6 +104,6 @@ def test_settings_show_privacy_zones_and_refuse_bad_ones(rider):
 
 
 def test_pages_for_riders_need_a_login(client):
-    for path in ("/tracks", "/tracks/upload", "/settings"):
+    for path in ("/rides/mine", "/rides/upload", "/settings"):
         resp = client.get(path)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]

@@ -10,7 +10,7 @@ import mapbox_vector_tile
 import pytest
 
 from tests.osm_helpers import tile_of
-from tests.ride_helpers import load_oslo_roads, ride_page_paths, street_ride, track_row
+from tests.ride_helpers import load_oslo_roads, ride_page_paths, ride_row, street_ride
 
 STREET = "Jacob Aalls gate"
 
@@ -29,15 +29,15 @@ def a_ride(events=None, seed=3, start=None):
 def test_a_private_ride_is_404_for_everyone_else(rider, other_rider, client, oslo_roads,
                                                  process):
     _, _, data = a_ride()
-    track_id = rider.upload_id(data, public=False)
+    ride_id = rider.upload_id(data, public=False)
     process()
-    for path in ride_page_paths(track_id):
+    for path in ride_page_paths(ride_id):
         assert other_rider.client.get(path).status_code == 404, path
         assert rider.client.get(path).status_code == 200, path
-    assert client.get(f"/api/tracks/{track_id}").status_code == 404  # anonymous too
+    assert client.get(f"/api/rides/{ride_id}").status_code == 404  # anonymous too
     # and the owner's actions are not there for others either
-    assert other_rider.post_form(f"/tracks/{track_id}/delete").status_code == 404
-    assert other_rider.post_form(f"/tracks/{track_id}/visibility",
+    assert other_rider.post_form(f"/rides/{ride_id}/delete").status_code == 404
+    assert other_rider.post_form(f"/rides/{ride_id}/visibility",
                                  {"public": "1"}).status_code == 404
 
 
@@ -76,9 +76,9 @@ def test_nothing_inside_a_privacy_zone_leaves_the_server(rider, other_rider, osl
                                                "lon": str(zone_lon), "radius_m": str(radius)},
                            page="/settings")
     assert page.status_code == 302
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     process()
-    assert track_row(db_conn, track_id)["status"] == "complete"
+    assert ride_row(db_conn, ride_id)["status"] == "complete"
 
     def outside(lon, lat):
         kx = 111_320 * math.cos(math.radians(lat))
@@ -93,8 +93,8 @@ def test_nothing_inside_a_privacy_zone_leaves_the_server(rider, other_rider, osl
             coords = [c for part in coords for c in part]
         return coords
 
-    owner = rider.client.get(f"/api/tracks/{track_id}/data").get_json()
-    other = other_rider.client.get(f"/api/tracks/{track_id}/data").get_json()
+    owner = rider.client.get(f"/api/rides/{ride_id}/data").get_json()
+    other = other_rider.client.get(f"/api/rides/{ride_id}/data").get_json()
     for data_view in (owner, other):
         for key in ("snapped", "raw"):
             if data_view[key]:
@@ -107,9 +107,9 @@ def test_nothing_inside_a_privacy_zone_leaves_the_server(rider, other_rider, osl
     # the recorded line is cut at the zone, not drawn across it
     assert owner["raw"]["type"] == "MultiLineString" and len(owner["raw"]["coordinates"]) == 2
 
-    gpx = gpxpy.parse(rider.client.get(f"/tracks/{track_id}/export.gpx").data.decode())
+    gpx = gpxpy.parse(rider.client.get(f"/rides/{ride_id}/export.gpx").data.decode())
     assert all(outside(p.longitude, p.latitude) for p in gpx.walk(only_points=True))
-    geojson = rider.client.get(f"/tracks/{track_id}/export.geojson").get_json()
+    geojson = rider.client.get(f"/rides/{ride_id}/export.geojson").get_json()
     for feature in geojson["features"]:
         assert all(outside(*c) for c in all_coords(feature["geometry"]))
     exported = rider.client.get("/api/export/events.geojson").get_json()["features"]
@@ -119,9 +119,9 @@ def test_nothing_inside_a_privacy_zone_leaves_the_server(rider, other_rider, osl
     zone_id = rider.client.get("/settings").data.decode().split("/settings/zones/")[1]
     zone_id = zone_id.split("/")[0]
     rider.post_form(f"/settings/zones/{zone_id}/delete", page="/settings")
-    assert track_row(db_conn, track_id)["status"] == "queued"
+    assert ride_row(db_conn, ride_id)["status"] == "queued"
     process()
-    assert track_row(db_conn, track_id)["events_count"] == 3
+    assert ride_row(db_conn, ride_id)["events_count"] == 3
 
 
 def test_time_filters_over_other_peoples_rides_are_rounded_to_whole_weeks(
@@ -133,17 +133,17 @@ def test_time_filters_over_other_peoples_rides_are_rounded_to_whole_weeks(
     process()
     summary = rider.client.get("/api/statistics?from=2024-05-09&to=2024-05-10").get_json()
     assert summary["from"].startswith("2024-05-06") and summary["to"].startswith("2024-05-13")
-    assert summary["tracks"] == 1 and summary["events"] == 2
+    assert summary["rides"] == 1 and summary["events"] == 2
     events = rider.client.get("/api/export/events.geojson?from=2024-05-09T00:00:00"
                               "&to=2024-05-09T12:00:00").get_json()["features"]
     assert len(events) == 2
     # the next week has nothing
     empty = rider.client.get("/api/statistics?from=2024-05-14&to=2024-05-15").get_json()
-    assert empty["tracks"] == 0
+    assert empty["rides"] == 0
     # for your own rides the range is exact
     other_rider.client.get("/api/statistics?mine=1&from=2024-05-09&to=2024-05-10")
     mine = other_rider.client.get("/api/statistics?mine=1&from=2024-05-09&to=2024-05-10")
-    assert mine.get_json()["tracks"] == 0
+    assert mine.get_json()["rides"] == 0
 
 
 def test_bad_filters_are_400_with_a_message(client):

@@ -11,20 +11,20 @@ import pytest
 from psycopg2 import sql
 
 from matching_and_import_db.layers.catalog import catalog
-from matching_and_import_db.sqlfiles import sql_file
-from matching_and_import_db.tracks import store, visibility
-from matching_and_import_db.tracks.processing import (
+from matching_and_import_db.rides import store, visibility
+from matching_and_import_db.rides.processing import (
     ProcessingConfig,
     process_claimed,
     process_pending,
 )
+from matching_and_import_db.sqlfiles import sql_file
 from tests.osm_helpers import tile_of
 from tests.ride_helpers import (
     load_oslo_roads,
     make_rider,
     ride_page_paths,
+    ride_row,
     street_ride,
-    track_row,
     utc,
 )
 
@@ -56,14 +56,14 @@ def a_ride(events=None, seed=3, start=None):
 
 
 
-def what_others_get(client, track_id: int, road, points) -> dict:
+def what_others_get(client, ride_id: int, road, points) -> dict:
     """Everything a viewer can get of one public ride (on a street no other ride uses)."""
     z, x, y = tile_of(points[60][1], points[60][2], 15)
     tile = mapbox_vector_tile.decode(client.get(f"/tiles/rides/{z}/{x}/{y}.mvt").data)
     return {
         "pages": {path: client.get(path).status_code for path in (
-            f"/tracks/{track_id}", f"/api/tracks/{track_id}", f"/api/tracks/{track_id}/data",
-            f"/tracks/{track_id}/export.gpx", f"/tracks/{track_id}/export.geojson")},
+            f"/rides/{ride_id}", f"/api/rides/{ride_id}", f"/api/rides/{ride_id}/data",
+            f"/rides/{ride_id}/export.gpx", f"/rides/{ride_id}/export.geojson")},
         "events": len(client.get("/api/export/events.geojson").get_json()["features"]),
         "events_csv": client.get("/api/export/events.csv").data.decode().count("\n"),
         "roads": len(client.get("/api/export/roads.geojson").get_json()["features"]),
@@ -99,12 +99,12 @@ def add_zone(rider, lon: float, lat: float, radius_m: float):
     assert resp.status_code == 302
 
 
-def geometry_of(conn, track_id: int) -> tuple:
+def geometry_of(conn, ride_id: int) -> tuple:
     with conn.cursor() as cur:
         cur.execute("SELECT geom IS NOT NULL, geom_raw IS NOT NULL, series IS NOT NULL, "
-                    "(SELECT count(*) FROM track_events WHERE track_id = %s), "
-                    "(SELECT count(*) FROM road_usage WHERE track_id = %s) "
-                    "FROM tracks WHERE id = %s", (track_id, track_id, track_id))
+                    "(SELECT count(*) FROM ride_events WHERE ride_id = %s), "
+                    "(SELECT count(*) FROM road_usage WHERE ride_id = %s) "
+                    "FROM rides WHERE id = %s", (ride_id, ride_id, ride_id))
         row = cur.fetchone()
     conn.commit()
     return row
@@ -113,83 +113,83 @@ def geometry_of(conn, track_id: int) -> tuple:
 def test_a_zone_drawn_over_a_public_ride_hides_it_at_once_and_its_error_keeps_nothing(
         rider, other_rider, client, oslo_roads, process, db_conn):
     road, points, data = a_ride()
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     process()
     viewers = {"anonymous": client, "other user": other_rider.client}
     for name, viewer in viewers.items():
-        assert shows_the_ride(what_others_get(viewer, track_id, road, points)), name
+        assert shows_the_ride(what_others_get(viewer, ride_id, road, points)), name
 
     # a zone far away changes nothing: the ride stays published
     add_zone(rider, 10.60, 59.80, 200)
-    assert track_row(db_conn, track_id)["status"] == "complete"
+    assert ride_row(db_conn, ride_id)["status"] == "complete"
 
     # the whole ride inside a new zone: hidden with the zone's commit, before any processing
     add_zone(rider, points[len(points) // 2][1], points[len(points) // 2][2], 2000)
-    assert track_row(db_conn, track_id)["status"] == "queued"
+    assert ride_row(db_conn, ride_id)["status"] == "queued"
     for name, viewer in viewers.items():
-        assert shows_nothing(what_others_get(viewer, track_id, road, points)), name
+        assert shows_nothing(what_others_get(viewer, ride_id, road, points)), name
 
     # processing ends in error, and the earlier line, chart, events and passes are gone
     process()
-    row = track_row(db_conn, track_id)
+    row = ride_row(db_conn, ride_id)
     assert row["status"] == "error" and "inside your privacy zones" in row["status_message"]
-    assert geometry_of(db_conn, track_id) == (False, False, False, 0, 0)
+    assert geometry_of(db_conn, ride_id) == (False, False, False, 0, 0)
     for name, viewer in viewers.items():
-        assert shows_nothing(what_others_get(viewer, track_id, road, points)), name
+        assert shows_nothing(what_others_get(viewer, ride_id, road, points)), name
     # the owner still has the ride, with the error and nothing drawn
-    owner_view = rider.client.get(f"/api/tracks/{track_id}/data").get_json()
+    owner_view = rider.client.get(f"/api/rides/{ride_id}/data").get_json()
     assert owner_view["snapped"] is None and owner_view["raw"] is None
     assert owner_view["events"]["features"] == []
-    assert "inside your privacy zones" in rider.client.get(f"/tracks/{track_id}").data.decode()
+    assert "inside your privacy zones" in rider.client.get(f"/rides/{ride_id}").data.decode()
 
     # removing that zone queues the failed ride again; processed, it is back for everyone
     page = rider.client.get("/settings").data.decode()
     zone_ids = sorted(int(part.split("/")[0]) for part in page.split("/settings/zones/")[1:])
     rider.post_form(f"/settings/zones/{zone_ids[-1]}/delete", page="/settings")
-    assert track_row(db_conn, track_id)["status"] == "queued"
+    assert ride_row(db_conn, ride_id)["status"] == "queued"
     process()
-    assert track_row(db_conn, track_id)["status"] == "complete"
+    assert ride_row(db_conn, ride_id)["status"] == "complete"
     for name, viewer in viewers.items():
-        assert shows_the_ride(what_others_get(viewer, track_id, road, points)), name
+        assert shows_the_ride(what_others_get(viewer, ride_id, road, points)), name
 
 
 def test_a_queued_ride_shows_others_nothing_until_processed_again(
         rider, other_rider, client, oslo_roads, process, db_conn):
     road, points, data = a_ride()
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     for viewer in (client, other_rider.client):  # before its first processing
-        assert shows_nothing(what_others_get(viewer, track_id, road, points))
+        assert shows_nothing(what_others_get(viewer, ride_id, road, points))
     process()
-    assert shows_the_ride(what_others_get(client, track_id, road, points))
+    assert shows_the_ride(what_others_get(client, ride_id, road, points))
 
-    assert rider.post_form(f"/tracks/{track_id}/reprocess",
-                           page=f"/tracks/{track_id}").status_code == 302
-    assert track_row(db_conn, track_id)["status"] == "queued"
+    assert rider.post_form(f"/rides/{ride_id}/reprocess",
+                           page=f"/rides/{ride_id}").status_code == 302
+    assert ride_row(db_conn, ride_id)["status"] == "queued"
     for viewer in (client, other_rider.client):
-        assert shows_nothing(what_others_get(viewer, track_id, road, points))
+        assert shows_nothing(what_others_get(viewer, ride_id, road, points))
     # its owner keeps seeing their own ride meanwhile
-    assert rider.client.get(f"/api/tracks/{track_id}/data").status_code == 200
+    assert rider.client.get(f"/api/rides/{ride_id}/data").status_code == 200
     process()
     for viewer in (client, other_rider.client):
-        assert shows_the_ride(what_others_get(viewer, track_id, road, points))
+        assert shows_the_ride(what_others_get(viewer, ride_id, road, points))
 
 
 def test_a_zone_added_while_a_worker_processes_the_ride_keeps_that_result_unpublished(
         rider, client, oslo_roads, process, db_conn, settings_env):
     road, points, data = a_ride()
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     worker = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
-    claim = store.claim_next_track(worker, "slow-worker:1", lease_seconds=60)
-    assert claim.track_id == track_id
+    claim = store.claim_next_ride(worker, "slow-worker:1", lease_seconds=60)
+    assert claim.ride_id == ride_id
     # the worker has read the zones (none yet) when the rider draws one over the ride
     add_zone(rider, points[len(points) // 2][1], points[len(points) // 2][2], 2000)
     config = ProcessingConfig(data_dir=settings_env["PORTAL_DATA_DIR"], lease_seconds=60)
     assert process_claimed(worker, claim, "slow-worker:1", config) == "lost"
     worker.close()
-    assert shows_nothing(what_others_get(client, track_id, road, points))
+    assert shows_nothing(what_others_get(client, ride_id, road, points))
     process()
-    assert track_row(db_conn, track_id)["status"] == "error"
-    assert shows_nothing(what_others_get(client, track_id, road, points))
+    assert ride_row(db_conn, ride_id)["status"] == "error"
+    assert shows_nothing(what_others_get(client, ride_id, road, points))
 
 
 def test_road_statistics_count_exactly_the_published_rides():
@@ -200,22 +200,22 @@ def test_road_statistics_count_exactly_the_published_rides():
 def test_private_means_private_for_admins_who_may_still_reprocess_and_delete(
         rider, admin, oslo_roads, process, db_conn, app):
     _, _, data = a_ride()
-    track_id = rider.upload_id(data, public=False)
+    ride_id = rider.upload_id(data, public=False)
     process()
-    for path in ride_page_paths(track_id):
+    for path in ride_page_paths(ride_id):
         assert admin.client.get(path).status_code == 404, path
         assert rider.client.get(path).status_code == 200, path
     assert admin.client.get("/api/export/events.geojson").get_json()["features"] == []
     # the admin's actions still reach it
-    assert admin.post_form(f"/tracks/{track_id}/reprocess", page="/").status_code == 302
-    assert track_row(db_conn, track_id)["status"] == "queued"
-    assert admin.post_form(f"/tracks/{track_id}/delete", page="/").status_code == 302
-    assert track_row(db_conn, track_id) is None
+    assert admin.post_form(f"/rides/{ride_id}/reprocess", page="/").status_code == 302
+    assert ride_row(db_conn, ride_id)["status"] == "queued"
+    assert admin.post_form(f"/rides/{ride_id}/delete", page="/").status_code == 302
+    assert ride_row(db_conn, ride_id) is None
     # and the command line deletes any user's rides
     second = rider.upload_id(a_ride(seed=5)[2], public=False)
-    result = app.test_cli_runner().invoke(args=["tracks", "delete", str(second)])
+    result = app.test_cli_runner().invoke(args=["rides", "delete", str(second)])
     assert "deleted 1 ride(s)" in result.output, result.output
-    assert track_row(db_conn, second) is None
+    assert ride_row(db_conn, second) is None
 
 
 def test_ogc_datetime_over_other_peoples_events_is_widened_to_whole_weeks(
@@ -266,7 +266,7 @@ def test_the_sql_visibility_function_is_the_python_rule(db_conn, status, public)
 
 def test_the_visibility_function_is_inlined_so_ride_queries_keep_their_plans(db_conn):
     with db_conn.cursor() as cur:
-        cur.execute(sql.SQL("EXPLAIN (VERBOSE, COSTS OFF) SELECT t.id FROM tracks t WHERE {}")
+        cur.execute(sql.SQL("EXPLAIN (VERBOSE, COSTS OFF) SELECT t.id FROM rides t WHERE {}")
                     .format(visibility.OWN), {"viewer_id": 3})
         plan = "\n".join(row[0] for row in cur.fetchall())
     db_conn.rollback()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import csrf_token, make_app, wait_until
-from tests.ride_helpers import BERLIN_RIDE, events_of, obs_file, obs_row, track_row
+from tests.ride_helpers import BERLIN_RIDE, events_of, obs_file, obs_row, ride_row
 
 
 def raw_files(settings_env) -> list[Path]:
@@ -24,18 +24,18 @@ def test_device_upload_of_the_berlin_ride_is_processed_by_the_scheduler(
         rider, db_conn, start_scheduler):
     resp = rider.upload(BERLIN_RIDE.read_bytes(), BERLIN_RIDE.name)
     assert resp.status_code == 201
-    track_id = resp.get_json()["track"]["id"]
-    assert resp.get_json()["track"]["status"] == "queued"
+    ride_id = resp.get_json()["ride"]["id"]
+    assert resp.get_json()["ride"]["status"] == "queued"
 
     scheduler = start_scheduler()
-    wait_until(lambda: track_row(db_conn, track_id)["status"] in ("complete", "error"), 60,
+    wait_until(lambda: ride_row(db_conn, ride_id)["status"] in ("complete", "error"), 60,
                message="the scheduler to process the ride")
-    row = track_row(db_conn, track_id)
+    row = ride_row(db_conn, ride_id)
     assert row["status"] == "complete", row["status_message"]
     # the four confirmed overtakes: GPS time in the file minus 18 leap seconds; Left is
     # already corrected for the handlebar offset by the firmware
     assert [(e["time"].astimezone(UTC).replace(tzinfo=None), e["distance_left"])
-            for e in events_of(db_conn, track_id)] == [
+            for e in events_of(db_conn, ride_id)] == [
         (datetime(2022, 2, 19, 13, 3, 0), 0.94),
         (datetime(2022, 2, 19, 13, 8, 16), 1.11),
         (datetime(2022, 2, 19, 13, 9, 57), 0.83),
@@ -50,13 +50,13 @@ def test_the_same_file_twice_answers_with_the_existing_ride(rider, settings_env)
     first = rider.upload(BERLIN_RIDE.read_bytes())
     again = rider.upload(gzip.compress(BERLIN_RIDE.read_bytes()), "again.csv.gz")
     assert (first.status_code, again.status_code) == (201, 200)
-    assert again.get_json()["track"]["id"] == first.get_json()["track"]["id"]
+    assert again.get_json()["ride"]["id"] == first.get_json()["ride"]["id"]
     assert again.get_json()["created"] is False
     assert len(raw_files(settings_env)) == 1
 
 
 def test_a_raw_body_upload_works_too(rider):
-    resp = rider.client.post("/api/tracks?filename=ride.csv", data=BERLIN_RIDE.read_bytes(),
+    resp = rider.client.post("/api/rides?filename=ride.csv", data=BERLIN_RIDE.read_bytes(),
                              headers={"Authorization": f"OBSUserId {rider.key}"},
                              content_type="text/csv")
     assert resp.status_code == 201, resp.get_json()
@@ -81,7 +81,7 @@ def test_a_bad_file_is_refused_with_a_message_and_nothing_is_stored(
     error = resp.get_json()["error"]["message"]
     assert message.lower() in error.lower(), error
     with db_conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM tracks")
+        cur.execute("SELECT count(*) FROM rides")
         assert cur.fetchone()[0] == 0
     assert raw_files(settings_env) == []
 
@@ -96,7 +96,7 @@ def test_a_file_over_the_size_limit_is_413(settings_env, oidc_provider):
 
 
 def test_a_wrong_api_key_is_401(rider):
-    resp = rider.client.post("/api/tracks", data={"body": (io.BytesIO(b"x"), "a.csv")},
+    resp = rider.client.post("/api/rides", data={"body": (io.BytesIO(b"x"), "a.csv")},
                              headers={"Authorization": "OBSUserId not-a-key"})
     assert resp.status_code == 401
     assert "API key" in resp.get_json()["error"]["message"]
@@ -115,38 +115,38 @@ def test_a_new_api_key_replaces_the_old_one(rider):
 
 
 def test_a_browser_session_upload_needs_the_page_token(rider):
-    without = rider.client.post("/api/tracks",
+    without = rider.client.post("/api/rides",
                                 data={"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), "r.csv")})
     assert without.status_code == 400
     with_token = rider.client.post(
-        "/api/tracks", data={"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), "r.csv")},
-        headers={"X-CSRFToken": csrf_token(rider.client, "/tracks/upload")})
+        "/api/rides", data={"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), "r.csv")},
+        headers={"X-CSRFToken": csrf_token(rider.client, "/rides/upload")})
     assert with_token.status_code == 201
-    assert with_token.get_json()["track"]["public"] is False
+    assert with_token.get_json()["ride"]["public"] is False
 
 
 def test_the_upload_form_takes_several_files_and_reports_each(rider, db_conn):
     good = BERLIN_RIDE.read_bytes()
-    resp = rider.client.post("/tracks/upload", data={
-        "csrf_token": csrf_token(rider.client, "/tracks/upload"),
+    resp = rider.client.post("/rides/upload", data={
+        "csrf_token": csrf_token(rider.client, "/rides/upload"),
         "files": [(io.BytesIO(good), "berlin.csv"), (io.BytesIO(b"nonsense"), "junk.csv")]})
     page = resp.data.decode()
     assert resp.status_code == 422  # one of them failed
     assert "berlin.csv" in page and "uploaded" in page
     assert "junk.csv" in page and "class=\"error\"" in page
     with db_conn.cursor() as cur:
-        cur.execute("SELECT original_filename FROM tracks")
+        cur.execute("SELECT original_filename FROM rides")
         assert [r[0] for r in cur.fetchall()] == ["berlin.csv"]
 
 
 def test_new_rides_take_the_default_visibility_from_settings(rider):
     rider.post_form("/settings/visibility", {"public": "1"}, page="/settings")
     resp = rider.upload(BERLIN_RIDE.read_bytes())
-    assert resp.get_json()["track"]["public"] is True
+    assert resp.get_json()["ride"]["public"] is True
 
 
 def test_anonymous_upload_is_401(client):
-    resp = client.post("/api/tracks", data={"body": (io.BytesIO(b"x"), "a.csv")},
+    resp = client.post("/api/rides", data={"body": (io.BytesIO(b"x"), "a.csv")},
                        headers={"X-CSRFToken": csrf_token(client)})
     assert resp.status_code == 401
 
@@ -191,7 +191,7 @@ def test_a_gzip_bomb_inside_a_gzip_is_refused_without_unpacking_it(rider, db_con
     assert "compressed twice" in resp.get_json()["error"]["message"]
     assert peak < 64 * 1024 * 1024
     with db_conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM tracks")
+        cur.execute("SELECT count(*) FROM rides")
         assert cur.fetchone()[0] == 0
 
 
@@ -266,7 +266,7 @@ def test_broken_or_oversized_rides_get_a_clear_422_at_upload(
     assert resp.status_code == status, resp.get_json()
     assert message in resp.get_json()["error"]["message"]
     with db_conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM tracks")
+        cur.execute("SELECT count(*) FROM rides")
         assert cur.fetchone()[0] == 0
 
 
@@ -276,7 +276,7 @@ def test_a_nul_in_the_file_name_or_title_is_400(rider, filename, title):
     form = {"body": (io.BytesIO(BERLIN_RIDE.read_bytes()), filename)}
     if title is not None:
         form["title"] = title
-    resp = rider.client.post("/api/tracks", data=form,
+    resp = rider.client.post("/api/rides", data=form,
                              headers={"Authorization": f"OBSUserId {rider.key}"},
                              content_type="multipart/form-data")
     assert resp.status_code == 400
@@ -287,13 +287,13 @@ def test_a_stored_ride_past_the_schedulers_limits_ends_in_a_readable_error(
         rider, db_conn, settings_env):
     import psycopg2
 
-    from matching_and_import_db.tracks.model import RideLimits
-    from matching_and_import_db.tracks.processing import ProcessingConfig, process_pending
-    track_id = rider.upload_id(BERLIN_RIDE.read_bytes())
+    from matching_and_import_db.rides.model import RideLimits
+    from matching_and_import_db.rides.processing import ProcessingConfig, process_pending
+    ride_id = rider.upload_id(BERLIN_RIDE.read_bytes())
     config = ProcessingConfig(data_dir=settings_env["PORTAL_DATA_DIR"], lease_seconds=60,
                               ride_limits=RideLimits(max_points=100))
     process_pending(lambda: psycopg2.connect(settings_env["PORTAL_DATABASE_URL"]),
                     "test:limits", config)
-    row = track_row(db_conn, track_id)
+    row = ride_row(db_conn, ride_id)
     assert row["status"] == "error"
     assert "more than 100 measurements" in row["status_message"]

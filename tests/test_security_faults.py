@@ -17,13 +17,13 @@ import psutil
 import pytest
 import requests
 
-from matching_and_import_db.tracks import rawstore
+from matching_and_import_db.rides import rawstore
 from tests.conftest import wait_until
 from tests.live_helpers import Gunicorn, backends_of, terminate_backends
-from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, road_by_name, track_row, utc
+from tests.ride_helpers import load_oslo_roads, ride_along, ride_csv, ride_row, road_by_name, utc
 
 STREET = "Jacob Aalls gate"
-DATABASE_PAGES = ("/api/stops/statistics", "/rides", "/api/statistics", "/api/tracks/1")
+DATABASE_PAGES = ("/api/stops/statistics", "/rides", "/api/statistics", "/api/rides/1")
 
 
 @pytest.fixture
@@ -61,24 +61,24 @@ def test_the_app_answers_the_next_request_after_its_database_connections_are_kil
 def test_the_scheduler_finishes_a_ride_whose_database_connection_was_killed_mid_work(
         rider, db_conn, start_scheduler):
     load_oslo_roads(db_conn)
-    scheduler = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=10)
-    track_id = rider.upload_id(long_ride(), public=True)
+    scheduler = start_scheduler(PORTAL_RIDE_LEASE_SECONDS=10)
+    ride_id = rider.upload_id(long_ride(), public=True)
 
-    wait_until(lambda: track_row(db_conn, track_id)["status"] == "processing", 60, 0.01,
+    wait_until(lambda: ride_row(db_conn, ride_id)["status"] == "processing", 60, 0.01,
                "the scheduler to claim the ride")
     backends = backends_of(db_conn, [scheduler.pid])
     assert backends, "the scheduler holds no database connection while it processes"
     assert terminate_backends(db_conn, backends) >= 1
 
-    row = wait_until(lambda: (r := track_row(db_conn, track_id))["status"] in
+    row = wait_until(lambda: (r := ride_row(db_conn, ride_id))["status"] in
                      ("complete", "error") and r, 120, 0.2, "the ride to be finished")
     assert row["status"] == "complete", row["status_message"]
     assert row["events_count"] > 0
     assert scheduler.proc.poll() is None, scheduler.log()[-3000:]
     with db_conn.cursor() as cur:  # written once: no duplicates from the interrupted attempt
         cur.execute("SELECT count(*), count(DISTINCT time), "
-                    "(SELECT attempts FROM tracks WHERE id = %(id)s) FROM track_events "
-                    "WHERE track_id = %(id)s", {"id": track_id})
+                    "(SELECT attempts FROM rides WHERE id = %(id)s) FROM ride_events "
+                    "WHERE ride_id = %(id)s", {"id": ride_id})
         total, distinct, attempts = cur.fetchone()
     db_conn.commit()
     assert total == distinct == row["events_count"]
@@ -95,7 +95,7 @@ def test_a_web_worker_killed_mid_upload_loses_nothing_and_the_app_keeps_answerin
     workers = [pid for pid in web.pids() if pid != web.proc.pid]
 
     def upload():
-        return requests.post(f"{web.url}/api/tracks", files={"body": ("ride.csv", data)},
+        return requests.post(f"{web.url}/api/rides", files={"body": ("ride.csv", data)},
                              headers=headers, timeout=30)
 
     with ThreadPoolExecutor(1) as pool:
@@ -118,7 +118,7 @@ def test_a_web_worker_killed_mid_upload_loses_nothing_and_the_app_keeps_answerin
     again = upload()
     assert again.status_code in (200, 201), again.text
     with db_conn.cursor() as cur:
-        cur.execute("SELECT count(*), min(raw_sha256) FROM tracks")
+        cur.execute("SELECT count(*), min(raw_sha256) FROM rides")
         count, sha = cur.fetchone()
     db_conn.commit()
     assert count == 1

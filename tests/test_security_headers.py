@@ -82,12 +82,12 @@ def test_a_download_name_can_neither_break_nor_add_a_header(name, plain, exact):
 
 def test_a_ride_uploaded_with_crlf_and_quotes_in_its_name_downloads(rider):
     name = 'my "ride"\r\nX-Evil: 1.csv'
-    resp = rider.client.post(f"/api/tracks?filename={quote(name)}",
+    resp = rider.client.post(f"/api/rides?filename={quote(name)}",
                              headers={"Authorization": f"OBSUserId {rider.key}"},
                              data=BERLIN_RIDE.read_bytes(), content_type="text/csv")
     assert resp.status_code == 201, resp.get_json()
-    track_id = resp.get_json()["track"]["id"]
-    raw = rider.client.get(f"/tracks/{track_id}/raw")
+    ride_id = resp.get_json()["ride"]["id"]
+    raw = rider.client.get(f"/rides/{ride_id}/raw")
     assert raw.status_code == 200
     assert raw.data == BERLIN_RIDE.read_bytes()
     assert "X-Evil" not in raw.headers

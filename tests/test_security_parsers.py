@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.tracks.parse import parse_track_file
-from matching_and_import_db.tracks.rawstore import decompress_upload
-from matching_and_import_db.transit.pipeline import detect_format
-from matching_and_import_db.transit.readers import (
+from matching_and_import_db.rides.parse import parse_ride_file
+from matching_and_import_db.rides.rawstore import decompress_upload
+from matching_and_import_db.stops.pipeline import detect_format
+from matching_and_import_db.stops.readers import (
     read_atlas,
     read_gtfs_stops,
     read_mapped_csv,
@@ -31,12 +31,12 @@ from tests.conftest import FIXTURES
 from tests.fuzz_helpers import apply, mutation_lists
 from tests.ride_helpers import obs_file, obs_row
 
-TRACKS = FIXTURES / "tracks"
+RIDES = FIXTURES / "rides"
 STOPS = FIXTURES / "stops"
-RIDE_FILES = [p.read_bytes() for p in sorted((TRACKS / "obs").glob("*.csv*"))
+RIDE_FILES = [p.read_bytes() for p in sorted((RIDES / "obs").glob("*.csv*"))
               if p.stat().st_size < 100_000] + [
-    (TRACKS / "gpx" / "graphhopper_tour-with-loop.gpx").read_bytes(),
-    (TRACKS / "gpx" / "graphhopper_andorra_for_map_matching.gpx").read_bytes()]
+    (RIDES / "gpx" / "graphhopper_tour-with-loop.gpx").read_bytes(),
+    (RIDES / "gpx" / "graphhopper_andorra_for_map_matching.gpx").read_bytes()]
 UPLOAD_LIMIT = 2_000_000
 GEOJSON = json.dumps({"type": "FeatureCollection", "features": [
     {"type": "Feature", "id": f"f{i}", "geometry": {"type": "Point",
@@ -70,7 +70,7 @@ def on_disk(data: bytes, suffix: str, call, *args):
 
 def upload(data: bytes) -> None:
     """What the upload does before it stores anything: unpack (bounded), then read."""
-    parse_track_file(decompress_upload(data, UPLOAD_LIMIT), "ride.csv")
+    parse_ride_file(decompress_upload(data, UPLOAD_LIMIT), "ride.csv")
 
 
 @FUZZ

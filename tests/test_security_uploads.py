@@ -26,9 +26,9 @@ from tests.ride_helpers import make_rider
 UPLOADS = 500
 MEMORY_LIMIT_MB = 500
 CLIENTS = 4
-TRACKS = FIXTURES / "tracks"
-BASES = [p.read_bytes() for p in sorted((TRACKS / "obs").glob("*"))
-         + sorted((TRACKS / "gpx").glob("*.gpx")) if p.suffix != ".md"]
+RIDES = FIXTURES / "rides"
+BASES = [p.read_bytes() for p in sorted((RIDES / "obs").glob("*"))
+         + sorted((RIDES / "gpx").glob("*.gpx")) if p.suffix != ".md"]
 WRONG_KINDS = [p.read_bytes() for p in (
     FIXTURES / "stops" / "swiss_example_stops_ATLAS.csv", FIXTURES / "stops" / "naptan-sample.csv",
     FIXTURES / "stops" / "vvs-bus-764.gtfs.zip", FIXTURES / "stops" / "swiss_example_osm.xml",
@@ -47,7 +47,7 @@ def nested_gzip_bomb(unpacked_mb: int = 1024) -> bytes:
 
 def special_cases() -> list[tuple[str, bytes, str | None]]:
     """(filename, content, title) of the hostile uploads the issue names."""
-    obs, gpx = BASES[0], (TRACKS / "gpx" / "graphhopper_tour-with-loop.gpx").read_bytes()
+    obs, gpx = BASES[0], (RIDES / "gpx" / "graphhopper_tour-with-loop.gpx").read_bytes()
     return [
         ("bomb.csv.gz", nested_gzip_bomb(), None),
         ("bomb3.csv.gz", gzip.compress(gzip.compress(gzip.compress(bytes(64 << 20)))), None),
@@ -95,7 +95,7 @@ def test_500_fuzzed_uploads_give_no_5xx_and_no_process_above_500_mb(live, app, o
         filename, content, title = upload
         form = {"title": title} if title else {}
         try:
-            resp = requests.post(f"{web.url}/api/tracks", files={"body": (filename, content)},
+            resp = requests.post(f"{web.url}/api/rides", files={"body": (filename, content)},
                                 data=form, headers={"Authorization": f"OBSUserId {key}"},
                                 timeout=120)
         except requests.RequestException as exc:  # a worker that died mid-request
@@ -111,7 +111,7 @@ def test_500_fuzzed_uploads_give_no_5xx_and_no_process_above_500_mb(live, app, o
             cur.execute("SELECT count(*) FILTER (WHERE status IN ('queued', 'processing')), "
                         "count(*) FILTER (WHERE status = 'complete'), "
                         "count(*) FILTER (WHERE status = 'error' AND status_message <> ''), "
-                        "count(*) FROM tracks")
+                        "count(*) FROM rides")
             pending, complete, failed, total = cur.fetchone()
         db_conn.commit()
         return (complete, failed, total) if pending == 0 else None

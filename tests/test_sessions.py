@@ -22,7 +22,7 @@ def test_after_logout_the_old_cookie_gets_401_in_every_app_process(settings_env,
         copy = process.test_client()
         copy.set_cookie("session", saved)
         assert copy.get("/api/me").status_code == 401
-        page = copy.get("/tracks")
+        page = copy.get("/rides/mine")
         assert page.status_code == 302 and page.headers["Location"].startswith("/login")
 
 

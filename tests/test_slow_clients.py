@@ -23,7 +23,7 @@ def trickle(port: int, stop: threading.Event, opened: list[socket.socket],
     counts the seconds in which every client sent its byte."""
     for _ in range(SLOW_CLIENTS):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.sendall(b"POST /api/tracks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        s.sendall(b"POST /api/rides HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   b"Authorization: OBSUserId slow\r\nContent-Type: text/csv\r\n"
                   b"Content-Length: 100000\r\n\r\n")
         opened.append(s)

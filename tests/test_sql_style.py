@@ -75,7 +75,7 @@ def _python_files():
     'q = "SELECT * FROM {} WHERE id = 1".format(table)',
     'NEAR = "ST_DWithin({col}, x, 1)"\nq = NEAR.format(col="geom")',
     'cur.execute("DELETE FROM t WHERE id = %s" % ident)',
-    'cur.execute("UPDATE tracks SET a = 1 WHERE " + where_sql)',
+    'cur.execute("UPDATE rides SET a = 1 WHERE " + where_sql)',
     'clause = "(" + " AND ".join(clauses) + ")"',
     'sql.SQL(f"COPY {table} FROM STDIN")',
 ])
@@ -88,7 +88,7 @@ def test_the_search_finds_sql_built_by_string_formatting(source):
     'raise InputError(f"{name} holds no usable stops")',
     'message = f"{progress.phase or \'setup\'}: {exc}"',
     'sql.SQL("SELECT {} FROM {}").format(sql.Identifier(c), sql.Identifier(t))',
-    'cur.execute(load_sql(PACKAGE, "claim_track.sql"), {"worker": worker})',
+    'cur.execute(load_sql(PACKAGE, "claim_ride.sql"), {"worker": worker})',
     'text = "select" + "ed"',
 ])
 def test_the_search_leaves_log_messages_and_composition_alone(source):
@@ -144,12 +144,12 @@ def test_every_sql_file_composes(path):
 
 
 def test_the_official_stop_columns_are_the_ones_the_published_table_has(db_conn):
-    """transit.columns.OFFICIAL_COLUMNS is the one list the staging table, the COPY and the
+    """stops.columns.OFFICIAL_COLUMNS is the one list the staging table, the COPY and the
     merge are made from; the migrated table and the ORM model must hold exactly those
     columns (plus the computed geom_3857), with the same NOT NULLs, or an import would
     drop or refuse a column."""
     from app.models.stops import OfficialStopRecord
-    from matching_and_import_db.transit.columns import OFFICIAL_COLUMNS
+    from matching_and_import_db.stops.columns import OFFICIAL_COLUMNS
 
     declared = {name: "NOT NULL" in ddl for name, ddl in OFFICIAL_COLUMNS}
     with db_conn.cursor() as cur:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from matching_and_import_db.transit import names
-from matching_and_import_db.transit.matching import MatchingProfile, match_stops
-from matching_and_import_db.transit.modes import modes_compatible, modes_of_osm_tags
-from matching_and_import_db.transit.readers import read_osm_stops
+from matching_and_import_db.stops import names
+from matching_and_import_db.stops.matching import MatchingProfile, match_stops
+from matching_and_import_db.stops.modes import modes_compatible, modes_of_osm_tags
+from matching_and_import_db.stops.readers import read_osm_stops
 from tests.stop_matching_helpers import STOP_AREA_OSM, east, north, official, osm
 
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.transit import names
-from matching_and_import_db.transit.matching import MatchingProfile, match_stops
-from matching_and_import_db.transit.model import Decision, OsmStopRef
-from matching_and_import_db.transit.problems import problem_statistics
-from matching_and_import_db.transit.readers import read_atlas, read_gtfs_stops, read_osm_stops
+from matching_and_import_db.stops import names
+from matching_and_import_db.stops.matching import MatchingProfile, match_stops
+from matching_and_import_db.stops.model import Decision, OsmStopRef
+from matching_and_import_db.stops.problems import problem_statistics
+from matching_and_import_db.stops.readers import read_atlas, read_gtfs_stops, read_osm_stops
 from tests.stop_matching_helpers import east, north, official, osm
 
 FIXTURES = Path(__file__).parent / "fixtures"

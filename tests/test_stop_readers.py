@@ -12,7 +12,7 @@ import pytest
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.geodesy import great_circle_m
-from matching_and_import_db.transit.readers import (
+from matching_and_import_db.stops.readers import (
     read_atlas,
     read_gtfs_stops,
     read_mapped_csv,

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from matching_and_import_db.transit.matching import DEFAULT_PROFILE
+from matching_and_import_db.stops.matching import DEFAULT_PROFILE
 from tests.stops_helpers import GOLDEN_PAIRS, gen_user, record
 
 # every official stop of the golden case lies at 8.0 E between 47.0 and 47.1 N

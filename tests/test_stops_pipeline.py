@@ -18,8 +18,8 @@ import psycopg2
 import pytest
 
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.transit.matching import DEFAULT_PROFILE
-from matching_and_import_db.transit.pipeline import detect_format, validate_config
+from matching_and_import_db.stops.matching import DEFAULT_PROFILE
+from matching_and_import_db.stops.pipeline import detect_format, validate_config
 from tests.conftest import FIXTURES, wait_until
 from tests.osm_helpers import cached_tile_key, gen_pipeline, run_inline, tile_of
 from tests.stops_helpers import (
@@ -88,7 +88,7 @@ def test_a_gtfs_feed_is_recognised_and_matched_against_real_osm_data(settings_en
     run = run_inline(settings_env, gen_stops_pipeline(db_conn, "vvs", feed, osm_within_m=300))
 
     assert run["status"] == "succeeded", run["message"]
-    from matching_and_import_db.transit.readers import read_gtfs_stops
+    from matching_and_import_db.stops.readers import read_gtfs_stops
     assert run["counts"]["official_read"] == len(read_gtfs_stops(str(feed)).stops)
     assert 0 < run["counts"]["osm_stops"] < osm["counts"]["stops_inserted"]
     with db_conn.cursor() as cur:
@@ -177,8 +177,8 @@ def test_a_decision_changed_by_a_reviewer_during_the_run_is_left_as_they_wrote_i
     user = gen_user(db_conn)
     first = record(app, user, "reject", "ch:1:sloid:name", "n2")
     from matching_and_import_db.pipelines.base import RunContext
-    from matching_and_import_db.transit import pipeline as stops_pipeline
-    from matching_and_import_db.transit import store
+    from matching_and_import_db.stops import pipeline as stops_pipeline
+    from matching_and_import_db.stops import store
 
     with db_conn.cursor() as cur:
         decisions = store.load_decisions(cur)

@@ -11,7 +11,7 @@ import re
 import mapbox_vector_tile
 import pytest
 
-from matching_and_import_db.transit.model import DECISION_ACTIONS, MATCHER_ACTIONS
+from matching_and_import_db.stops.model import DECISION_ACTIONS, MATCHER_ACTIONS
 from tests.conftest import csrf_token, login
 from tests.osm_helpers import cached_tile_key, run_inline, tile_of
 from tests.stops_helpers import (

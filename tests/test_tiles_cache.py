@@ -34,7 +34,7 @@ def scheduler_process(settings_env, redis):
     ctx = jobs.WorkerContext(settings, redis,
                              lambda: psycopg2.connect(settings_env["PORTAL_DATABASE_URL"]),
                              f"test:{socket.gethostname()}", threading.Event())
-    return lambda: jobs.process_tracks(ctx)
+    return lambda: jobs.process_rides(ctx)
 
 
 def street_tile(z: int = 15) -> str:
@@ -92,27 +92,27 @@ def test_a_processed_ride_shows_on_the_very_next_tile_request(
     for path in paths:  # warm the cache with tiles that have no ride yet
         assert events_in(client, path) == []
     etag = client.get(paths[0]).headers["ETag"]
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     assert scheduler_process() == 1
     for path in paths:
         assert events_in(client, path), path
     assert client.get(paths[0], headers={"If-None-Match": etag}).status_code == 200
 
     # queued again: its events leave the map at once, and come back once processed
-    assert rider.post_form(f"/tracks/{track_id}/reprocess", {},
-                           page=f"/tracks/{track_id}").status_code in (200, 302, 303)
+    assert rider.post_form(f"/rides/{ride_id}/reprocess", {},
+                           page=f"/rides/{ride_id}").status_code in (200, 302, 303)
     assert events_in(client, paths[0]) == []
     assert scheduler_process() == 1
     assert events_in(client, paths[0])
 
     # made private: gone for everyone else on the next request, still there for the owner
-    assert rider.post_form(f"/tracks/{track_id}/visibility", {"public": "0"},
-                           page=f"/tracks/{track_id}").status_code in (200, 302, 303)
+    assert rider.post_form(f"/rides/{ride_id}/visibility", {"public": "0"},
+                           page=f"/rides/{ride_id}").status_code in (200, 302, 303)
     assert events_in(other_rider.client, paths[0]) == []
     assert events_in(rider.client, paths[0] + "?mine=1")
     # deleted: gone from the owner's view too
-    assert rider.post_form(f"/tracks/{track_id}/delete", {},
-                           page=f"/tracks/{track_id}").status_code in (200, 302, 303)
+    assert rider.post_form(f"/rides/{ride_id}/delete", {},
+                           page=f"/rides/{ride_id}").status_code in (200, 302, 303)
     assert events_in(rider.client, paths[0] + "?mine=1") == []
 
 
@@ -179,9 +179,9 @@ def test_visibility_and_deletion_from_the_web_retire_the_tiles_a_reprocess_does(
     points, data = a_ride()
     lon, lat = points[70][1], points[70][2]
     z, x, y = tile_of(lon, lat, 15)
-    track_id = rider.upload_id(data, public=True)
+    ride_id = rider.upload_id(data, public=True)
     assert scheduler_process() == 1
-    page = f"/tracks/{track_id}"
+    page = f"/rides/{ride_id}"
     def made_public_again():
         assert rider.post_form(f"{page}/visibility", {"public": "1"},
                                page=page).status_code in (200, 302, 303)

@@ -38,7 +38,7 @@ def test_requests_are_counted_per_day_and_route_kind_with_nothing_about_the_visi
     # not counted: static files, probes, errors
     assert counting.get("/static/css/portal.css").status_code == 200
     assert counting.get("/livez").status_code == 200
-    assert counting.get("/tracks/999999").status_code in (302, 404)
+    assert counting.get("/rides/999999").status_code in (302, 404)
     assert counting.get("/no-such-page").status_code == 404
 
     columns, rows = usage_rows(settings_env["PORTAL_DATABASE_URL"])

@@ -11,8 +11,8 @@ import psycopg2
 import pytest
 
 from matching_and_import_db.pipelines.runner import request_run
-from matching_and_import_db.tracks import store
-from matching_and_import_db.tracks.processing import ProcessingConfig, process_pending
+from matching_and_import_db.rides import store
+from matching_and_import_db.rides.processing import ProcessingConfig, process_pending
 from matching_and_import_db.workers import ALIVE_PREFIX, dead_workers, mark_alive
 from tests.conftest import OSLO_PBF, wait_until
 from tests.osm_helpers import gen_pipeline, run_row
@@ -26,11 +26,11 @@ def oslo_roads(db_conn):
     load_oslo_roads(db_conn)
 
 
-def claim_of(conn, track_id: int) -> dict:
+def claim_of(conn, ride_id: int) -> dict:
     with conn.cursor() as cur:
         cur.execute("SELECT status, worker, attempts, lease_until, "
-                    "(SELECT count(*) FROM track_events WHERE track_id = t.id) "
-                    "FROM tracks t WHERE id = %s", (track_id,))
+                    "(SELECT count(*) FROM ride_events WHERE ride_id = t.id) "
+                    "FROM rides t WHERE id = %s", (ride_id,))
         row = cur.fetchone()
     conn.commit()
     return dict(zip(("status", "worker", "attempts", "lease_until", "events"), row,
@@ -71,17 +71,17 @@ def a_ride(rider) -> int:
 
 def test_a_ride_of_a_killed_worker_is_finished_by_a_new_one_in_seconds_not_a_lease(
         rider, oslo_roads, db_conn, start_scheduler, settings_env):
-    track_id = a_ride(rider)
+    ride_id = a_ride(rider)
     lease = 120  # far longer than the wait below: only taking the ride back can pass
     with roads_locked(settings_env):
-        victim = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=lease)
-        wait_until(lambda: claim_of(db_conn, track_id)["worker"] == worker_name(victim), 60,
+        victim = start_scheduler(PORTAL_RIDE_LEASE_SECONDS=lease)
+        wait_until(lambda: claim_of(db_conn, ride_id)["worker"] == worker_name(victim), 60,
                    message="the first scheduler to be in the middle of the ride")
         victim.kill()  # SIGKILL: no cleanup, no goodbye
-    assert claim_of(db_conn, track_id)["status"] == "processing"
+    assert claim_of(db_conn, ride_id)["status"] == "processing"
 
-    survivor = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=lease)
-    done = wait_until(lambda: (c := claim_of(db_conn, track_id))["status"] == "complete" and c,
+    survivor = start_scheduler(PORTAL_RIDE_LEASE_SECONDS=lease)
+    done = wait_until(lambda: (c := claim_of(db_conn, ride_id))["status"] == "complete" and c,
                       lease / 4, interval=0.2,
                       message="the new scheduler to take the dead one's ride back")
     assert done["worker"] == worker_name(survivor)
@@ -92,24 +92,24 @@ def test_a_ride_of_a_killed_worker_is_finished_by_a_new_one_in_seconds_not_a_lea
 
 def test_a_renewed_lease_keeps_a_long_ride_from_being_stolen(
         rider, oslo_roads, db_conn, start_scheduler, settings_env, redis):
-    track_id = a_ride(rider)
+    ride_id = a_ride(rider)
     lease = 3  # renewed every second while the ride is worked on
     with roads_locked(settings_env):
-        first = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=lease)
-        wait_until(lambda: claim_of(db_conn, track_id)["worker"] == worker_name(first), 60,
+        first = start_scheduler(PORTAL_RIDE_LEASE_SECONDS=lease)
+        wait_until(lambda: claim_of(db_conn, ride_id)["worker"] == worker_name(first), 60,
                    message="the first scheduler to be in the middle of the ride")
-        second = start_scheduler(PORTAL_TRACK_LEASE_SECONDS=lease)
+        second = start_scheduler(PORTAL_RIDE_LEASE_SECONDS=lease)
         wait_until(lambda: redis.exists(ALIVE_PREFIX + worker_name(second)), 60,
                    message="the second scheduler to be up")
         # the ride lasts several leases while the second scheduler looks for work
         watched_from = db_now(db_conn)
-        wait_until(lambda: (claim_of(db_conn, track_id)["lease_until"] - watched_from)
+        wait_until(lambda: (claim_of(db_conn, ride_id)["lease_until"] - watched_from)
                    .total_seconds() > 3 * lease, 60,
                    message="the lease to be renewed past three lease lengths")
-        held = claim_of(db_conn, track_id)
+        held = claim_of(db_conn, ride_id)
         assert (held["status"], held["worker"], held["attempts"]) == (
             "processing", worker_name(first), 1)
-    done = wait_until(lambda: (c := claim_of(db_conn, track_id))["status"] == "complete" and c,
+    done = wait_until(lambda: (c := claim_of(db_conn, ride_id))["status"] == "complete" and c,
                       60, message="the first scheduler to finish the ride")
     assert (done["worker"], done["attempts"], done["events"]) == (worker_name(first), 1, 2)
     assert first.stop() == 0 and second.stop() == 0
@@ -136,16 +136,16 @@ def test_the_banner_drops_a_dead_workers_run_in_seconds_and_another_worker_fails
 
 def test_a_worker_that_lost_its_connection_mid_ride_takes_the_ride_up_when_back(
         rider, oslo_roads, db_conn, settings_env):
-    track_id = a_ride(rider)
+    ride_id = a_ride(rider)
     # the connection a worker claimed the ride on is gone (a database restart, a network
     # cut): the ride is left held under its name, with most of its lease still to run
     lost = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
-    assert store.claim_next_track(lost, "host:7", lease_seconds=600).track_id == track_id
+    assert store.claim_next_ride(lost, "host:7", lease_seconds=600).ride_id == ride_id
     lost.close()
     config = ProcessingConfig(data_dir=settings_env["PORTAL_DATA_DIR"], lease_seconds=600)
     connect = lambda: psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])  # noqa: E731
     assert process_pending(connect, "host:7", config) == 1
-    done = claim_of(db_conn, track_id)
+    done = claim_of(db_conn, ride_id)
     assert (done["status"], done["attempts"], done["events"]) == ("complete", 2, 2)
 
 

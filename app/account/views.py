@@ -7,7 +7,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from app.auth.access import LOGIN, OWNER, USERS, access
 from app.auth.decorators import login_required
 from app.extensions import db
-from app.tracks import privacy, service
+from app.rides import privacy, service
 from matching_and_import_db.errors import InputError
 
 bp = Blueprint("account", __name__)
@@ -33,7 +33,7 @@ def regenerate_key():
 @access(USERS, anonymous=LOGIN)
 @login_required
 def default_visibility():
-    g.user.tracks_public_by_default = request.form.get("public") == "1"
+    g.user.rides_public_by_default = request.form.get("public") == "1"
     db.session.commit()
     return redirect(url_for("account.settings_page"))
 

@@ -5,10 +5,10 @@ must be, for each kind of visitor, so that tests/test_authorization_matrix.py ca
 every route of the URL map as each of them and hold the app to it. A route without a
 declaration fails that test: a new view says who may use it before it ships.
 
-    @bp.get("/tracks/<int:track_id>/raw")
+    @bp.get("/rides/<int:ride_id>/raw")
     @access(OWNER, anonymous=LOGIN)
     @login_required
-    def raw(track_id): ...
+    def raw(ride_id): ...
 """
 
 from __future__ import annotations

@@ -19,13 +19,13 @@ from app.redis_client import get_redis, if_redis
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.layers.catalog import Layer, catalog
 from matching_and_import_db.layers.query import effective_filter, statement_text, tile_sql
+from matching_and_import_db.rides.visibility import RideFilter
 from matching_and_import_db.tilecache import (
     MAX_CACHED_ZOOM,
     TileCache,
     TileInvalidator,
     etag_of,
 )
-from matching_and_import_db.tracks.visibility import RideFilter
 
 WORLD_METERS = 40075016.68557849
 

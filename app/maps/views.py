@@ -14,7 +14,7 @@ from app.maps import style as styles
 from app.maps.tiles import layers_tile
 from matching_and_import_db.errors import NotFound
 from matching_and_import_db.layers.catalog import Layer, catalog
-from matching_and_import_db.tracks.visibility import RideFilter
+from matching_and_import_db.rides.visibility import RideFilter
 
 bp = Blueprint("maps", __name__)
 
@@ -49,7 +49,7 @@ def ride_filter() -> RideFilter:
     user = g.get("user")
     if not any(request.args.get(k) for k in ("from", "to", "mine")):
         return RideFilter(viewer_id=user.id if user else None)
-    from app.tracks.api import request_filter
+    from app.rides.api import request_filter
     return replace(request_filter(with_bbox=False), viewer_id=user.id if user else None)
 
 

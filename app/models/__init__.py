@@ -12,6 +12,7 @@ from app.models.gbfs import (
 from app.models.maps import MapArrangementVersion
 from app.models.osm import OsmRoad, OsmStop
 from app.models.pipelines import Pipeline, PipelineRun
+from app.models.rides import PrivacyZone, Ride, RideEvent, RideSnaps, RoadStats, RoadUsage
 from app.models.sensors import (
     SensorDevice,
     SensorInvalidMessage,
@@ -25,7 +26,6 @@ from app.models.stops import (
     StopProblem,
     StopPublication,
 )
-from app.models.tracks import PrivacyZone, RoadStats, RoadUsage, Track, TrackEvent, TrackSnaps
 from app.models.usage import UsageDaily
 from app.models.users import User
 from app.models.workspaces import (
@@ -42,6 +42,6 @@ __all__ = ["GbfsFeed", "GbfsFeedFile", "GbfsStation", "GbfsStationHistory", "Gbf
            "Pipeline", "PipelineRun",
            "PrivacyZone", "PublishedDataset", "RoadStats", "RoadUsage", "SensorDevice",
            "SensorInvalidMessage", "SensorMeasurement", "SensorSignal", "StopDecision",
-           "StopMatch", "StopProblem", "StopPublication", "Track", "TrackEvent", "TrackSnaps",
+           "StopMatch", "StopProblem", "StopPublication", "Ride", "RideEvent", "RideSnaps",
            "UsageDaily", "User", "Workspace", "WorkspaceClient", "WorkspaceDatapoint",
            "WorkspaceDataset", "WorkspaceMap", "WorkspaceMember"]

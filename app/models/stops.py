@@ -3,7 +3,7 @@ the problems found (all three replaced by every stops import, in one transaction
 import published, and people's decisions, which no import ever touches.
 
 The pipeline writes the published tables with COPY and set-based SQL
-(matching_and_import_db.transit.pipeline); these declarations are the schema.
+(matching_and_import_db.stops.pipeline); these declarations are the schema.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class OfficialStopRecord(db.Model):
     parent_id: Mapped[str | None] = mapped_column(Text)  # a platform's stop place
     # "place" (a stop place, matched to a group of OSM objects) or "platform" (one object)
     level: Mapped[str] = mapped_column(String(10), server_default="platform")
-    mode: Mapped[str | None] = mapped_column(String(20))  # transit.modes.MODES; None: unknown
+    mode: Mapped[str | None] = mapped_column(String(20))  # stops.modes.MODES; None: unknown
     extra: Mapped[dict] = mapped_column(JSONB, default=dict)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     geom_3857 = mapped_column(

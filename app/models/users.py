@@ -25,7 +25,7 @@ class User(db.Model):
     # the device API key, as SHA-256 of the key: the key itself is shown once, never stored
     api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_key_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    tracks_public_by_default: Mapped[bool] = mapped_column(Boolean, default=False,
+    rides_public_by_default: Mapped[bool] = mapped_column(Boolean, default=False,
                                                            server_default="false")
     # Sessions are signed cookies carrying this number; logout and "end sessions" bump it,
     # so every copy of an older cookie stops working at once (checked on every request)

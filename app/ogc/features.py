@@ -17,7 +17,7 @@ from psycopg2 import sql
 
 from app.dbapi import cursor
 from app.params import check_date_range
-from app.tracks.privacy import round_to_weeks
+from app.rides.privacy import round_to_weeks
 from matching_and_import_db.errors import InputError, NotFound
 from matching_and_import_db.layers.catalog import Layer, Property
 from matching_and_import_db.layers.query import (
@@ -26,7 +26,7 @@ from matching_and_import_db.layers.query import (
     property_param,
     statement_text,
 )
-from matching_and_import_db.tracks.visibility import RideFilter
+from matching_and_import_db.rides.visibility import RideFilter
 
 # the shapes a datetime may have (what the OpenAPI document promises, app/ogc/openapi.py):
 # an RFC 3339 date or date-time, or an interval of two with ".." or nothing for an open end.

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.params import parse_bbox, parse_int
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.sqlfiles import load_sql
-from matching_and_import_db.transit.problems import PROBLEM_TYPES
+from matching_and_import_db.stops.problems import PROBLEM_TYPES
 
 MAX_LIMIT = 1000
 MAX_EXPORT_ROWS = 200_000

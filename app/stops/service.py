@@ -2,11 +2,11 @@
 
 A decision is stored apart from the imported data, keyed by the stable ids of both sides
 and a hash of the evidence the reviewer saw; every import judges it again (see
-matching_and_import_db.transit.store). Recording one also changes the published data at
+matching_and_import_db.stops.store). Recording one also changes the published data at
 once, so the reviewer sees its effect without waiting for the next import: a rejected pair
 leaves the matches, a confirmed or hand-made pair is marked as a decision, and the problems
 it settles are linked to it. The published tables are written by the domain
-(matching_and_import_db.transit.review), never here; the stop layers' cached tiles over
+(matching_and_import_db.stops.review), never here; the stop layers' cached tiles over
 the change go after the commit.
 """
 
@@ -19,9 +19,9 @@ from app.extensions import db
 from app.maps.tiles import tile_invalidator
 from app.models import StopDecision, User
 from matching_and_import_db.errors import Conflict, InputError, NotFound
+from matching_and_import_db.stops import review, store
+from matching_and_import_db.stops.model import DECISION_ACTIONS
 from matching_and_import_db.tilecache import STOPS
-from matching_and_import_db.transit import review, store
-from matching_and_import_db.transit.model import DECISION_ACTIONS
 
 ATTRIBUTES = ("name", "platform_code", "operator")  # what attribute_mismatch compares
 SIDES = ("official", "osm")
@@ -118,7 +118,7 @@ def _supersede(user_id: int, action: str, official_id, osm_key, attribute) -> li
 
 
 def _apply_and_commit(decision: StopDecision, official, osm, superseded: list[int]) -> None:
-    """The published tables change in the domain (transit.review), in this transaction;
+    """The published tables change in the domain (stops.review), in this transaction;
     the stop layers' cached tiles over the change go once it commits."""
     db.session.flush()
     with _cursor() as cur:

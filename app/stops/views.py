@@ -11,7 +11,7 @@ from app.models.stops import DECISION_STATUSES
 from app.params import link_to, parse_int
 from app.stops import queries, service
 from matching_and_import_db.errors import InputError
-from matching_and_import_db.transit.problems import PROBLEM_TYPES
+from matching_and_import_db.stops.problems import PROBLEM_TYPES
 
 bp = Blueprint("stops", __name__)
 

@@ -81,12 +81,12 @@ ROAD_STATS_FROM = (
     " FROM road_stats st WHERE st.way_id = r.osm_id) s ON s.passes IS NOT NULL")
 ROAD_STATS_FILTERED_FROM = (
     "osm_roads r JOIN (SELECT u.way_id, count(*) AS passes FROM road_usage u"
-    " JOIN tracks t ON t.id = u.track_id WHERE {rides_u} GROUP BY u.way_id) p"
+    " JOIN rides t ON t.id = u.ride_id WHERE {rides_u} GROUP BY u.way_id) p"
     " ON p.way_id = r.osm_id"
     " CROSS JOIN LATERAL (SELECT p.passes, count(e.id) AS events,"
     " count(e.id) FILTER (WHERE e.distance_left < e.legal_minimum) AS below_minimum,"
-    " avg(e.distance_left) AS distance_mean FROM track_events e"
-    " JOIN tracks t ON t.id = e.track_id WHERE e.way_id = r.osm_id AND {rides_e}) s")
+    " avg(e.distance_left) AS distance_mean FROM ride_events e"
+    " JOIN rides t ON t.id = e.ride_id WHERE e.way_id = r.osm_id AND {rides_e}) s")
 
 ROAD_STATS = Layer(
     id="road_stats", title="Roads: overtaking distances", group="Rides",
@@ -125,7 +125,7 @@ EVENTS = Layer(
                 Property("legal_minimum", "e.legal_minimum", "number"),
                 Property("too_close", "e.distance_left < e.legal_minimum", "boolean"),
                 Property("way_id", "e.way_id", "integer")),
-    from_sql="track_events e JOIN tracks t ON t.id = e.track_id", where_sql="{rides_e}",
+    from_sql="ride_events e JOIN rides t ON t.id = e.ride_id", where_sql="{rides_e}",
     id_sql="e.id", geom_sql="e.geom", geom_3857_sql="e.geom_3857", zoom_sql="%(z)s >= 12",
     minzoom=12, datetime_sql="e.time", rides=True, simplify=False,
     style=({"type": "circle", "paint": {
@@ -144,7 +144,7 @@ MY_RIDES = Layer(
                 Property("length_m", "round(t.length_m::numeric)::float8", "number"),
                 Property("events", "t.events_count", "integer"),
                 Property("public", "t.public", "boolean")),
-    from_sql="tracks t", where_sql="t.geom IS NOT NULL AND {rides_t}",
+    from_sql="rides t", where_sql="t.geom IS NOT NULL AND {rides_t}",
     id_sql="t.id", geom_sql="t.geom", geom_3857_sql="ST_Transform(t.geom, 3857)",
     datetime_sql="t.recorded_at", rides=True, access=USER,
     style=({"type": "line", "paint": {"line-color": "#6a3d9a", "line-width": 3,
@@ -164,7 +164,7 @@ def register_builtin(c: Catalog) -> None:
 
 
 # The stops import's tables are replaced in one transaction by its publish phase, and
-# reviewers' decisions change them in place (matching_and_import_db.transit.review): both
+# reviewers' decisions change them in place (matching_and_import_db.stops.review): both
 # retire these layers' cached tiles after their commit, so they are cached like the others.
 OFFICIAL_STOPS = Layer(
     id="official_stops", title="Stops (official registry)", group="Public transport",

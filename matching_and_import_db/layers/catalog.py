@@ -10,8 +10,8 @@ matching_and_import_db.layers.query.fragment. These
 markers are filled when a query is built; everything else is taken as written, so a `%`
 (a LIKE pattern) or braces (a JSON literal) need no escaping:
   {env}       the area asked for, as a 3857 geometry (tile envelope with margin, or bbox)
-  {rides_e}   which rides' data is shown, for tables joined to tracks as t, with the
-              time condition on track_events e.time
+  {rides_e}   which rides' data is shown, for tables joined to rides as t, with the
+              time condition on ride_events e.time
   {rides_u}   the same with the time condition on road_usage u.time
   {rides_t}   the same with the time condition on t.recorded_at
   %(z)s, %(x)s, %(y)s, %(pixel)s, %(tolerance)s, %(viewer_id)s, %(date_from)s, %(date_to)s

@@ -12,7 +12,7 @@ from functools import lru_cache
 from psycopg2 import sql
 
 from matching_and_import_db.layers.catalog import USER, Layer
-from matching_and_import_db.tracks.visibility import RideFilter
+from matching_and_import_db.rides.visibility import RideFilter
 
 # The request values a fragment may bind, written %(name)s in it (catalog.py).
 FRAGMENT_VALUES = ("z", "x", "y", "pixel", "tolerance", "viewer_id", "date_from", "date_to")

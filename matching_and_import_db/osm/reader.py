@@ -41,7 +41,7 @@ STOP_TAGS = (
     ("railway", "station"),
 )
 # extra tags kept with a stop for matching and review: the tags its modes are read from
-# (transit.modes), other names, and identifiers registries use
+# (stops.modes), other names, and identifiers registries use
 STOP_EXTRA_KEYS = ("public_transport", "highway", "railway", "bus", "tram", "train",
                    "trolleybus", "share_taxi", "light_rail", "subway", "ferry", "aerialway",
                    "funicular", "station", "amenity",

@@ -6,7 +6,7 @@ from matching_and_import_db.datasets.pipeline import DATASET_IMPORT
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.osm.pipeline import OSM_IMPORT
 from matching_and_import_db.pipelines.base import PipelineKind
-from matching_and_import_db.transit.pipeline import STOPS_IMPORT
+from matching_and_import_db.stops.pipeline import STOPS_IMPORT
 
 KINDS: dict[str, PipelineKind] = {kind.name: kind for kind in (OSM_IMPORT, STOPS_IMPORT,
                                                          DATASET_IMPORT)}

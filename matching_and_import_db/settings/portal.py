@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from matching_and_import_db.rides.model import RideLimits
 from matching_and_import_db.settings.declare import (
     REQUIRED,
     SettingsError,
@@ -19,7 +20,6 @@ from matching_and_import_db.settings.declare import (
     setting,
     variables_of,
 )
-from matching_and_import_db.tracks.model import RideLimits
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class Settings:
         24.0,
         "Longest ride, in hours from its first to its last timestamp; a longer one is refused "
         "with 422.")
-    track_lease_seconds: int = setting(
+    ride_lease_seconds: int = setting(
         30,
         "How long a claimed ride's lease lasts without renewal (renewed every third of it while "
         "the ride is processed); the limit for a worker cut off from Redis.")
@@ -292,8 +292,8 @@ class Settings:
             raise SettingsError("PORTAL_TRUSTED_PROXIES must not be negative")
         if self.run_lease_seconds < 5:
             raise SettingsError("PORTAL_RUN_LEASE_SECONDS must be at least 5")
-        if self.track_lease_seconds < 3:  # renewed every third of it, so a second at least
-            raise SettingsError("PORTAL_TRACK_LEASE_SECONDS must be at least 3")
+        if self.ride_lease_seconds < 3:  # renewed every third of it, so a second at least
+            raise SettingsError("PORTAL_RIDE_LEASE_SECONDS must be at least 3")
         if self.source_max_bytes < 1024:
             raise SettingsError("PORTAL_SOURCE_MAX_BYTES must be at least 1024")
         if self.upload_max_bytes < 1024:

@@ -1,1 +1,1 @@
-SELECT status, count(*) FROM tracks GROUP BY status
+SELECT status, count(*) FROM rides GROUP BY status

@@ -267,7 +267,7 @@
       [table(Object.entries(f.properties))]),
     ride: (f) => showSide(f.properties.title || `Ride ${f.id}`, [table([
       ["Recorded", f.properties.recorded_at], ["Length", `${f.properties.length_m} m`],
-      ["Events", f.properties.events], ["Open", link(`/tracks/${f.id}`, "the ride")]])]),
+      ["Events", f.properties.events], ["Open", link(`/rides/${f.id}`, "the ride")]])]),
   };
 
   // the fields an admin chose for a layer's popup (/admin/map), in their order

@@ -17,7 +17,7 @@
     list.append(item);
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", "/api/tracks");
+      xhr.open("POST", "/api/rides");
       xhr.setRequestHeader("X-CSRFToken", token);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = 100 * e.loaded / e.total; };
@@ -28,7 +28,7 @@
         if (xhr.status === 200 || xhr.status === 201) {
           item.className = "ok";
           const a = document.createElement("a");
-          a.href = body.track.url;
+          a.href = body.ride.url;
           a.textContent = xhr.status === 201 ? " uploaded, processing…" : " already uploaded";
           status.append(a);
         } else {

@@ -1,5 +1,0 @@
-SELECT e.id, e.time, e.distance_left, e.distance_right, e.speed, e.way_id, e.direction,
-       e.legal_minimum, ST_AsGeoJSON(e.geom, 6) AS geometry
-FROM track_events e JOIN tracks t ON t.id = e.track_id
-WHERE e.track_id = %(id)s AND (%(owner)s OR {published})
-ORDER BY e.time;

@@ -1,3 +1,0 @@
-SELECT count(*) AS tracks, coalesce(sum(t.length_m), 0) / 1000 AS km,
-       coalesce(sum(t.duration_s), 0) / 3600 AS hours
-FROM tracks t WHERE {where};

@@ -1,0 +1,640 @@
+"""Direction-aware HMM map matching of a ride onto OSM ways (Newson & Krumm 2009 style).
+
+Hidden states are (candidate position on a way, travel direction along it). Emission: a
+Gaussian on the distance from the fix to the candidate plus a heading term; transition: an
+exponential on |route distance - straight distance| between consecutive fixes, where the
+route follows the travel directions. Viterbi picks the most likely sequence.
+
+Emissions and transitions are computed for the whole ride at once with numpy; only the
+Viterbi recursion (a few array operations per point) and the bounded Dijkstra searches
+(only where consecutive candidates lie on different ways) run per step in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from matching_and_import_db.rides.roadnet import SAME_PLACE_M, RoadNetwork
+
+
+@dataclass(frozen=True, slots=True)
+class MatchParams:
+    """Model parameters other than the search radius and GPS sigma."""
+
+    # scale (m) of the exponential on |route - straight distance|. Newson & Krumm fit it to
+    # the median difference; here the straight distance is between smoothed positions (see
+    # RideFit), and 8 m fitted best on synthetic 1 Hz rides with 3-6 m noise over Oslo.
+    beta: float = 8.0
+    # candidates per point, nearest first. A city junction with mapped sidewalks and
+    # crossings has 10+ ways within 40 m; with 6 the ridden street was sometimes not among
+    # them (90 % of points right on synthetic Oslo rides with 6 m noise, 94 % with 8)
+    max_candidates: int = 8
+    # drop states this many nats less likely (by emission) than the point's best: they
+    # would not survive Viterbi, and each costs route searches
+    prune_nats: float = 12.0
+    # nats for turning around on a way: a couple of points of contrary heading evidence are
+    # needed before a U-turn is believed, so jitter at a red light does not flip the
+    # direction (90 s waits with 6 m noise: 6 of 40 flipped with 2 nats, none with 4)
+    uturn_penalty: float = 4.0
+    # the along-difference of two snapped fixes has noise sigma * sqrt(2), so between close
+    # fixes a rider seems to move backwards now and then. That costs what the Gaussian says,
+    # (b / 2 sigma)^2 nats; up to this many sigmas, beyond which it is no longer noise
+    backward_sigmas: float = 6.0
+    # nats for moving onto another way: fewer way changes are likelier, so noise does not
+    # hop the match onto a sidewalk or a side street and back (3 changes) while a real turn
+    # (1 change) is unaffected
+    way_change_penalty: float = 1.5
+    # nats per metre ridden against a oneway (for bicycles: oneway:bicycle=no makes a way
+    # two-way, roadnet.from_ways): 1 nat per 10 m, so the other carriageway of a dual
+    # carriageway a GPS drift away is not taken, while a ride against a oneway with no
+    # alternative still is (0.02 before oneway:bicycle was read: 93.0 % of fixes right at
+    # 6 m drift on the demo extract, 93.8 % with 0.1)
+    contraflow_per_m: float = 0.1
+    # von Mises concentration of the heading term when the heading is well known: riding
+    # the wrong way costs 2 * kappa, riding across a street kappa nats per point
+    heading_kappa: float = 2.0
+    # half width (s) of the window the ride's velocity is fitted over: 5 s at 1 Hz
+    # averages 11 fixes, enough to see direction through 5-8 m GPS noise at cycling speed
+    # (3 s matched 1 % fewer points, 8 s no more)
+    fit_window_s: float = 5.0
+    # give up on routes longer than factor * straight distance + slack (Newson & Krumm)
+    detour_factor: float = 2.0
+    detour_slack_m: float = 50.0
+    # a change of direction on a way over less than this along-distance is jitter
+    min_turnaround_m: float = 10.0
+    # scale of the per-fix cost of the way's class (roadclass.ride_cost: sidewalks,
+    # footways, bus-only lanes, service roads); 0 matches by geometry alone
+    road_class_weight: float = 1.0
+    # GPS error drifts: it stays on one side for tens of seconds. A second pass matches the
+    # fixes less the offset from their first-pass snaps averaged over +-this many seconds
+    # (0: one pass), with sigma times drift_sigma_factor (what is left of the error is
+    # smaller). Chosen on drifting-error rides over the demo extract (bench/snapping_eval):
+    # 45 s and 0.7 put 95.7 % of fixes on the true way at 6 m instead of 93.8 %
+    drift_window_s: float = 45.0
+    drift_sigma_factor: float = 0.7
+    # ... only where the estimated drift exceeds this for a tenth of the fixes or more:
+    # error independent from fix to fix averages out to well under it (4 m noise: 0.4 m
+    # per axis over 90 fixes), and a second pass would then change nothing
+    drift_min_m: float = 1.5
+    # a snap this close to a junction node is at the node: it takes the way the ride
+    # continues on (a crossing street or the next way of the same street otherwise gets it)
+    junction_m: float = 1.0
+
+
+DEFAULT_PARAMS = MatchParams()
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    """One maximal run of consecutive points on the same way in the same direction."""
+
+    way_id: int
+    direction: int  # +1 along the way's digitised direction, -1 against, 0 unknown
+    first_index: int
+    last_index: int
+    length_m: float  # route distance ridden between its first and last point
+
+
+@dataclass(slots=True)
+class MatchResult:
+    """Per point arrays (length = number of fixes) and the passes they form."""
+
+    way_id: np.ndarray  # int64 OSM way id, -1 where unmatched
+    along: np.ndarray  # metres from the way's first vertex, NaN where unmatched
+    direction: np.ndarray  # int8: +1, -1, 0 (unknown or unmatched)
+    lon: np.ndarray  # snapped position, NaN where unmatched
+    lat: np.ndarray
+    distance: np.ndarray  # metres from the fix to the snapped position, NaN where unmatched
+    passes: list[Pass]
+    route_length_m: float  # network distance along the matched path (gaps excluded)
+    chain_starts: np.ndarray  # indices where the HMM (re)started (first point included)
+
+
+# --- the ride's own motion ---------------------------------------------------------------
+
+@dataclass(slots=True)
+class RideFit:
+    """Per point: heading (unit vector), its weight, and the position to measure the
+    straight-line distances of the transitions from (smoothed for dense fixes)."""
+
+    hx: np.ndarray
+    hy: np.ndarray
+    kappa: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+def fit_ride(x: np.ndarray, y: np.ndarray, t: np.ndarray, course: np.ndarray | None,
+              sigma: float, params: MatchParams, use: np.ndarray | None = None) -> RideFit:
+    """Least-squares fit of position over time in a window around each point, over the
+    points in use (fixes off the network say nothing about riding on it).
+
+    The velocity's noise is sigma / sqrt(sum (t - mean t)^2): the heading weight rises from
+    0 when the speed is within 3 noise levels of zero (standing still: direction unknown;
+    noise alone gets past 3 in 1 % of windows, past 2 in 13 %) to full at 5. A GPS course,
+    where given, replaces the fitted direction (it is Doppler based), with the same weight.
+
+    The smoothed positions give the straight-line distances of the transitions when fixes
+    are dense (typical step below 2 sigma, e.g. 1-2 s at cycling speed): then sideways noise
+    as large as the distance ridden makes a detour through a side street look as likely as
+    riding straight on. With sparser fixes the raw ones are better (synthetic Oslo rides:
+    90 vs 89 % right at 2 s, 89 vs 92 % at 3 s, 76 vs 84 % at 5 s): smoothing over a window
+    that long cuts corners.
+    """
+    n = len(x)
+    dt = np.diff(t)
+    dt_typical = float(np.median(dt[dt > 0])) if np.any(dt > 0) else 1.0
+    half = max(1, int(round(params.fit_window_s / dt_typical)))
+    idx = np.arange(n)
+    lo = np.clip(idx - half, 0, n - 1)
+    hi = np.clip(idx + half, 0, n - 1)
+    tt = t - t[0]  # centred so squares stay small
+    use = np.isfinite(x) & np.isfinite(y) & (True if use is None else use)
+    w = use.astype(np.float64)
+    x0 = np.where(w > 0, x, 0.0)
+    y0 = np.where(w > 0, y, 0.0)
+
+    def window_sum(v: np.ndarray) -> np.ndarray:
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        return c[hi + 1] - c[lo]
+
+    sw = window_sum(w)
+    st, sx, sy = window_sum(w * tt), window_sum(x0), window_sum(y0)
+    stt, stx, sty = window_sum(w * tt * tt), window_sum(tt * x0), window_sum(tt * y0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_mean = st / sw
+        var_t = stt - st * t_mean
+        vx = (stx - t_mean * sx) / var_t
+        vy = (sty - t_mean * sy) / var_t
+        speed = np.hypot(vx, vy)
+        z = speed * np.sqrt(var_t) / sigma
+        hx, hy = vx / speed, vy / speed
+        smooth_x = sx / sw + vx * (tt - t_mean)
+        smooth_y = sy / sw + vy * (tt - t_mean)
+    kappa = params.heading_kappa * np.clip((z - 3.0) / 2.0, 0.0, 1.0)
+    if course is not None:
+        course = np.asarray(course, dtype=np.float64)
+        has = np.isfinite(course)
+        rad = np.radians(course[has])
+        hx[has], hy[has] = np.sin(rad), np.cos(rad)  # course: clockwise from north
+    ok = np.isfinite(kappa) & np.isfinite(hx) & np.isfinite(hy)
+    fitted = np.isfinite(smooth_x) & np.isfinite(smooth_y)
+    step = np.hypot(np.diff(x[use]), np.diff(y[use]))
+    if len(step) and np.median(step) < 2.0 * sigma:
+        x = np.where(fitted, smooth_x, x)
+        y = np.where(fitted, smooth_y, y)
+    return RideFit(np.where(ok, hx, 0.0), np.where(ok, hy, 0.0), np.where(ok, kappa, 0.0),
+                    x, y)
+
+
+# --- candidates and states ----------------------------------------------------------------
+
+@dataclass(slots=True)
+class _States:
+    """Per point (rows) and state (columns: K candidates forward, then K backward)."""
+
+    seg: np.ndarray
+    way: np.ndarray
+    along: np.ndarray
+    direction: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    distance: np.ndarray
+    valid: np.ndarray
+
+
+def _candidates(net: RoadNetwork, x: np.ndarray, y: np.ndarray, radius: float, k: int,
+                among: tuple[np.ndarray, np.ndarray] | None = None) -> _States:
+    """The k nearest candidate positions per point, padded; doubled into two directions.
+    among: the (point, segment) pairs to look at (RoadNetwork.nearby_segments)."""
+    n = len(x)
+    near = net.nearby_segments(x, y, radius, among)
+    order = np.lexsort((near.distance, near.point))
+    pt = near.point[order]
+    group_start = np.searchsorted(pt, pt, side="left")
+    rank = np.arange(len(pt)) - group_start
+    take = rank < k
+    order, pt, rank = order[take], pt[take], rank[take]
+
+    def padded(values: np.ndarray, fill) -> np.ndarray:
+        out = np.full((n, k), fill, dtype=values.dtype)
+        out[pt, rank] = values[order]
+        return out
+
+    seg = padded(near.segment, -1)
+    valid = seg >= 0
+    safe_seg = np.where(valid, seg, 0)
+    way = np.where(valid, net.seg_way[safe_seg], -1)
+    both = lambda a: np.concatenate([a, a], axis=1)  # noqa: E731
+    direction = np.concatenate([np.ones((n, k), np.int8), -np.ones((n, k), np.int8)], axis=1)
+    return _States(
+        seg=both(seg), way=both(way), along=both(padded(near.along, np.nan)),
+        direction=direction, x=both(padded(near.x, np.nan)), y=both(padded(near.y, np.nan)),
+        distance=both(padded(near.distance, np.inf)), valid=both(valid))
+
+
+def _emission(net: RoadNetwork, st: _States, fit: RideFit, sigma: float,
+              params: MatchParams) -> np.ndarray:
+    """Log emission per state: Gaussian distance term + signed heading term, pruned."""
+    safe_seg = np.where(st.valid, st.seg, 0)
+    seg_len = net.seg_length[safe_seg]
+    ux = net.seg_dx[safe_seg] / seg_len
+    uy = net.seg_dy[safe_seg] / seg_len
+    cos = st.direction * (ux * fit.hx[:, None] + uy * fit.hy[:, None])
+    way_cost = net.way_cost[np.where(st.valid, st.way, 0)]
+    with np.errstate(invalid="ignore"):
+        log_e = (-0.5 * (st.distance / sigma) ** 2 + fit.kappa[:, None] * (cos - 1.0)
+                 - params.road_class_weight * way_cost)
+    log_e[~st.valid] = -np.inf
+    best = log_e.max(axis=1, initial=-np.inf)
+    log_e[log_e < best[:, None] - params.prune_nats] = -np.inf
+    return log_e
+
+
+def _ends(net: RoadNetwork, st: _States) -> tuple[np.ndarray, ...]:
+    """Where each state leaves and enters the junction graph, and at what along-distance.
+
+    Travelling forward a state leaves through its piece's end node and was entered from its
+    start node; backward the other way round. A state sitting on a node leaves and enters
+    through that node.
+    """
+    safe_seg = np.where(st.valid, st.seg, 0)
+    piece = net.seg_piece[safe_seg]
+    a, b = net.piece_node_a[piece], net.piece_node_b[piece]
+    along_a, along_b = net.piece_along_a[piece], net.piece_along_b[piece]
+    fwd = st.direction > 0
+    exit_node = np.where(fwd, b, a)
+    exit_cost = np.where(fwd, along_b - st.along, st.along - along_a)
+    entry_node = np.where(fwd, a, b)
+    entry_cost = np.where(fwd, st.along - along_a, along_b - st.along)
+    at_a = st.along - along_a <= SAME_PLACE_M
+    at_b = along_b - st.along <= SAME_PLACE_M
+    for at, node in ((at_a, a), (at_b, b)):
+        exit_node = np.where(at, node, exit_node)
+        entry_node = np.where(at, node, entry_node)
+        exit_cost = np.where(at, 0.0, exit_cost)
+        entry_cost = np.where(at, 0.0, entry_cost)
+    return exit_node, np.maximum(exit_cost, 0.0), entry_node, np.maximum(entry_cost, 0.0)
+
+
+# --- transitions --------------------------------------------------------------------------
+
+def _transitions(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: RideFit,
+                 sigma: float, params: MatchParams
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log transition (n-1, S, S) from state a at point i to state b at i+1, its route
+    length (m), and whether that route leaves the way (else it is along the way)."""
+    straight = np.hypot(np.diff(fit.x), np.diff(fit.y))[:, None, None]
+    limit = params.detour_factor * straight + params.detour_slack_m
+    live = np.isfinite(log_e)
+    usable = live[:-1, :, None] & live[1:, None, :]
+
+    way_a, way_b = st.way[:-1, :, None], st.way[1:, None, :]
+    dir_a, dir_b = st.direction[:-1, :, None], st.direction[1:, None, :]
+    delta = st.along[1:, None, :] - st.along[:-1, :, None]
+    same_way = usable & (way_a == way_b)
+    same_dir = dir_a == dir_b
+    onward = dir_a * delta  # along-distance moved in the travel direction
+    back_max = params.backward_sigmas * sigma
+    along_route = same_way & (~same_dir | (onward >= -back_max))
+    route = np.where(along_route, np.abs(delta), np.inf)
+    penalty = np.zeros(route.shape)
+    backwards = along_route & same_dir & (onward < 0)
+    penalty[backwards] = (onward[backwards] / (2.0 * sigma)) ** 2
+    penalty[along_route & ~same_dir] += params.uturn_penalty
+    penalty[usable & (way_a != way_b)] += params.way_change_penalty
+
+    oneway = net.way_oneway[np.where(st.valid, st.way, 0)]
+    contra = (oneway * st.direction < 0) & st.valid
+    contra_m = np.where(along_route, np.abs(delta) * contra[1:, None, :], 0.0)
+
+    # the rest goes over the junction graph: different ways, or far back on the same one
+    # (round a closed way, say)
+    exit_node, exit_cost, entry_node, entry_cost = _ends(net, st)
+    # dense arrays over all state pairs, then the route searches for the pairs that need
+    # one: cheaper than fancy indexing with three index arrays over hundreds of thousands
+    partial = exit_cost[:-1, :, None] + entry_cost[1:, None, :]
+    graph = usable & ~along_route & (partial <= limit)
+    src = np.broadcast_to(exit_node[:-1, :, None], graph.shape)
+    dst = np.broadcast_to(entry_node[1:, None, :], graph.shape)
+    elsewhere = np.flatnonzero(graph & (src != dst))
+    route = np.where(graph, partial, route)
+    room = (limit - partial).ravel()[elsewhere]
+    route.ravel()[elsewhere] += net.route_lengths(src.ravel()[elsewhere],
+                                                  dst.ravel()[elsewhere], room)
+    contra_m = np.where(graph, exit_cost[:-1, :, None] * contra[:-1, :, None]
+                        + entry_cost[1:, None, :] * contra[1:, None, :], contra_m)
+
+    with np.errstate(invalid="ignore"):
+        log_t = (-np.abs(route - straight) / params.beta - penalty
+                 - params.contraflow_per_m * contra_m)
+    log_t[~(route <= limit)] = -np.inf
+    return log_t, route, ~along_route
+
+
+# points per block of transitions: _transitions makes about a dozen (n, S, S) temporaries,
+# 2 GB for a day-long ride at once; block by block they stay near 100 MB, and only the three
+# results are kept whole
+TRANSITION_BLOCK = 2048
+
+
+def _rows(columns, rows: slice):
+    """The same per-point dataclass (_States, RideFit) for some rows only."""
+    return type(columns)(**{f.name: getattr(columns, f.name)[rows] for f in fields(columns)})
+
+
+def _transitions_blockwise(net: RoadNetwork, st: _States, log_e: np.ndarray, fit: RideFit,
+                           sigma: float, params: MatchParams
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_transitions, computed over blocks of points (each transition only looks at its two
+    points), written into arrays allocated once."""
+    n, s = log_e.shape
+    if n - 1 <= TRANSITION_BLOCK:
+        return _transitions(net, st, log_e, fit, sigma, params)
+    log_t, route = np.empty((n - 1, s, s)), np.empty((n - 1, s, s))
+    via_graph = np.empty((n - 1, s, s), dtype=bool)
+    for a in range(0, n - 1, TRANSITION_BLOCK):
+        b = min(a + TRANSITION_BLOCK, n - 1)  # transitions a .. b-1 join points a .. b
+        rows = slice(a, b + 1)
+        log_t[a:b], route[a:b], via_graph[a:b] = _transitions(
+            net, _rows(st, rows), log_e[rows], _rows(fit, rows), sigma, params)
+    return log_t, route, via_graph
+
+
+# --- Viterbi ------------------------------------------------------------------------------
+
+def _viterbi(log_e: np.ndarray, log_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best state per point (-1 where none) and whether the chain restarts at each point."""
+    n, s = log_e.shape
+    back = np.full((n, s), -1, dtype=np.int64)
+    score = np.empty((n, s))
+    restart = np.zeros(n, dtype=bool)
+    cols = np.arange(s)
+    cur = log_e[0]
+    score[0] = cur
+    restart[0] = True
+    alive = bool(np.isfinite(cur).any())
+    for i in range(1, n):
+        if alive:
+            total = cur[:, None] + log_t[i - 1]
+            arg = total.argmax(axis=0)
+            new = total[arg, cols] + log_e[i]
+            if np.isfinite(new).any():
+                back[i] = arg
+                cur = new
+                score[i] = cur
+                continue
+        # no way to get here from the previous point: the chain breaks, start afresh
+        restart[i] = True
+        cur = log_e[i]
+        score[i] = cur
+        alive = bool(np.isfinite(cur).any())
+
+    state = np.full(n, -1, dtype=np.int64)
+    nxt = -1
+    for i in range(n - 1, -1, -1):
+        if nxt >= 0 and not restart[i + 1]:
+            cur_state = back[i + 1, nxt]
+        else:
+            row = score[i]
+            cur_state = int(row.argmax()) if np.isfinite(row).any() else -1
+        state[i] = cur_state
+        nxt = cur_state
+    return state, restart
+
+
+# --- result -------------------------------------------------------------------------------
+
+def _junctions_to_continuing_way(net: RoadNetwork, st: _States, state: np.ndarray,
+                                 way: np.ndarray, along: np.ndarray, direction: np.ndarray,
+                                 linked: np.ndarray, junction_m: float) -> None:
+    """A fix snapped onto a junction node belongs to the way the ride continues on: at a
+    crossing the snap of a fix at the node may sit on any way through it, and at a way
+    boundary on either way of the street. Walking backwards, each such fix takes the way
+    of the next fix when that way passes through the same node (so does a run of fixes
+    waiting at the node)."""
+    rows = np.flatnonzero(state >= 0)
+    seg = st.seg[rows, state[rows]]
+    piece = net.seg_piece[seg]
+    a_along, b_along = net.piece_along_a[piece], net.piece_along_b[piece]
+    node = np.full(len(way), -1, dtype=np.int64)
+    at_a = along[rows] - a_along <= junction_m
+    at_b = ~at_a & (b_along - along[rows] <= junction_m)
+    node[rows[at_a]] = net.piece_node_a[piece[at_a]]
+    node[rows[at_b]] = net.piece_node_b[piece[at_b]]
+    for i in np.flatnonzero(node[:-1] >= 0)[::-1].tolist():
+        nxt = i + 1
+        if not linked[nxt] or way[nxt] == way[i] or way[nxt] < 0:
+            continue
+        at = net.along_at_node(int(node[i]), int(way[nxt]))
+        if at is None:
+            continue
+        way[i], along[i], direction[i] = way[nxt], at, direction[nxt]
+
+
+def _smooth_direction(way: np.ndarray, along: np.ndarray, direction: np.ndarray,
+                      linked: np.ndarray, min_turnaround_m: float) -> None:
+    """A stretch of opposite direction on a way that covers less than min_turnaround_m is
+    jitter (standing still, GPS noise): it takes the direction of the run around it."""
+    n = len(way)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and linked[j + 1] and way[j + 1] == way[i]:
+            j += 1
+        if way[i] >= 0 and j > i:
+            _smooth_run(along[i:j + 1], direction[i:j + 1], min_turnaround_m)
+        i = j + 1
+
+
+def _smooth_run(along: np.ndarray, direction: np.ndarray, min_turnaround_m: float) -> None:
+    changed = True
+    while changed:
+        changed = False
+        bounds = np.flatnonzero(np.diff(direction)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [len(direction)]])
+        if len(starts) < 2:
+            return
+        extents = [np.ptp(along[s:e]) for s, e in zip(starts, ends, strict=True)]
+        k = int(np.argmin(extents))
+        if extents[k] < min_turnaround_m:
+            s, e = starts[k], ends[k]
+            direction[s:e] = direction[s - 1] if s > 0 else direction[e]
+            changed = True
+
+
+def _unknown_direction(way: np.ndarray, along: np.ndarray, direction: np.ndarray,
+                       linked: np.ndarray, kappa: np.ndarray, min_turnaround_m: float) -> None:
+    """A stay on a way with no heading evidence and hardly any net movement along it has no
+    direction (standing still the whole time, or a single fix)."""
+    n = len(way)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and linked[j + 1] and way[j + 1] == way[i]:
+            j += 1
+        if (way[i] >= 0 and not np.any(kappa[i:j + 1] > 0)
+                and abs(along[j] - along[i]) < min_turnaround_m):
+            direction[i:j + 1] = 0
+        i = j + 1
+
+
+def _passes(way_id: np.ndarray, direction: np.ndarray, linked: np.ndarray,
+            progress: np.ndarray) -> tuple[list[Pass], float]:
+    """The passes, and the route length: their lengths plus the routes between them.
+
+    A pass's length is the sum of its steps' progress (signed), so GPS jitter back and forth
+    along the way cancels out instead of adding up.
+    """
+    passes: list[Pass] = []
+    total = 0.0
+    n = len(way_id)
+    i = 0
+    while i < n:
+        if way_id[i] < 0:
+            i += 1
+            continue
+        if linked[i]:  # the step that led onto this pass, from the previous one
+            total += max(float(progress[i]), 0.0)
+        j = i
+        while (j + 1 < n and linked[j + 1] and way_id[j + 1] == way_id[i]
+               and direction[j + 1] == direction[i]):
+            j += 1
+        net = float(progress[i + 1:j + 1].sum())
+        length = abs(net) if direction[i] == 0 else max(net, 0.0)
+        passes.append(Pass(int(way_id[i]), int(direction[i]), i, j, length))
+        total += length
+        i = j + 1
+    return passes, total
+
+
+def _empty_result(n: int) -> MatchResult:
+    nan = np.full(n, np.nan)
+    return MatchResult(np.full(n, -1, np.int64), nan.copy(), np.zeros(n, np.int8), nan.copy(),
+                       nan.copy(), nan.copy(), [], 0.0, np.zeros(0, np.int64))
+
+
+def _best_states(network: RoadNetwork, x: np.ndarray, y: np.ndarray, t: np.ndarray, course,
+                 radius: float, sigma: float, params: MatchParams,
+                 among: tuple[np.ndarray, np.ndarray] | None = None):
+    """One HMM pass: candidates, emissions, transitions and the Viterbi path."""
+    st = _candidates(network, x, y, radius, params.max_candidates, among)
+    fit = fit_ride(x, y, t, course, sigma, params, use=st.valid.any(axis=1))
+    log_e = _emission(network, st, fit, sigma, params)
+    s = st.way.shape[1]
+    if len(x) > 1:
+        log_t, route, via_graph = _transitions_blockwise(network, st, log_e, fit, sigma,
+                                                         params)
+    else:
+        log_t, route = np.zeros((0, s, s)), np.zeros((0, s, s))
+        via_graph = np.zeros((0, s, s), dtype=bool)
+    state, restart = _viterbi(log_e, log_t)
+    return st, fit, route, via_graph, state, restart
+
+
+def _drift(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+           window_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The receiver's slowly drifting error, estimated as the offset of the fixes from
+    their snaps averaged over +-window_s (0 where no fix in the window was matched).
+
+    Along a straight street the offset shows only its sideways part; at a corner, or where
+    the street bends, the part along the street shows too, and the average carries it to
+    the fixes before and after."""
+    rows = np.flatnonzero(state >= 0)
+    ok = np.zeros(len(x))
+    ox = np.zeros(len(x))
+    oy = np.zeros(len(x))
+    ok[rows] = 1.0
+    ox[rows] = x[rows] - st.x[rows, state[rows]]
+    oy[rows] = y[rows] - st.y[rows, state[rows]]
+    lo = np.searchsorted(t, t - window_s, side="left")
+    hi = np.searchsorted(t, t + window_s, side="right")
+
+    def window_sum(v: np.ndarray) -> np.ndarray:
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        return c[hi] - c[lo]
+
+    count = window_sum(ok)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dx = np.where(count > 0, window_sum(ox) / count, 0.0)
+        dy = np.where(count > 0, window_sum(oy) / count, 0.0)
+    return np.nan_to_num(dx), np.nan_to_num(dy)
+
+
+def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, radius: float = 40.0,
+                sigma: float = 7.0, params: MatchParams = DEFAULT_PARAMS) -> MatchResult:
+    """Match a ride's fixes to the network's ways.
+
+    lon, lat: degrees (EPSG:4326); t: seconds, increasing; course: GPS course in degrees
+    clockwise from north, NaN where unknown (None: none at all). radius: metres within which
+    a way is a candidate for a fix; a fix with none is left unmatched and the HMM restarts
+    after it. sigma: GPS standard deviation in metres (5-10 for phones and OpenBikeSensor).
+    Along-distances are metres in the network's local projection (within 0.5 % of true).
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    n = len(lon)
+    if not (len(lat) == n and len(t) == n and (course is None or len(course) == n)):
+        raise ValueError("lon, lat, t (and course) must have the same length")
+    if n == 0 or network.n_segments == 0:
+        return _empty_result(n)
+    x, y = network.projection.to_xy(lon, lat)
+    pairs = network.segments_within(x, y, radius)
+    st, fit, route, via_graph, state, restart = _best_states(network, x, y, t, course, radius,
+                                                             sigma, params, among=pairs)
+    if params.drift_window_s > 0 and n > 1 and np.any(state >= 0):
+        dx, dy = _drift(st, state, x, y, t, params.drift_window_s)
+        if np.mean(np.hypot(dx, dy) > params.drift_min_m) > 0.1:
+            # the segments near the fixes moved by a few metres are those near the fixes
+            # (but for some at the radius' edge, never among the nearest few): the second
+            # pass reuses the first's search
+            st, fit, route, via_graph, state, restart = _best_states(
+                network, x - dx, y - dy, t, course, radius,
+                sigma * params.drift_sigma_factor, params,
+                among=pairs)
+
+    matched = state >= 0
+    rows = np.flatnonzero(matched)
+    cols = state[rows]
+    way_index = np.full(n, -1, dtype=np.int64)
+    way_index[rows] = st.way[rows, cols]
+    way_id = np.full(n, -1, dtype=np.int64)
+    way_id[rows] = network.way_ids[way_index[rows]]
+    along = np.full(n, np.nan)
+    along[rows] = st.along[rows, cols]
+    direction = np.zeros(n, dtype=np.int8)
+    direction[rows] = st.direction[rows, cols]
+    sx = np.full(n, np.nan)
+    sy = np.full(n, np.nan)
+    sx[rows], sy[rows] = st.x[rows, cols], st.y[rows, cols]
+    slon, slat = network.projection.to_lonlat(sx, sy)
+    distance = np.full(n, np.nan)
+    distance[rows] = np.hypot(x[rows] - sx[rows], y[rows] - sy[rows])  # from the fix itself
+
+    # linked[i]: point i continues the chain of point i-1
+    linked = np.zeros(n, dtype=bool)
+    linked[1:] = matched[1:] & matched[:-1] & ~restart[1:]
+    _junctions_to_continuing_way(network, st, state, way_index, along, direction, linked,
+                                 params.junction_m)
+    way_id[rows] = network.way_ids[way_index[rows]]
+    _smooth_direction(way_index, along, direction, linked, params.min_turnaround_m)
+    _unknown_direction(way_index, along, direction, linked, fit.kappa, params.min_turnaround_m)
+
+    # progress of each step: along the way in the (final) travel direction, signed, so
+    # jitter cancels; the route length where the step left the way (or turned round)
+    steps = np.flatnonzero(linked)
+    step_progress = np.zeros(n)
+    step_progress[steps] = route[steps - 1, state[steps - 1], state[steps]]
+    on_way = steps[~via_graph[steps - 1, state[steps - 1], state[steps]]
+                   & (direction[steps] == direction[steps - 1])
+                   & (way_index[steps] == way_index[steps - 1])]
+    sign = np.where(direction[on_way] == 0, 1, direction[on_way])
+    step_progress[on_way] = sign * (along[on_way] - along[on_way - 1])
+    passes, route_length = _passes(way_id, direction, linked, step_progress)
+    return MatchResult(way_id, along, direction, slon, slat, distance, passes, route_length,
+                       np.flatnonzero(matched & ~linked))
+

@@ -1,0 +1,1 @@
+DELETE FROM ride_snaps WHERE ride_id = %(ride_id)s;

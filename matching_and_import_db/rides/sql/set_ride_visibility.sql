@@ -1,0 +1,1 @@
+UPDATE rides SET public = %(public)s WHERE id = %(ride_id)s

@@ -1,3 +1,0 @@
--- The workers holding a ride under a lease that has not run out.
-SELECT DISTINCT worker FROM tracks
-WHERE status = 'processing' AND lease_until >= now() AND worker IS NOT NULL;

@@ -1,3 +1,0 @@
-UPDATE tracks SET geom = NULL, geom_raw = NULL, series = NULL, events_count = NULL,
-                  length_m = NULL, duration_s = NULL, points_matched = NULL
-WHERE id = %(track_id)s;

@@ -1,2 +1,0 @@
--- Rows by psycopg2.extras.execute_values, in the order of tracks.store.PassRow.
-INSERT INTO road_usage (track_id, seq, way_id, direction, time, length_m) VALUES %s;

@@ -1,5 +1,0 @@
--- One row per ride: an array per field, given as PostgreSQL array literals.
-INSERT INTO track_snaps (track_id, way_id, direction, offset_m, distance_m, lon, lat)
-VALUES (%(track_id)s, %(way_id)s::bigint[], %(direction)s::smallint[],
-        %(offset_m)s::float8[], %(distance_m)s::float8[], %(lon)s::float8[],
-        %(lat)s::float8[]);

@@ -1,5 +1,0 @@
--- The (way, direction) pairs whose statistics these rides contribute to.
-SELECT way_id, direction FROM track_events
-WHERE track_id = ANY(%(ids)s) AND way_id IS NOT NULL
-UNION
-SELECT way_id, direction FROM road_usage WHERE track_id = ANY(%(ids)s);

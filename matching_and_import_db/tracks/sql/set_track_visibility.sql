@@ -1,1 +1,0 @@
-UPDATE tracks SET public = %(public)s WHERE id = %(track_id)s
