@@ -42,10 +42,13 @@ def test_malformed_settings_are_refused_naming_the_variable(env, message):
 def test_every_variable_is_read_with_its_declared_type():
     settings = Settings.from_env(environ={
         "PORTAL_SECRET_KEY": "x", "PORTAL_RIDE_MAX_HOURS": "2.5", "PORTAL_CHECK_SCHEMA": "off",
-        "PORTAL_TILE_MAX_FEATURES": "7", "PORTAL_LOG_LEVEL": ""})
+        "PORTAL_TILE_MAX_FEATURES": "7", "PORTAL_LOG_LEVEL": "",
+        "PORTAL_MQTT_TOPICS": " "})
     assert (settings.ride_max_hours, settings.check_schema, settings.tile_max_features) == (
         2.5, False, 7)
     assert settings.log_level == "INFO"  # an empty variable is an unset one: the default
+    # a blank one too (the compose file's defaults for optional settings are blanks)
+    assert settings.mqtt_topics == ""
     assert {var.kind for var in VARIABLES} == {str, int, float, bool}
 
 

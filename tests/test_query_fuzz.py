@@ -29,7 +29,12 @@ PATH_VALUES = {"spec": ["roads", "rides", "events,road_stats", "stops"],
                             "stop_matches", "stop_problems", "my_rides"],
                "feature_id": ["1", "ch:1:sloid:exact", "n1"], "fmt": ["csv", "geojson", "gpx"],
                "filename": ["js/map.js"], "z": [14], "x": [8680], "y": [4766],
-               "ride_id": [1], "way_id": [1], "pipeline_id": [1]}
+               "ride_id": [1], "way_id": [1], "pipeline_id": [1],
+               # workspaces, their datasets and maps; GBFS feeds; sensors
+               "slug": ["alpha", "demo"], "dataset": ["wells", "bicycle_parking"],
+               "map_slug": ["stop-survey"], "identifier": ["p1"],
+               "feed": ["oslobysykkel"], "station_id": ["1"], "version": ["2.3", "3.0"],
+               "name": ["gbfs", "station_status"], "device": ["dev-1"]}
 PLACEHOLDER = r"<(?:[a-z]+:)?([a-z_]+)>"
 # every parameter name some view reads, and those url_for would take for its own
 KNOWN_NAMES = ["bbox", "limit", "offset", "from", "to", "datetime", "mine", "f", "bbox-crs",

@@ -80,8 +80,9 @@ def parse(var: Variable, raw: str) -> object:
 
 def read_values(variables: tuple[Variable, ...], environ: Mapping[str, str],
                 overrides: Mapping[str, object]) -> dict[str, object]:
-    """Each variable's value: an override as given, else the environment's (an empty value
-    counts as unset), else the default; a required one missing is an error naming it."""
+    """Each variable's value: an override as given, else the environment's (an empty or
+    blank value counts as unset), else the default; a required one missing is an error
+    naming it."""
     unknown = set(overrides) - {var.name for var in variables}
     if unknown:
         raise SettingsError(f"no such settings: {', '.join(sorted(unknown))}")
@@ -89,7 +90,7 @@ def read_values(variables: tuple[Variable, ...], environ: Mapping[str, str],
     for var in variables:
         if var.name in overrides:
             values[var.name] = overrides[var.name]
-        elif environ.get(var.env, "") != "":
+        elif environ.get(var.env, "").strip() != "":
             values[var.name] = parse(var, environ[var.env])
         elif var.default is REQUIRED:
             raise SettingsError(f"{var.env} is not set; it is required")
