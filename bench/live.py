@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from benchdb import fresh_database  # noqa: E402
+from benchserver import free_port  # noqa: E402
 from synth_city import load_roads_as_osm_roads  # noqa: E402
 
 DEMO = ROOT / "demo" / "sensors"
@@ -53,12 +54,6 @@ TILE = "/tiles/roads/14/8802/5373.mvt"  # the synthetic city's centre (13.40, 52
 DEVICE = re.compile(rb'"device":"(lat-\d+-\d+)"')
 
 import live_polling  # noqa: E402  (beside this file: the GBFS polling-at-scale figure)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], p: float) -> float:

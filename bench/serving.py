@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchdb import fresh_database, load_synthetic_city_roads  # noqa: E402
+from benchserver import free_port, wait_up  # noqa: E402
 from tile_sample import tile_sample  # noqa: E402
 
 TIPG_VENV = ROOT / "var" / "bench-tipg-venv"
@@ -113,24 +113,6 @@ def bboxes(count: int = 300) -> list[str]:
 
 # --- servers ---------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server for {url} exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=5).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{url} did not come up in {timeout} s")
 
 
 def start_ours(dsn: str, redis_url: str, cache_seconds: int, log: Path):
