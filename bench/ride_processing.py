@@ -339,8 +339,8 @@ def main() -> None:
                                     for k in ("drift_3m", "drift_6m")},
         "true_way_share_tuning_set": {k: tuning[k]["true_way_share"]
                                       for k in ("drift_3m", "drift_6m")},
-        "real_ride_length_share": real["ours"]["length_share"],
-        "real_ride_length_share_baseline": real["baseline_nearest_way"]["length_share"],
+        "real_track_length_share": real["ours"]["length_share"],
+        "real_track_length_share_baseline": real["baseline_nearest_way"]["length_share"],
         "one_hour_ride_seconds": round(hour_r["ours_s"], 3),
         "one_hour_ride_cpu_seconds": round(hour_r["ours_cpu_s"], 3),
         "one_hour_drifting_ride_seconds": round(drift_s, 3),
