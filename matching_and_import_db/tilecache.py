@@ -191,14 +191,22 @@ class TileInvalidator:
         generations are bumped, retiring all their cached tiles at once."""
         self._invalidate(data, None)
 
+    def layers_changed(self, layer_ids: Iterable[str], bbox: BBox | None) -> None:
+        """Layers made from database rows (a published dataset, a workspace map's layers)
+        are not in every process's catalog, so their change names them by id; bbox None:
+        everywhere (their generation is bumped)."""
+        self._retire(list(layer_ids), bbox, "layer")
+
     def _invalidate(self, data: str, bbox: BBox | None) -> None:
+        self._retire(list(self.layers_of(data)), bbox, data)
+
+    def _retire(self, layers: list[str], bbox: BBox | None, what: str) -> None:
         # never raises: the change is committed already, and if Redis cannot be told, the
         # cached tiles expire on their own (PORTAL_TILE_CACHE_SECONDS)
-        layers = list(self.layers_of(data))
         if not layers:
             return
         try:
             invalidate(self.redis, layers, bbox)
         except Exception:
-            log.exception("invalidating the cached %s tiles (%s) failed", data,
+            log.exception("invalidating the cached %s tiles (%s) failed", what,
                           ", ".join(layers))

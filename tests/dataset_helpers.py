@@ -17,6 +17,7 @@ import redis as redis_lib
 from lxml import etree
 from psycopg2 import sql
 
+from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from tests.conftest import FIXTURES, ROOT
@@ -54,10 +55,11 @@ def run_dataset(env: dict[str, str], pipeline_id: int, overpass_url: str = "") -
         run_id = request_run(conn, pipeline_id)
         policy = SourcePolicy.of(env["PORTAL_IMPORT_DIR"], env["PORTAL_SOURCE_ALLOWED_HOSTS"],
                                  overpass_url=overpass_url or SourcePolicy.overpass_url)
-        worker = RunWorker(lambda: psycopg2.connect(dsn),
-                           redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"]),
+        redis = redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"])
+        worker = RunWorker(lambda: psycopg2.connect(dsn), redis,
                            worker=f"{socket.gethostname()}:tests", lease_seconds=30,
-                           data_dir=env["PORTAL_DATA_DIR"], sources=policy)
+                           data_dir=env["PORTAL_DATA_DIR"], sources=policy,
+                           tiles=catalog().tile_invalidator(redis))
         worker.run_pending()
         return run_row(conn, run_id)
     finally:

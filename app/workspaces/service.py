@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.extensions import db
+from app.maps.tiles import tile_invalidator
 from app.models.workspaces import (
     MEMBER_ROLES,
     Workspace,
@@ -22,7 +23,6 @@ from app.models.workspaces import (
 )
 from app.workspaces.binding import bind
 from app.workspaces.maplayers import layer_ids, map_layers
-from matching_and_import_db import tilecache
 from matching_and_import_db.errors import Conflict, InputError, NotFound
 from matching_and_import_db.workspaces import metrics, store
 from matching_and_import_db.workspaces.datapoints import Batch
@@ -105,7 +105,7 @@ def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushRes
     change = store.upsert_datapoints(cur, dataset_id, batch.items)
     affected = maps_over(cur, dataset) if change.rows else []
     db.session.commit()
-    _invalidate(redis, affected, change.bbox)
+    _invalidate(affected, change.bbox)
     newest = max((p.modified_at for p in batch.items), default=None)
     lag = (datetime.now(UTC) - newest).total_seconds() if newest else None
     metrics.record_batch(redis, ws.id, accepted=len(batch.items), rejected=len(batch.errors),
@@ -122,7 +122,7 @@ def delete_datapoints(redis, ws: Workspace, dataset: str, identifiers) -> int:
     change = store.delete_datapoints(cur, dataset_id, identifiers)
     affected = maps_over(cur, dataset) if change.rows else []
     db.session.commit()
-    _invalidate(redis, affected, change.bbox)
+    _invalidate(affected, change.bbox)
     return change.rows
 
 
@@ -149,9 +149,10 @@ def maps_over(cur, dataset: str) -> list[str]:
     return out
 
 
-def _invalidate(redis, layer_ids_: list[str], bbox) -> None:
-    if layer_ids_ and bbox is not None:
-        tilecache.invalidate(redis, layer_ids_, bbox)
+def _invalidate(layer_ids_: list[str], bbox) -> None:
+    # a map's layers are made from its definition, not kept in the catalog: named by id
+    if bbox is not None:
+        tile_invalidator().layers_changed(layer_ids_, bbox)
 
 
 # --- maps -------------------------------------------------------------------------------

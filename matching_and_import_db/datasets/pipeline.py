@@ -11,7 +11,6 @@ import os
 
 from psycopg2 import errors as pg_errors
 
-from matching_and_import_db import tilecache
 from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.datasets import store
 from matching_and_import_db.datasets.config import DatasetConfig, parse, validate_config
@@ -108,8 +107,8 @@ def publish(ctx: RunContext) -> None:
             cfg.description, cfg.colour, schema, cfg.key))
     ctx.ensure_lock()
     ctx.conn.commit()
-    if ctx.redis is not None:
-        tilecache.invalidate(ctx.redis, [cfg.slug])
+    if ctx.tiles is not None:  # the dataset's layer is named by its slug
+        ctx.tiles.layers_changed([cfg.slug], None)
     ctx.counts.update(features_inserted=inserted, features_updated=updated,
                       features_published=count, version=version)
     if deleted is not None:
