@@ -42,3 +42,32 @@ def load_synthetic_city_roads(dsn: str, id_offset: int = 0) -> int:
     """The synthetic city's 300,000 roads (bench/synth_city.py) as osm_roads rows
     (ids + id_offset); its buildings and points are not made. Returns the number of roads."""
     return load_roads_as_osm_roads(dsn, id_offset)
+
+
+def run_pipeline_once(conn, dsn: str, redis_url: str, data_dir: str, pipeline_id: int,
+                      import_dir: str) -> tuple[float, dict]:
+    """Queue one run of the pipeline and execute it here as the scheduler would (the
+    benchmark's own file's directory as the import directory); its seconds and counts.
+    Closes conn; a failed run ends the benchmark with its message."""
+    import socket
+    import time
+
+    import redis as redis_lib
+
+    from matching_and_import_db.pipelines.runner import RunWorker, request_run
+    from matching_and_import_db.pipelines.sources import SourcePolicy
+
+    request_run(conn, pipeline_id)
+    worker = RunWorker(lambda: psycopg2.connect(dsn), redis_lib.Redis.from_url(redis_url),
+                       worker=f"{socket.gethostname()}:bench", lease_seconds=60,
+                       data_dir=data_dir, sources=SourcePolicy.of(import_dir, ""))
+    started = time.perf_counter()
+    worker.run_pending()
+    seconds = time.perf_counter() - started
+    with conn.cursor() as cur:
+        cur.execute("SELECT status, message, counts FROM pipeline_runs")
+        status, message, counts = cur.fetchone()
+    conn.close()
+    if status != "succeeded":
+        raise SystemExit(f"our import failed: {message}")
+    return seconds, counts

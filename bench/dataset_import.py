@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,6 @@ import numpy as np
 import psycopg2
 import pyogrio
 import pyproj
-import redis as redis_lib
 import shapely
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
@@ -39,11 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchdb import fresh_database  # noqa: E402
+from benchdb import fresh_database, run_pipeline_once  # noqa: E402
 from synth_city import buildings, points  # noqa: E402
-
-from matching_and_import_db.pipelines.runner import RunWorker, request_run  # noqa: E402
-from matching_and_import_db.pipelines.sources import SourcePolicy  # noqa: E402
 
 POINTS, POLYGONS = 200_000, 50_000
 
@@ -86,19 +81,8 @@ def run_ours(dsn: str, path: Path, slug: str, redis_url: str, data_dir: str) -> 
                     (json.dumps({"source": str(path), "slug": slug}),))
         pipeline_id = cur.fetchone()[0]
     conn.commit()
-    request_run(conn, pipeline_id)
-    worker = RunWorker(lambda: psycopg2.connect(dsn), redis_lib.Redis.from_url(redis_url),
-                       worker=f"{socket.gethostname()}:bench", lease_seconds=60,
-                       data_dir=data_dir, sources=SourcePolicy.of(str(path.parent), ""))
-    started = time.perf_counter()
-    worker.run_pending()
-    seconds = time.perf_counter() - started
-    with conn.cursor() as cur:
-        cur.execute("SELECT status, message, counts FROM pipeline_runs")
-        status, message, counts = cur.fetchone()
-    conn.close()
-    if status != "succeeded":
-        raise SystemExit(f"our import failed: {message}")
+    seconds, counts = run_pipeline_once(conn, dsn, redis_url, data_dir, pipeline_id,
+                                        str(path.parent))
     return seconds, counts["features_published"]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,15 +17,11 @@ import time
 from pathlib import Path
 
 import psycopg2
-import redis as redis_lib
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchdb import fresh_database  # noqa: E402
-
-from matching_and_import_db.pipelines.runner import RunWorker, request_run  # noqa: E402
-from matching_and_import_db.pipelines.sources import SourcePolicy  # noqa: E402
+from benchdb import fresh_database, run_pipeline_once  # noqa: E402
 
 STYLE = ROOT / "bench" / "osm2pgsql_style.lua"
 
@@ -53,21 +48,8 @@ def run_ours(dsn: str, path: Path, redis_url: str, data_dir: str,
                     (json.dumps({"source": str(path)}),))
         pipeline_id = cur.fetchone()[0]
     conn.commit()
-    request_run(conn, pipeline_id)
-    worker = RunWorker(lambda: psycopg2.connect(dsn), redis_lib.Redis.from_url(redis_url),
-                       worker=f"{socket.gethostname()}:bench", lease_seconds=60,
-                       data_dir=data_dir,
-                       # the benchmark's own file: its directory is the import directory
-                       sources=SourcePolicy.of(str(Path(path).resolve().parent), ""))
-    started = time.perf_counter()
-    worker.run_pending()
-    seconds = time.perf_counter() - started
-    with conn.cursor() as cur:
-        cur.execute("SELECT status, message, counts FROM pipeline_runs")
-        status, message, counts = cur.fetchone()
-    conn.close()
-    if status != "succeeded":
-        raise SystemExit(f"our import failed: {message}")
+    seconds, counts = run_pipeline_once(conn, dsn, redis_url, data_dir, pipeline_id,
+                                        str(Path(path).resolve().parent))
     return seconds, counts
 
 

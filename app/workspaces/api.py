@@ -82,7 +82,7 @@ def delete_many(slug: str, dataset: str):
     actor, ws = _acting(slug, EDITOR)
     body = _json_body()
     identifiers = body.get("identifiers") if isinstance(body, dict) else None
-    deleted = service.delete_datapoints(get_redis(), ws, dataset, identifiers)
+    deleted = service.delete_datapoints(ws, dataset, identifiers)
     return jsonify({"deleted": deleted})
 
 
@@ -93,7 +93,7 @@ def delete_many(slug: str, dataset: str):
 @limiter.limit(_client_limit, key_func=rate_key, override_defaults=True)
 def delete_one(slug: str, dataset: str, identifier: str):
     actor, ws = _acting(slug, EDITOR)
-    deleted = service.delete_datapoints(get_redis(), ws, dataset, [identifier])
+    deleted = service.delete_datapoints(ws, dataset, [identifier])
     return jsonify({"deleted": deleted}), 200 if deleted else 404
 
 

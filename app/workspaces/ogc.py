@@ -180,7 +180,7 @@ def update_item(slug: str, dataset: str, identifier: str):
 @csrf.exempt
 def delete_item(slug: str, dataset: str, identifier: str):
     ws, dataset_id = _open(slug, dataset, EDITOR)
-    if dataset_id is None or not service.delete_datapoints(get_redis(), ws, dataset,
+    if dataset_id is None or not service.delete_datapoints(ws, dataset,
                                                            [identifier]):
         raise NotFound(f"no feature {identifier!r}")
     return Response(status=204)

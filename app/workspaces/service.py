@@ -113,7 +113,7 @@ def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushRes
     return PushResult(len(batch.items), change.rows, [e.as_json() for e in batch.errors])
 
 
-def delete_datapoints(redis, ws: Workspace, dataset: str, identifiers) -> int:
+def delete_datapoints(ws: Workspace, dataset: str, identifiers) -> int:
     if not isinstance(identifiers, list) or not all(isinstance(i, str) for i in identifiers) \
             or len(identifiers) > 10_000:
         raise InputError("identifiers: a list of at most 10,000 identifiers")
