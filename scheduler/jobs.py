@@ -150,8 +150,11 @@ JOBS: tuple[JobSpec, ...] = (
             None, "tell /readyz this process is alive (its own key; no lock needed)"),
     JobSpec("pipelines.enqueue_due", enqueue_due_pipelines, _tick, 60,
             "queue a run for each pipeline whose schedule has a slot due"),
+    # a short lock: a worker killed while it holds it (every worker runs this job as it
+    # starts, beside its first claim) must not keep the others from failing its runs for a
+    # minute; two runs of the job at once are harmless (one UPDATE, idempotent)
     JobSpec("pipelines.abandon_expired", abandon_expired_runs,
-            lambda ctx: min(5.0, max(1.0, ctx.settings.run_lease_seconds / 2)), 60,
+            lambda ctx: min(5.0, max(1.0, ctx.settings.run_lease_seconds / 2)), 10,
             "fail runs whose worker died (process gone, or lease expired)"),
     JobSpec("pipelines.run", run_pipelines, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim queued runs and execute them (lock per pipeline, in the runner)"),

@@ -74,6 +74,18 @@ def test_the_scheduler_and_its_healthcheck_import_neither_flask_nor_the_app():
     assert result.stdout.strip() == "[]"
 
 
+def test_a_web_worker_loads_neither_gdal_arrow_nor_scipy_until_it_needs_them(settings_env):
+    # each costs 40-90 MB in every gunicorn worker; only a dataset preview or import (GDAL,
+    # Arrow) and a stop match (SciPy) use them, and those import them when they run
+    probe = ("import sys, app\napp.create_app()\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'pyogrio', 'pyarrow', 'scipy'}))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=settings_env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_scheduler_process_exits_naming_a_missing_secret():
     result = subprocess.run([sys.executable, "-m", "scheduler"], env={"PATH": "/usr/bin"},
                             cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -116,7 +116,7 @@ def test_a_renewed_lease_keeps_a_long_ride_from_being_stolen(
 
 
 def test_the_banner_drops_a_dead_workers_run_in_seconds_and_another_worker_fails_it(
-        client, db_conn, start_scheduler):
+        client, db_conn, start_scheduler, redis):
     lease = 120  # the run's lease (and its progress key) would outlive the waits below
     run_id = request_run(db_conn, gen_pipeline(db_conn, "oslo", str(OSLO_PBF)))
     victim = start_scheduler(PORTAL_RUN_LEASE_SECONDS=lease)
@@ -128,6 +128,8 @@ def test_the_banner_drops_a_dead_workers_run_in_seconds_and_another_worker_fails
     assert run_row(db_conn, run_id)["status"] == "running"
 
     survivor = start_scheduler(PORTAL_RUN_LEASE_SECONDS=lease)
+    wait_until(lambda: redis.exists(ALIVE_PREFIX + worker_name(survivor)), 60,
+               message="the second scheduler to be up")  # a busy machine starts it slowly
     failed = wait_until(lambda: (r := run_row(db_conn, run_id))["status"] == "failed" and r,
                         lease / 4, interval=0.2, message="the dead worker's run to be failed")
     assert "abandoned" in failed["message"] and "its process is gone" in failed["message"]

@@ -3,6 +3,10 @@ Overpass answer) → stage (GDAL read, COPY into staging, reproject, check) → 
 or upsert by key, in one transaction; tiles of the layer invalidated after the commit).
 
 A run that fails at any point commits nothing: the published dataset stays as it was.
+
+The web app imports this module for the kind's configuration check; GDAL, Arrow and PROJ
+(`reader`, `fetch`: about 150 MB in every process that loads them) are imported by the
+phases that read, so a web worker only pays for them when it previews a source.
 """
 
 from __future__ import annotations
@@ -14,8 +18,6 @@ from psycopg2 import errors as pg_errors
 from matching_and_import_db.copy import CopyPipe
 from matching_and_import_db.datasets import store
 from matching_and_import_db.datasets.config import DatasetConfig, parse, validate_config
-from matching_and_import_db.datasets.fetch import Fetcher, fetch
-from matching_and_import_db.datasets.reader import as_utf8, reading
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.pipelines.base import Phase, PipelineKind, RunContext
 
@@ -25,6 +27,9 @@ def _cfg(ctx: RunContext) -> DatasetConfig:
 
 
 def fetch_phase(ctx: RunContext) -> None:
+    from matching_and_import_db.datasets.fetch import Fetcher, fetch
+    from matching_and_import_db.datasets.reader import as_utf8
+
     cfg = _cfg(ctx)
     fetcher = ctx.state["fetcher"] = Fetcher(
         ctx.sources, os.path.join(ctx.data_dir, "downloads"), f"run{ctx.run_id}-dataset",
@@ -34,6 +39,8 @@ def fetch_phase(ctx: RunContext) -> None:
 
 
 def stage(ctx: RunContext) -> None:
+    from matching_and_import_db.datasets.reader import reading
+
     cfg = _cfg(ctx)
     files = ctx.state["files"]
     with reading(cfg, files) as (schema, batches), ctx.conn.cursor() as cur:

@@ -10,12 +10,15 @@ column names; every value is bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import orjson
 from psycopg2 import sql
 
-from matching_and_import_db.datasets.reader import Schema
 from matching_and_import_db.sqlfiles import load_sql
+
+if TYPE_CHECKING:  # the reader brings GDAL and Arrow; the web app imports this module
+    from matching_and_import_db.datasets.reader import Schema
 
 PACKAGE = "matching_and_import_db.datasets"
 SCHEMA = "datasets"

@@ -2,14 +2,14 @@
 the ratio test that keeps an ambiguous nearest candidate from being taken blindly.
 
 Candidates are given as indices k into parallel arrays pi (official), pj (OSM), score.
+
+SciPy (about 50 MB in a process) is imported where it is used: the web app imports the
+matcher for its profile (stops.review) but never matches.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 def _best_and_runner_up(group: np.ndarray, score: np.ndarray,
@@ -48,6 +48,10 @@ def assign_one_to_one(idx: np.ndarray, pi: np.ndarray, pj: np.ndarray, score: np
     """The one-to-one choice of candidates with the highest total score, solved separately
     for each cluster of stops connected by candidates (clusters are small: stops only
     compete with neighbours). Clusters above max_component are taken greedily."""
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     if len(idx) == 0:
         return [], {}
     officials, o_local = np.unique(pi[idx], return_inverse=True)

@@ -1,10 +1,11 @@
 """Distances and near-neighbour search for stops: a k-d tree over locally projected
-coordinates finds the pairs within a radius without comparing all pairs."""
+coordinates finds the pairs within a radius without comparing all pairs.
+
+SciPy is imported by the search itself, not with the module (assignment.py says why)."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from matching_and_import_db.geodesy import LocalProjection, great_circle_m
 
@@ -28,6 +29,8 @@ class Projection:
 def pairs_within(lons_a, lats_a, lons_b, lats_b, radius_m: float,
                  projection: Projection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(index in a, index in b, distance in metres) of every pair closer than radius_m."""
+    from scipy.spatial import cKDTree
+
     empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
     if len(lons_a) == 0 or len(lons_b) == 0:
         return empty
