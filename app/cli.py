@@ -202,11 +202,11 @@ def import_arrangement(file):
     from app.maps import arranged
     from matching_and_import_db.arrangement import store, yamlio
     try:
-        arrangement = yamlio.load(file.read(yamlio.MAX_BYTES + 1), arranged.all_facts(),
+        arrangement = yamlio.load(file.read(yamlio.MAX_BYTES + 1), arranged.all_facts(fresh=True),
                                   arranged.basemap_names())
     except DomainError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
-    version = store.save(dbapi.connection(), arrangement, None, arranged.all_facts(),
+    version = store.save(dbapi.connection(), arrangement, None, arranged.all_facts(fresh=True),
                          arranged.basemap_names())
     db.session.commit()
     click.echo(f"version {version.id}: {version.summary}" if version else "no change")
@@ -219,7 +219,7 @@ def export_arrangement():
     from matching_and_import_db.arrangement import yamlio
     from matching_and_import_db.arrangement.model import complete
     click.echo(yamlio.dump(complete(arranged.current_arrangement(),
-                                    list(arranged.all_facts().values()))), nl=False)
+                                    list(arranged.all_facts(fresh=True).values()))), nl=False)
 
 
 def register_cli(app: Flask) -> None:

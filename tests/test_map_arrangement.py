@@ -349,3 +349,17 @@ def test_a_dataset_published_later_joins_its_group_and_is_arranged_like_the_othe
     assert parking["group"] == "Public transport"
     assert style_layer(client, "bicycle_parking")["paint"]["circle-color"] == "#00aa00"
     assert "Open data" not in {g["title"] for g in client.get("/api/layers").get_json()["groups"]}
+
+
+def test_the_admin_arranges_a_dataset_the_moment_it_is_published(admin, settings_env,
+                                                                   db_conn):
+    # the page was just read, so this process's catalog has just checked the database:
+    # the admin's edit must still see the dataset published after that look
+    assert "bicycle_parking" not in admin.get("/admin/map").data.decode()
+    pipeline = dataset_pipeline(db_conn, "parking", slug="bicycle_parking",
+                                source=str(PARKING_GEOJSON), title="Bicycle parking",
+                                group="Open data", colour="#1f78b4")
+    assert run_dataset(settings_env, pipeline)["status"] == "succeeded"
+    saved = import_yaml(admin, "layers:\n  - {id: bicycle_parking, popup: [capacity]}\n")
+    assert saved.status_code == 303, saved.data.decode()[-400:]
+    assert 'name="layer-bicycle_parking-title"' in admin.get("/admin/map").data.decode()

@@ -38,7 +38,7 @@ admin_required = role_required("admin")
 
 def _page(status: int = 200, error: str | None = None):
     arrangement = arranged.current_arrangement()
-    facts = arranged.all_facts()
+    facts = arranged.all_facts(fresh=True)
     groups = place(arrangement, list(facts.values()), keep_empty=True)
     layers = catalog().all_layers()
     return render_template(
@@ -58,7 +58,7 @@ def _colour_of(placed, layer) -> str:
 
 
 def _save(arrangement, done: str):
-    version = store.save(dbapi.connection(), arrangement, g.user.id, arranged.all_facts(),
+    version = store.save(dbapi.connection(), arrangement, g.user.id, arranged.all_facts(fresh=True),
                          arranged.basemap_names())
     db.session.commit()
     return redirect(url_for("map_admin.page", done=done if version else "unchanged"), 303)
@@ -75,7 +75,7 @@ def page():
 @access({ADMIN}, anonymous=LOGIN)
 @admin_required
 def save_form():
-    facts = arranged.all_facts()
+    facts = arranged.all_facts(fresh=True)
     try:
         doc = document_from_form(request.form, arranged.current_arrangement(), facts)
         arrangement = read_document(doc, facts, arranged.basemap_names())
@@ -100,7 +100,7 @@ def undo():
 @access({ADMIN}, anonymous=LOGIN)
 @admin_required
 def export_yaml():
-    whole = complete(arranged.current_arrangement(), list(arranged.all_facts().values()))
+    whole = complete(arranged.current_arrangement(), list(arranged.all_facts(fresh=True).values()))
     return Response(yamlio.dump(whole),
                     mimetype="application/yaml",
                     headers={"Content-Disposition": "attachment; filename=map-arrangement.yaml",
@@ -117,7 +117,7 @@ def import_yaml():
     if not text.strip():
         return _page(400, "Choose a YAML file (or paste one) to import.")
     try:
-        arrangement = yamlio.load(text, arranged.all_facts(), arranged.basemap_names())
+        arrangement = yamlio.load(text, arranged.all_facts(fresh=True), arranged.basemap_names())
     except ArrangementError as e:
         return _page(400, f"The file was not imported: {e.message}")
     return _save(arrangement, "imported")

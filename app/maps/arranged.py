@@ -19,7 +19,7 @@ from matching_and_import_db.arrangement.model import (
     PlacedLayer,
     place,
 )
-from matching_and_import_db.layers.catalog import Catalog, Layer, catalog
+from matching_and_import_db.layers.catalog import Catalog, Freshness, Layer, catalog
 
 
 def facts_of(layers: list[Layer]) -> list[LayerFacts]:
@@ -27,9 +27,11 @@ def facts_of(layers: list[Layer]) -> list[LayerFacts]:
                        {p.name: p.type for p in la.properties}) for la in layers]
 
 
-def all_facts(c: Catalog | None = None) -> dict[str, LayerFacts]:
-    """Every layer of the catalog, whoever may see it: what an arrangement may name."""
-    return {f.id: f for f in facts_of(list((c or catalog()).all_layers().values()))}
+def all_facts(c: Catalog | None = None, fresh: bool = False) -> dict[str, LayerFacts]:
+    """Every layer of the catalog, whoever may see it: what an arrangement may name.
+    fresh: the admin's pages and edits see a dataset published a moment ago."""
+    layers = (c or catalog()).all_layers(Freshness.NOW if fresh else Freshness.ROUTINE)
+    return {f.id: f for f in facts_of(list(layers.values()))}
 
 
 def basemap_names() -> list[str]:

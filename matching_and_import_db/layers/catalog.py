@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 
 from matching_and_import_db.errors import NotFound
 from matching_and_import_db.tilecache import TileInvalidator
@@ -103,19 +104,25 @@ class Layer:
                 "popup": self.popup, "description": self.description}
 
 
-def _no_datasets(force: bool) -> dict[str, Layer]:
+class Freshness(Enum):
+    """How recently the layers made from database rows must have been read."""
+    ROUTINE = "routine"  # every request: a check every few seconds is enough
+    UNKNOWN_LAYER = "unknown_layer"  # a request names a layer not known yet: soon
+    NOW = "now"  # an admin's page or edit: a dataset published a moment ago is known
+
+
+def _no_datasets(freshness: Freshness) -> dict[str, Layer]:
     return {}
 
 
 @dataclass
 class Catalog:
     layers: dict[str, Layer] = field(default_factory=dict)
-    # layers registered from the database (published datasets, layers/datasets.py):
-    # called with force=True when a request names a layer not known yet
-    datasets: Callable[[bool], dict[str, Layer]] = _no_datasets
+    # layers registered from the database (published datasets, layers/datasets.py)
+    datasets: Callable[[Freshness], dict[str, Layer]] = _no_datasets
 
-    def all_layers(self) -> dict[str, Layer]:
-        extra = self.datasets(False)
+    def all_layers(self, freshness: Freshness = Freshness.ROUTINE) -> dict[str, Layer]:
+        extra = self.datasets(freshness)
         return {**self.layers, **{k: v for k, v in extra.items() if k not in self.layers}}
 
     def register(self, layer: Layer) -> Layer:
@@ -137,7 +144,8 @@ class Catalog:
         """The layer, or NotFound: layers a user may not see do not exist for them."""
         layer = self.layers.get(layer_id)
         if layer is None:
-            layer = self.datasets(False).get(layer_id) or self.datasets(True).get(layer_id)
+            layer = (self.datasets(Freshness.ROUTINE).get(layer_id)
+                     or self.datasets(Freshness.UNKNOWN_LAYER).get(layer_id))
         if layer is None or not layer.visible_to(user):
             raise NotFound(f"no layer {layer_id!r}")
         return layer

@@ -3,9 +3,11 @@ over its own table, so tiles, OGC API Features, /api/layers, the style and /api/
 it like any built-in layer.
 
 The catalog asks here on use (layers.catalog.catalog): the rows are read again when
-their signature (slug and version of each) changed, checked at most every
-SIGNATURE_SECONDS per process, and at once when a request names a layer the catalog
-does not know yet (a dataset just published).
+their signature (slug and version of each) changed, checked at most every MAX_AGE seconds
+per process for the freshness the caller asks (catalog.Freshness): every few seconds for
+routine requests, soon when a request names a layer the catalog does not know yet (a
+dataset just published; limited, since anyone can send such requests), and at once for an
+admin's page or edit.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from contextlib import AbstractContextManager
 from psycopg2 import sql
 
 from matching_and_import_db.datasets import store
-from matching_and_import_db.layers.catalog import Layer, Property
+from matching_and_import_db.layers.catalog import Freshness, Layer, Property
 
 log = logging.getLogger(__name__)
-SIGNATURE_SECONDS = 2.0
-FORCED_SECONDS = 0.25  # requests for unknown layers re-check at most this often
+MAX_AGE = {Freshness.ROUTINE: 2.0, Freshness.UNKNOWN_LAYER: 0.25, Freshness.NOW: 0.0}
 PROPERTY_TYPES = {"bigint": "integer", "double precision": "number", "boolean": "boolean"}
 # date and time columns go out as ISO text (vector tiles know no dates)
 AS_TEXT = {"date", "timestamptz"}
@@ -82,12 +83,12 @@ class DatasetLayers:
         self._checked = 0.0
         self.layers: dict[str, Layer] = {}
 
-    def refresh(self, force: bool = False) -> dict[str, Layer]:
+    def refresh(self, freshness: Freshness = Freshness.ROUTINE) -> dict[str, Layer]:
         connection = self.connect() if self.connect is not None else None
         if connection is None:
             return self.layers
         now = time.monotonic()
-        if now - self._checked < (FORCED_SECONDS if force else SIGNATURE_SECONDS):
+        if now - self._checked < MAX_AGE[freshness]:
             return self.layers
         with self._lock:
             with connection as conn:
