@@ -237,6 +237,20 @@ def test_two_quays_at_one_position_with_a_platform_each_are_not_guessed():
     assert sorted(result.unmatched_official) == ["8128", "8129"]
 
 
+def test_a_bus_row_with_the_tram_rows_stop_code_follows_it_onto_a_tram_stop():
+    # HSL lists the pole of Kauppiaankatu (H0411) once as bus, once as tram, 10 m apart;
+    # OSM maps it as railway=tram_stop alone, as it maps most shared street stops
+    stops = [osm(1, "Kauppiaankatu", lat=north(2), kind="tram_stop",
+                 tags={"railway": "tram_stop"}),
+             osm(2, "Kauppiaankatu", east(25), north(30), kind="tram_stop",
+                 tags={"railway": "tram_stop"})]
+    rows = [official("bus", "Kauppiaankatu", east(3), north(-8), mode="bus",
+                     extra={"stop_code": "H0411"}),
+            official("tram", "Kauppiaankatu", mode="tram", extra={"stop_code": "H0411"})]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("bus", "n1"), ("tram", "n1")}
+
+
 # --- the OSM side: stop_area relations ----------------------------------------------------
 
 def test_stop_area_relations_are_read_with_the_stops(tmp_path):
