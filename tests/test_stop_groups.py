@@ -251,6 +251,20 @@ def test_a_bus_row_with_the_tram_rows_stop_code_follows_it_onto_a_tram_stop():
     assert result.pairs() == {("bus", "n1"), ("tram", "n1")}
 
 
+def test_the_assignment_does_not_push_a_row_onto_a_far_platform_to_free_its_near_one():
+    # Kamppi, HSL against OSM: one row stands 5 m from a platform, another 9 m from it
+    # with nothing else near; matching both rows pushed the first onto a platform 93 m
+    # away and gave its platform to the second
+    stops = [osm(1, "Kamppi", lat=north(5), kind="bus_stop"),
+             osm(2, "Kamppi", lat=north(-93), kind="bus_stop")]
+    rows = [official("near", "Kamppi"), official("next", "Kamppi", lat=north(14))]
+    result = match_stops(rows, stops)
+    assert ("near", "n2") not in result.pairs() and ("next", "n1") not in result.pairs()
+    [refused] = [p.evidence["refused"] for p in result.problems
+                 if p.type == "unmatched_official" and p.official_id == "near"]
+    assert refused["candidate"] == "n2" and "n1" in refused["ambiguous_with"]
+
+
 # --- the OSM side: stop_area relations ----------------------------------------------------
 
 def test_stop_area_relations_are_read_with_the_stops(tmp_path):
