@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching_and_import_db.geodesy import great_circle_m, great_circle_one_m
-from matching_and_import_db.stops import names
+from matching_and_import_db.stops import names, sides
 from matching_and_import_db.stops.modes import MODES, masks_serve, modes_compatible, serves
 from matching_and_import_db.stops.spatial import pairs_within
 
@@ -102,11 +102,15 @@ def official_duplicates(run) -> list[list[int]]:
     platforms = ~run.o_place[ia] & ~run.o_place[ib]
     near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
+    # quays where vehicles travel opposite ways are the two directions of a stop, however
+    # close the registry puts them
+    bearing = sides.bearings(run.official)
     for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
         oa, ob = run.official[a], run.official[b]
         if (a < b and run.o_name[a] and run.o_name[a] == run.o_name[b]
                 and run.o_plat[a] == run.o_plat[b]
-                and (not (oa.uic_ref and ob.uic_ref) or oa.uic_ref == ob.uic_ref)):
+                and (not (oa.uic_ref and ob.uic_ref) or oa.uic_ref == ob.uic_ref)
+                and not sides.opposite(bearing[a], bearing[b])):
             parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
     for i in range(len(run.official)):
