@@ -74,8 +74,12 @@ class MatchingProfile:
     stop_group_radius_m: float = 80.0  # same-named objects this close form one stop group
     duplicate_radius_m: float = 3.0  # same name and platform this close: duplicates
     shared_stop_radius_m: float = 10.0  # ...and this close when their modes differ
-    # a platform this far on the far side of a row's direction of travel is across the
-    # street (stops.sides)
+    # the kerb side (stops.sides): platforms lie on one side of the rows' direction of
+    # travel when this share of at least this many rows with a bearing (whose nearest
+    # platform of their name is clear) have theirs there; 0.5 is what no side gives
+    kerb_side_min_rows: int = 20
+    kerb_side_min_share: float = 0.75
+    # ...and then a platform this far on the other side is across the street
     kerb_side_margin_m: float = 1.0
     too_far_m: float = 50.0  # a matched pair farther apart is a problem...
     too_far_high_m: float = 200.0  # ...of priority 1 beyond this
@@ -190,7 +194,7 @@ class _Run:
         named = np.nonzero(has & (np.nan_to_num(self.psim, nan=0.0)
                                   >= self.profile.name_accept))[0]
         self.kerb_side = sides.kerb_side(lateral, _clearly_nearest(
-            named, self.pi, self.pd, self.profile, len(self.pi)))
+            named, self.pi, self.pd, self.profile, len(self.pi)), self.profile)
         if self.kerb_side:
             across = has & (lateral * self.kerb_side < -self.profile.kerb_side_margin_m)
             keep = ~across

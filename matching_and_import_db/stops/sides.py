@@ -9,10 +9,12 @@ Quay/CompassBearing) does: passengers board on the kerb side, so the platform li
 right of that direction where traffic keeps right (to the left where it keeps left).
 
 The side is learnt from the data, not assumed: it is the side where the nearest
-same-named platform of nearly every row with a bearing lies (SIDE_MIN_SHARE of at least
-SIDE_MIN_ROWS rows). A registry that places quays at the platforms themselves shows no
-such side, and then bearings decide nothing. Measured on Ruter's quays against central
-Oslo's OSM: 210 of the 212 true platforms lie right of the direction of travel.
+same-named platform of most rows with a bearing lies (MatchingProfile.kerb_side_min_share
+of at least kerb_side_min_rows rows). A registry that places quays at the platforms
+themselves shows no such side, and then bearings decide nothing. Measured on Ruter's quays
+against central Oslo's OSM: 210 of the 212 true platforms lie right of the direction of
+travel; of the rows whose nearest same-named platform is clear, 0.885 have it on the
+right.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ import math
 import numpy as np
 
 BEARING = "compass_bearing"
-SIDE_MIN_ROWS = 20
-SIDE_MIN_SHARE = 0.75
 
 
 def bearings(official) -> np.ndarray:
@@ -56,18 +56,18 @@ def lateral_offsets(run, pi: np.ndarray, pj: np.ndarray, bearing: np.ndarray) ->
     return dx * np.cos(theta) - dy * np.sin(theta)
 
 
-def kerb_side(lateral: np.ndarray, nearest: np.ndarray) -> int:
+def kerb_side(lateral: np.ndarray, nearest: np.ndarray, profile) -> int:
     """+1 when the platforms lie right of the direction of travel, -1 left, 0 when the data
     shows no side. `nearest` marks, for each row with a bearing, its nearest platform of
     its name where that is clearly nearer than the next (the quays of both directions a
     metre apart say nothing: each is as near to both platforms)."""
     sides = np.sign(lateral[nearest & np.isfinite(lateral)])
     sides = sides[sides != 0]
-    if len(sides) < SIDE_MIN_ROWS:
+    if len(sides) < profile.kerb_side_min_rows:
         return 0
     right = float((sides > 0).mean())
-    if right >= SIDE_MIN_SHARE:
+    if right >= profile.kerb_side_min_share:
         return 1
-    if right <= 1.0 - SIDE_MIN_SHARE:
+    if right <= 1.0 - profile.kerb_side_min_share:
         return -1
     return 0
