@@ -5,13 +5,20 @@ stop_area relations come from the OSM import."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from matching_and_import_db.stops import names
+from matching_and_import_db.stops import matching, names, sides
 from matching_and_import_db.stops.matching import MatchingProfile, match_stops
 from matching_and_import_db.stops.modes import modes_compatible, modes_of_osm_tags
 from matching_and_import_db.stops.readers import read_osm_stops
 from tests.stop_matching_helpers import STOP_AREA_OSM, east, north, official, osm
+
+STOPS = Path(__file__).parent / "fixtures" / "stops"
 
 
 def place(stop_id: str, name: str, lon: float = 8.0, lat: float = 47.0, **fields):
@@ -235,6 +242,112 @@ def test_two_quays_at_one_position_with_a_platform_each_are_not_guessed():
     result = match_stops(rows, stops)
     assert result.pairs() == set()
     assert sorted(result.unmatched_official) == ["8128", "8129"]
+
+
+def test_a_bus_row_with_the_tram_rows_stop_code_follows_it_onto_a_tram_stop():
+    # HSL lists the pole of Kauppiaankatu (H0411) once as bus, once as tram, 10 m apart;
+    # OSM maps it as railway=tram_stop alone, as it maps most shared street stops
+    stops = [osm(1, "Kauppiaankatu", lat=north(2), kind="tram_stop",
+                 tags={"railway": "tram_stop"}),
+             osm(2, "Kauppiaankatu", east(25), north(30), kind="tram_stop",
+                 tags={"railway": "tram_stop"})]
+    rows = [official("bus", "Kauppiaankatu", east(3), north(-8), mode="bus",
+                     extra={"stop_code": "H0411"}),
+            official("tram", "Kauppiaankatu", mode="tram", extra={"stop_code": "H0411"})]
+    result = match_stops(rows, stops)
+    assert result.pairs() == {("bus", "n1"), ("tram", "n1")}
+
+
+def test_the_assignment_does_not_push_a_row_onto_a_far_platform_to_free_its_near_one():
+    # Kamppi, HSL against OSM: one row stands 5 m from a platform, another 9 m from it
+    # with nothing else near; matching both rows pushed the first onto a platform 93 m
+    # away and gave its platform to the second
+    stops = [osm(1, "Kamppi", lat=north(5), kind="bus_stop"),
+             osm(2, "Kamppi", lat=north(-93), kind="bus_stop")]
+    rows = [official("near", "Kamppi"), official("next", "Kamppi", lat=north(14))]
+    result = match_stops(rows, stops)
+    assert ("near", "n2") not in result.pairs() and ("next", "n1") not in result.pairs()
+    [refused] = [p.evidence["refused"] for p in result.problems
+                 if p.type == "unmatched_official" and p.official_id == "near"]
+    assert refused["candidate"] == "n2" and "n1" in refused["ambiguous_with"]
+
+
+# --- the registry's direction of travel ---------------------------------------------------
+
+OSLO_EXCERPT = json.loads((STOPS / "oslo-ruter-quays-excerpt.json").read_text("utf-8"))
+
+
+def oslo_excerpt(bearings: bool = True) -> tuple[list, list, dict[str, set[str]]]:
+    """Ruter's quays of 16 central Oslo stops (positions on the road, from its service
+    links; compass bearings from the same links) and central Oslo's OSM objects near them,
+    without ref:nsrq; the truth from ref:nsrq (tests/fixtures/stops/ATTRIBUTION.md)."""
+    rows = [official(r["quay_id"], r["name"], r["lon"], r["lat"], extra={
+        "compass_bearing": r["compass_bearing"]} if bearings and r["compass_bearing"] else {})
+        for r in OSLO_EXCERPT["registry"]]
+    stops = [osm(int(s["key"][1:]), s["tags"].get("name"), s["lon"], s["lat"], s["kind"],
+                 tags=s["tags"]) for s in OSLO_EXCERPT["osm"] if s["key"][0] == "n"]
+    stops += [dataclasses.replace(osm(int(s["key"][1:]), s["tags"].get("name"), s["lon"],
+                                      s["lat"], s["kind"], tags=s["tags"]), osm_type="w")
+              for s in OSLO_EXCERPT["osm"] if s["key"][0] == "w"]
+    truth: dict[str, set[str]] = {}
+    for s in OSLO_EXCERPT["osm"]:
+        if s["ref:nsrq"]:
+            truth.setdefault(f"NSR:Quay:{s['ref:nsrq']}", set()).add(s["key"])
+    return rows, stops, truth
+
+
+def coded_rows_found_and_wrong(result, truth) -> tuple[int, list[str]]:
+    coded = set().union(*truth.values())
+    got: dict[str, set[str]] = {}
+    for m in result.matches:
+        if m.osm_key in coded and m.official_id in truth:
+            got.setdefault(m.official_id, set()).add(m.osm_key)
+    wrong = sorted(k for k, keys in got.items() if not keys <= truth[k])
+    return len(got) - len(wrong), wrong
+
+
+def test_quays_of_both_directions_at_one_spot_each_take_the_platform_on_their_kerb_side():
+    rows, stops, truth = oslo_excerpt()
+    assert (len(rows), len(stops), len(truth)) == (46, 123, 40)
+    found, wrong = coded_rows_found_and_wrong(match_stops(rows, stops), truth)
+    assert wrong == []
+    assert found >= 36
+    # without the bearings the quays a metre apart are a tie the matcher refuses
+    found_blind, _ = coded_rows_found_and_wrong(match_stops(*oslo_excerpt(False)[:2]), truth)
+    assert found_blind <= 10
+
+
+def test_bearings_decide_nothing_where_the_registry_places_quays_at_the_platforms():
+    # the same stops, the rows now standing at their true platforms: platforms then lie
+    # on no side of the direction of travel, and no pair is dropped for its side
+    rows, stops, truth = oslo_excerpt()
+    by_key = {s.key: s for s in stops}
+    at_platform = []
+    for row in rows:
+        if row.stop_id in truth:
+            where = by_key[min(truth[row.stop_id])]
+            row = dataclasses.replace(row, lon=where.lon, lat=where.lat)
+        at_platform.append(row)
+    run = matching._Run(at_platform, stops, MatchingProfile())
+    assert run.kerb_side == 0
+
+
+def test_quays_travelled_opposite_ways_are_not_registry_duplicates():
+    bus = {"highway": "bus_stop", "bus": "yes"}
+    stops = [osm(1, "Dælenenga", east(6), kind="bus_stop", tags=bus),
+             osm(2, "Dælenenga", east(-6), kind="bus_stop", tags=bus)]
+    rows = [official("11856", "Dælenenga", extra={"compass_bearing": "0"}),
+            official("11857", "Dælenenga", east(1), extra={"compass_bearing": "180"})]
+    assert match_stops(rows, stops).official_duplicates == []
+    same_way = [rows[0], dataclasses.replace(rows[1], extra={"compass_bearing": "10"})]
+    assert match_stops(same_way, stops).official_duplicates == [["11856", "11857"]]
+
+
+def test_compass_bearings_that_are_not_numbers_are_no_bearing():
+    rows = [official("a", "X", extra={"compass_bearing": "north"}),
+            official("b", "X", extra={"compass_bearing": "400"}), official("c", "X")]
+    assert sides.bearings(rows)[1] == 40.0
+    assert np.isnan(sides.bearings(rows)[[0, 2]]).all()
 
 
 # --- the OSM side: stop_area relations ----------------------------------------------------

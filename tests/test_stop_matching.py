@@ -408,11 +408,10 @@ def precision_recall(result, truth) -> tuple[float, float, int]:
 
 
 @pytest.mark.parametrize(("sigma_m", "min_precision", "min_recall"), [
-    # measured (seed 7, profile stops-2026.1): sigma 3 m: P 1.000 R 0.973; 6 m: P 1.000
-    # R 0.955; 10 m: P 1.000 R 0.891 — noise as large as the gap between the two directions
-    # of a stop makes the ratio test refuse more, rather than guess. At 3 m three registry
-    # rows stand on a stop position or station beside a same-named platform: since issue
-    # 11 a refused platform row never falls back to the stop position (it was 1.000)
+    # measured (seed 7, profiles stops-2026.1 and .2 alike): sigma 3 m: P 1.000 R 0.991;
+    # 6 m: P 1.000 R 0.973; 10 m: P 0.981 R 0.909 — noise as large as the gap between the
+    # two directions of a stop makes the ratio test refuse more, rather than guess; a
+    # refused platform row never falls back to the stop position beside the platform
     (3.0, 0.99, 0.97), (6.0, 0.99, 0.93), (10.0, 0.98, 0.87),
 ])
 def test_precision_and_recall_on_helsinki_with_identifiers_hidden(sigma_m, min_precision,

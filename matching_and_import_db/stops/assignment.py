@@ -109,6 +109,9 @@ def passes_ratio_test(chosen: list[int], candidates: np.ndarray, run, profile,
     or its platform code differs where the chosen one's agrees. A rival taken by another
     chosen pair is harmless when swapping the two pairs is clearly worse by the same
     measures: the assignment must not decide a near tie between two stops of one name.
+    Where no swap exists (the other pair's row has no pair with this one's stop), the rival
+    is judged as if it were free: the assignment matches as many rows as it can, and must
+    not push a row onto a far platform to give its near one to a row that is far from it.
     """
     taken_o = {int(run.pi[k]): k for k in chosen}
     taken_s = {int(run.pj[k]): k for k in chosen}
@@ -132,13 +135,20 @@ def passes_ratio_test(chosen: list[int], candidates: np.ndarray, run, profile,
                 worse = _clearly_worse(run, profile, [k], [c])
             else:  # swap with the pair that took it: (o, other) and (its official, s)
                 k2 = taken_s[other]
-                c2 = pair_of.get((int(run.pi[k2]), s))
-                worse = c2 is None or _clearly_worse(run, profile, [k, k2], [c, c2])
+                worse = _swap_clearly_worse(run, profile, k, k2, c,
+                                            pair_of.get((int(run.pi[k2]), s)))
             if not worse:
                 close.append(run.osm[other].key)
         for c in by_s[s]:  # other official stops for this OSM stop
             other = int(run.pi[c])
-            if c != k and other not in taken_o and not _clearly_worse(run, profile, [k], [c]):
+            if c == k:
+                continue
+            if other in taken_o:
+                # a swap of two chosen pairs is judged by the loop above (it is the same
+                # swap); left is a rival row that holds a stop this row has no pair with
+                if (o, int(run.pj[taken_o[other]])) in pair_of:
+                    continue
+            if not _clearly_worse(run, profile, [k], [c]):
                 close.append(run.official[other].stop_id)
         rivals = [run.pd[c] for c in by_o[o] + by_s[s] if c != k]
         evidence = {"nearest_alternative_m": round(float(min(rivals)), 1) if rivals else None}
@@ -146,6 +156,17 @@ def passes_ratio_test(chosen: list[int], candidates: np.ndarray, run, profile,
             evidence.update(ambiguous_with=sorted(set(close)), candidate=run.osm[s].key)
         results.append((not close, evidence))
     return results
+
+
+def _swap_clearly_worse(run, profile, k: int, k2: int, c: int, c2: int | None) -> bool:
+    """Whether giving pair k's stop its rival c, and the pair k2 that holds c's other stop
+    the stop k frees (c2), is clearly worse. Without a pair c2 the swap leaves k2's row
+    unmatched: then c is judged against k alone, as if free. The assignment matches as many
+    rows as it can, so it may push a row 90 m away to give its near platform to a row 40 m
+    from it that has nothing else; that must not pass as clear."""
+    if c2 is None:
+        return _clearly_worse(run, profile, [k], [c])
+    return _clearly_worse(run, profile, [k, k2], [c, c2])
 
 
 def _clearly_worse(run, profile, chosen: list[int], rival: list[int]) -> bool:

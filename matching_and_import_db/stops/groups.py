@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from matching_and_import_db.geodesy import great_circle_m, great_circle_one_m
-from matching_and_import_db.stops import names
-from matching_and_import_db.stops.modes import MODES, masks_serve, serves
+from matching_and_import_db.stops import names, sides
+from matching_and_import_db.stops.modes import MODES, masks_serve, modes_compatible, serves
 from matching_and_import_db.stops.spatial import pairs_within
 
 
@@ -102,11 +102,15 @@ def official_duplicates(run) -> list[list[int]]:
     platforms = ~run.o_place[ia] & ~run.o_place[ib]
     near = np.where(differ, platforms, d <= p.duplicate_radius_m)
     ia, ib = ia[near], ib[near]
+    # quays where vehicles travel opposite ways are the two directions of a stop, however
+    # close the registry puts them
+    bearing = sides.bearings(run.official)
     for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
         oa, ob = run.official[a], run.official[b]
         if (a < b and run.o_name[a] and run.o_name[a] == run.o_name[b]
                 and run.o_plat[a] == run.o_plat[b]
-                and (not (oa.uic_ref and ob.uic_ref) or oa.uic_ref == ob.uic_ref)):
+                and (not (oa.uic_ref and ob.uic_ref) or oa.uic_ref == ob.uic_ref)
+                and not sides.opposite(bearing[a], bearing[b])):
             parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
     for i in range(len(run.official)):
@@ -135,6 +139,11 @@ def _stop_code(run, i: int) -> str:
     return (run.official[i].extra.get("stop_code") or "").strip()
 
 
+def _one_stop_code(run, group: list[int]) -> bool:
+    return bool(_stop_code(run, group[0])) and all(
+        _stop_code(run, i) == _stop_code(run, group[0]) for i in group)
+
+
 def one_platform(run, group: list[int]) -> bool:
     """Whether registry duplicates are known to be one platform, so that the others follow
     the first's match: they share a stop code, a platform code or a uic_ref, or differ
@@ -142,8 +151,7 @@ def one_platform(run, group: list[int]) -> bool:
     Rows that only share a name and a spot may be different platforms (two quays the
     registry puts at one position): then each is matched on its own."""
     first = run.official[group[0]]
-    if _stop_code(run, group[0]) and all(
-            _stop_code(run, i) == _stop_code(run, group[0]) for i in group):
+    if _one_stop_code(run, group):
         return True
     if all(run.o_plat[i] and run.o_plat[i] == run.o_plat[group[0]] for i in group):
         return True
@@ -196,8 +204,10 @@ def followers(run, group: list[int]) -> list[int]:
     for oi in group:
         ks = np.nonzero(supported & (run.pi == oi))[0]
         d = np.sort(run.pd[ks])
-        # how much nearer its nearest candidate is than the next: the clearest row leads
-        nearest[oi] = -(d[1] - d[0]) if len(d) > 1 else (-np.inf if len(d) else np.inf)
+        # how many times nearer its nearest candidate is than the next: the clearest row
+        # leads
+        nearest[oi] = (-d[1] / max(d[0], 1.0) if len(d) > 1
+                       else (-np.inf if len(d) else np.inf))
     lead = min(group, key=lambda oi: (nearest[oi], group.index(oi)))
     return [oi for oi in group if oi != lead]
 
@@ -211,10 +221,14 @@ def propagate_to_duplicates(run, duplicates: list[list[int]], held: set[int]) ->
             continue
         targets = run.matched_osm[first]
         target = next((j for j in targets if run.s_primary[j]), targets[0])
+        # rows the registry gives one stop code are one pole by its own word (HSL lists a
+        # shared stop once per network): the bus row follows onto a tram_stop, as bus and
+        # tram are compatible. Rows only of one name at one spot follow strictly: the tram
+        # row of a shared stop does not follow onto a bus-only platform
+        fits = modes_compatible if _one_stop_code(run, group) else serves
         for oi in group:
-            # the tram row of a shared stop does not follow onto a bus-only platform
             if (oi in held and (oi, target) not in run.rejected
-                    and serves(run.s_modes[target], run.official[oi].mode)):
+                    and fits(run.s_modes[target], run.official[oi].mode)):
                 run.add(oi, target, "duplicate_propagation", "propagation", 1.0,
                         {"duplicate_of": run.official[first].stop_id})
 

@@ -16,9 +16,11 @@ and evidence:
 Platform rows are matched to platform nodes first, then to platform outlines (ways) left
 over: the node and the outline of one platform are not rivals. Stop positions and stations
 are only taken for a platform row that has no platform with a name like its own nearby.
-Pairs whose modes are incompatible are never candidates; a pair needs name evidence (the
-registry's locality prefix removed, see names.registry_name), distance alone never makes a
-match. Every threshold is in MatchingProfile, whose values are returned with each result.
+Pairs whose modes are incompatible are never candidates, nor, for rows with a direction of
+travel, platforms across the street where the data shows a kerb side (stops.sides); a pair
+needs name evidence (the registry's locality prefix removed, see names.registry_name),
+distance alone never makes a match. Every threshold is in MatchingProfile, whose values
+are returned with each result.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 
 from matching_and_import_db.errors import InputError
 from matching_and_import_db.geodesy import great_circle_one_m
-from matching_and_import_db.stops import groups, identifiers, names, problems
+from matching_and_import_db.stops import groups, identifiers, names, problems, sides
 from matching_and_import_db.stops.assignment import (
     assign_one_to_one,
     best_mutual_unambiguous,
@@ -55,7 +57,7 @@ OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
 class MatchingProfile:
     """Every threshold of the matcher; `version` is stored with each run's results."""
 
-    version: str = "stops-2026.1"
+    version: str = "stops-2026.2"
     candidate_radius_m: float = 100.0  # farther OSM stops are never candidates
     name_accept: float = 85.0  # names this similar (0..100) count as the same name
     name_weak: float = 60.0  # ...this similar: still support a match within weak_name_max_m
@@ -72,6 +74,13 @@ class MatchingProfile:
     stop_group_radius_m: float = 80.0  # same-named objects this close form one stop group
     duplicate_radius_m: float = 3.0  # same name and platform this close: duplicates
     shared_stop_radius_m: float = 10.0  # ...and this close when their modes differ
+    # the kerb side (stops.sides): platforms lie on one side of the rows' direction of
+    # travel when this share of at least this many rows with a bearing (whose nearest
+    # platform of their name is clear) have theirs there; 0.5 is what no side gives
+    kerb_side_min_rows: int = 20
+    kerb_side_min_share: float = 0.75
+    # ...and then a platform this far on the other side is across the street
+    kerb_side_margin_m: float = 1.0
     too_far_m: float = 50.0  # a matched pair farther apart is a problem...
     too_far_high_m: float = 200.0  # ...of priority 1 beyond this
     name_mismatch_below: float = 80.0  # matched pair with less similar names: a problem
@@ -159,6 +168,7 @@ class _Run:
                                                      self.localities)
         self._other_names()
         self.psim[(a == "") | (b == "")] = np.nan  # no name on a side: no name evidence
+        self._kerb_side()
         po, ps = self.o_plat[self.pi], self.s_plat[self.pj]
         known = (po != "") & (ps != "")
         self.pplat = np.where(known, np.where(po == ps, 1, -1), 0)
@@ -167,6 +177,29 @@ class _Run:
         self.pscore = (name_part - p.distance_weight * self.pd / p.candidate_radius_m
                        + np.where(self.pplat > 0, p.platform_bonus, 0.0)
                        - np.where(self.pplat < 0, p.platform_penalty, 0.0))
+
+    def _kerb_side(self) -> None:
+        """Drop the platforms across the street from rows whose direction of travel is
+        known, where the data shows on which side of it platforms lie (see stops.sides):
+        the quays of both directions of a stop, a metre apart on the road, then each find
+        their own platform."""
+        bearing = sides.bearings(self.official)
+        has = (~np.isnan(bearing[self.pi]) & self.s_primary[self.pj]
+               & ~self.o_place[self.pi])
+        self.kerb_side = 0
+        if not has.any():
+            return
+        lateral = np.full(len(self.pi), np.nan)
+        lateral[has] = sides.lateral_offsets(self, self.pi[has], self.pj[has], bearing)
+        named = np.nonzero(has & (np.nan_to_num(self.psim, nan=0.0)
+                                  >= self.profile.name_accept))[0]
+        self.kerb_side = sides.kerb_side(lateral, _clearly_nearest(
+            named, self.pi, self.pd, self.profile, len(self.pi)), self.profile)
+        if self.kerb_side:
+            across = has & (lateral * self.kerb_side < -self.profile.kerb_side_margin_m)
+            keep = ~across
+            self.pi, self.pj, self.pd = self.pi[keep], self.pj[keep], self.pd[keep]
+            self.psim = self.psim[keep]
 
     def _other_names(self) -> None:
         """A pair's similarity is that of the best pair of names the two sides carry: in
@@ -271,6 +304,27 @@ def match_stops(official: Sequence[OfficialStop], osm: Sequence[OsmStopRef],
         profile=profile.as_dict(),
         stale_decisions=stale,
     )
+
+
+def _clearly_nearest(ks: np.ndarray, pi: np.ndarray, pd: np.ndarray, profile,
+                     size: int) -> np.ndarray:
+    """Of the pairs ks (sorted by row, nearest first), each row's nearest where the next is
+    clearly farther by the ratio test's measures (ratio, min_separation_m): a mask."""
+    out = np.zeros(size, bool)
+    if not len(ks):
+        return out
+    rows = pi[ks]
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    starts = np.nonzero(first)[0]
+    nxt = starts + 1
+    has_next = nxt < len(ks)
+    has_next[has_next] = rows[nxt[has_next]] == rows[starts[has_next]]
+    d0 = pd[ks[starts]]
+    d1 = np.full(len(starts), np.inf)
+    d1[has_next] = pd[ks[nxt[has_next]]]
+    clear = d1 >= np.maximum(profile.ratio * d0, d0 + profile.min_separation_m)
+    out[ks[starts[clear]]] = True
+    return out
 
 
 def _unique_index(ids: list[str], what: str) -> dict[str, int]:
