@@ -252,8 +252,8 @@ def time_drifting_hour(path: Path = TUNING_EXTRACT, repeat: int = 3) -> dict:
     x, y = net.projection.to_xy(ride.lon, ride.lat)
     lon, lat = net.projection.to_lonlat(x + e[:, 0], y + e[:, 1])
     out = {}
-    for name, window in (("two_passes", DEFAULT_PARAMS.drift_window_s), ("one_pass", 0.0)):
-        params = replace(DEFAULT_PARAMS, drift_window_s=window)
+    for name, window in (("two_passes", DEFAULT_PARAMS.drift_tau_s), ("one_pass", 0.0)):
+        params = replace(DEFAULT_PARAMS, drift_tau_s=window)
         times, cpu = [], []
         for _ in range(repeat):
             started, cpu_started = time.perf_counter(), time.process_time()
