@@ -507,3 +507,21 @@ def test_a_way_boundary_before_a_turn_is_crossed_where_the_ride_crosses_it(seed)
     assert last_on_a.sum() >= 1
     assert np.all(r.way_id[last_on_a] == A), r.way_id[last_on_a]
     assert np.all(r.way_id[(true_y == 0.0) & (true_x > 101.0) & (true_x < 195.0)] == A2)
+
+
+@pytest.mark.parametrize("seed", [71, 72])
+def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
+    """Two oneway carriageways 7 m apart, eastbound D1 and westbound D2 (digitised as they
+    are driven). The ride goes east on D1 while the GPS error lies 8 m north of it, so that
+    for the whole ride D2 is the nearer way: riding it would be riding against its oneway."""
+    D1, D2 = 21, 22
+    net = RoadNetwork.from_ways([
+        grid_way(D1, [(0.0, 0.0), (600.0, 0.0)], oneway="yes", highway="primary"),
+        grid_way(D2, [(600.0, 7.0), (0.0, 7.0)], oneway="yes", highway="primary")])
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(D1, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN, rng,
+                      sigma=0.0)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=1.0, offset=(0.0, 8.0))
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == D1) >= 0.98
+    assert np.all(r.direction[r.way_id == D1] == 1)
