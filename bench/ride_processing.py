@@ -327,7 +327,8 @@ def main() -> None:
             c = case[level]
             print(f"drifting GPS error, {name} set ({case['extract']}, seeds {case['seeds']}), "
                   f"{level}: true way ours {c['true_way_share']:.4f}, nearest way "
-                  f"{c['baseline_nearest_way']:.4f} ({c['fixes']} fixes)")
+                  f"{c['baseline_nearest_way']:.4f}, ceiling of snapping by projection "
+                  f"{c['along_error_ceiling']:.4f} ({c['fixes']} fixes)")
     timing = right["drifting_hour_matching"]
     print(f"matching alone, one hour with 6 m drifting error: {timing['two_passes_s']:.3f} s "
           f"({timing['two_passes_cpu_s']:.3f} s CPU) with the second pass, "
@@ -339,6 +340,10 @@ def main() -> None:
                                     for k in ("drift_3m", "drift_6m")},
         "true_way_share_tuning_set": {k: tuning[k]["true_way_share"]
                                       for k in ("drift_3m", "drift_6m")},
+        "true_way_share_along_error_ceiling": {k: check[k]["along_error_ceiling"]
+                                               for k in ("drift_3m", "drift_6m")},
+        "true_way_share_tuning_set_along_error_ceiling": {
+            k: tuning[k]["along_error_ceiling"] for k in ("drift_3m", "drift_6m")},
         "real_track_length_share": real["ours"]["length_share"],
         "real_track_length_share_baseline": real["baseline_nearest_way"]["length_share"],
         "one_hour_ride_seconds": round(hour_r["ours_s"], 3),

@@ -1,5 +1,6 @@
-"""Where are the drifting-error rides' wrong fixes? A diagnostic over the TUNING extract
-only (bench/snapping_eval's demo extract, seeds 1-8): never run it on the check extract.
+"""Where are the drifting-error rides' wrong fixes? A diagnostic over the tuning set
+(bench/snapping_eval's demo extract and seeds), or over the check extract with seeds other
+than the check set's (--extract check --seeds 1-32): never on the check set itself.
 
 Each wrong fix (scored as bench/snapping_eval scores: a fix whose true position is within
 a metre of a junction node counts as right on any way through that node) is put in one kind:
@@ -11,7 +12,7 @@ a metre of a junction node counts as right on any way through that node) is put 
   not (a street the ride crosses); with the distance of the true position from the node;
 - parallel: any other way (a sidewalk, a bus lane, a street beside), by its highway class.
 
-Run: .venv/bin/python bench/snapping_errors.py [--sigma 6]
+Run: .venv/bin/python bench/snapping_errors.py [--sigma 6] [--extract check --seeds 1-32]
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from snapping_eval import (  # noqa: E402
+    CHECK_EXTRACT,
+    CHECK_SEEDS,
     TUNING_EXTRACT,
     TUNING_SEEDS,
     drift_ride,
@@ -77,14 +80,24 @@ def classify(net, ride, matched: np.ndarray, right: np.ndarray) -> collections.C
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sigma", type=float, action="append")
+    parser.add_argument("--extract", choices=["tuning", "check"], default="tuning")
+    parser.add_argument("--seeds", help="first-last (default: the tuning seeds)")
     args = parser.parse_args()
-    net, _ = build_network(road_rows(TUNING_EXTRACT))
+    seeds = TUNING_SEEDS
+    if args.seeds:
+        first, last = (int(v) for v in args.seeds.split("-"))
+        seeds = range(first, last + 1)
+    if args.extract == "check" and set(seeds) & set(CHECK_SEEDS):
+        parser.error(f"seeds {CHECK_SEEDS.start}-{CHECK_SEEDS.stop - 1} of the check extract "
+                     "are the check set: choose others")
+    net, _ = build_network(road_rows(CHECK_EXTRACT if args.extract == "check"
+                                     else TUNING_EXTRACT))
     out = {}
     for sigma in args.sigma or [3.0, 6.0]:
         kinds: collections.Counter = collections.Counter()
         per_seed = {}
         total = 0
-        for seed in TUNING_SEEDS:
+        for seed in seeds:
             ride = drift_ride(net, seed, sigma)
             r = match_ride(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M)
             right = fair_right(net, ride, r.way_id)

@@ -56,6 +56,22 @@ class Ride:
     t: np.ndarray
     truth_way: np.ndarray  # OSM id of the way each fix was drawn from
     truth_dir: np.ndarray  # +1/-1 relative to that way's digitised direction
+    route_m: np.ndarray | None = None  # metres along the route where each fix was drawn
+
+
+def route_polyline(legs: list[tuple[int, np.ndarray, int]], projection: LocalProjection
+                   ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    """The legs joined into one polyline (metres), with the (way id, direction) of each
+    vertex: the segment ending at vertex k lies on the leg of vertex k."""
+    xs, ys, labels = [], [], []
+    for k, (way_id, lonlat, direction) in enumerate(legs):
+        x, y = projection.to_xy(lonlat[:, 0], lonlat[:, 1])
+        if k > 0:  # consecutive legs share their junction vertex
+            x, y = x[1:], y[1:]
+        xs.append(x)
+        ys.append(y)
+        labels += [(way_id, direction)] * len(x)
+    return np.concatenate(xs), np.concatenate(ys), labels
 
 
 def ride_along(legs: list[tuple[int, np.ndarray, int]], projection: LocalProjection,
@@ -65,15 +81,7 @@ def ride_along(legs: list[tuple[int, np.ndarray, int]], projection: LocalProject
 
     stop_at: metres into the ride where the rider waits stop_s seconds (a red light).
     """
-    xs, ys, labels = [], [], []
-    for k, (way_id, lonlat, direction) in enumerate(legs):
-        x, y = projection.to_xy(lonlat[:, 0], lonlat[:, 1])
-        if k > 0:  # consecutive legs share their junction vertex
-            x, y = x[1:], y[1:]
-        xs.append(x)
-        ys.append(y)
-        labels += [(way_id, direction)] * len(x)
-    x, y = np.concatenate(xs), np.concatenate(ys)
+    x, y, labels = route_polyline(legs, projection)
     step = np.hypot(np.diff(x), np.diff(y))
     cum = np.concatenate([[0.0], np.cumsum(step)])
     dist = np.arange(0.0, cum[-1], speed * dt)
@@ -90,7 +98,7 @@ def ride_along(legs: list[tuple[int, np.ndarray, int]], projection: LocalProject
     lon, lat = projection.to_lonlat(px, py)
     return Ride(lon, lat, np.arange(len(dist)) * dt,
                 np.array([w for w, _ in lab], dtype=np.int64),
-                np.array([d for _, d in lab], dtype=np.int8))
+                np.array([d for _, d in lab], dtype=np.int8), dist)
 
 
 def drifting_error(n: int, sigma: float, rng: np.random.Generator, tau_s: float = 45.0,

@@ -480,3 +480,48 @@ def test_oneway_bicycle_no_opens_a_oneway_to_cyclists():
                                           access={"oneway:bicycle": "no"}),
                                  grid_way(P, [(0.0, 9.0), (100.0, 9.0)], oneway="yes")])
     assert net.way_oneway.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", [61, 62])
+def test_a_way_boundary_before_a_turn_is_crossed_where_the_ride_crosses_it(seed):
+    """The street is two ways, A up to x=100 and A2 on to the corner at x=200, where the ride
+    turns north onto C1. The GPS error lies 4 m ahead along the street (plus a little drift):
+    on A and A2 nothing across the street shows it, so each fix's projection is 4 m ahead
+    and the last fixes on A fall onto A2. After the turn the same error lies across C1;
+    carried back along the ride, it puts those fixes back on A."""
+    A2 = 3
+    net = RoadNetwork.from_ways([
+        grid_way(A, [(0.0, 0.0), (100.0, 0.0)]),
+        grid_way(A2, [(100.0, 0.0), (200.0, 0.0)]),
+        grid_way(C1, [(200.0, 0.0), (200.0, 300.0)])])
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(A, lonlat([(2.0, 0.0), (100.0, 0.0)]), 1),
+                       (A2, lonlat([(100.0, 0.0), (200.0, 0.0)]), 1),
+                       (C1, lonlat([(200.0, 0.0), (200.0, 290.0)]), 1)],
+                      GRID_ORIGIN, rng, sigma=0.0)
+    true_x, true_y = GRID_ORIGIN.to_xy(ride.lon, ride.lat)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=0.5, offset=(4.0, 0.0))
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
+    # the fixes on A more than a metre before the boundary, that the error pushes past it
+    last_on_a = (true_y == 0.0) & (true_x > 100.0 - 4.0) & (true_x < 99.0)
+    assert last_on_a.sum() >= 1
+    assert np.all(r.way_id[last_on_a] == A), r.way_id[last_on_a]
+    assert np.all(r.way_id[(true_y == 0.0) & (true_x > 101.0) & (true_x < 195.0)] == A2)
+
+
+@pytest.mark.parametrize("seed", [71, 72])
+def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
+    """Two oneway carriageways 7 m apart, eastbound D1 and westbound D2 (digitised as they
+    are driven). The ride goes east on D1 while the GPS error lies 8 m north of it, so that
+    for the whole ride D2 is the nearer way: riding it would be riding against its oneway."""
+    D1, D2 = 21, 22
+    net = RoadNetwork.from_ways([
+        grid_way(D1, [(0.0, 0.0), (600.0, 0.0)], oneway="yes", highway="primary"),
+        grid_way(D2, [(600.0, 7.0), (0.0, 7.0)], oneway="yes", highway="primary")])
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(D1, lonlat([(20.0, 0.0), (580.0, 0.0)]), 1)], GRID_ORIGIN, rng,
+                      sigma=0.0)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=1.0, offset=(0.0, 8.0))
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
+    assert share(r.way_id == D1) >= 0.98
+    assert np.all(r.direction[r.way_id == D1] == 1)

@@ -47,11 +47,15 @@ class MatchParams:
     # (1 change) is unaffected
     way_change_penalty: float = 1.5
     # nats per metre ridden against a oneway (for bicycles: oneway:bicycle=no makes a way
-    # two-way, roadnet.from_ways): 1 nat per 10 m, so the other carriageway of a dual
-    # carriageway a GPS drift away is not taken, while a ride against a oneway with no
-    # alternative still is (0.02 before oneway:bicycle was read: 93.0 % of fixes right at
-    # 6 m drift on the demo extract, 93.8 % with 0.1)
-    contraflow_per_m: float = 0.1
+    # two-way, roadnet.from_ways, so what is left is against the rules for cyclists too):
+    # 3 nats per 10 m, so the other carriageway of a dual carriageway a GPS drift away is
+    # not taken, while a ride against a oneway with no alternative still is. With 6 m of
+    # drift the other carriageway is often the nearer way for a minute: at 0.1 (0.5 nats
+    # per 5 m fix) one ride spent 57 fixes in a row there.
+    # Over 32 drifting rides on each Oslo extract, 6 m: 0.1 -> 0.9162 / 0.9652 (centre /
+    # east), 0.2 -> 0.9223 / 0.9656, 0.3 -> 0.9223 / 0.9692, 0.5 -> 0.9221 / 0.9695;
+    # 3 m and the real track the same within 0.1 %
+    contraflow_per_m: float = 0.3
     # von Mises concentration of the heading term when the heading is well known: riding
     # the wrong way costs 2 * kappa, riding across a street kappa nats per point
     heading_kappa: float = 2.0
@@ -68,15 +72,26 @@ class MatchParams:
     # footways, bus-only lanes, service roads); 0 matches by geometry alone
     road_class_weight: float = 1.0
     # GPS error drifts: it stays on one side for tens of seconds. A second pass matches the
-    # fixes less the offset from their first-pass snaps averaged over +-this many seconds
-    # (0: one pass), with sigma times drift_sigma_factor (what is left of the error is
-    # smaller). Chosen on drifting-error rides over the demo extract (bench/snapping_eval):
-    # 45 s and 0.7 put 95.7 % of fixes on the true way at 6 m instead of 93.8 %
-    drift_window_s: float = 45.0
+    # fixes less the drift estimated from the first pass's snaps (_drift: a Gauss-Markov
+    # process with this time constant; 0: one pass), with sigma times drift_sigma_factor
+    # (what is left of the error is smaller). 45 s as the moving average before it used;
+    # a receiver's error stays correlated for tens of seconds to minutes, and 30 or 90 s
+    # matched the same within 0.2 % (8 drifting rides per Oslo extract, 3 and 6 m)
+    drift_tau_s: float = 45.0
     drift_sigma_factor: float = 0.7
-    # ... only where the estimated drift exceeds this for a tenth of the fixes or more:
-    # error independent from fix to fix averages out to well under it (4 m noise: 0.4 m
-    # per axis over 90 fixes), and a second pass would then change nothing
+    # the error besides the drift that each snap's across-offset carries (m): white GPS
+    # noise, a lane beside the centre line, a snap on the wrong way
+    drift_white_m: float = 2.0
+    # the drift's standard deviation, as a share of sigma (which also covers the worse
+    # fixes): it bounds how far the along part may be carried from a corner. On 32
+    # drifting rides per Oslo extract (seeds 1-32), 6 m, centre / east: 0.35 -> 0.9202 /
+    # 0.9678, 0.5 -> 0.9223 / 0.9692, 0.7 -> 0.9223 / 0.9689; white 1 m -> 0.9217 /
+    # 0.9687, 3 m -> 0.9205 / 0.9677; 3 m and the real track within 0.1 % throughout
+    drift_std_factor: float = 0.5
+    # ... only where the fixes' offset from their snaps, averaged over +-drift_tau_s,
+    # exceeds this for a tenth of the fixes or more: error independent from fix to fix
+    # averages out to well under it (4 m noise: 0.4 m per axis over 90 fixes), and a
+    # second pass would then change nothing
     drift_min_m: float = 1.5
     # a snap this close to a junction node is at the node: it takes the way the ride
     # continues on (a crossing street or the next way of the same street otherwise gets it)
@@ -535,18 +550,13 @@ def _best_states(network: RoadNetwork, x: np.ndarray, y: np.ndarray, t: np.ndarr
     return st, fit, route, via_graph, state, restart
 
 
-def _drift(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
-           window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """The receiver's slowly drifting error, estimated as the offset of the fixes from
-    their snaps averaged over +-window_s (0 where no fix in the window was matched).
-
-    Along a straight street the offset shows only its sideways part; at a corner, or where
-    the street bends, the part along the street shows too, and the average carries it to
-    the fixes before and after."""
+def _drifts(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+            window_s: float, min_m: float) -> bool:
+    """Whether the fixes' offset from their snaps, averaged over +-window_s, exceeds min_m
+    for a tenth of the fixes or more: a drifting error does, error independent from fix
+    to fix averages out to well under it (so rides without drift are matched once)."""
     rows = np.flatnonzero(state >= 0)
-    ok = np.zeros(len(x))
-    ox = np.zeros(len(x))
-    oy = np.zeros(len(x))
+    ok, ox, oy = np.zeros(len(x)), np.zeros(len(x)), np.zeros(len(x))
     ok[rows] = 1.0
     ox[rows] = x[rows] - st.x[rows, state[rows]]
     oy[rows] = y[rows] - st.y[rows, state[rows]]
@@ -559,9 +569,60 @@ def _drift(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.n
 
     count = window_sum(ok)
     with np.errstate(invalid="ignore", divide="ignore"):
-        dx = np.where(count > 0, window_sum(ox) / count, 0.0)
-        dy = np.where(count > 0, window_sum(oy) / count, 0.0)
-    return np.nan_to_num(dx), np.nan_to_num(dy)
+        mean = np.hypot(window_sum(ox) / count, window_sum(oy) / count)
+    return bool(np.mean(np.nan_to_num(mean) > min_m) > 0.1)
+
+
+def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray,
+           t: np.ndarray, sigma: float, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+    """The receiver's slowly drifting error, estimated from the first pass's snaps.
+
+    The error is modelled as a receiver's is (a first-order Gauss-Markov process per axis:
+    time constant drift_tau_s, standard deviation drift_std_factor * sigma), and each
+    matched fix observes only its part across the way it was snapped to: the snap is the
+    fix's projection, so the part along the way is unseen there. Where the ride turns, or
+    the street bends, the across direction changes and the part along the earlier street
+    shows; the process carries it to the fixes before and after, so that the fixes near a
+    way boundary or a junction are moved along the street as well as across it. (A moving
+    average of fix minus snap, the estimate before this one, saw the along part only at
+    the corner itself, diluted by the straight stretches around it.)
+
+    The smoothed estimate is the solution of one banded least-squares system (the x and
+    y of each fix interleaved; bandwidth 2): observations weighted by drift_white_m, the
+    error left over besides the drift (white GPS noise, the lane beside the centre line).
+    Returns (dx, dy) per fix, going to 0 away from any matched fix.
+    """
+    from scipy.linalg import solveh_banded  # loaded when a ride is matched, not at start
+
+    n = len(x)
+    rows = np.flatnonzero(state >= 0)
+    cols = state[rows]
+    seg = st.seg[rows, cols]
+    length = net.seg_length[seg]
+    nx, ny = -net.seg_dy[seg] / length, net.seg_dx[seg] / length  # across the way
+    z = nx * (x[rows] - st.x[rows, cols]) + ny * (y[rows] - st.y[rows, cols])
+    w = 1.0 / params.drift_white_m ** 2
+    # normal equations H d = g, d = (dx0, dy0, dx1, dy1, ...); upper banded form of H
+    band = np.zeros((3, 2 * n))
+    g = np.zeros(2 * n)
+    diag, off1, off2 = band[2], band[1], band[0]  # H[j, j], H[j-1, j], H[j-2, j]
+    diag[2 * rows] += w * nx * nx
+    diag[2 * rows + 1] += w * ny * ny
+    off1[2 * rows + 1] += w * nx * ny
+    g[2 * rows] += w * nx * z
+    g[2 * rows + 1] += w * ny * z
+    # the process: d[i+1] - phi d[i] ~ N(0, sigma^2 (1 - phi^2)), d[0] ~ N(0, sigma^2)
+    sigma = sigma * params.drift_std_factor  # the drift's own
+    phi = np.exp(-np.diff(t) / params.drift_tau_s)
+    q_inv = 1.0 / (sigma ** 2 * np.maximum(1.0 - phi * phi, 1e-9))
+    for axis in (0, 1):
+        j = 2 * np.arange(n) + axis
+        diag[j[0]] += 1.0 / sigma ** 2
+        diag[j[:-1]] += phi * phi * q_inv
+        diag[j[1:]] += q_inv
+        off2[j[1:]] -= phi * q_inv
+    d = solveh_banded(band, g)
+    return d[0::2], d[1::2]
 
 
 def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, radius: float = 40.0,
@@ -586,16 +647,15 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, radius: float 
     pairs = network.segments_within(x, y, radius)
     st, fit, route, via_graph, state, restart = _best_states(network, x, y, t, course, radius,
                                                              sigma, params, among=pairs)
-    if params.drift_window_s > 0 and n > 1 and np.any(state >= 0):
-        dx, dy = _drift(st, state, x, y, t, params.drift_window_s)
-        if np.mean(np.hypot(dx, dy) > params.drift_min_m) > 0.1:
-            # the segments near the fixes moved by a few metres are those near the fixes
-            # (but for some at the radius' edge, never among the nearest few): the second
-            # pass reuses the first's search
-            st, fit, route, via_graph, state, restart = _best_states(
-                network, x - dx, y - dy, t, course, radius,
-                sigma * params.drift_sigma_factor, params,
-                among=pairs)
+    if (params.drift_tau_s > 0 and n > 1 and np.any(state >= 0)
+            and _drifts(st, state, x, y, t, params.drift_tau_s, params.drift_min_m)):
+        dx, dy = _drift(network, st, state, x, y, t, sigma, params)
+        # the segments near the fixes moved by a few metres are those near the fixes (but
+        # for some at the radius' edge, never among the nearest few): the second pass
+        # reuses the first's search
+        st, fit, route, via_graph, state, restart = _best_states(
+            network, x - dx, y - dy, t, course, radius, sigma * params.drift_sigma_factor,
+            params, among=pairs)
 
     matched = state >= 0
     rows = np.flatnonzero(matched)
