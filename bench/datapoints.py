@@ -49,7 +49,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from benchdb import fresh_database  # noqa: E402
 from benchserver import free_port, wait_up  # noqa: E402
 
-WORKERS = 4
 BATCH = 1000
 FROST_ANCHOR = 5000  # inserts/s, as FROST-Server's maintainers cite it
 CLIENT = "bench-sync"
@@ -202,6 +201,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000, help="datapoints per method")
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections")
     parser.add_argument("--singles", type=int, default=500, help="one-datapoint pushes")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--rounds", type=int, default=5,
                         help="rounds, each pushing and copying count/rounds datapoints")
     args = parser.parse_args()
@@ -242,8 +243,9 @@ def main() -> None:
                    "PORTAL_RATELIMIT_CLIENT": "100000000 per minute",
                    "PORTAL_LOG_LEVEL": "WARNING"}
             web = subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "-w", str(WORKERS),
-                 "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers),
+                 "--threads", str(args.threads), "-b", f"127.0.0.1:{port}",
+                 "--log-level", "warning",
                  "app:create_app()"], cwd=ROOT, env=env,
                 stdout=(work / "web.log").open("w"), stderr=subprocess.STDOUT,
                 start_new_session=True)
@@ -325,7 +327,7 @@ def main() -> None:
     copy_rate = args.count / copy_s
     q = statistics.quantiles(latencies, n=100)
     print(f"{args.count} datapoints, batches of {BATCH}, {args.clients} connections, "
-          f"{WORKERS} gunicorn workers x 4 threads, {os.cpu_count()} cores")
+          f"{args.workers} gunicorn workers x {args.threads} threads, {os.cpu_count()} cores")
     print(f"{'method':<34}{'seconds':>10}{'datapoints/s':>15}")
     print(f"{'HTTP API (new datapoints)':<34}{api_s:>10.2f}{api_rate:>15.0f}")
     print(f"{'HTTP API (same batches again)':<34}{again_s:>10.2f}{again_rate:>15.0f}")
@@ -348,7 +350,8 @@ def main() -> None:
                       "single_push_p50_ms": round(q[49], 1),
                       "copy_per_s": round(copy_rate), "repeat_per_s": round(again_rate),
                       "cpu_ms_per_1000": per_k, "load_average": [round(v, 2) for v in load],
-                      "batch": BATCH, "count": args.count, "clients": args.clients}))
+                      "batch": BATCH, "count": args.count, "clients": args.clients,
+                      "workers": args.workers, "threads": args.threads}))
 
 
 if __name__ == "__main__":
