@@ -1,6 +1,8 @@
 """bench/datapoints: datapoints/s through the workspace API against COPY of the same rows.
 
-- ours: gunicorn serving the app as entrypoint.sh does (gthread, 4 workers of 4 threads);
+- ours: gunicorn serving the app with gthread workers (--workers 4 of --threads 4 by
+  default; deploy/gunicorn.conf.py runs 2 of 4, which gave the same CPU per datapoint and
+  a little less throughput on the shared machine, whose other load the 4 contend with);
   a machine client of workspace `bench` gets a client-credentials token from the real
   provider process (scripts/oidc-clients.mjs, panva's oidc-provider) and POSTs Akvo Flow
   shaped datapoints in batches of 1,000 from --clients concurrent connections: every
