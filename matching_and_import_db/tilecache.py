@@ -141,16 +141,22 @@ def invalidate(redis, layers: Iterable[str], bbox: BBox | None = None) -> None:
     """Forget the cached tiles of these layers over bbox (lon/lat), or all of them
     (a generation bump) when bbox is None or covers too many tiles. Call after commit."""
     layers = list(layers)
+    if not layers:
+        return
     tiles = dirty_tiles(bbox) if bbox is not None else None
     pipe = redis.pipeline(transaction=False)
     for layer in layers:
         pipe.incr(f"{PREFIX}:{layer}:seq")
-        if tiles is None:
-            pipe.incr(f"{PREFIX}:{layer}:gen")
-    pipe.execute()
     if tiles is None:
+        for layer in layers:
+            pipe.incr(f"{PREFIX}:{layer}:gen")
+        pipe.execute()
         return
-    gens = redis.mget([f"{PREFIX}:{layer}:gen" for layer in layers])
+    # the generations read in the same round trip as the seq bumps (a push's invalidation
+    # is two round trips, not three): after its seq is bumped, no tile read before it is
+    # stored, so reading gen here or after it deletes the same keys
+    pipe.mget([f"{PREFIX}:{layer}:gen" for layer in layers])
+    gens = pipe.execute()[-1]
     pipe = redis.pipeline(transaction=False)
     for layer, gen in zip(layers, gens, strict=True):
         gen = _text(gen) if gen is not None else "0"

@@ -10,6 +10,7 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
+from matching_and_import_db.workspaces.datapoints import read_batch
 from tests.conftest import make_app
 from tests.osm_helpers import tile_of
 from tests.workspace_helpers import bearer
@@ -117,6 +118,29 @@ def test_a_body_that_is_not_json_is_refused_naming_the_problem(ws_world, setting
     assert rows(settings_env["PORTAL_DATABASE_URL"]) == []
 
 
+@pytest.mark.parametrize("body, problem", [
+    ('[{"identifier": "x", "latitude": NaN, "longitude": 10.7, "lastUpdateDateTime": 1}]',
+     "not JSON"),  # PostgreSQL's jsonb has no NaN: refused before anything is written
+    ('[{"identifier": "\\ud800", "latitude": 59.9, "longitude": 10.7, '
+     '"lastUpdateDateTime": 1}]', "surrogate"),
+])
+def test_json_that_postgresql_cannot_store_is_refused_naming_the_problem(
+        ws_world, settings_env, body, problem):
+    resp = push(ws_world.app.test_client(), ws_world.tokens["alpha-sync"], body)
+    assert resp.status_code == 400 and problem in resp.json["error"]["message"]
+    assert rows(settings_env["PORTAL_DATABASE_URL"]) == []
+
+
+def test_a_property_integer_beyond_64_bits_is_the_items_error():
+    # orjson never reads one (it reads such a number as a float, as JavaScript does), but
+    # the domain function may be handed one; it cannot be written, so the item is refused
+    batch = read_batch([FLOW_POINT, dict(FLOW_POINT, identifier="big",
+                                         answers={"count": 2 ** 70})])
+    assert [p.identifier for p in batch.items] == [FLOW_POINT["identifier"]]
+    assert [(e.index, e.identifier) for e in batch.errors] == [(1, "big")]
+    assert "beyond 64 bits" in batch.errors[0].message
+
+
 def test_without_the_workspace_set_a_query_sees_nothing(ws_world, settings_env):
     push(ws_world.app.test_client(), ws_world.tokens["alpha-sync"], [FLOW_POINT])
     conn = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])  # the app's own role
@@ -163,6 +187,23 @@ def test_a_delete_removes_the_point_from_the_maps_tiles(ws_world):
     resp = client.delete(f"{PUSH}/{FLOW_POINT['identifier']}", headers=bearer(token))
     assert resp.status_code == 200 and resp.json["deleted"] == 1
     assert tile_features(anonymous) == []
+
+
+def test_a_moved_point_leaves_the_cached_tile_of_its_old_position(ws_world):
+    client = ws_world.app.test_client()
+    token = ws_world.tokens["alpha-sync"]
+    push(client, token, [FLOW_POINT])
+    client.post("/api/workspaces/alpha/maps", json=MAP, headers=bearer(token))
+    anonymous = ws_world.app.test_client()
+    old, new = (FLOW_POINT["longitude"], FLOW_POINT["latitude"]), (10.80, 59.93)
+    assert tile_of(*old, 15) != tile_of(*new, 15)
+    assert len(tile_features(anonymous, 15, *old)) == 1  # cached now
+    assert tile_features(anonymous, 15, *new) == []  # cached, empty
+    moved = dict(FLOW_POINT, longitude=new[0], latitude=new[1],
+                 lastUpdateDateTime=FLOW_POINT["lastUpdateDateTime"] + 1000)
+    assert push(client, token, [moved]).json["changed"] == 1
+    assert tile_features(anonymous, 15, *old) == []
+    assert len(tile_features(anonymous, 15, *new)) == 1
 
 
 def test_a_push_shows_in_the_cached_tile_at_once(ws_world):

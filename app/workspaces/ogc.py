@@ -24,7 +24,7 @@ from app.workspaces.binding import bind
 from app.workspaces.maplayers import dataset_layer
 from matching_and_import_db.errors import Conflict, InputError, NotFound
 from matching_and_import_db.workspaces import store
-from matching_and_import_db.workspaces.datapoints import read_batch
+from matching_and_import_db.workspaces.datapoints import read_batch, read_json
 
 bp = Blueprint("workspace_ogc", __name__,
                url_prefix="/api/workspaces/<slug>/collections/<dataset>")
@@ -44,7 +44,7 @@ def _open(slug: str, dataset: str, need: str):
 
 
 def _feature_body(identifier: str | None = None) -> dict:
-    data = request.get_json(silent=True)
+    data = read_json(request.get_data())
     if not isinstance(data, dict) or data.get("type") != "Feature":
         raise InputError("the body must be a GeoJSON Feature")
     if identifier is not None:
@@ -152,7 +152,7 @@ def update_item(slug: str, dataset: str, identifier: str):
     a geometry replaced."""
     ws, dataset_id = _open(slug, dataset, EDITOR)
     stored = json.loads(_stored(ws, dataset, dataset_id, identifier))
-    patch = request.get_json(silent=True)
+    patch = read_json(request.get_data())
     if not isinstance(patch, dict):
         raise InputError("the body must be a JSON merge patch of the feature")
     props = dict(stored["properties"])

@@ -100,7 +100,10 @@ def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushRes
     tiles of the maps over the dataset invalidated after the commit."""
     started = time.perf_counter()
     dataset = _slug(dataset, "dataset")
-    cur = bind(ws.id)
+    # read before the commit expires it: reading it after would cost a new transaction
+    # (bound again, the workspace row read again, rolled back at the request's end)
+    workspace_id = ws.id
+    cur = bind(workspace_id)
     dataset_id = store.ensure_dataset(cur, dataset)
     change = store.upsert_datapoints(cur, dataset_id, batch.items)
     affected = maps_over(cur, dataset) if change.rows else []
@@ -108,7 +111,8 @@ def push_datapoints(redis, ws: Workspace, dataset: str, batch: Batch) -> PushRes
     _invalidate(affected, change.bbox)
     newest = max((p.modified_at for p in batch.items), default=None)
     lag = (datetime.now(UTC) - newest).total_seconds() if newest else None
-    metrics.record_batch(redis, ws.id, accepted=len(batch.items), rejected=len(batch.errors),
+    metrics.record_batch(redis, workspace_id, accepted=len(batch.items),
+                         rejected=len(batch.errors),
                          seconds=time.perf_counter() - started, lag_seconds=lag)
     return PushResult(len(batch.items), change.rows, [e.as_json() for e in batch.errors])
 
