@@ -274,3 +274,30 @@ def test_each_client_has_its_own_request_limit(ws_world, settings_env, client_pr
     limited = push(client, ws_world.tokens["alpha-sync"], [FLOW_POINT])
     assert limited.status_code == 429 and limited.headers["Retry-After"]
     assert push(client, ws_world.tokens["alpha-unnamed"], [FLOW_POINT]).status_code == 200
+
+
+def test_metrics_count_each_workspaces_datapoints_labelled_by_id_not_name(ws_world,
+                                                                        settings_env):
+    from prometheus_client.parser import text_string_to_metric_families
+    client = ws_world.app.test_client()
+    resp = push(client, ws_world.tokens["alpha-sync"], [FLOW_POINT, {"identifier": "nowhere"}])
+    assert (resp.json["accepted"], resp.json["rejected"]) == (1, 1)
+    text = client.get("/metrics").data.decode()
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(text) for s in f.samples}
+    conn = psycopg2.connect(settings_env["PORTAL_DATABASE_URL"])
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT slug, id::text FROM workspaces")
+        ids = dict(cur.fetchall())
+    conn.close()
+    alpha, beta = ids["alpha"], ids["beta"]
+
+    def datapoints(workspace_id, outcome):
+        return samples[("portal_workspace_datapoints_total",
+                        (("outcome", outcome), ("workspace_id", workspace_id)))]
+    assert (datapoints(alpha, "accepted"), datapoints(alpha, "rejected")) == (1, 1)
+    assert (datapoints(beta, "accepted"), datapoints(beta, "rejected")) == (0, 0)
+    assert samples[("portal_workspace_batches_total", (("workspace_id", alpha),))] == 1
+    assert ("portal_workspace_ingest_lag_seconds", (("workspace_id", alpha),)) in samples
+    # /metrics answers everyone: a workspace's name is not in it
+    assert "alpha" not in text and "beta" not in text

@@ -1,5 +1,5 @@
 """/metrics in Prometheus's text format: the sum over every web worker (multiprocess mode)
-plus what the database knows."""
+plus what the database knows and the workspaces' ingest counts in Redis."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from app.auth.access import EVERYONE, access
 from app.metrics.database import DatabaseCollector
 from app.metrics.http import multiprocess_dir
+from app.metrics.workspaces import WorkspaceCollector
+from app.redis_client import get_redis
 
 bp = Blueprint("metrics", __name__)
 
@@ -26,5 +28,6 @@ def metrics():
         workers = REGISTRY  # one process (the test client, flask run): its own samples
     database = CollectorRegistry()
     database.register(DatabaseCollector(raw_connection))
+    database.register(WorkspaceCollector(raw_connection, get_redis()))
     return Response(generate_latest(workers) + generate_latest(database),
                     content_type=CONTENT_TYPE_LATEST)
