@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 import orjson
 import pyogrio
+from lxml import etree
 
 from matching_and_import_db.datasets.config import MAX_PAGES, DatasetConfig
 from matching_and_import_db.errors import InputError
@@ -56,8 +57,10 @@ class Fetcher:
 
     def remove(self) -> None:
         for path in self.downloaded:
-            if os.path.exists(path):
-                os.remove(path)
+            # GDAL's GML driver leaves its schema guess (.gfs) beside every page it opened
+            for leftover in (path, os.path.splitext(path)[0] + ".gfs"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
 
 
 def _without_query(url: str) -> str:
@@ -108,17 +111,46 @@ def _file(source: str, layer: str | None, f: Fetcher, label: str | None = None) 
     return SourceFile(gdal_path(path), label or os.path.basename(source), layer)
 
 
+def _root_tag(path: str) -> str | None:
+    """The XML root element's local name, or None when the file is no XML."""
+    try:
+        for _, element in etree.iterparse(path, events=("start",), resolve_entities=False,
+                                          no_network=True):
+            return etree.QName(element).localname
+    except etree.XMLSyntaxError:
+        return None
+    return None
+
+
 def _feature_count(path: str, label: str) -> int:
     try:
+        layers = pyogrio.list_layers(path)
+        if not len(layers) and _root_tag(path) == "FeatureCollection":
+            # a WFS page past the last feature: an empty collection, in which GDAL finds
+            # no layer at all (GeoServer, MapServer and ArcGIS answer so)
+            return 0
         return pyogrio.read_info(path, force_feature_count=True)["features"]
     except Exception:  # noqa: BLE001 - GDAL's message may quote the answer
         raise InputError(f"{label}: the answer is not a feature collection GDAL can "
                          "read") from None
 
 
+def _first_id(path: str) -> str | None:
+    """The first feature's gml:id, to tell a page from the one before it."""
+    try:
+        info = pyogrio.read_info(path)
+        if "gml_id" not in list(info["fields"]):
+            return None
+        fields = pyogrio.raw.read(path, columns=["gml_id"], max_features=1, read_geometry=False)[3]
+        return str(fields[0][0]) if len(fields) and len(fields[0]) else None
+    except Exception:  # noqa: BLE001 - a page GDAL counted but cannot read: reading says so
+        return None
+
+
 def _wfs(cfg: DatasetConfig, f: Fetcher) -> list[SourceFile]:
     """WFS 2.0 GetFeature, count/startIndex paging until a page comes back short."""
     out = []
+    previous_first = None
     for page in range(MAX_PAGES):
         url = _with_params(cfg.source, {
             "service": "WFS", "version": "2.0.0", "request": "GetFeature",
@@ -127,6 +159,14 @@ def _wfs(cfg: DatasetConfig, f: Fetcher) -> list[SourceFile]:
         path = f.download(url, ".gml")
         label = f"WFS {cfg.layer} page {page + 1}"
         n = _feature_count(path, label)
+        first = _first_id(path) if n else None
+        if first is not None and first == previous_first:
+            # ArcGIS and older servers answer the first page again whatever startIndex
+            # says: counting on a short page would publish it thousands of times
+            raise InputError(f"{label} begins with the same feature as page {page}: the "
+                             "server ignores startIndex; set page_size above the layer's "
+                             "feature count to read it in one request")
+        previous_first = first
         if n:
             out.append(SourceFile(path, label))
         if n < cfg.page_size:
@@ -202,4 +242,28 @@ def _overpass(cfg: DatasetConfig, f: Fetcher) -> list[SourceFile]:
     the points layer unless 'layer' names lines, multipolygons, ..."""
     url = _with_params(f.policy.overpass_url, {"data": cfg.query})
     path = f.download(url, ".osm")
+    _check_overpass_answer(path)
     return [SourceFile(path, "Overpass answer", cfg.layer or "points")]
+
+
+def _check_overpass_answer(path: str) -> None:
+    """Overpass answers HTTP 200 both to [out:json] (which GDAL's OSM driver cannot read)
+    and when the query failed on the server (a timeout or the memory limit): then the answer
+    holds a <remark> "runtime error: ..." and little or no data, which must not be
+    published as if it were the dataset. The remark stands after the data, so the end of
+    the answer is where to look; its text is not quoted (it is the server's)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64).lstrip()
+        fh.seek(max(0, os.path.getsize(path) - 4096))
+        tail = fh.read()
+    if head.startswith(b"{"):
+        raise InputError("the Overpass answer is JSON; GDAL reads OSM XML: begin the query "
+                         "with [out:xml] instead of [out:json]")
+    remark = tail.rfind(b"<remark>")
+    if remark >= 0 and b"runtime error" in tail[remark:remark + 300]:
+        kind = ("it timed out" if b"timed out" in tail[remark:remark + 300]
+                else "it ran out of memory" if b"memory" in tail[remark:remark + 300]
+                else "it failed")
+        raise InputError(f"the Overpass API reported a runtime error instead of the data "
+                         f"({kind}): narrow the query or raise its [timeout:] / [maxsize:]; "
+                         "nothing was published")

@@ -31,6 +31,8 @@ BATCH = 65_536  # features per Arrow batch and COPY chunk
 LON_NAMES = "lon,lng,long,longitude,x,x_coord,easting"
 LAT_NAMES = "lat,latitude,y,y_coord,northing"
 WKT_NAMES = "wkt,geometry,geom,the_geom,wkt_geom"
+# degrees a longitude/latitude may lie past -180..180 / -90..90 from float rounding
+EDGE_TOLERANCE = 1e-3
 # widening when pages of one source disagree: an int column that has a float page is float
 WIDER = {("bigint", "double precision"): "double precision"}
 
@@ -260,8 +262,17 @@ def _check_geometries(cfg: DatasetConfig, schema: Schema, source: SourceFile,
     if schema.srid != 4326:
         return shapes  # checked after PostGIS reprojects (outside_range.sql)
     bounds = shapely.bounds(shapes)
-    bad = np.flatnonzero((bounds[:, 0] < -180) | (bounds[:, 2] > 180) |
-                         (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+    beyond = np.max(np.stack([-180 - bounds[:, 0], bounds[:, 2] - 180,
+                              -90 - bounds[:, 1], bounds[:, 3] - 90]), axis=0)
+    edge = np.flatnonzero((beyond > 0) & (beyond <= EDGE_TOLERANCE))
+    if len(edge):
+        # float rounding past the pole or the antimeridian (ArcGIS's world grid reaches
+        # latitude 90.0001220703125): onto the edge, which PostGIS can reproject
+        clipped = shapely.transform(shapes[edge], lambda xy: np.clip(xy, [-180, -90],
+                                                                     [180, 90]))
+        shapes[edge] = clipped
+        wkb[edge] = shapely.to_wkb(clipped)
+    bad = np.flatnonzero(beyond > EDGE_TOLERANCE)
     if len(bad):
         columns = (f", columns {cfg.lon or 'lon'}/{cfg.lat or 'lat'}"
                    if _is_csv(source) else "")
@@ -279,10 +290,21 @@ class Batch:
     first_feature: int  # the number of its first feature over the whole source (1-based)
 
 
+def _list_text(values: list) -> str:
+    """A list field as text: its distinct values joined by '; '. GeoServer's WFS 1.1 answers
+    carry gml:name beside a feature's own name, which GDAL reads as one field of both:
+    ['Aflu', 'Aflu'] is the name Aflu."""
+    return "; ".join(dict.fromkeys("" if v is None else str(v) for v in values))
+
+
 def _as_text(array: pa.Array) -> pa.Array:
     try:
         return array.cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # lists, structs: as Python prints
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # lists, structs
+        if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+            return pa.array([None if v is None else _list_text(v) for v in array.to_pylist()],
+                            pa.string())
+        # structs as Python prints them
         return pa.array([None if v is None else str(v) for v in array.to_pylist()],
                         pa.string())
 
