@@ -62,10 +62,11 @@ def stage(ctx: RunContext) -> None:
                              f"{', '.join(c.name for c in schema.columns)})")
         store.create_staging(cur, ctx.run_id, schema)
         read = 0
-        copy = store.copy_statement(ctx.run_id, schema).as_string(cur)
+        copy = {fmt: store.copy_statement(ctx.run_id, schema, fmt).as_string(cur)
+                for fmt in ("binary", "csv")}
         with CopyPipe(cur) as pipe:
             for batch in batches:
-                pipe.submit(copy, batch.csv)
+                pipe.submit(copy[batch.format], batch.data)
                 read += batch.rows
                 ctx.progress(read)
         if read == 0:
@@ -78,7 +79,8 @@ def stage(ctx: RunContext) -> None:
                 raise InputError(f"coordinates of {cfg.slug} cannot be transformed from "
                                  f"EPSG:{schema.srid} to longitude/latitude; is the CRS "
                                  "right? (set 'crs')") from None
-        bad = store.first_outside_range(cur, ctx.run_id)
+        # a longitude/latitude source's features were checked as they were read
+        bad = store.first_outside_range(cur, ctx.run_id) if schema.srid != 4326 else None
         if bad is not None:
             raise InputError(f"feature {bad} of {cfg.slug} lies outside longitude -180..180 / "
                              f"latitude -90..90 after reading it as EPSG:{schema.srid}; is "

@@ -2,7 +2,7 @@
 catalog rows the web processes register as layers.
 
 A published dataset lives in `datasets.<slug>` (fid, its columns, geom in EPSG:4326,
-geom_3857 generated for tiles); its row in `published_datasets` says what it holds. Every
+geom_3857 for tiles); its row in `published_datasets` says what it holds. Every
 identifier is composed with psycopg2.sql from a validated slug and the reader's safe
 column names; every value is bound.
 """
@@ -46,13 +46,17 @@ def column_defs(schema: Schema) -> sql.Composed:
     return sql.SQL(" ").join(parts)
 
 
-def copy_statement(run_id: int, schema: Schema) -> sql.Composed:
-    """COPY (CSV, as the reader writes it) into the staging table; CopyPipe takes the
-    statement as text: render it with as_string(cursor)."""
-    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+def copy_statement(run_id: int, schema: Schema, fmt: str) -> sql.Composed:
+    """COPY into the staging table in the format of a reader's batch (binary or csv);
+    CopyPipe takes the statement as text: render it with as_string(cursor). A
+    longitude/latitude source brings its tile geometry; another's is made when PostGIS
+    reprojects it."""
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {})").format(
         _q(staging_name(run_id)),
         sql.SQL(", ").join(sql.Identifier(n) for n in
-                           ["fid", *(c.name for c in schema.columns), "geom"]))
+                           ["fid", *(c.name for c in schema.columns), "geom",
+                            *(["geom_3857"] if schema.srid == 4326 else [])]),
+        sql.SQL({"binary": "binary", "csv": "csv"}[fmt]))
 
 
 def create_staging(cur, run_id: int, schema: Schema) -> None:
@@ -108,7 +112,7 @@ def swap(cur, run_id: int, slug: str) -> None:
 
 def upsert(cur, run_id: int, slug: str, schema: Schema, key: str) -> tuple[int, int, int]:
     """Deletes, updates (only rows that changed) and inserts by key; (ins, upd, del)."""
-    names = [c.name for c in schema.columns] + ["geom"]
+    names = [c.name for c in schema.columns] + ["geom", "geom_3857"]
     ids = {"published": published_name(slug), "staging": staging_name(run_id), "key": key}
     cur.execute(load_sql(PACKAGE, "upsert_delete.sql", **ids))
     deleted = cur.rowcount
