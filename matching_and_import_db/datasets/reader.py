@@ -320,8 +320,9 @@ def _binary_input_takes(shapes: np.ndarray) -> bool:
     polygonal = shapes[(kinds == 3) | (kinds == 6)]
     if not len(polygonal):
         return True
-    rings = shapely.get_rings(shapely.get_parts(polygonal))
-    return bool((shapely.get_num_coordinates(rings) >= 4).all())
+    # the rings' points, counted from the coordinate offsets (no ring made as a geometry)
+    ring_offsets = shapely.to_ragged_array(polygonal, include_z=False)[2][0]
+    return bool((np.diff(ring_offsets) >= 4).all())
 
 
 # two lower-case hex digits per byte value, as one little-endian uint16 each
