@@ -10,6 +10,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from app.auth.access import EVERYONE, access
 from app.metrics.database import DatabaseCollector
 from app.metrics.http import multiprocess_dir
+from app.redis_client import get_redis
 
 bp = Blueprint("metrics", __name__)
 
@@ -25,6 +26,6 @@ def metrics():
     else:
         workers = REGISTRY  # one process (the test client, flask run): its own samples
     database = CollectorRegistry()
-    database.register(DatabaseCollector(raw_connection))
+    database.register(DatabaseCollector(raw_connection, get_redis()))
     return Response(generate_latest(workers) + generate_latest(database),
                     content_type=CONTENT_TYPE_LATEST)
