@@ -22,7 +22,7 @@ import pyproj
 import shapely
 from shapely.geometry import mapping
 
-from matching_and_import_db.datasets import binary_copy
+from matching_and_import_db.datasets import binary_copy, wkb
 from matching_and_import_db.datasets.config import DatasetConfig
 from matching_and_import_db.datasets.fetch import Fetcher, SourceFile
 from matching_and_import_db.errors import InputError
@@ -246,21 +246,23 @@ def reading(cfg: DatasetConfig, files: list[SourceFile]):
         yield schema, _batches(cfg, schema, files[0], meta, reader, 0)
 
 
-def _check_geometries(cfg: DatasetConfig, schema: Schema, source: SourceFile,
-                      wkb: np.ndarray, number: int) -> np.ndarray:
-    """The batch's geometries as shapely objects, once every feature is known to have one
-    and, in a longitude/latitude source, to lie inside -180..180 / -90..90 (a projected
-    file read without its CRS would otherwise fail in PostGIS, naming nothing)."""
-    missing = np.flatnonzero(np.equal(wkb, None))
-    if len(missing):
-        hint = (f" (columns {cfg.wkt or 'wkt'} or {cfg.lon or 'lon'}/{cfg.lat or 'lat'}"
-                " empty or not coordinates)") if _is_csv(source) else ""
-        raise InputError(f"{source.label}, feature {number + int(missing[0]) + 1}: "
-                         f"no geometry{hint}")
-    shapes = shapely.from_wkb(wkb)
-    if schema.srid != 4326:
-        return shapes  # checked after PostGIS reprojects (outside_range.sql)
-    bounds = shapely.bounds(shapes)
+def _check_present(cfg: DatasetConfig, source: SourceFile, geometries: pa.Array,
+                   number: int) -> None:
+    """Every feature has a geometry."""
+    if not geometries.null_count:
+        return
+    missing = np.flatnonzero(geometries.is_null().to_numpy(zero_copy_only=False))
+    hint = (f" (columns {cfg.wkt or 'wkt'} or {cfg.lon or 'lon'}/{cfg.lat or 'lat'}"
+            " empty or not coordinates)") if _is_csv(source) else ""
+    raise InputError(f"{source.label}, feature {number + int(missing[0]) + 1}: "
+                     f"no geometry{hint}")
+
+
+def _check_range(cfg: DatasetConfig, source: SourceFile, bounds: np.ndarray,
+                 number: int) -> None:
+    """A longitude/latitude source's features lie inside -180..180 / -90..90 (a projected
+    file read without its CRS would otherwise fail in PostGIS, naming nothing). Another
+    source's are checked after PostGIS reprojects them (outside_range.sql)."""
     bad = np.flatnonzero((bounds[:, 0] < -180) | (bounds[:, 2] > 180) |
                          (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
     if len(bad):
@@ -269,7 +271,6 @@ def _check_geometries(cfg: DatasetConfig, schema: Schema, source: SourceFile,
         raise InputError(f"{source.label}, feature {number + int(bad[0]) + 1}{columns}: "
                          "coordinates outside longitude -180..180 / latitude -90..90; is the "
                          "CRS right? (set 'crs')")
-    return shapes
 
 
 @dataclass
@@ -300,46 +301,9 @@ def _column(array: pa.Array | None, col: Column, n: int) -> pa.Array:
     return array.cast(target)
 
 
-def _plain_binary(wkb: pa.Array) -> pa.Array:
-    """A binary column whose buffers hold just its own values (not a slice's, not
-    64-bit offsets), so that they can be read as numpy arrays."""
-    wkb = wkb.cast(pa.binary()) if wkb.type != pa.binary() else wkb
-    if wkb.offset or np.frombuffer(wkb.buffers()[1], dtype=np.int32)[0]:
-        wkb = pa.array(wkb.to_pylist(), pa.binary())
-    return wkb
-
-
-def _binary_input_takes(shapes: np.ndarray) -> bool:
-    """Whether PostGIS's binary input (geometry `recv`) takes every shape: unlike its text
-    input (hex WKB, what ogr2ogr sends) it refuses rings of fewer than 4 points, which
-    real data has (GEOS has already refused what neither takes: open rings, one-point
-    lines). Collections are not looked into: they go as text."""
-    kinds = shapely.get_type_id(shapes)
-    if (kinds == 7).any():
-        return False
-    polygonal = shapes[(kinds == 3) | (kinds == 6)]
-    if not len(polygonal):
-        return True
-    # the rings' points, counted from the coordinate offsets (no ring made as a geometry)
-    ring_offsets = shapely.to_ragged_array(polygonal, include_z=False)[2][0]
-    return bool((np.diff(ring_offsets) >= 4).all())
-
-
-# two lower-case hex digits per byte value, as one little-endian uint16 each
-_HEX_DIGITS = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)
-
-
-def _hex(wkb: pa.Array) -> pa.Array:
-    """A plain binary column as hex text, by one table lookup over its whole buffer."""
-    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32)[:len(wkb) + 1]
-    data = np.frombuffer(wkb.buffers()[2] or b"", dtype=np.uint8)[:offsets[-1]]
-    return pa.StringArray.from_buffers(len(wkb), pa.py_buffer(offsets * 2),
-                                       pa.py_buffer(_HEX_DIGITS[data].tobytes()))
-
-
 def _csv(columns: list[pa.Array], geometries: list[pa.Array]) -> bytes:
     """The rows as COPY's CSV (the text input), geometries as hex WKB."""
-    arrays = columns + [_hex(g) for g in geometries]
+    arrays = columns + [wkb.hex_text(g) for g in geometries]
     sink = pa.BufferOutputStream()
     pacsv.write_csv(pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in
                                                               range(len(arrays))]),
@@ -348,66 +312,11 @@ def _csv(columns: list[pa.Array], geometries: list[pa.Array]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _geometry_2d(shapes: np.ndarray, wkb: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """(shapes, WKB) without Z: GDAL's own 2D WKB goes as it is (PostGIS gives an
-    SRID-less geometry its column's SRID); 3D geometries are made 2D."""
-    if not shapely.has_z(shapes).any():
-        return shapes, _plain_binary(wkb)
-    flat = shapely.force_2d(shapes)
-    return flat, pa.array(shapely.to_wkb(flat, output_dimension=2), pa.binary())
-
-
-# ISO WKB's header bytes of the shapes whose coordinates follow it in one block: order and
-# type, then the number of points (LineString) or of rings and points (Polygon, one ring)
-_ONE_BLOCK_HEADER = {1: 5, 2: 9, 3: 13}
-
-
-def _coordinate_bytes(shapes: np.ndarray, wkb: pa.Array) -> np.ndarray | None:
-    """Where the coordinates lie in the WKB buffer (a mask of its bytes), when every
-    feature is a 2D little-endian point, line or one-ring polygon (the header, then the
-    coordinates in one block); None otherwise (multi-part shapes, holes)."""
-    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int32)[:len(wkb) + 1].astype(np.int64)
-    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)
-    starts = offsets[:-1]
-    if not len(starts) or (data[starts] != 1).any():
-        return None
-    kinds = data[starts[:, None] + np.arange(1, 5)].copy().view("<u4").ravel()
-    header = np.select([kinds == k for k in _ONE_BLOCK_HEADER], list(_ONE_BLOCK_HEADER.values()),
-                       -1)
-    coordinate_bytes = 16 * shapely.get_num_coordinates(shapes).astype(np.int64)
-    if (np.diff(offsets) != header + coordinate_bytes).any():
-        return None
-    parts = np.column_stack((header, coordinate_bytes)).ravel()
-    return np.repeat(np.tile([False, True], len(starts)), parts)
-
-
-def _web_mercator(to_3857: pyproj.Transformer, shapes: np.ndarray, wkb: pa.Array) -> pa.Array:
-    """The tile geometry (EPSG:3857) of longitude/latitude features as WKB, computed here
-    beside the reading: PostGIS's ST_Transform costs about 4 µs a feature in the COPY,
-    on the server's one core. Points, lines and one-ring polygons (most datasets) are
-    transformed in their WKB buffer; other shapes through shapely's coordinates. The
-    coordinates are those PostGIS would compute: both ask PROJ."""
-    mask = _coordinate_bytes(shapes, wkb)
-    if mask is not None:
-        data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)[:len(mask)]
-        xy = data[mask].view("<f8").reshape(-1, 2)
-    else:
-        xy = shapely.get_coordinates(shapes)
-    coords = np.column_stack(to_3857.transform(xy[:, 0], xy[:, 1]))
-    if mask is not None:
-        out = data.copy()
-        out[mask] = coords.astype("<f8").view(np.uint8).ravel()
-        return pa.Array.from_buffers(pa.binary(), len(wkb),
-                                     [None, wkb.buffers()[1], pa.py_buffer(out)])
-    return pa.array(shapely.to_wkb(shapely.set_coordinates(shapes.copy(), coords),
-                                   output_dimension=2), pa.binary())
-
-
 def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict, reader,
              number: int) -> Iterator[Batch]:
-    """One file's features as binary COPY data, batch by batch: GDAL's Arrow batches, the
-    geometries checked by shapely and the rows encoded by Arrow and numpy, vectorised (no
-    Python loop per feature)."""
+    """One file's features as COPY data, batch by batch: GDAL's Arrow batches, the
+    geometries checked and the rows encoded by numpy, Arrow and shapely, vectorised (no
+    Python loop per feature; wkb.py, binary_copy.py)."""
     raw_names = [f[0] for f in _fields(meta, reader)]
     by_name = dict(zip(safe_names(raw_names), raw_names, strict=True))
     geometry = _geometry_column(reader)
@@ -419,24 +328,31 @@ def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict,
             n = batch.num_rows
             if n == 0:
                 continue
-            wkb = batch.column(geometry)
-            shapes = _check_geometries(cfg, schema, source,
-                                       wkb.to_numpy(zero_copy_only=False), number)
+            geometries = batch.column(geometry)
+            _check_present(cfg, source, geometries, number)
+            geometries = wkb.plain_binary(geometries)
+            simple = wkb.simple(geometries)  # most batches: numpy over the WKB buffer
+            shapes = None
+            if simple is None:
+                shapes, geometries = wkb.shapes_2d(geometries)
+            if schema.srid == 4326:
+                _check_range(cfg, source, simple.bounds() if simple is not None
+                             else shapely.bounds(shapes), number)
             columns = [pa.array(np.arange(number + 1, number + n + 1, dtype=np.int64))]
             for col in schema.columns:
                 raw = by_name.get(col.name)
                 columns.append(_column(batch.column(raw) if raw else None, col, n))
-            shapes, wkb = _geometry_2d(shapes, wkb)
-            geometries = [wkb]
+            geometry_columns = [geometries]
             if to_3857 is not None:  # else PostGIS reprojects (reproject_staging.sql)
-                geometries.append(_web_mercator(to_3857, shapes, wkb))
-            if _binary_input_takes(shapes):
+                geometry_columns.append(wkb.web_mercator(to_3857, geometries, simple, shapes))
+            if simple is not None or wkb.binary_input_takes(shapes):
                 types = ["bigint", *(c.type for c in schema.columns)]
                 yield Batch(binary_copy.copy_data(
                     [binary_copy.field(a, t) for a, t in zip(columns, types, strict=True)]
-                    + [binary_copy.field(g, "geometry") for g in geometries]), n, number + 1)
+                    + [binary_copy.field(g, "geometry") for g in geometry_columns]),
+                    n, number + 1)
             else:
-                yield Batch(_csv(columns, geometries), n, number + 1, "csv")
+                yield Batch(_csv(columns, geometry_columns), n, number + 1, "csv")
             number += n
     except OSError:  # GDAL met a broken feature mid-stream
         raise _unreadable(source) from None
