@@ -50,8 +50,11 @@ def copy_statement(run_id: int, schema: Schema, fmt: str) -> sql.Composed:
     """COPY into the staging table in the format of a reader's batch (binary or csv);
     CopyPipe takes the statement as text: render it with as_string(cursor). A
     longitude/latitude source brings its tile geometry; another's is made when PostGIS
-    reprojects it."""
-    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {})").format(
+    reprojects it. FREEZE (the table is the run's own, made in this transaction): the rows
+    are written frozen, so that neither the index builds nor the first readers after the
+    publish check or set their visibility row by row (a quarter of the server's time for
+    200,000 points)."""
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {}, FREEZE)").format(
         _q(staging_name(run_id)),
         sql.SQL(", ").join(sql.Identifier(n) for n in
                            ["fid", *(c.name for c in schema.columns), "geom",
