@@ -290,6 +290,14 @@ def test_the_tile_geometry_is_where_postgis_puts_it(settings_env, db_conn, tmp_p
         "ST_NumInteriorRings(ST_GeometryN(geom_3857, 1))) FROM datasets.oslo"))
     assert count == run["counts"]["features_published"] > 10_000
     assert worst < 1e-6  # metres
+    # the catalog's count and bbox (the reader's, not a scan) are the table's
+    catalog_count, bbox, extent = _one(db_conn, (
+        "SELECT feature_count, bbox, (SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), "
+        "ST_YMax(e)] FROM (SELECT ST_Extent(geom) AS e FROM datasets.oslo) x) "
+        "FROM published_datasets WHERE slug = 'oslo'"))
+    assert catalog_count == count
+    # ST_Extent reads PostGIS's single-precision boxes of lines and polygons
+    assert max(abs(a - b) for a, b in zip(bbox, extent, strict=True)) < 1e-5
     if layer == "multipolygons":  # one-ring polygons, courtyards and several parts
         assert {"MULTIPOLYGON10", "MULTIPOLYGON11"} <= set(kinds)
         assert any(k.startswith("MULTIPOLYGON") and not k.startswith("MULTIPOLYGON1")

@@ -282,6 +282,9 @@ class Batch:
     rows: int
     first_feature: int  # the number of its first feature over the whole source (1-based)
     format: str = "binary"
+    # (minx, miny, maxx, maxy) of a longitude/latitude batch (None: not known here, or
+    # every shape empty)
+    bounds: tuple[float, float, float, float] | None = None
 
 
 def _as_text(array: pa.Array) -> pa.Array:
@@ -299,6 +302,20 @@ def _column(array: pa.Array | None, col: Column, n: int) -> pa.Array:
     if col.type == "text":
         return _as_text(array)
     return array.cast(target)
+
+
+def _extent(bounds: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The features' bounds together (empty shapes, NaN, left out, as ST_Extent does)."""
+    if np.isnan(bounds).all():
+        return None
+    return (float(np.nanmin(bounds[:, 0])), float(np.nanmin(bounds[:, 1])),
+            float(np.nanmax(bounds[:, 2])), float(np.nanmax(bounds[:, 3])))
+
+
+def merge_extents(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None or b is None:
+        return a or b
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _csv(columns: list[pa.Array], geometries: list[pa.Array]) -> bytes:
@@ -335,9 +352,11 @@ def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict,
             shapes = None
             if simple is None:
                 shapes, geometries = wkb.shapes_2d(geometries)
+            extent = None
             if schema.srid == 4326:
-                _check_range(cfg, source, simple.bounds() if simple is not None
-                             else shapely.bounds(shapes), number)
+                bounds = simple.bounds() if simple is not None else shapely.bounds(shapes)
+                _check_range(cfg, source, bounds, number)
+                extent = _extent(bounds)
             columns = [pa.array(np.arange(number + 1, number + n + 1, dtype=np.int64))]
             for col in schema.columns:
                 raw = by_name.get(col.name)
@@ -350,9 +369,9 @@ def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict,
                 yield Batch(binary_copy.copy_data(
                     [binary_copy.field(a, t) for a, t in zip(columns, types, strict=True)]
                     + [binary_copy.field(g, "geometry") for g in geometry_columns]),
-                    n, number + 1)
+                    n, number + 1, bounds=extent)
             else:
-                yield Batch(_csv(columns, geometry_columns), n, number + 1, "csv")
+                yield Batch(_csv(columns, geometry_columns), n, number + 1, "csv", extent)
             number += n
     except OSError:  # GDAL met a broken feature mid-stream
         raise _unreadable(source) from None

@@ -143,6 +143,10 @@ class Registration:
     colour: str
     schema: Schema
     key: str | None
+    # what the reader counted and bounded, when the run's rows are the published ones;
+    # None: counted and bounded in the published table
+    feature_count: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
 
 
 def register(cur, r: Registration) -> tuple[int, int]:
@@ -152,7 +156,8 @@ def register(cur, r: Registration) -> tuple[int, int]:
                  "title": r.title, "group": r.group, "description": r.description,
                  "colour": r.colour, "geometry_type": r.schema.geometry_type,
                  "columns": orjson.dumps(r.schema.as_json()).decode(), "key": r.key,
-                 "srid": r.schema.srid})
+                 "srid": r.schema.srid, "feature_count": r.feature_count,
+                 "bbox": list(r.bbox) if r.bbox else None})
     count, version = cur.fetchone()
     return count, version
 
