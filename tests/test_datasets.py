@@ -256,7 +256,7 @@ def test_bad_input_names_file_feature_and_column(settings_env, db_conn, tmp_path
 def _osm_layer(tmp_path, layer: str):
     """A layer of the OSM extract as a GeoPackage in the import directory. Its
     multipolygons clipped at the extract's edge (rings of two points) are left out:
-    shapely cannot read them (see the report of that run)."""
+    GEOS cannot read them (test_a_shape_geos_cannot_read_is_named)."""
     one_ring = layer == "polygons"  # the multipolygons' one-ring parts, as Polygons
     meta, _, wkb, fields = pyogrio.raw.read(str(OSLO_PBF),
                                             layer="multipolygons" if one_ring else layer)
@@ -302,6 +302,18 @@ def test_the_tile_geometry_is_where_postgis_puts_it(settings_env, db_conn, tmp_p
         assert {"MULTIPOLYGON10", "MULTIPOLYGON11"} <= set(kinds)
         assert any(k.startswith("MULTIPOLYGON") and not k.startswith("MULTIPOLYGON1")
                    for k in kinds)
+
+
+def test_a_shape_geos_cannot_read_is_named(settings_env, db_conn, tmp_path):
+    pbf = tmp_path / OSLO_PBF.name  # into the import directory
+    pbf.write_bytes(OSLO_PBF.read_bytes())
+    p = dataset_pipeline(db_conn, "oslo", slug="oslo", source=str(pbf), layer="multipolygons")
+    run = run_dataset(settings_env, p)
+    assert run["status"] == "failed"
+    assert "oslo-center-2025.osm.pbf, feature " in run["message"]
+    assert "its geometry is not a valid shape (" in run["message"]
+    assert "LinearRing" in run["message"]  # GEOS's reason: a ring of two points
+    assert _one(db_conn, "SELECT count(*) FROM published_datasets")[0] == 0
 
 
 def test_a_projected_csv_read_as_lon_lat_is_refused(settings_env, db_conn, hsl_csv):

@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyogrio
 import pyproj
 import shapely
+from shapely.errors import ShapelyError
 from shapely.geometry import mapping
 
 from matching_and_import_db.datasets import binary_copy, wkb
@@ -145,16 +146,19 @@ def _unreadable(source: SourceFile) -> InputError:
 
 @contextmanager
 def _open(cfg: DatasetConfig, source: SourceFile):
-    """GDAL's Arrow stream of the file: record batches straight from the driver."""
+    """GDAL's Arrow stream of the file: record batches straight from the driver. Only
+    GDAL's failure to open it is "cannot read it"; what goes wrong later (a feature, the
+    COPY) says so itself."""
+    stream = pyogrio.raw.open_arrow(source.path, layer=source.layer, use_pyarrow=True,
+                                    batch_size=BATCH, **open_options(cfg, source))
     try:
-        with pyogrio.raw.open_arrow(source.path, layer=source.layer, use_pyarrow=True,
-                                    batch_size=BATCH,
-                                    **open_options(cfg, source)) as (meta, reader):
-            yield meta, reader
-    except InputError:
-        raise
+        meta, reader = stream.__enter__()
     except Exception:  # noqa: BLE001 - pyogrio raises several GDAL error types
         raise _unreadable(source) from None
+    try:
+        yield meta, reader
+    finally:
+        stream.__exit__(None, None, None)
 
 
 def _fields(meta: dict, reader) -> list[tuple[str, pa.DataType]]:
@@ -262,6 +266,21 @@ def _check_present(cfg: DatasetConfig, source: SourceFile, geometries: pa.Array,
                      f"no geometry{hint}")
 
 
+def _check_readable(source: SourceFile, geometries: pa.Array, shapes: np.ndarray,
+                    number: int) -> None:
+    """GEOS read every geometry (a clipped OSM multipolygon may have a ring of 2 points)."""
+    bad = np.flatnonzero(shapely.is_missing(shapes))
+    if not len(bad):
+        return
+    try:
+        shapely.from_wkb(geometries[int(bad[0])].as_py())
+        reason = "unreadable"
+    except ShapelyError as exc:  # says what, never the coordinates
+        reason = str(exc)[:200]
+    raise InputError(f"{source.label}, feature {number + int(bad[0]) + 1}: its geometry is "
+                     f"not a valid shape ({reason})")
+
+
 def _check_range(cfg: DatasetConfig, source: SourceFile, bounds: np.ndarray,
                  number: int) -> None:
     """A longitude/latitude source's features lie inside -180..180 / -90..90 (a projected
@@ -356,6 +375,7 @@ def _batches(cfg: DatasetConfig, schema: Schema, source: SourceFile, meta: dict,
             shapes = None
             if simple is None:
                 shapes, geometries = wkb.shapes_2d(geometries)
+                _check_readable(source, geometries, shapes, number)
             extent = None
             if schema.srid == 4326:
                 bounds = simple.bounds() if simple is not None else shapely.bounds(shapes)

@@ -94,8 +94,11 @@ def simple(wkb: pa.Array) -> Simple | None:
 
 def shapes_2d(wkb: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """(shapely shapes, WKB) without Z: GDAL's own 2D WKB goes as it is (PostGIS gives an
-    SRID-less geometry its column's SRID); 3D geometries are made 2D."""
-    shapes = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    SRID-less geometry its column's SRID); 3D geometries are made 2D. A geometry GEOS
+    cannot read is None (the reader names it)."""
+    shapes = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    if shapely.is_missing(shapes).any():
+        return shapes, wkb
     if not shapely.has_z(shapes).any():
         return shapes, wkb
     flat = shapely.force_2d(shapes)
