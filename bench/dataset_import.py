@@ -6,11 +6,13 @@ and written by GDAL (pyogrio): a GeoJSON of 200,000 points and a GeoPackage of 5
 polygons, each with an integer id, a text and a number column.
 
 Ours is timed in-process around one pipeline run as the scheduler executes it (fetch →
-stage: GDAL read, COPY into staging, the tile geometry computed, primary key and two GiST
-indexes → publish: swap and catalog row, run bookkeeping included). ogr2ogr as its process
-(`-f PostgreSQL`, its defaults: COPY into a new table, a GiST index on the geometry), in
-a schema of its own. Every repetition starts from no table; the two alternate and the
-medians are compared.
+stage: GDAL's Arrow stream, the checks, the tile geometry (EPSG:3857) computed beside the
+reading, binary COPY FREEZE into staging, primary key and a GiST index on the tile
+geometry → publish: swap and catalog row, run bookkeeping included). ogr2ogr as its
+process (`-f PostgreSQL`, its defaults: COPY into a new table, primary key, a GiST index
+on the geometry), in a schema of its own: the same indexes, while ours also stores the
+second geometry the tiles and bbox queries use. Every repetition starts from no table;
+the two alternate and the medians are compared.
 """
 
 from __future__ import annotations

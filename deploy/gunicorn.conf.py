@@ -23,6 +23,23 @@ accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# PORTAL_LOG_FORMAT=json: gunicorn's own lines (its access log, its errors) in the app's
+# JSON format (logging_setup.JsonFormatter), so that every line of the process is one
+# object; an access line carries the answer's X-Request-ID as request_id.
+if os.environ.get("PORTAL_LOG_FORMAT") == "json":
+    from gunicorn.glogging import Logger
+
+    class JsonLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            from matching_and_import_db.settings.logging_setup import JsonFormatter
+            for log in (self.error_log, self.access_log):
+                for handler in log.handlers:
+                    handler.setFormatter(JsonFormatter())
+
+    logger_class = JsonLogger
+
+
 # Prometheus multiprocess mode (app/metrics): every worker writes its samples into one
 # directory, emptied here when gunicorn starts (scripts/web.sh gives each start its own;
 # otherwise a new temporary one, always writable, also in the container), and a worker's

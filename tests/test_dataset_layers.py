@@ -94,6 +94,20 @@ def test_downloads_as_geojson_and_csv(client, published):
     assert all(r["wkt"].startswith("POINT (10.") for r in rows)
 
 
+def test_downloads_stream_page_by_page(client, published, monkeypatch):
+    """A download is streamed: page after page of the dataset, every feature once."""
+    from app.datasets import views
+    monkeypatch.setattr(views, "EXPORT_PAGE", 100)  # 483 features: five pages
+    whole = client.get(f"/api/geo/{SLUG}.geojson")
+    assert whole.is_streamed and whole.status_code == 200
+    ids = [f["id"] for f in json.loads(whole.data)["features"]]
+    assert len(ids) == len(set(ids)) == PARKING_COUNT
+    table = client.get(f"/api/geo/{SLUG}.csv")
+    assert table.is_streamed
+    rows = list(csv.DictReader(io.StringIO(table.data.decode())))
+    assert sorted(r["id"] for r in rows) == sorted(str(i) for i in ids)
+
+
 def test_ogc_api_serves_the_dataset(client, published):
     doc = client.get(f"/ogc/collections/{SLUG}/items?limit=5&f=json").get_json()
     assert doc["numberReturned"] == 5

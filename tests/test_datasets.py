@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
+import pyogrio
 import pytest
+import shapely
 from psycopg2 import sql
 
 from tests.conftest import FIXTURES, ROOT
@@ -25,6 +28,7 @@ from tests.dataset_helpers import (
 RUTER_QUAYS = ROOT / "demo" / "ruter2021_quays_nsr.csv"  # 7,317 quays, lon/lat columns
 ATLAS = FIXTURES / "stops" / "atlas-sample.csv"  # semicolon-separated, wgs84East/North
 HSL = ROOT / "bench" / "data" / "hsl-stop-data-2020-07-22.csv"  # X/Y in EPSG:2392
+OSLO_PBF = ROOT / "bench" / "data" / "oslo-center-2025.osm.pbf"  # OpenStreetMap extract
 
 
 @pytest.fixture
@@ -246,6 +250,69 @@ def test_bad_input_names_file_feature_and_column(settings_env, db_conn, tmp_path
     assert run["status"] == "failed"
     assert "quays-one-without-lat.csv, feature 5: no geometry" in run["message"]
     assert "lon/lat" in run["message"]
+    assert _one(db_conn, "SELECT count(*) FROM published_datasets")[0] == 0
+
+
+def _osm_layer(tmp_path, layer: str):
+    """A layer of the OSM extract as a GeoPackage in the import directory. Its
+    multipolygons clipped at the extract's edge (rings of two points) are left out:
+    GEOS cannot read them (test_a_shape_geos_cannot_read_is_named)."""
+    one_ring = layer == "polygons"  # the multipolygons' one-ring parts, as Polygons
+    meta, _, wkb, fields = pyogrio.raw.read(str(OSLO_PBF),
+                                            layer="multipolygons" if one_ring else layer)
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    keep = ~shapely.is_missing(shapes)
+    if one_ring:
+        keep &= (shapely.get_num_geometries(shapes) == 1)
+        keep[keep] &= shapely.get_num_interior_rings(shapely.get_geometry(shapes[keep], 0)) == 0
+        wkb = np.array([None] * len(wkb), dtype=object)
+        wkb[keep] = shapely.to_wkb(shapely.get_geometry(shapes[keep], 0))
+    path = tmp_path / f"oslo-{layer}.gpkg"
+    pyogrio.raw.write(str(path), wkb[keep], [f[keep] for f in fields], list(meta["fields"]),
+                      driver="GPKG", crs="EPSG:4326",
+                      geometry_type="Polygon" if one_ring else meta["geometry_type"])
+    return path
+
+
+@pytest.mark.parametrize("layer", ["multipolygons", "polygons", "lines", "points"])
+def test_the_tile_geometry_is_where_postgis_puts_it(settings_env, db_conn, tmp_path, layer):
+    """The reader computes geom_3857 itself (in the WKB buffer for points, lines and
+    one-ring polygons, through shapely for holes and multi-part shapes): on OSM's real
+    buildings with courtyards, multipolygons, one-ring buildings, roads and points, it is
+    PostGIS's own ST_Transform, so the dataset's tiles and bbox queries find every
+    feature in place."""
+    p = dataset_pipeline(db_conn, "oslo", slug="oslo", source=str(_osm_layer(tmp_path, layer)))
+    run = run_dataset(settings_env, p)
+    assert run["status"] == "succeeded", run["message"]
+    count, worst, kinds = _one(db_conn, (
+        "SELECT count(*), max(ST_HausdorffDistance(geom_3857, ST_Transform(geom, 3857))), "
+        "array_agg(DISTINCT GeometryType(geom_3857) || ST_NumGeometries(geom_3857) || "
+        "ST_NumInteriorRings(ST_GeometryN(geom_3857, 1))) FROM datasets.oslo"))
+    assert count == run["counts"]["features_published"] > 10_000
+    assert worst < 1e-6  # metres
+    # the catalog's count and bbox (the reader's, not a scan) are the table's
+    catalog_count, bbox, extent = _one(db_conn, (
+        "SELECT feature_count, bbox, (SELECT ARRAY[ST_XMin(e), ST_YMin(e), ST_XMax(e), "
+        "ST_YMax(e)] FROM (SELECT ST_Extent(geom) AS e FROM datasets.oslo) x) "
+        "FROM published_datasets WHERE slug = 'oslo'"))
+    assert catalog_count == count
+    # ST_Extent reads PostGIS's single-precision boxes of lines and polygons
+    assert max(abs(a - b) for a, b in zip(bbox, extent, strict=True)) < 1e-5
+    if layer == "multipolygons":  # one-ring polygons, courtyards and several parts
+        assert {"MULTIPOLYGON10", "MULTIPOLYGON11"} <= set(kinds)
+        assert any(k.startswith("MULTIPOLYGON") and not k.startswith("MULTIPOLYGON1")
+                   for k in kinds)
+
+
+def test_a_shape_geos_cannot_read_is_named(settings_env, db_conn, tmp_path):
+    pbf = tmp_path / OSLO_PBF.name  # into the import directory
+    pbf.write_bytes(OSLO_PBF.read_bytes())
+    p = dataset_pipeline(db_conn, "oslo", slug="oslo", source=str(pbf), layer="multipolygons")
+    run = run_dataset(settings_env, p)
+    assert run["status"] == "failed"
+    assert "oslo-center-2025.osm.pbf, feature " in run["message"]
+    assert "its geometry is not a valid shape (" in run["message"]
+    assert "LinearRing" in run["message"]  # GEOS's reason: a ring of two points
     assert _one(db_conn, "SELECT count(*) FROM published_datasets")[0] == 0
 
 

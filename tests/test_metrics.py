@@ -1,6 +1,7 @@
 """/metrics: scraped with prometheus_client's own text parser after traffic on several
 gunicorn workers (scripts/web.sh), the request counter is the sum over all of them; what
-the database knows (pipeline runs, published datasets) is there too."""
+the database and Redis know (pipeline runs, published datasets, GBFS feeds' staleness,
+MQTT messages stored and refused) is there too."""
 
 from __future__ import annotations
 
@@ -9,8 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from matching_and_import_db.live.mqtt_subscriber import Route
 from tests.conftest import free_port, wait_until
 from tests.dataset_helpers import PARKING_GEOJSON, dataset_pipeline, run_dataset
+from tests.gbfs_helpers import poll
+from tests.sensor_helpers import (
+    SENSORS,
+    publish_all,
+    publisher,
+    running_subscriber,
+    unique_prefix,
+)
 
 
 def scrape(url: str) -> dict[str, list]:
@@ -78,3 +88,53 @@ def test_the_scheduler_serves_its_jobs_metrics(start_scheduler):
 
     wait_until(lambda: heartbeat_runs() >= 2, 60, interval=0.5,
                message="two heartbeat jobs counted by the scheduler's /metrics")
+
+
+def _scrape_client(client) -> dict[str, dict]:
+    """The test client's /metrics: {family: {labels as a tuple of values: value}}."""
+    resp = client.get("/metrics")
+    assert resp.status_code == 200
+    return {f.name: {tuple(s.labels.values()): s.value for s in f.samples
+                     if not s.name.endswith("_created")}
+            for f in text_string_to_metric_families(resp.get_data(as_text=True))}
+
+
+def test_metrics_show_each_gbfs_feeds_staleness(client, replay, add_feed, db_conn, redis):
+    add_feed("lillestrom", f"{replay.url}/lillestrombysykkel/gbfs.json")
+    add_feed("nowhere", f"{replay.url}/no-such-system/gbfs.json")
+    poll(db_conn, redis, "lillestrom")
+    poll(db_conn, redis, "nowhere")
+    metrics = _scrape_client(client)
+    assert metrics["portal_gbfs_feed_stale"] == {("lillestrom",): 0, ("nowhere",): 1}
+    ages = metrics["portal_gbfs_feed_last_success_age_seconds"]
+    assert ages.keys() == {("lillestrom",)}  # the other never had a good fetch
+    assert 0 <= ages[("lillestrom",)] < 600
+
+    path = "/lillestrombysykkel/station_status.json"
+    replay.override(path, b"{", status=200)  # broken: the feed goes stale
+    poll(db_conn, redis, "lillestrom", later_s=3600)
+    later = _scrape_client(client)
+    assert later["portal_gbfs_feed_stale"][("lillestrom",)] == 1
+    assert later["portal_gbfs_feed_last_success_age_seconds"][("lillestrom",)] >= \
+        ages[("lillestrom",)]  # still counted from the last good fetch
+
+
+def test_metrics_count_mqtt_messages_stored_and_refused_by_reason(client, settings_env):
+    prefix = unique_prefix()
+    good = (SENSORS / "tti-docs_starter-kit_mclimate-button_2025-04-16.json").read_bytes()
+    messages = [(f"{prefix}/up", good)] * 2 + [(f"{prefix}/up", b"{")] * 3 + \
+        [(f"{prefix}/up", b"[]")]
+    with running_subscriber(settings_env, [Route(f"{prefix}/#", "tts")], prefix,
+                            f"{prefix}-metrics") as sub, publisher() as pub:
+        publish_all(pub, messages)
+        wait_until(lambda: sub.stats.received == len(messages), 30,
+                   message="every message read")
+
+        def stored() -> float:
+            return _scrape_client(client).get("portal_mqtt_messages_stored", {}).get(
+                (f"{prefix}-metrics",), 0)
+        wait_until(lambda: stored() == 2, 30, interval=0.5,
+                   message="the subscriber's stored messages on /metrics")
+        refused = _scrape_client(client)["portal_mqtt_messages_refused"]
+    assert refused[("an empty list: no uplink",)] == 1
+    assert sum(v for (reason,), v in refused.items() if reason.startswith("not JSON")) == 3

@@ -27,7 +27,7 @@ def metrics():
     else:
         workers = REGISTRY  # one process (the test client, flask run): its own samples
     database = CollectorRegistry()
-    database.register(DatabaseCollector(raw_connection))
+    database.register(DatabaseCollector(raw_connection, get_redis()))
     database.register(WorkspaceCollector(raw_connection, get_redis()))
     return Response(generate_latest(workers) + generate_latest(database),
                     content_type=CONTENT_TYPE_LATEST)

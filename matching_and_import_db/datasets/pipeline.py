@@ -39,7 +39,7 @@ def fetch_phase(ctx: RunContext) -> None:
 
 
 def stage(ctx: RunContext) -> None:
-    from matching_and_import_db.datasets.reader import reading
+    from matching_and_import_db.datasets.reader import merge_extents, reading
 
     cfg = _cfg(ctx)
     files = ctx.state["files"]
@@ -61,12 +61,14 @@ def stage(ctx: RunContext) -> None:
             raise InputError(f"the key column {cfg.key!r} is not in the source (its columns: "
                              f"{', '.join(c.name for c in schema.columns)})")
         store.create_staging(cur, ctx.run_id, schema)
-        read = 0
-        copy = store.copy_statement(ctx.run_id, schema).as_string(cur)
+        read, extent = 0, None
+        copy = {fmt: store.copy_statement(ctx.run_id, schema, fmt).as_string(cur)
+                for fmt in ("binary", "csv")}
         with CopyPipe(cur) as pipe:
             for batch in batches:
-                pipe.submit(copy, batch.csv)
+                pipe.submit(copy[batch.format], batch.data)
                 read += batch.rows
+                extent = merge_extents(extent, batch.bounds)
                 ctx.progress(read)
         if read == 0:
             raise InputError(f"{files[0].label if files else cfg.source} holds no features; "
@@ -78,7 +80,8 @@ def stage(ctx: RunContext) -> None:
                 raise InputError(f"coordinates of {cfg.slug} cannot be transformed from "
                                  f"EPSG:{schema.srid} to longitude/latitude; is the CRS "
                                  "right? (set 'crs')") from None
-        bad = store.first_outside_range(cur, ctx.run_id)
+        # a longitude/latitude source's features were checked as they were read
+        bad = store.first_outside_range(cur, ctx.run_id) if schema.srid != 4326 else None
         if bad is not None:
             raise InputError(f"feature {bad} of {cfg.slug} lies outside longitude -180..180 / "
                              f"latitude -90..90 after reading it as EPSG:{schema.srid}; is "
@@ -91,6 +94,7 @@ def stage(ctx: RunContext) -> None:
                                  + ("empty" if missing else "the same as another feature's")
                                  + "; every feature needs its own key in mode 'upsert'")
         store.index_staging(cur, ctx.run_id)
+    ctx.state["extent"] = extent if schema.srid == 4326 else None  # else PostGIS's, later
     ctx.counts.update(features_read=read, columns=len(schema.columns))
     ctx.log("read %d features with %d columns (%s, EPSG:%d)", read, len(schema.columns),
             schema.geometry_type, schema.srid)
@@ -109,9 +113,13 @@ def publish(ctx: RunContext) -> None:
             store.swap(cur, ctx.run_id, cfg.slug)
             inserted, updated, deleted = ctx.counts["features_read"], 0, None
             how = "swapped in"
+        swapped = how == "swapped in" and ctx.state["extent"] is not None
         count, version = store.register(cur, store.Registration(
             cfg.slug, ctx.pipeline, ctx.run_id, cfg.title or cfg.slug, cfg.group,
-            cfg.description, cfg.colour, schema, cfg.key))
+            cfg.description, cfg.colour, schema, cfg.key,
+            # the published rows are the ones read: no need to scan them again
+            feature_count=inserted if swapped else None,
+            bbox=ctx.state["extent"] if swapped else None))
     ctx.ensure_lock()
     ctx.conn.commit()
     if ctx.tiles is not None:  # the dataset's layer is named by its slug

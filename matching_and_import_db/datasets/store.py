@@ -2,7 +2,7 @@
 catalog rows the web processes register as layers.
 
 A published dataset lives in `datasets.<slug>` (fid, its columns, geom in EPSG:4326,
-geom_3857 generated for tiles); its row in `published_datasets` says what it holds. Every
+geom_3857 for tiles); its row in `published_datasets` says what it holds. Every
 identifier is composed with psycopg2.sql from a validated slug and the reader's safe
 column names; every value is bound.
 """
@@ -46,13 +46,20 @@ def column_defs(schema: Schema) -> sql.Composed:
     return sql.SQL(" ").join(parts)
 
 
-def copy_statement(run_id: int, schema: Schema) -> sql.Composed:
-    """COPY (CSV, as the reader writes it) into the staging table; CopyPipe takes the
-    statement as text: render it with as_string(cursor)."""
-    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+def copy_statement(run_id: int, schema: Schema, fmt: str) -> sql.Composed:
+    """COPY into the staging table in the format of a reader's batch (binary or csv);
+    CopyPipe takes the statement as text: render it with as_string(cursor). A
+    longitude/latitude source brings its tile geometry; another's is made when PostGIS
+    reprojects it. FREEZE (the table is the run's own, made in this transaction): the rows
+    are written frozen, so that neither the index builds nor the first readers after the
+    publish check or set their visibility row by row (a quarter of the server's time for
+    200,000 points)."""
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT {}, FREEZE)").format(
         _q(staging_name(run_id)),
         sql.SQL(", ").join(sql.Identifier(n) for n in
-                           ["fid", *(c.name for c in schema.columns), "geom"]))
+                           ["fid", *(c.name for c in schema.columns), "geom",
+                            *(["geom_3857"] if schema.srid == 4326 else [])]),
+        sql.SQL({"binary": "binary", "csv": "csv"}[fmt]))
 
 
 def create_staging(cur, run_id: int, schema: Schema) -> None:
@@ -108,7 +115,7 @@ def swap(cur, run_id: int, slug: str) -> None:
 
 def upsert(cur, run_id: int, slug: str, schema: Schema, key: str) -> tuple[int, int, int]:
     """Deletes, updates (only rows that changed) and inserts by key; (ins, upd, del)."""
-    names = [c.name for c in schema.columns] + ["geom"]
+    names = [c.name for c in schema.columns] + ["geom", "geom_3857"]
     ids = {"published": published_name(slug), "staging": staging_name(run_id), "key": key}
     cur.execute(load_sql(PACKAGE, "upsert_delete.sql", **ids))
     deleted = cur.rowcount
@@ -136,6 +143,10 @@ class Registration:
     colour: str
     schema: Schema
     key: str | None
+    # what the reader counted and bounded, when the run's rows are the published ones;
+    # None: counted and bounded in the published table
+    feature_count: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
 
 
 def register(cur, r: Registration) -> tuple[int, int]:
@@ -145,7 +156,8 @@ def register(cur, r: Registration) -> tuple[int, int]:
                  "title": r.title, "group": r.group, "description": r.description,
                  "colour": r.colour, "geometry_type": r.schema.geometry_type,
                  "columns": orjson.dumps(r.schema.as_json()).decode(), "key": r.key,
-                 "srid": r.schema.srid})
+                 "srid": r.schema.srid, "feature_count": r.feature_count,
+                 "bbox": list(r.bbox) if r.bbox else None})
     count, version = cur.fetchone()
     return count, version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 import orjson
@@ -26,12 +27,35 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# gunicorn's access log records carry its atoms (glogging.Logger.atoms) as their args: the
+# fields of a request's JSON line, named as the app's lines would name them
+ACCESS_ATOMS = {"remote": "h", "method": "m", "path": "U", "query": "q", "status": "s",
+                "bytes": "B", "duration_ms": "M", "user_agent": "a"}
+
+
+def _access_fields(atoms: Mapping) -> dict:
+    fields = {name: atoms.get(atom) for name, atom in ACCESS_ATOMS.items()}
+    if isinstance(fields["status"], str) and fields["status"].isdigit():
+        fields["status"] = int(fields["status"])
+    # the access line is written after the request: its id is the answer's X-Request-ID
+    return {**{k: v for k, v in fields.items() if v not in (None, "", "-")},
+            "request_id": atoms.get("{x-request-id}o")}
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, logger, level, message, the request id while a
+    request is served; gunicorn's access lines (deploy/gunicorn.conf.py) also carry the
+    request's method, path, status, bytes and duration."""
+
     def format(self, record: logging.LogRecord) -> str:
         record.message = record.getMessage()
         data = {"time": self.formatTime(record), **{k: getattr(record, k) for k in _FIELDS}}
+        if record.name == "gunicorn.access" and isinstance(record.args, Mapping):
+            data.update(_access_fields(record.args))
         if getattr(record, "request_id", None):
             data["request_id"] = record.request_id
+        elif data.get("request_id") is None:
+            data.pop("request_id", None)
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(data).decode()

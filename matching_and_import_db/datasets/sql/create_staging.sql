@@ -1,8 +1,9 @@
--- A run's staging table, in longitude/latitude: COPY fills geom, PostgreSQL the tile
--- geometry beside it. {columns} is the source's columns, each followed by a comma.
+-- A run's staging table for a longitude/latitude source: COPY fills geom and the tile
+-- geometry beside it (the reader computes both). {columns} is the source's columns, each
+-- followed by a comma.
 CREATE TABLE {staging} (
     fid bigint NOT NULL,
     {columns}
     geom geometry(Geometry, 4326) NOT NULL,
-    geom_3857 geometry(Geometry, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED
+    geom_3857 geometry(Geometry, 3857) NOT NULL
 )
