@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -21,6 +20,7 @@ from matching_and_import_db.layers.catalog import catalog
 from matching_and_import_db.pipelines.runner import RunWorker, request_run
 from matching_and_import_db.pipelines.sources import SourcePolicy
 from tests.conftest import FIXTURES, ROOT
+from tests.http_helpers import QuietHandler, serve
 from tests.osm_helpers import run_row
 
 DATASETS = FIXTURES / "datasets"
@@ -96,20 +96,9 @@ def _wfs_members() -> list[bytes]:
 def start_services() -> tuple[http.server.ThreadingHTTPServer, FakeServices]:
     members = _wfs_members()
     collection = json.loads(PARKING_GEOJSON.read_text())
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), None)
-    seen = FakeServices(f"http://127.0.0.1:{server.server_address[1]}")
+    seen = FakeServices("")  # its base URL once the server is up (below)
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _send(self, body: bytes, mimetype: str, status: int = 200):
-            self.send_response(status)
-            self.send_header("Content-Type", mimetype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def do_GET(self):
             url = urlparse(self.path)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -117,7 +106,7 @@ def start_services() -> tuple[http.server.ThreadingHTTPServer, FakeServices]:
                 path = DATASETS / Path(url.path).name
                 if Path(url.path).name == PARKING_GEOJSON.name:
                     path = PARKING_GEOJSON
-                return self._send(path.read_bytes(), "application/octet-stream")
+                return self.answer(path.read_bytes(), "application/octet-stream")
             if url.path == "/wfs" and q.get("request") == "GetFeature":
                 start, count = int(q["startIndex"]), int(q["count"])
                 seen.wfs_start_indexes.append(start)
@@ -127,7 +116,7 @@ def start_services() -> tuple[http.server.ThreadingHTTPServer, FakeServices]:
                         f'numberReturned="{len(page)}" timeStamp="2025-06-01T00:00:00Z">'
                         ).encode()
                 body += b"".join(b"<wfs:member>" + m + b"</wfs:member>" for m in page)
-                return self._send(body + b"</wfs:FeatureCollection>",
+                return self.answer(body + b"</wfs:FeatureCollection>",
                                   "application/gml+xml; version=3.2")
             if url.path == "/ogcapi/collections/bicycle_parking/items":
                 limit, offset = int(q.get("limit", 10)), int(q.get("offset", 0))
@@ -140,10 +129,10 @@ def start_services() -> tuple[http.server.ThreadingHTTPServer, FakeServices]:
                                           f"&offset={offset + limit}&f=json"})
                 doc = {"type": "FeatureCollection", "features": feats, "links": links,
                        "numberReturned": len(feats)}
-                return self._send(json.dumps(doc).encode(), "application/geo+json")
+                return self.answer(json.dumps(doc).encode(), "application/geo+json")
             if url.path == "/ckan/api/3/action/package_show":
                 if q.get("id") != "oslo-bicycle-parking":
-                    return self._send(json.dumps({"success": False, "error": {
+                    return self.answer(json.dumps({"success": False, "error": {
                         "message": "Not found", "__type": "Not Found Error"}}).encode(),
                         "application/json", 404)
                 doc = {"success": True, "result": {"name": "oslo-bicycle-parking",
@@ -152,13 +141,12 @@ def start_services() -> tuple[http.server.ThreadingHTTPServer, FakeServices]:
                             "url": f"{seen.base}/files/readme.pdf"},
                            {"id": "r2", "name": "Sykkelparkering", "format": "GeoJSON",
                             "url": f"{seen.base}/files/{PARKING_GEOJSON.name}"}]}}
-                return self._send(json.dumps(doc).encode(), "application/json")
+                return self.answer(json.dumps(doc).encode(), "application/json")
             if url.path == "/overpass/interpreter":
                 seen.overpass_queries.append(q.get("data", ""))
-                return self._send((DATASETS / "overpass-bicycle-parking.osm").read_bytes(),
+                return self.answer((DATASETS / "overpass-bicycle-parking.osm").read_bytes(),
                                   "application/osm3s+xml")
-            return self._send(b"not found", "text/plain", 404)
+            return self.answer(b"not found", "text/plain", 404)
 
-    server.RequestHandlerClass = Handler
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, seen.base = serve(Handler)
     return server, seen

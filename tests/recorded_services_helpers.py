@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import http.server
 import re
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
 from tests.conftest import FIXTURES
+from tests.http_helpers import QuietHandler, serve
 
 RECORDED = FIXTURES / "datasets" / "recorded"
 # GeoServer at sigma.openplans.org, WFS 1.1.0 GetFeature topp:gnis_pop (20 places)
@@ -82,20 +82,9 @@ def wfs_pages(recording: bytes, start: int, count: int) -> bytes:
 
 
 def start_recorded_services() -> tuple[http.server.ThreadingHTTPServer, RecordedServices]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), None)
-    seen = RecordedServices(f"http://127.0.0.1:{server.server_address[1]}")
+    seen = RecordedServices("")  # its base URL once the server is up (below)
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _send(self, body: bytes, mimetype: str, status: int = 200):
-            self.send_response(status)
-            self.send_header("Content-Type", mimetype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(QuietHandler):
         def do_GET(self):
             seen.requests.append(self.path)
             url = urlparse(self.path)
@@ -105,28 +94,27 @@ def start_recorded_services() -> tuple[http.server.ThreadingHTTPServer, Recorded
                 start, count = int(q.get("startindex", 0)), int(q.get("count", 1000))
                 seen.wfs_start_indexes.append(start)
                 recording = GNIS_WFS11 if url.path.endswith("11") else GNIS_WFS10
-                return self._send(wfs_pages(recording.read_bytes(), start, count),
+                return self.answer(wfs_pages(recording.read_bytes(), start, count),
                                   "text/xml; subtype=gml/3.1.1")
             if url.path == "/wfs/arcgis" and q.get("request") == "GetFeature":
                 # sampleserver6 was asked for count=1; the recording is what it answered,
                 # and a server that ignores startIndex answers it again for every page
                 seen.wfs_start_indexes.append(int(q.get("startindex", 0)))
-                return self._send(ARCGIS_WORLD.read_bytes(),
+                return self.answer(ARCGIS_WORLD.read_bytes(),
                                   "application/gml+xml; version=3.2")
             if url.path == "/ckan/api/3/action/package_show":
                 recording = CKAN_PACKAGES.get(q.get("id", ""))
                 if recording is None:
-                    return self._send(b"not found", "text/plain", 404)
+                    return self.answer(b"not found", "text/plain", 404)
                 body = recording.read_bytes().replace(CKAN_DEMO.encode(), seen.base.encode())
-                return self._send(body, "application/json;charset=utf-8")
+                return self.answer(body, "application/json;charset=utf-8")
             if url.path == "/overpass/interpreter":
                 path = OVERPASS[seen.overpass_answer]
                 mimetype = ("application/json" if path.suffix == ".json"
                             else "application/osm3s+xml")
-                return self._send(path.read_bytes(), mimetype)
+                return self.answer(path.read_bytes(), mimetype)
             # anything else, among them demo.ckan.org's resource downloads, is long gone
-            return self._send(b"not found", "text/plain", 404)
+            return self.answer(b"not found", "text/plain", 404)
 
-    server.RequestHandlerClass = Handler
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, seen.base = serve(Handler)
     return server, seen

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from tests.conftest import FIXTURES, OSLO_PBF
+from tests.http_helpers import serve_directory
 from tests.osm_helpers import gen_pipeline, published_fingerprint, run_inline
 from tests.stop_matching_helpers import STOP_AREA_OSM
 
@@ -161,16 +162,10 @@ def test_broken_input_fails_the_run_and_keeps_the_published_data(
 
 def test_osm_file_served_over_http_is_downloaded_and_imported(settings_env, db_conn,
                                                               tmp_path):
-    import http.server
-    import threading
-    from functools import partial
-
     shutil.copy(BOEBLINGEN, tmp_path / "extract.osm.pbf")
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, base = serve_directory(tmp_path)
     try:
-        url = f"http://127.0.0.1:{server.server_port}/extract.osm.pbf"
+        url = f"{base}/extract.osm.pbf"
         run = run_inline(settings_env, gen_pipeline(db_conn, "remote", url))
         missing = run_inline(settings_env, gen_pipeline(db_conn, "gone", url + ".old"))
     finally:

@@ -4,19 +4,18 @@ ever puts what a file or a server holds into a run's message, its log or the sch
 
 from __future__ import annotations
 
-import http.server
 import os
 import shutil
 import socket
 import tempfile
 import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
 
 from matching_and_import_db.pipelines.sources import refusal
 from tests.conftest import ROOT, wait_until
+from tests.http_helpers import QuietHandler, serve, serve_directory
 from tests.osm_helpers import gen_pipeline, run_inline, run_row
 from tests.stops_helpers import GOLDEN_ATLAS, gen_stops_pipeline, load_golden_osm
 
@@ -34,13 +33,6 @@ def outside_dir():
     (path / ".env.local").write_text(SECRET + "\nPORTAL_DATABASE_URL=postgresql://x\n")
     yield path
     shutil.rmtree(path)
-
-
-def _served(directory: Path):
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 # --- local files -----------------------------------------------------------------------
@@ -135,7 +127,7 @@ def test_public_addresses_are_allowed(address):
 def test_a_loopback_url_not_allow_listed_is_refused_without_showing_its_answer(
         settings_env, db_conn, tmp_path):
     (tmp_path / "config").write_text(SECRET + "\n")
-    server = _served(tmp_path)
+    server = serve_directory(tmp_path)[0]
     env = {**settings_env, "PORTAL_SOURCE_ALLOWED_HOSTS": ""}
     try:
         url = f"http://127.0.0.1:{server.server_port}/config"
@@ -155,20 +147,16 @@ def test_a_loopback_url_not_allow_listed_is_refused_without_showing_its_answer(
 def test_a_redirect_from_an_allowed_host_to_an_internal_one_is_refused(settings_env, db_conn,
                                                                         tmp_path):
     (tmp_path / "config").write_text(SECRET + "\n")
-    target = _served(tmp_path)
+    target = serve_directory(tmp_path)[0]
 
-    class Redirect(http.server.BaseHTTPRequestHandler):
+    class Redirect(QuietHandler):
         def do_GET(self):
             self.send_response(302)
             self.send_header("Location",
                              f"http://localhost:{target.server_port}/config")
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    redirector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=redirector.serve_forever, daemon=True).start()
+    redirector, _ = serve(Redirect)
     try:
         run = run_inline(settings_env, gen_stops_pipeline(
             db_conn, "hop", f"http://127.0.0.1:{redirector.server_port}/stops.csv"))
@@ -211,7 +199,7 @@ def test_an_allow_listed_host_is_downloaded_and_redirects_are_followed(settings_
     served = tmp_path / "served"
     served.mkdir()
     (served / "stops.csv").write_bytes(GOLDEN_ATLAS.read_bytes())
-    server = _served(served)
+    server = serve_directory(served)[0]
     try:  # SimpleHTTPRequestHandler redirects a directory without its slash
         os.mkdir(served / "dir")
         (served / "dir" / "index.html").write_bytes(GOLDEN_ATLAS.read_bytes())
@@ -222,7 +210,7 @@ def test_an_allow_listed_host_is_downloaded_and_redirects_are_followed(settings_
     assert run["status"] == "succeeded", run["message"]
 
 
-class _Endless(http.server.BaseHTTPRequestHandler):
+class _Endless(QuietHandler):
     """A server that sends no Content-Length and more bytes than a source may have."""
 
     def do_GET(self):
@@ -232,9 +220,6 @@ class _Endless(http.server.BaseHTTPRequestHandler):
         for _ in range(64):
             self.wfile.write(b"x" * 1024)
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.mark.parametrize("length_given", [True, False], ids=["content-length", "streamed"])
 def test_a_download_larger_than_the_limit_fails_the_run_and_leaves_no_file(
@@ -243,10 +228,9 @@ def test_a_download_larger_than_the_limit_fails_the_run_and_leaves_no_file(
         served = tmp_path / "served"
         served.mkdir()
         (served / "stops.csv").write_bytes(b"x" * 64 * 1024)
-        server = _served(served)
+        server = serve_directory(served)[0]
     else:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server, _ = serve(_Endless)
     env = {**settings_env, "PORTAL_SOURCE_MAX_BYTES": str(16 * 1024)}
     downloads = Path(env["PORTAL_DATA_DIR"]) / "downloads"
     before = set(downloads.iterdir()) if downloads.exists() else set()

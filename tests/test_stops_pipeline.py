@@ -6,12 +6,10 @@ fails the run and leaves the published data as it was.
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 import time
 from collections import Counter
-from functools import partial
 
 import mapbox_vector_tile
 import psycopg2
@@ -21,6 +19,7 @@ from matching_and_import_db.errors import InputError
 from matching_and_import_db.stops.matching import DEFAULT_PROFILE
 from matching_and_import_db.stops.pipeline import detect_format, validate_config
 from tests.conftest import FIXTURES, wait_until
+from tests.http_helpers import serve_directory
 from tests.osm_helpers import cached_tile_key, gen_pipeline, run_inline, tile_of
 from tests.stops_helpers import (
     EXPECTED,
@@ -395,11 +394,9 @@ def test_registry_served_over_http_is_downloaded_and_imported(settings_env, db_c
     served = tmp_path / "served"
     served.mkdir()
     (served / "stops.csv").write_bytes(GOLDEN_ATLAS.read_bytes())
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, base = serve_directory(served)
     try:
-        url = f"http://127.0.0.1:{server.server_port}/stops.csv"
+        url = f"{base}/stops.csv"
         run = run_inline(settings_env, gen_stops_pipeline(db_conn, "remote", url))
         missing = run_inline(settings_env, gen_stops_pipeline(db_conn, "gone", url + ".old"))
     finally:
