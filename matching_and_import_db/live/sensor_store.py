@@ -67,10 +67,15 @@ def _copy_series(cur, uplinks: list[Uplink]) -> None:
                             ("device_id", "measurement", "measured_at", "value"))
         signals = pipe.table("incoming_signals",
                              ("device_id", "received_at", "gateway", "rssi", "snr"))
+        names: dict[str, str] = {}  # measurement names repeat: each encoded once
         for u in uplinks:
-            device, at = encode_value(u.device_id), encode_value(u.received_at)
+            head = f"{encode_value(u.device_id)}\t"
+            at = encode_value(u.received_at)
             for m, v in u.values.items():
-                values.add_line(f"{device}\t{encode_value(m)}\t{at}\t{v!r}")
+                name = names.get(m)
+                if name is None:
+                    name = names[m] = encode_value(m)
+                values.add_line(f"{head}{name}\t{at}\t{v!r}")
             for s in u.signals:
                 signals.add((u.device_id, u.received_at, s.gateway, s.rssi, s.snr))
     cur.execute(load_sql(PACKAGE, "merge_incoming.sql"))

@@ -5,6 +5,7 @@ read through a configured mapping. Every way a message can be unusable raises
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ import orjson
 MAX_MEASUREMENTS = 100  # per message: a payload with more is not a sensor reading
 MAX_NAME = 64  # characters of a device id or a measurement name
 MAX_FUTURE = timedelta(minutes=5)  # clocks drift; an hour ahead is a broken clock
+CONTROL = re.compile("[\x00-\x1f]")  # characters below 32
 
 # units of the measurement names devices commonly send, when the registry knows none
 KNOWN_UNITS = {
@@ -172,7 +174,7 @@ def _path(doc: object, dotted: str) -> object:
 
 
 def _name(text: str, what: str) -> str:
-    if len(text) > MAX_NAME or any(ord(c) < 32 for c in text):
+    if len(text) > MAX_NAME or CONTROL.search(text):
         raise InvalidMessage(f"{what} longer than {MAX_NAME} characters or with control "
                              "characters")
     return text
@@ -182,7 +184,7 @@ def _label(value: object) -> str | None:
     """A device's name or kind as given, without control characters, at most 200 long."""
     if not isinstance(value, str):
         return None
-    text = "".join(c for c in value if ord(c) >= 32)[:200].strip()
+    text = CONTROL.sub("", value)[:200].strip()
     return text or None
 
 
