@@ -38,7 +38,9 @@ class ReplayServer:
         self.root = Path(root)
         self.step = step
         self.ttl = ttl
-        self.started = time.time()
+        # a whole second: last_updated (whole seconds) is then exactly when a snapshot came
+        # up, and last_updated + ttl exactly when the next one does
+        self.started = float(int(time.time()))
         self.overrides: dict[str, tuple[int, bytes, float, str]] = {}
         self._bodies: dict[tuple[str, str, int], tuple[bytes | None, float]] = {}
         self.requests: list[tuple[str, dict]] = []  # (path, request headers)

@@ -166,8 +166,9 @@ class Settings:
         "jobs' runs and durations); 0: not served.")
     gbfs_min_interval_seconds: float = setting(
         10.0,
-        "Shortest time between two fetches of one GBFS file (what `ttl: 0` means), and the "
-        "first step of the backoff after a failed fetch.")
+        "Shortest time between two fetches of one GBFS file (what `ttl: 0` gets, and the "
+        "longest wait for data overdue at the source), and the first step of the backoff "
+        "after a failed fetch.")
     gbfs_timeout_seconds: float = setting(
         10.0,
         "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer.")

@@ -27,7 +27,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from redis.exceptions import LockError, RedisError
@@ -48,10 +48,11 @@ STATION_FILES = {"station_information", "station_status"}
 LIVE_FILES = ("station_information", "station_status", "free_bike_status", "vehicle_status",
               "geofencing_zones")
 VEHICLE_FILES = {"free_bike_status", "vehicle_status", "vehicle_types"}
-# one call of poll_due goes on taking the feeds that come due for at most this long, then
-# returns (the scheduler's next tick calls it again): its job's log line and metrics stay
-# regular under a steady load
-ROUND_SECONDS = 30.0
+# one call of poll_due goes on taking the feeds as they come due (sleeping until the next
+# is due) for this long, then returns and the scheduler's next tick calls it again: its
+# job's log line and metrics come every few minutes
+ROUND_SECONDS = 300.0
+RETRY = timedelta(seconds=1)  # a feed held elsewhere, or whose poll failed: tried again then
 
 
 @dataclass(frozen=True)
@@ -131,31 +132,57 @@ class _HostLimits:
 
 def poll_due(connect: Callable, redis, config: PollConfig,
              should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Poll the feeds that have a file due, `config.pollers` at a time, taking the feeds
-    that come due meanwhile until nothing is due or ROUND_SECONDS have passed; returns how
-    many polls this process made."""
+    """Poll the feeds as their files come due, `config.pollers` at a time, for
+    ROUND_SECONDS (or until should_stop); returns how many polls this process made."""
     db = _Connections(connect, config.db_connections)
     hosts = _HostLimits(config.per_host)
     todo: list[Feed] = []
     in_hand: set[str] = set()  # being polled by a thread of this call
-    held_elsewhere: set[str] = set()  # locked by another process: not asked again
-    taking = threading.Lock()
+    # feeds tried lately -> when they may be taken again: one another process held (it
+    # polls it meanwhile; asked again then, in case it died), or one whose poll failed
+    # before it could say when it is due (never polled in a loop)
+    not_before: dict[str, datetime] = {}
+    taking = threading.Lock()  # todo, in_hand and not_before
+    refilling = threading.Lock()  # one thread asks the database for what is due
+    finished = threading.Event()  # a poll ended: the sleeping thread looks again
     ends = time.monotonic() + ROUND_SECONDS
     polled: list[str] = []
     redis_errors: list[RedisError] = []
 
+    def take() -> Feed | None:  # under `taking`
+        if not todo:
+            return None
+        feed = todo.pop()
+        in_hand.add(feed.slug)
+        return feed
+
     def next_feed() -> Feed | None:
-        with taking:
-            if not todo and time.monotonic() < ends:
-                with db.connection() as conn:  # most overdue first (due_feeds.sql)
-                    due = store.due_feeds(conn, datetime.now(UTC))
-                todo.extend(reversed([f for f in due if f.slug not in in_hand
-                                      and f.slug not in held_elsewhere]))
-            if not todo:
-                return None
-            feed = todo.pop()
-            in_hand.add(feed.slug)
-            return feed
+        """The most overdue feed no thread has; when none is due, one thread sleeps until
+        the next is, or a poll ends (at most a second, so that a feed just added is seen
+        as soon as the scheduler's tick would), the others wait behind it. `taking` is
+        never held while sleeping: the threads that finish a poll must be able to say so."""
+        with refilling:
+            while True:
+                with taking:
+                    if (feed := take()) is not None:
+                        return feed
+                if time.monotonic() >= ends or should_stop():
+                    return None
+                finished.clear()  # before reading: a poll that ends after it wakes us
+                with db.connection() as conn:
+                    feeds = store.feeds_by_due(conn)
+                with taking:
+                    now = datetime.now(UTC)
+                    # when each feed not in hand may be polled: when due, and not within
+                    # RETRY of a try that was held or failed
+                    ready = [(f, max(due or now, not_before.get(f.slug, now)))
+                             for f, due in feeds if f.slug not in in_hand]
+                    todo.extend(reversed([f for f, at in ready if at <= now]))
+                    if (feed := take()) is not None:
+                        return feed
+                    wake = min((at for _f, at in ready), default=None)
+                wait = 1.0 if wake is None else (wake - now).total_seconds()
+                finished.wait(min(1.0, max(0.01, wait), max(0.0, ends - time.monotonic())))
 
     def work() -> None:
         session = sources.guarded_session(config.sources)  # keep-alive to the operators
@@ -164,16 +191,18 @@ def poll_due(connect: Callable, redis, config: PollConfig,
                 feed = next_feed()
                 if feed is None:
                     return
-                done = False
+                outcome = FAILED
                 try:
-                    done = _poll_locked(db.connection, redis, config, feed, session, hosts)
+                    outcome = _poll_locked(db.connection, redis, config, feed, session,
+                                           hosts)
                 finally:
                     with taking:
                         in_hand.discard(feed.slug)
-                        if done:
+                        if outcome == POLLED:  # its files' due times say when it is next
                             polled.append(feed.slug)
                         else:
-                            held_elsewhere.add(feed.slug)
+                            not_before[feed.slug] = datetime.now(UTC) + RETRY
+                    finished.set()
         except RedisError as exc:
             redis_errors.append(exc)
         except Exception:  # the database: this thread stops, the job logs it next tick
@@ -195,13 +224,16 @@ def poll_due(connect: Callable, redis, config: PollConfig,
     return len(polled)
 
 
+POLLED, HELD, FAILED = "polled", "held by another process", "failed unexpectedly"
+
+
 def _poll_locked(db, redis, config: PollConfig, feed: Feed, session=None,
-                 hosts: _HostLimits | None = None) -> bool:
-    """Poll one feed under its lock (db: a context manager of a connection); False when
-    another process holds it."""
+                 hosts: _HostLimits | None = None) -> str:
+    """Poll one feed under its lock (db: a context manager of a connection); returns
+    POLLED, HELD (another process has the lock) or FAILED (logged; nothing written)."""
     lock = redis.lock(lock_name(feed.slug), timeout=config.lease_seconds, blocking=False)
     if not lock.acquire():
-        return False  # another scheduler process polls this feed
+        return HELD  # another scheduler process polls this feed
     taken = time.monotonic()
 
     def keepalive() -> bool:
@@ -213,8 +245,10 @@ def _poll_locked(db, redis, config: PollConfig, feed: Feed, session=None,
         taken = time.monotonic()
         return _extend(lock)
 
+    outcome = FAILED
     try:
         _poll(db, redis, config, feed, keepalive, datetime.now(UTC), session, hosts)
+        outcome = POLLED
     except RedisError:
         raise  # the job pauses until Redis is back (scheduler/jobs.py)
     except Exception as exc:
@@ -227,7 +261,7 @@ def _poll_locked(db, redis, config: PollConfig, feed: Feed, session=None,
             lock.release()
         except (LockError, RedisError):  # expired while polling, or Redis went away
             pass
-    return True
+    return outcome
 
 
 def _extend(lock) -> bool:

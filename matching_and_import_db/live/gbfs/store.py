@@ -30,10 +30,11 @@ def _feed(row) -> Feed:
                 stale_reason=reason)
 
 
-def due_feeds(conn, now: datetime) -> list[Feed]:
+def feeds_by_due(conn) -> list[tuple[Feed, datetime | None]]:
+    """Every enabled feed with when it is due (None: just added), soonest first."""
     with conn.cursor() as cur:
-        cur.execute(_sql("due_feeds.sql"), {"now": now})
-        return [_feed(r) for r in cur.fetchall()]
+        cur.execute(_sql("feeds_by_due.sql"))
+        return [(_feed(r[:6]), r[6]) for r in cur.fetchall()]
 
 
 def feed_by_slug(conn, slug: str) -> Feed | None:
