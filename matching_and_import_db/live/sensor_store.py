@@ -67,7 +67,7 @@ def _copy_series(cur, uplinks: list[Uplink]) -> None:
                             ("device_id", "measurement", "measured_at", "value"))
         signals = pipe.table("incoming_signals",
                              ("device_id", "received_at", "gateway", "rssi", "snr"))
-        names: dict[str, str] = {}  # measurement names repeat: each encoded once
+        names: dict[str, str] = {}  # measurement and gateway names repeat: encoded once
         for u in uplinks:
             head = f"{encode_value(u.device_id)}\t"
             at = encode_value(u.received_at)
@@ -77,7 +77,11 @@ def _copy_series(cur, uplinks: list[Uplink]) -> None:
                     name = names[m] = encode_value(m)
                 values.add_line(f"{head}{name}\t{at}\t{v!r}")
             for s in u.signals:
-                signals.add((u.device_id, u.received_at, s.gateway, s.rssi, s.snr))
+                gateway = names.get(s.gateway)
+                if gateway is None:
+                    gateway = names[s.gateway] = encode_value(s.gateway)
+                signals.add_line(f"{head}{at}\t{gateway}\t{encode_value(s.rssi)}\t"
+                                 f"{encode_value(s.snr)}")
     cur.execute(load_sql(PACKAGE, "merge_incoming.sql"))
 
 

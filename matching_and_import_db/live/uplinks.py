@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 
@@ -33,9 +34,9 @@ class InvalidMessage(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Signal:
-    """How one gateway heard an uplink."""
+class Signal(NamedTuple):
+    """How one gateway heard an uplink (a tuple: a message has several, built by the
+    thousand a second)."""
     gateway: str
     rssi: float | None
     snr: float | None
