@@ -245,6 +245,12 @@ def _time(value: object, what: str, now: datetime) -> datetime:
 
 def _iso(text: str, what: str) -> datetime:
     """RFC 3339 with any number of fraction digits (The Things Stack sends nanoseconds)."""
+    try:  # most times as they come (Python 3.11 reads "Z" and long fractions)
+        at = datetime.fromisoformat(text)
+        if at.tzinfo is not None:
+            return at.astimezone(UTC)
+    except ValueError:
+        pass
     head, dot, rest = text.partition(".")
     if dot:
         digits = len(rest) - len(rest.lstrip("0123456789"))
