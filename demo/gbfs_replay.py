@@ -46,6 +46,8 @@ class ReplayServer:
         self.requests: list[tuple[str, dict]] = []  # (path, request headers)
         self.active: dict[str, int] = {}  # requests being answered, per path
         self.most_at_once: dict[str, int] = {}
+        self.slow = 0  # answers of a slow override (delay) being waited out, any path
+        self.most_slow_at_once = 0
         self._lock = threading.Lock()
         server = self
 
@@ -100,8 +102,13 @@ class ReplayServer:
             override = self.overrides.get(path)
         if override:
             status, body, delay, ctype = override
-            if delay:
-                time.sleep(delay)  # a server that does not answer in time
+            if delay:  # a server that does not answer in time
+                with self._lock:
+                    self.slow += 1
+                    self.most_slow_at_once = max(self.most_slow_at_once, self.slow)
+                time.sleep(delay)
+                with self._lock:  # before answering: the client still waits for it
+                    self.slow -= 1
             return self._send(h, status, body, ctype, None)
         parts = path.strip("/").split("/")
         if len(parts) != 2 or not parts[1].endswith(".json"):
