@@ -52,6 +52,8 @@ RECORDING = DEMO / "TourPerret_ems-tourperret-A81758FFFE04B1C1.ndjson.gz"
 MAPPING = json.loads((DEMO / "mappings.json").read_text())["campusiot_helium"]
 TILE = "/tiles/roads/14/8802/5373.mvt"  # the synthetic city's centre (13.40, 52.52)
 DEVICE = re.compile(rb'"device":"(lat-\d+-\d+)"')
+PARTS = ("latency", "feed_latency", "idle", "mqtt", "polling")
+NAN = float("nan")
 
 import live_polling  # noqa: E402  (beside this file: the GBFS polling-at-scale figure)
 
@@ -192,6 +194,85 @@ async def push_latency(stream_port: int, publisher, clients: int, events: int) -
     return {"clients": clients, "events": events, "received": len(latencies),
             "expected": clients * events, "p50_ms": pct(latencies, 50),
             "p99_ms": pct(latencies, 99)}
+
+
+FEED_STEP_S = 3  # the replayed feed's ttl: a new status snapshot every FEED_STEP_S seconds
+
+
+async def listen_changes(reader, arrivals: list) -> None:
+    """Every arrival of bytes holding a change event (the stream's events of one poll come
+    together; the first of them is what a map shows first)."""
+    try:
+        while True:
+            chunk = await reader.read(1 << 20)
+            if not chunk:
+                return
+            if b"event: change" in chunk:
+                arrivals.append(time.time())
+    except (ConnectionError, asyncio.CancelledError):
+        return
+
+
+async def feed_latency_at(stream_port: int, clients: int, changes_at: list[float]) -> dict:
+    streams = []
+    for start in range(0, clients, 250):
+        streams += await asyncio.gather(*(open_stream(stream_port, "gbfs_stations")
+                                          for _ in range(min(250, clients - start))))
+    arrivals: list[list[float]] = [[] for _ in streams]
+    tasks = [asyncio.create_task(listen_changes(r, arrivals[i]))
+             for i, (r, _w) in enumerate(streams)]
+    first = time.time() + 0.5
+    steps = [t for t in changes_at if t > first]
+    await asyncio.sleep(max(0.0, steps[-1] - time.time()) + FEED_STEP_S)
+    for t in tasks:
+        t.cancel()
+    close_all(streams)
+    latencies = []
+    for seen in arrivals:
+        for t in steps:  # the first change event after the change, within a step
+            after = [a for a in seen if t <= a < t + FEED_STEP_S]
+            if after:
+                latencies.append((min(after) - t) * 1000)
+    return {"clients": clients, "changes": len(steps), "received": len(latencies),
+            "expected": clients * len(steps), "p50_ms": pct(latencies, 50),
+            "p99_ms": pct(latencies, 99)}
+
+
+def feed_change_latency(procs: Processes, env: dict, dsn: str, stream_port: int,
+                        counts: list[int], changes: int) -> dict[int, dict]:
+    """From a change of a GBFS feed at the replay server to its first change event at the
+    clients: the recorded Oslo feed replayed with a new status snapshot every FEED_STEP_S
+    seconds (last_updated the moment it came up, ttl FEED_STEP_S), polled by a real
+    scheduler process, whose poller wakes when the data is due."""
+    import psycopg2
+
+    from demo.gbfs_replay import ReplayServer
+    from matching_and_import_db.live import events
+    replay = ReplayServer(ROOT / "demo" / "gbfs", step=FEED_STEP_S, ttl=FEED_STEP_S).start()
+    try:
+        conn = psycopg2.connect(dsn)
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO gbfs_feeds (slug, url) VALUES (%s, %s)",
+                        ("oslobysykkel", f"{replay.url}/oslobysykkel/gbfs.json"))
+        conn.commit()
+        conn.close()
+        procs.start("scheduler", [sys.executable, "-m", "scheduler"], {
+            **env, "PORTAL_SOURCE_ALLOWED_HOSTS": "127.0.0.1", "PORTAL_OIDC_ISSUER": "",
+            "PORTAL_SECRET_KEY": env.get("PORTAL_SECRET_KEY", "bench-only"),
+            # the replayed ttl is shorter than the default 10 s minimum
+            "PORTAL_GBFS_MIN_INTERVAL_SECONDS": "1"})
+        redis = redis_lib.Redis.from_url(env["PORTAL_REDIS_URL"])
+        wait_for("the replayed feed polled", lambda: redis.hlen(
+            events.state_key("gbfs_stations")) > 0, timeout=180)
+        results = {}
+        for n in counts:
+            base = time.time()
+            index = int((base - replay.started) // FEED_STEP_S) + 2  # after the streams open
+            changes_at = [replay.started + (index + k) * FEED_STEP_S for k in range(changes)]
+            results[n] = asyncio.run(feed_latency_at(stream_port, n, changes_at))
+        return results
+    finally:
+        replay.stop()
 
 
 def tile_p99(base: str, requests_count: int = 400) -> float:
@@ -397,8 +478,17 @@ def main() -> None:
     parser.add_argument("--idle-streams", type=int, default=10_000)
     parser.add_argument("--latency-streams", default="100,1000")
     parser.add_argument("--latency-events", type=int, default=30)
+    parser.add_argument("--feed-changes", type=int, default=20,
+                        help="feed changes timed at each stream count")
     parser.add_argument("--messages", type=int, default=40_000)
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="which measurements, comma-separated (default: all of "
+                             f"{', '.join(PARTS)})")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}")
+    latency_streams = [int(x) for x in args.latency_streams.split(",") if x]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < args.idle_streams + 1000:
@@ -447,75 +537,98 @@ def main() -> None:
             print(f"setup: {roads} roads, redis :{redis_port}, mosquitto :{mqtt_port}, "
                   f"stream :{stream_port}, app :{web_port}", flush=True)
 
-            publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-            publisher.connect("127.0.0.1", mqtt_port)
-            publisher.loop_start()
-            latency = {}
-            for n in [int(x) for x in args.latency_streams.split(",")]:
-                latency[n] = asyncio.run(push_latency(stream_port, publisher, n,
-                                                      args.latency_events))
-                r = latency[n]
-                print(f"push latency, MQTT publish -> {n} streams: p50 {r['p50_ms']:.0f} ms, "
-                      f"p99 {r['p99_ms']:.0f} ms ({r['received']}/{r['expected']} events); "
-                      f"the Oslo seed: up to 35,000 ms (15 s poll + 20 s refresh), "
-                      f"{35000 / r['p99_ms']:.0f}x", flush=True)
-            publisher.loop_stop()
+            latency, feed_latency, idle, rates, backlog = {}, {}, {}, {}, {}
+            if "latency" in parts:
+                publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                                        protocol=mqtt.MQTTv5)
+                publisher.connect("127.0.0.1", mqtt_port)
+                publisher.loop_start()
+                for n in latency_streams:
+                    latency[n] = asyncio.run(push_latency(stream_port, publisher, n,
+                                                          args.latency_events))
+                    r = latency[n]
+                    print(f"push latency, MQTT publish -> {n} streams: p50 {r['p50_ms']:.0f} "
+                          f"ms, p99 {r['p99_ms']:.0f} ms ({r['received']}/{r['expected']} "
+                          f"events); the Oslo seed: up to 35,000 ms (15 s poll + 20 s "
+                          f"refresh), {35000 / r['p99_ms']:.0f}x", flush=True)
+                publisher.loop_stop()
 
-            # a feed change's path (poller -> live state -> stream) is the MQTT path's from the
-            # live state on; what the poller adds is its staleness, measured below
-            print("push latency from a GBFS feed change: not measured on its own (the "
-                  "stream path is the MQTT one's; the poller's delay is the staleness below)",
-                  flush=True)
+            if "feed_latency" in parts:
+                feed_latency = feed_change_latency(procs, env, dsn, stream_port,
+                                                   latency_streams, args.feed_changes)
+                for n, r in feed_latency.items():
+                    print(f"push latency, GBFS feed change at the replay server -> {n} "
+                          f"streams: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms "
+                          f"({r['received']}/{r['expected']} changes seen; a poller that "
+                          f"wakes when the data is due, the replay changing exactly then); "
+                          f"the Oslo seed: up to 35,000 ms, {35000 / r['p99_ms']:.0f}x",
+                          flush=True)
 
-            idle = asyncio.run(idle_streams(stream.pid, stream_port, base, args.idle_streams))
-            print(f"idle streams held by one stream process: {idle['held']} of "
-                  f"{idle['asked']} ({idle['seconds_to_open']} s to open), "
-                  f"{idle['kb_per_stream']:.1f} kB each (RSS {idle['rss_before_mb']:.0f} -> "
-                  f"{idle['rss_after_mb']:.0f} MB); warm tile p99 "
-                  f"{idle['tile_p99_ms_without']:.1f} ms without, "
-                  f"{idle['tile_p99_ms_with']:.1f} ms with them open "
-                  f"(goal 50 ms)", flush=True)
+            if "idle" in parts:
+                idle = asyncio.run(idle_streams(stream.pid, stream_port, base,
+                                                args.idle_streams))
+                print(f"idle streams held by one stream process: {idle['held']} of "
+                      f"{idle['asked']} ({idle['seconds_to_open']} s to open), "
+                      f"{idle['kb_per_stream']:.1f} kB each (RSS {idle['rss_before_mb']:.0f} "
+                      f"-> {idle['rss_after_mb']:.0f} MB); warm tile p99 "
+                      f"{idle['tile_p99_ms_without']:.1f} ms without, "
+                      f"{idle['tile_p99_ms_with']:.1f} ms with them open "
+                      f"(goal 50 ms)", flush=True)
 
-            messages = recorded_messages(args.messages)
-            rates = ingest(mqtt_port, redis, messages)
-            ratio = rates["ours_msgs_per_s"] / rates["ceiling_msgs_per_s"]
-            print(f"MQTT ingest of {rates['messages']} recorded uplinks ({rates['stored']} "
-                  f"stored, {rates['refused']} refused with their reason): in PostgreSQL "
-                  f"{rates['ours_msgs_per_s']:.0f} msg/s, a paho subscriber that only counts "
-                  f"{rates['ceiling_msgs_per_s']:.0f} msg/s: {ratio:.2f}x the ceiling "
-                  f"(goal 5,000 msg/s and 0.5x); both bound by the publisher", flush=True)
-            backlog = ingest_backlog(mqtt_port, dsn, redis, messages)
-            drain_ratio = backlog["ours_msgs_per_s"] / backlog["ceiling_msgs_per_s"]
-            print(f"MQTT ingest of a backlog of {len(messages)} (queued by the broker while "
-                  f"the subscriber was away, so the publisher is out of the way): stored "
-                  f"{backlog['ours_msgs_per_s']:.0f} msg/s, counted only "
-                  f"{backlog['ceiling_msgs_per_s']:.0f} msg/s: {drain_ratio:.2f}x the ceiling",
-                  flush=True)
+            if "mqtt" in parts:
+                messages = recorded_messages(args.messages)
+                rates = ingest(mqtt_port, redis, messages)
+                ratio = rates["ours_msgs_per_s"] / rates["ceiling_msgs_per_s"]
+                print(f"MQTT ingest of {rates['messages']} recorded uplinks "
+                      f"({rates['stored']} stored, {rates['refused']} refused with their "
+                      f"reason): in PostgreSQL {rates['ours_msgs_per_s']:.0f} msg/s, a paho "
+                      f"subscriber that only counts {rates['ceiling_msgs_per_s']:.0f} msg/s: "
+                      f"{ratio:.2f}x the ceiling (goal 5,000 msg/s and 0.5x); both bound by "
+                      "the publisher", flush=True)
+                backlog = ingest_backlog(mqtt_port, dsn, redis, messages)
+                backlog["ratio"] = backlog["ours_msgs_per_s"] / backlog["ceiling_msgs_per_s"]
+                print(f"MQTT ingest of a backlog of {len(messages)} (queued by the broker "
+                      f"while the subscriber was away, so the publisher is out of the way): "
+                      f"stored {backlog['ours_msgs_per_s']:.0f} msg/s, counted only "
+                      f"{backlog['ceiling_msgs_per_s']:.0f} msg/s: {backlog['ratio']:.2f}x "
+                      "the ceiling", flush=True)
         finally:
             procs.stop()
-    # 200 replayed feeds on one scheduler process (bench/live_polling.py starts its own)
-    feed = live_polling.measure_polling()
-    staleness = feed["max_staleness_over_ttl_s"]
-    print(f"polling at scale: {feed['feeds']} feeds, ttl {feed['ttl_s']} s: largest "
-          f"staleness ttl + {staleness} s (goal: ttl + 10 s)", flush=True)
+    feed = {}
+    if "polling" in parts:  # 200 replayed feeds on one scheduler process (its own run)
+        feed = live_polling.measure_polling()
+        print(f"polling at scale: {feed['feeds']} feeds, ttl {feed['ttl_s']} s: largest "
+              f"staleness ttl + {feed['max_staleness_over_ttl_s']} s (goal: ttl + 10 s)",
+              flush=True)
+
+    def fig(result: dict, key: str, digits: int | None = 1):
+        value = result.get(key, NAN)
+        return round(value, digits) if value == value else None  # NaN: not measured
+
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     print(json.dumps({
-        "p50_ms_100": round(latency.get(100, {}).get("p50_ms", float("nan")), 1),
-        "p99_ms_100": round(latency.get(100, {}).get("p99_ms", float("nan")), 1),
-        "p50_ms_1000": round(latency.get(1000, {}).get("p50_ms", float("nan")), 1),
-        "p99_ms_1000": round(latency.get(1000, {}).get("p99_ms", float("nan")), 1),
-        "idle_streams": idle["held"], "kb_per_stream": round(idle["kb_per_stream"], 1),
-        "tile_p99_ms_with_streams": round(idle["tile_p99_ms_with"], 1),
-        "tile_p99_ms_without_streams": round(idle["tile_p99_ms_without"], 1),
+        "p50_ms_100": fig(latency.get(100, {}), "p50_ms"),
+        "p99_ms_100": fig(latency.get(100, {}), "p99_ms"),
+        "p50_ms_1000": fig(latency.get(1000, {}), "p50_ms"),
+        "p99_ms_1000": fig(latency.get(1000, {}), "p99_ms"),
+        # from a change of the feed at the replay server to its event at the clients
+        "feed_p50_ms_100": fig(feed_latency.get(100, {}), "p50_ms"),
+        "feed_p99_ms_100": fig(feed_latency.get(100, {}), "p99_ms"),
+        "feed_p50_ms_1000": fig(feed_latency.get(1000, {}), "p50_ms"),
+        "feed_p99_ms_1000": fig(feed_latency.get(1000, {}), "p99_ms"),
+        "idle_streams": idle.get("held"), "kb_per_stream": fig(idle, "kb_per_stream"),
+        "tile_p99_ms_with_streams": fig(idle, "tile_p99_ms_with"),
+        "tile_p99_ms_without_streams": fig(idle, "tile_p99_ms_without"),
         # the backlog figures: what the subscriber itself sustains (the online run is
         # bound by the one Python publisher, ceiling included)
-        "mqtt_msgs_per_s": round(backlog["ours_msgs_per_s"]),
-        "mqtt_ceiling_msgs_per_s": round(backlog["ceiling_msgs_per_s"]),
-        "mqtt_vs_ceiling": round(drain_ratio, 2),
-        "mqtt_online_msgs_per_s": round(rates["ours_msgs_per_s"]),
-        "mqtt_online_ceiling_msgs_per_s": round(rates["ceiling_msgs_per_s"]),
-        "max_staleness_over_ttl_s": staleness,
+        "mqtt_msgs_per_s": fig(backlog, "ours_msgs_per_s", None),
+        "mqtt_ceiling_msgs_per_s": fig(backlog, "ceiling_msgs_per_s", None),
+        "mqtt_vs_ceiling": fig(backlog, "ratio", 2),
+        "mqtt_online_msgs_per_s": fig(rates, "ours_msgs_per_s", None),
+        "mqtt_online_ceiling_msgs_per_s": fig(rates, "ceiling_msgs_per_s", None),
+        "max_staleness_over_ttl_s": feed.get("max_staleness_over_ttl_s"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "polling": feed}))
-
 
 if __name__ == "__main__":
     main()

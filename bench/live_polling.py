@@ -12,15 +12,17 @@ staleness reaches ttl + 15 s before its browsers' 20 s refresh.
 
     python bench/live_polling.py [--feeds 200] [--seconds 60] [--ttl 15]
 
-Needs the README setup (PORTAL_DATABASE_URL, Redis at PORTAL_REDIS_URL's server; Redis
-database 11 is flushed and used). The last line is JSON.
+Needs the README setup (PORTAL_DATABASE_URL); it starts a redis-server of its own on a free
+port (never a database of the shared one). The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,15 +60,46 @@ def measure_polling(feeds: int = 200, seconds: float = 60.0, ttl: int = 15,
     import psycopg2
     import redis as redis_lib
     from benchdb import fresh_database
-    from sqlalchemy.engine import make_url
 
     from demo.gbfs_replay import ReplayServer
 
     dsn = dsn or fresh_database(os.environ["PORTAL_DATABASE_URL"], "portal_bench_polling")
-    if redis_url is None:
-        base = str(make_url(os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0")))
-        redis_url = base.rsplit("/", 1)[0] + "/11"
-    redis_lib.Redis.from_url(redis_url).flushdb()
+    with contextlib.ExitStack() as stack:
+        if redis_url is None:
+            redis_url = stack.enter_context(_own_redis())
+        redis_lib.Redis.from_url(redis_url).flushdb()
+        return _measure(feeds, seconds, ttl, dsn, redis_url, warmup_limit_s, pollers,
+                        psutil, psycopg2, ReplayServer)
+
+
+@contextlib.contextmanager
+def _own_redis():
+    """A redis-server of the bench's own, on a free port, stopped at the end."""
+    from benchserver import free_port
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-polling-redis-") as tmp:
+        proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                 "--save", "", "--appendonly", "no", "--dir", tmp],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError("bench/live_polling: redis-server did not start") \
+                            from None
+                    time.sleep(0.1)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(20)
+
+
+def _measure(feeds, seconds, ttl, dsn, redis_url, warmup_limit_s, pollers, psutil, psycopg2,
+             ReplayServer) -> dict:  # noqa: N803 (the class, passed in)
     server = ReplayServer(ROOT / "demo" / "gbfs", step=ttl, ttl=ttl).start()
     env = {**os.environ, "PORTAL_DATABASE_URL": dsn, "PORTAL_REDIS_URL": redis_url,
            "PORTAL_SECRET_KEY": os.environ.get("PORTAL_SECRET_KEY", "bench-only"),

@@ -38,12 +38,16 @@ class ReplayServer:
         self.root = Path(root)
         self.step = step
         self.ttl = ttl
-        self.started = time.time()
+        # a whole second: last_updated (whole seconds) is then exactly when a snapshot came
+        # up, and last_updated + ttl exactly when the next one does
+        self.started = float(int(time.time()))
         self.overrides: dict[str, tuple[int, bytes, float, str]] = {}
         self._bodies: dict[tuple[str, str, int], tuple[bytes | None, float]] = {}
         self.requests: list[tuple[str, dict]] = []  # (path, request headers)
         self.active: dict[str, int] = {}  # requests being answered, per path
         self.most_at_once: dict[str, int] = {}
+        self.slow = 0  # answers of a slow override (delay) being waited out, any path
+        self.most_slow_at_once = 0
         self._lock = threading.Lock()
         server = self
 
@@ -98,8 +102,13 @@ class ReplayServer:
             override = self.overrides.get(path)
         if override:
             status, body, delay, ctype = override
-            if delay:
-                time.sleep(delay)  # a server that does not answer in time
+            if delay:  # a server that does not answer in time
+                with self._lock:
+                    self.slow += 1
+                    self.most_slow_at_once = max(self.most_slow_at_once, self.slow)
+                time.sleep(delay)
+                with self._lock:  # before answering: the client still waits for it
+                    self.slow -= 1
             return self._send(h, status, body, ctype, None)
         parts = path.strip("/").split("/")
         if len(parts) != 2 or not parts[1].endswith(".json"):

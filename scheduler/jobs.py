@@ -122,7 +122,8 @@ def gbfs_config(settings) -> gbfs_poller.PollConfig:
     return gbfs_poller.PollConfig(
         sources=source_policy(settings), min_interval=settings.gbfs_min_interval_seconds,
         timeout=settings.gbfs_timeout_seconds, max_bytes=settings.gbfs_max_bytes,
-        pollers=settings.gbfs_pollers)
+        pollers=settings.gbfs_pollers, db_connections=settings.gbfs_db_connections,
+        per_host=settings.gbfs_per_host)
 
 
 def poll_gbfs(ctx: WorkerContext) -> int:

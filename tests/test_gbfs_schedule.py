@@ -18,7 +18,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     (50, 60, 10),    # fetched late in its life: the rest of the ttl, not less than…
     (58, 60, 10),    # …the minimum interval
     (0, 0, 10),      # ttl 0: the minimum interval
-    (600, 60, 10),   # data already overdue at the source: the minimum interval
+    (60, 60, 1),     # due now and not renewed yet: again in a second…
+    (64, 60, 4),     # …then after as long as it has been overdue…
+    (600, 60, 10),   # …never more than the minimum interval (a source that stopped)
 ])
 def test_a_file_is_due_at_last_updated_plus_ttl_never_sooner_than_the_minimum(
         last_updated_ago, ttl, due_in):

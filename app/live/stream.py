@@ -170,15 +170,22 @@ async def stream(request: web.Request) -> web.StreamResponse:
             await _catch_up(hub, resp, client, last_event_id)
         else:
             await _snapshot(hub, resp, client)
-        while True:
-            key, message = await client.queue.get()
-            if client.dropped:  # too slow: its browser reconnects and resumes
-                break
-            if key is not None:
-                if key <= client.sent:  # already in the snapshot or the catch-up
-                    continue
-                client.sent = key
-            await resp.write(message)
+        while not client.dropped:  # too slow: its browser reconnects and resumes
+            # everything queued by now in one write: a poll that changed 300 stations is
+            # one send to each client, not 300
+            pending = [await client.queue.get()]
+            while not client.queue.empty():
+                pending.append(client.queue.get_nowait())
+            out = []
+            for key, message in pending:
+                if key is not None:
+                    if key <= client.sent:  # already in the snapshot or the catch-up
+                        continue
+                    client.sent = key
+                if message is not None:
+                    out.append(message)
+            if out and not client.dropped:
+                await resp.write(b"".join(out))
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     except Exception:  # Redis gone: end this stream; the browser reconnects and resumes

@@ -8,9 +8,12 @@
   sends what was not acknowledged again; the primary keys make a second delivery write
   nothing). A persistent session (clean_start false, an expiry) keeps messages for a
   subscriber that reconnects; paho reconnects with exponential backoff.
-- paho's network thread only queues messages; a writer thread parses and stores them in
-  batches (everything queued at that moment, up to ``batch_size``), so ingest is bounded
-  by a few INSERTs per batch rather than a round trip per message.
+- paho's network thread only queues messages. A parser thread reads them in batches
+  (everything queued at that moment, up to ``batch_size``) and hands each batch to a
+  store thread, which writes it in one transaction (a COPY and a merge), acknowledges its
+  messages and announces its values: PostgreSQL works on one batch while the next is
+  parsed (the store thread waits on the database without the GIL), and ingest is bounded
+  by a few statements per batch rather than a round trip per message.
 - A message that cannot be used is counted with its reason and kept for operators
   (``sensor_invalid_messages``); no message, however malformed, stops the subscriber.
 """
@@ -39,6 +42,8 @@ HEALTH_KEY = "live:mqtt:subscribers"  # hash: subscriber name -> its health as J
 HEALTH_EVERY = 1.0  # seconds between two health reports
 SESSION_EXPIRY = 300  # seconds the broker keeps a disconnected subscriber's messages
 QUEUE_LIMIT = 100_000  # messages waiting for the writer; paho's thread blocks past it
+PARSED_AHEAD = 2  # parsed batches waiting for the store thread; the parser waits past it
+ROUTE_CACHE = 10_000  # topics whose route is remembered (cleared when full)
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,12 @@ class Subscriber:
         self.batch_size = batch_size
         self.stats = Stats()
         self._queue: queue.Queue = queue.Queue(QUEUE_LIMIT)
+        self._parsed: queue.Queue = queue.Queue(PARSED_AHEAD)
+        self._route_of: dict[str, Route | None] = {}
         self._stopping = threading.Event()
-        self._writer = threading.Thread(target=self._write_loop, name="mqtt-writer",
+        self._writer = threading.Thread(target=self._parse_loop, name="mqtt-parser",
+                                        daemon=True)
+        self._storer = threading.Thread(target=self._store_loop, name="mqtt-store",
                                         daemon=True)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -122,6 +131,7 @@ class Subscriber:
         # async: a broker that is not up yet is retried with backoff, never a crash
         self.client.connect_async(self.host, self.port, keepalive=30, clean_start=False,
                                   properties=props)
+        self._storer.start()
         self._writer.start()
         self.client.loop_start()
 
@@ -142,18 +152,41 @@ class Subscriber:
     def _on_message(self, _client, _userdata, message):
         self._queue.put((message.topic, message.payload, message.mid, message.qos))
 
-    # --- the writer thread ---------------------------------------------------------------------
-    def _write_loop(self) -> None:
-        conn = None
+    # --- the parser and store threads --------------------------------------------------------
+    def _parse_loop(self) -> None:
         last_health = 0.0
-        while not (self._stopping.is_set() and self._queue.empty()):
-            batch = self._take_batch()
-            if time.monotonic() - last_health >= HEALTH_EVERY:
-                self._report_health()
-                last_health = time.monotonic()
-            if not batch:
+        try:
+            while not (self._stopping.is_set() and self._queue.empty()):
+                batch = self._take_batch()
+                if time.monotonic() - last_health >= HEALTH_EVERY:
+                    self._report_health()
+                    last_health = time.monotonic()
+                if not batch:
+                    continue
+                parsed = (batch, *self._parse(batch))
+                while self._storer.is_alive():  # it ends early only when stopping
+                    try:
+                        self._parsed.put(parsed, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if not self._storer.is_alive():
+                    return  # stopping with the database away: the broker sends them again
+        finally:
+            self._put_end()
+
+    def _put_end(self) -> None:
+        while self._storer.is_alive():
+            try:
+                self._parsed.put(None, timeout=0.5)
+                return
+            except queue.Full:
                 continue
-            uplinks, refused = self._parse(batch)
+
+    def _store_loop(self) -> None:
+        conn = None
+        while (parsed := self._parsed.get()) is not None:
+            batch, uplinks, refused = parsed
             while True:  # a batch is stored or retried, never dropped
                 try:
                     if conn is None or conn.closed:
@@ -241,10 +274,15 @@ class Subscriber:
         return uplinks, refused
 
     def _route(self, topic: str) -> Route | None:
-        for r in self.routes:
-            if mqtt.topic_matches_sub(r.filter, topic):
-                return r
-        return None
+        try:
+            return self._route_of[topic]
+        except KeyError:
+            pass
+        if len(self._route_of) >= ROUTE_CACHE:
+            self._route_of.clear()
+        route = self._route_of[topic] = next(
+            (r for r in self.routes if mqtt.topic_matches_sub(r.filter, topic)), None)
+        return route
 
     def _report_health(self) -> None:
         s = self.stats
@@ -259,7 +297,9 @@ class Subscriber:
     def stop(self, timeout: float = 30) -> None:
         """Store what is queued, then disconnect."""
         self._stopping.set()
+        deadline = time.monotonic() + timeout
         self._writer.join(timeout)
+        self._storer.join(max(0.0, deadline - time.monotonic()))
         self.client.disconnect()
         self.client.loop_stop()
         try:

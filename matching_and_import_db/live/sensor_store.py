@@ -67,12 +67,21 @@ def _copy_series(cur, uplinks: list[Uplink]) -> None:
                             ("device_id", "measurement", "measured_at", "value"))
         signals = pipe.table("incoming_signals",
                              ("device_id", "received_at", "gateway", "rssi", "snr"))
+        names: dict[str, str] = {}  # measurement and gateway names repeat: encoded once
         for u in uplinks:
-            device, at = encode_value(u.device_id), encode_value(u.received_at)
+            head = f"{encode_value(u.device_id)}\t"
+            at = encode_value(u.received_at)
             for m, v in u.values.items():
-                values.add_line(f"{device}\t{encode_value(m)}\t{at}\t{v!r}")
+                name = names.get(m)
+                if name is None:
+                    name = names[m] = encode_value(m)
+                values.add_line(f"{head}{name}\t{at}\t{v!r}")
             for s in u.signals:
-                signals.add((u.device_id, u.received_at, s.gateway, s.rssi, s.snr))
+                gateway = names.get(s.gateway)
+                if gateway is None:
+                    gateway = names[s.gateway] = encode_value(s.gateway)
+                signals.add_line(f"{head}{at}\t{gateway}\t{encode_value(s.rssi)}\t"
+                                 f"{encode_value(s.snr)}")
     cur.execute(load_sql(PACKAGE, "merge_incoming.sql"))
 
 

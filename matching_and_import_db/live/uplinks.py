@@ -5,14 +5,17 @@ read through a configured mapping. Every way a message can be unusable raises
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 
 MAX_MEASUREMENTS = 100  # per message: a payload with more is not a sensor reading
 MAX_NAME = 64  # characters of a device id or a measurement name
 MAX_FUTURE = timedelta(minutes=5)  # clocks drift; an hour ahead is a broken clock
+CONTROL = re.compile("[\x00-\x1f]")  # characters below 32
 
 # units of the measurement names devices commonly send, when the registry knows none
 KNOWN_UNITS = {
@@ -31,9 +34,9 @@ class InvalidMessage(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Signal:
-    """How one gateway heard an uplink."""
+class Signal(NamedTuple):
+    """How one gateway heard an uplink (a tuple: a message has several, built by the
+    thousand a second)."""
     gateway: str
     rssi: float | None
     snr: float | None
@@ -172,7 +175,7 @@ def _path(doc: object, dotted: str) -> object:
 
 
 def _name(text: str, what: str) -> str:
-    if len(text) > MAX_NAME or any(ord(c) < 32 for c in text):
+    if len(text) > MAX_NAME or CONTROL.search(text):
         raise InvalidMessage(f"{what} longer than {MAX_NAME} characters or with control "
                              "characters")
     return text
@@ -182,7 +185,7 @@ def _label(value: object) -> str | None:
     """A device's name or kind as given, without control characters, at most 200 long."""
     if not isinstance(value, str):
         return None
-    text = "".join(c for c in value if ord(c) >= 32)[:200].strip()
+    text = CONTROL.sub("", value)[:200].strip()
     return text or None
 
 
@@ -242,6 +245,12 @@ def _time(value: object, what: str, now: datetime) -> datetime:
 
 def _iso(text: str, what: str) -> datetime:
     """RFC 3339 with any number of fraction digits (The Things Stack sends nanoseconds)."""
+    try:  # most times as they come (Python 3.11 reads "Z" and long fractions)
+        at = datetime.fromisoformat(text)
+        if at.tzinfo is not None:
+            return at.astimezone(UTC)
+    except ValueError:
+        pass
     head, dot, rest = text.partition(".")
     if dot:
         digits = len(rest) - len(rest.lstrip("0123456789"))

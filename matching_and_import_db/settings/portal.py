@@ -166,8 +166,9 @@ class Settings:
         "jobs' runs and durations); 0: not served.")
     gbfs_min_interval_seconds: float = setting(
         10.0,
-        "Shortest time between two fetches of one GBFS file (what `ttl: 0` means), and the "
-        "first step of the backoff after a failed fetch.")
+        "Shortest time between two fetches of one GBFS file (what `ttl: 0` gets, and the "
+        "longest wait for data overdue at the source), and the first step of the backoff "
+        "after a failed fetch.")
     gbfs_timeout_seconds: float = setting(
         10.0,
         "A GBFS fetch fails when connecting, or waiting for the next bytes, takes longer.")
@@ -175,9 +176,18 @@ class Settings:
         32 * 1024 * 1024,
         "Largest GBFS file fetched, in bytes; a larger answer is a failed fetch.")
     gbfs_pollers: int = setting(
-        2,
-        "GBFS feeds one scheduler process polls at once, each with a database connection of "
-        "PORTAL_SCHEDULER_DB_CONNECTIONS.")
+        12,
+        "GBFS feeds one scheduler process polls at once (threads whose fetches overlap; they "
+        "share PORTAL_GBFS_DB_CONNECTIONS).")
+    gbfs_db_connections: int = setting(
+        3,
+        "Database connections the GBFS pollers of one scheduler process share, of "
+        "PORTAL_SCHEDULER_DB_CONNECTIONS (held only to read a feed's files and to write a "
+        "poll's results, never while fetching).")
+    gbfs_per_host: int = setting(
+        8,
+        "GBFS fetches at once to one host (several feeds of one operator often share a "
+        "host).")
     gbfs_history_days: int = setting(
         30,
         "How long station availability history is kept (the newest change of each station "
@@ -307,6 +317,9 @@ class Settings:
                                 "PORTAL_DB_MAX_OVERFLOW not negative")
         if self.scheduler_db_connections < 4:
             raise SettingsError("PORTAL_SCHEDULER_DB_CONNECTIONS must be at least 4")
+        for name in ("gbfs_pollers", "gbfs_db_connections", "gbfs_per_host"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"PORTAL_{name.upper()} must be at least 1")
         if self.session_role_ttl_seconds < 1:
             raise SettingsError("PORTAL_SESSION_ROLE_TTL_SECONDS must be at least 1")
         if self.tile_max_features < 1:

@@ -3,6 +3,14 @@ feed however many scheduler processes run), fetch the files that are due with co
 requests, validate them, publish what changed (PostGIS, then the live state in Redis) and
 record when each file is due again.
 
+Many feeds are polled at once (``pollers`` threads): their HTTP fetches overlap, at most
+``per_host`` at a time to one host (many cities of one operator share a host). A poll holds
+a database connection only to read its feed's files and, after the fetches, to write what
+they brought in one transaction; the threads share ``db_connections`` connections, so the
+fetches of a hundred feeds do not need a hundred connections. Feeds are taken most overdue
+first, and a thread that finishes takes the next feed due at that moment, not at the next
+tick: one slow feed never holds the others back.
+
 A failed or invalid fetch changes nothing that is published: the file keeps its last good
 data, the feed is marked stale with the reason (stations are announced again with the
 flag), and the file is tried again after a backoff. No feed's failure reaches the others,
@@ -11,6 +19,7 @@ nor the worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -18,7 +27,8 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from redis.exceptions import LockError, RedisError
 
@@ -27,6 +37,7 @@ from matching_and_import_db.live.gbfs import discovery, normalize, publish, sche
 from matching_and_import_db.live.gbfs.model import Feed, FeedFile
 from matching_and_import_db.live.gbfs.validation import InvalidFile, check, parse_json
 from matching_and_import_db.pipelines import sources
+from matching_and_import_db.sqlfiles import load_sql
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +48,11 @@ STATION_FILES = {"station_information", "station_status"}
 LIVE_FILES = ("station_information", "station_status", "free_bike_status", "vehicle_status",
               "geofencing_zones")
 VEHICLE_FILES = {"free_bike_status", "vehicle_status", "vehicle_types"}
+# one call of poll_due goes on taking the feeds as they come due (sleeping until the next
+# is due) for this long, then returns and the scheduler's next tick calls it again: its
+# job's log line and metrics come every few minutes
+ROUND_SECONDS = 300.0
+RETRY = timedelta(seconds=1)  # a feed held elsewhere, or whose poll failed: tried again then
 
 
 @dataclass(frozen=True)
@@ -48,65 +64,176 @@ class PollConfig:
     # the feed lock's lease, extended after every file: a poller that dies mid-poll frees
     # its feeds within this time
     lease_seconds: int = 60
-    pollers: int = 2  # feeds polled at once, each with a database connection
+    pollers: int = 12  # feeds polled at once (threads)
+    db_connections: int = 3  # database connections the poller threads share
+    per_host: int = 8  # fetches at once to one host
 
 
 def lock_name(slug: str) -> str:
     return f"lock:gbfs:{slug}"
 
 
+class _Connections:
+    """At most `size` database connections shared by the poller threads, opened on first
+    use and closed by close(); a connection that broke is dropped, not handed out again."""
+
+    def __init__(self, connect: Callable, size: int):
+        self._connect = connect
+        self._slots = threading.BoundedSemaphore(max(1, size))
+        self._free: queue.LifoQueue = queue.LifoQueue()
+        self._opened: list = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def connection(self):
+        with self._slots:
+            try:
+                conn = self._free.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+                with self._lock:
+                    self._opened.append(conn)
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    try:
+                        conn.rollback()  # nothing left open for the next poll
+                    except Exception:
+                        conn.close()
+                if conn.closed:
+                    with self._lock:
+                        self._opened.remove(conn)
+                else:
+                    self._free.put(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+
+class _HostLimits:
+    """A semaphore of `per_host` slots for each host fetched from."""
+
+    def __init__(self, per_host: int):
+        self._per_host = max(1, per_host)
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+
+    def of(self, url: str) -> threading.BoundedSemaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            if host not in self._hosts:
+                self._hosts[host] = threading.BoundedSemaphore(self._per_host)
+            return self._hosts[host]
+
+
 def poll_due(connect: Callable, redis, config: PollConfig,
              should_stop: Callable[[], bool] = lambda: False) -> int:
-    """Poll every feed that has a file due, `config.pollers` feeds at a time (each poller
-    thread with a database connection of its own); returns how many feeds this process
-    polled."""
-    conn = connect()
-    try:
-        feeds = store.due_feeds(conn, datetime.now(UTC))
-        conn.rollback()
-    finally:
-        conn.close()
-    if not feeds:
-        return 0
-    todo = queue.SimpleQueue()
-    for feed in feeds:
-        todo.put(feed)
+    """Poll the feeds as their files come due, `config.pollers` at a time, for
+    ROUND_SECONDS (or until should_stop); returns how many polls this process made."""
+    db = _Connections(connect, config.db_connections)
+    hosts = _HostLimits(config.per_host)
+    todo: list[Feed] = []
+    in_hand: set[str] = set()  # being polled by a thread of this call
+    # feeds tried lately -> when they may be taken again: one another process held (it
+    # polls it meanwhile; asked again then, in case it died), or one whose poll failed
+    # before it could say when it is due (never polled in a loop)
+    not_before: dict[str, datetime] = {}
+    taking = threading.Lock()  # todo, in_hand and not_before
+    refilling = threading.Lock()  # one thread asks the database for what is due
+    finished = threading.Event()  # a poll ended: the sleeping thread looks again
+    ends = time.monotonic() + ROUND_SECONDS
     polled: list[str] = []
     redis_errors: list[RedisError] = []
 
+    def take() -> Feed | None:  # under `taking`
+        if not todo:
+            return None
+        feed = todo.pop()
+        in_hand.add(feed.slug)
+        return feed
+
+    def next_feed() -> Feed | None:
+        """The most overdue feed no thread has; when none is due, one thread sleeps until
+        the next is, or a poll ends (at most a second, so that a feed just added is seen
+        as soon as the scheduler's tick would), the others wait behind it. `taking` is
+        never held while sleeping: the threads that finish a poll must be able to say so."""
+        with refilling:
+            while True:
+                with taking:
+                    if (feed := take()) is not None:
+                        return feed
+                if time.monotonic() >= ends or should_stop():
+                    return None
+                finished.clear()  # before reading: a poll that ends after it wakes us
+                with db.connection() as conn:
+                    feeds = store.feeds_by_due(conn)
+                with taking:
+                    now = datetime.now(UTC)
+                    # when each feed not in hand may be polled: when due, and not within
+                    # RETRY of a try that was held or failed
+                    ready = [(f, max(due or now, not_before.get(f.slug, now)))
+                             for f, due in feeds if f.slug not in in_hand]
+                    todo.extend(reversed([f for f, at in ready if at <= now]))
+                    if (feed := take()) is not None:
+                        return feed
+                    wake = min((at for _f, at in ready), default=None)
+                wait = 1.0 if wake is None else (wake - now).total_seconds()
+                finished.wait(min(1.0, max(0.01, wait), max(0.0, ends - time.monotonic())))
+
     def work() -> None:
-        conn = connect()
         session = sources.guarded_session(config.sources)  # keep-alive to the operators
         try:
             while not should_stop() and not redis_errors:
-                try:
-                    feed = todo.get_nowait()
-                except queue.Empty:
+                feed = next_feed()
+                if feed is None:
                     return
-                if _poll_locked(conn, redis, config, feed, session):
-                    polled.append(feed.slug)
+                outcome = FAILED
+                try:
+                    outcome = _poll_locked(db.connection, redis, config, feed, session,
+                                           hosts)
+                finally:
+                    with taking:
+                        in_hand.discard(feed.slug)
+                        if outcome == POLLED:  # its files' due times say when it is next
+                            polled.append(feed.slug)
+                        else:
+                            not_before[feed.slug] = datetime.now(UTC) + RETRY
+                    finished.set()
         except RedisError as exc:
             redis_errors.append(exc)
+        except Exception:  # the database: this thread stops, the job logs it next tick
+            log.exception("a GBFS poller thread stopped")
         finally:
             session.close()
-            conn.close()
 
-    threads = [threading.Thread(target=work, name=f"gbfs-poller-{i}", daemon=True)
-               for i in range(max(1, min(config.pollers, len(feeds))))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        threads = [threading.Thread(target=work, name=f"gbfs-poller-{i}", daemon=True)
+                   for i in range(max(1, config.pollers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        db.close()
     if redis_errors:
         raise redis_errors[0]
     return len(polled)
 
 
-def _poll_locked(conn, redis, config: PollConfig, feed: Feed, session=None) -> bool:
-    """Poll one feed under its lock; False when another process holds it."""
+POLLED, HELD, FAILED = "polled", "held by another process", "failed unexpectedly"
+
+
+def _poll_locked(db, redis, config: PollConfig, feed: Feed, session=None,
+                 hosts: _HostLimits | None = None) -> str:
+    """Poll one feed under its lock (db: a context manager of a connection); returns
+    POLLED, HELD (another process has the lock) or FAILED (logged; nothing written)."""
     lock = redis.lock(lock_name(feed.slug), timeout=config.lease_seconds, blocking=False)
     if not lock.acquire():
-        return False  # another scheduler process polls this feed
+        return HELD  # another scheduler process polls this feed
     taken = time.monotonic()
 
     def keepalive() -> bool:
@@ -118,13 +245,13 @@ def _poll_locked(conn, redis, config: PollConfig, feed: Feed, session=None) -> b
         taken = time.monotonic()
         return _extend(lock)
 
+    outcome = FAILED
     try:
-        poll_feed(conn, redis, config, feed, keepalive=keepalive, session=session)
+        _poll(db, redis, config, feed, keepalive, datetime.now(UTC), session, hosts)
+        outcome = POLLED
     except RedisError:
-        conn.rollback()
         raise  # the job pauses until Redis is back (scheduler/jobs.py)
     except Exception as exc:
-        conn.rollback()
         # the stack without the message, as the pipeline runner logs it: a library's
         # message may quote what the feed sent
         log.error("polling GBFS feed %s failed unexpectedly (%s)\n%s", feed.slug,
@@ -134,7 +261,7 @@ def _poll_locked(conn, redis, config: PollConfig, feed: Feed, session=None) -> b
             lock.release()
         except (LockError, RedisError):  # expired while polling, or Redis went away
             pass
-    return True
+    return outcome
 
 
 def _extend(lock) -> bool:
@@ -152,6 +279,10 @@ class _Poll:
     now: datetime
     changed: set[str] = field(default_factory=set)
     tried: set[str] = field(default_factory=set)
+    # what the fetches write, with the publishing in one transaction: each file's state,
+    # and the files gbfs.json still lists (None: it was not fetched)
+    saves: list[tuple[FeedFile, datetime, bool]] = field(default_factory=list)
+    listed: list[str] | None = None
 
 
 def poll_feed(conn, redis, config: PollConfig, feed: Feed,
@@ -159,17 +290,44 @@ def poll_feed(conn, redis, config: PollConfig, feed: Feed,
               now: datetime | None = None, session=None) -> set[str]:
     """Fetch the feed's files due at `now` and publish what changed; returns the changed
     files."""
-    poll = _Poll(feed, store.feed_files(conn, feed.slug), now or datetime.now(UTC))
+    return _poll(lambda: contextlib.nullcontext(conn), redis, config, feed, keepalive,
+                 now or datetime.now(UTC), session, None)
+
+
+def _poll(db, redis, config: PollConfig, feed: Feed, keepalive: Callable[[], bool],
+          now: datetime, session, hosts: _HostLimits | None) -> set[str]:
+    """poll_feed with a connection only for reading the files and for writing at the
+    end, none while fetching."""
+    with db() as conn:
+        files = store.feed_files(conn, feed.slug)
+        conn.rollback()
+    poll = _Poll(feed, files, now)
     if not poll.files:
         poll.files[_root_name(feed)] = FeedFile(name=_root_name(feed), url=feed.url)
     while (f := _next_due(poll)) is not None:
         poll.tried.add(f.name)
-        _fetch_file(conn, config, poll, f, session)
+        with hosts.of(f.url) if hosts else contextlib.nullcontext():
+            _fetch_file(config, poll, f, session)
         if not keepalive():
-            conn.rollback()
             log.warning("GBFS feed %s: lost its lock mid-poll; nothing published", feed.slug)
             return set()
-    _apply(conn, redis, poll)
+    with db() as conn:
+        try:
+            # everything written here comes again from the operator at the next poll: a
+            # commit need not wait for the WAL to reach the disk (a crash of PostgreSQL
+            # can lose the last fraction of a second of polls, never corrupt them)
+            with conn.cursor() as cur:
+                cur.execute(load_sql(__package__, "poll_transaction.sql"))
+            if poll.listed is not None:
+                store.drop_unlisted_files(conn, feed.slug, poll.listed)
+            store.save_files(conn, feed.slug, poll.saves)
+            publishing = _apply(conn, poll)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+    # Redis after the commit: the live state never shows what PostGIS does not hold
+    publishing(redis)
     return poll.changed
 
 
@@ -192,7 +350,13 @@ def _declared_version(poll: _Poll) -> str | None:
     return root.version if root else None
 
 
-def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile, session=None) -> None:
+def _save(poll: _Poll, f: FeedFile, fetched_at: datetime, data_changed: bool) -> None:
+    """The file's new state, written with the rest of the poll; what it is then is what is
+    written (a FeedFile is not changed after its fetch)."""
+    poll.saves.append((f, fetched_at, data_changed))
+
+
+def _fetch_file(config: PollConfig, poll: _Poll, f: FeedFile, session=None) -> None:
     headers = dict(poll.feed.headers)
     if f.etag:
         headers["If-None-Match"] = f.etag
@@ -208,7 +372,7 @@ def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile, session=None
         if answer.status == 304:
             f.failures, f.error = 0, None
             f.next_due_at = schedule.next_due(now, f.last_updated, f.ttl, config.min_interval)
-            store.save_file(conn, poll.feed.slug, f, now, data_changed=False)
+            _save(poll, f, now, data_changed=False)
             return
         doc = parse_json(f.name, answer.body)
         if f.name in ("gbfs", "manifest") or f.name not in ORDER:
@@ -219,7 +383,7 @@ def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile, session=None
         f.error = text if isinstance(exc, InvalidFile) else f"{f.name}: {text}"
         f.failures += 1
         f.next_due_at = schedule.after_failure(now, f.failures, config.min_interval)
-        store.save_file(conn, poll.feed.slug, f, now, data_changed=False)
+        _save(poll, f, now, data_changed=False)
         log.warning("GBFS feed %s: %s", poll.feed.slug, f.error)
         return
     f.data, f.version, f.warnings = checked.data, checked.version, checked.warnings
@@ -227,12 +391,12 @@ def _fetch_file(conn, config: PollConfig, poll: _Poll, f: FeedFile, session=None
     f.etag, f.last_modified = answer.etag, answer.last_modified
     f.failures, f.error = 0, None
     f.next_due_at = schedule.next_due(now, f.last_updated, f.ttl, config.min_interval)
-    store.save_file(conn, poll.feed.slug, f, now, data_changed=True)
+    _save(poll, f, now, data_changed=True)
     poll.changed.add(f.name)
     if f.name == "manifest":
         _follow_manifest(poll, f, doc)
     elif f.name == "gbfs":
-        _list_files(conn, poll, doc)
+        _list_files(poll, doc)
 
 
 def _discover(poll: _Poll, f: FeedFile, doc: dict) -> None:
@@ -258,7 +422,7 @@ def _follow_manifest(poll: _Poll, f: FeedFile, doc: dict) -> None:
         poll.tried.discard("gbfs")
 
 
-def _list_files(conn, poll: _Poll, doc: dict) -> None:
+def _list_files(poll: _Poll, doc: dict) -> None:
     listed = discovery.feeds_of(doc, poll.feed.language)
     for name, url in listed.items():
         known = poll.files.get(name)
@@ -266,10 +430,12 @@ def _list_files(conn, poll: _Poll, doc: dict) -> None:
             poll.files[name] = FeedFile(name=name, url=url)
     for name in [n for n in poll.files if n not in listed and n not in ("gbfs", "manifest")]:
         del poll.files[name]
-    store.drop_unlisted_files(conn, poll.feed.slug, [*listed, "gbfs", "manifest"])
+    poll.listed = [*listed, "gbfs", "manifest"]
 
 
-def _apply(conn, redis, poll: _Poll) -> None:
+def _apply(conn, poll: _Poll) -> Callable:
+    """Write the poll's stations, vehicles, zones and the feed's state (not committed);
+    returns what publishes them to Redis once committed."""
     slug, files = poll.feed.slug, poll.files
     data = {name: f.data for name, f in files.items()}
     errors = [files[n].error for n in LIVE_FILES if n in files and files[n].error]
@@ -302,17 +468,18 @@ def _apply(conn, redis, poll: _Poll) -> None:
                           version=version, system_name=normalize.localized_text(system.get("name"),
                                                                       language),
                           success=bool(poll.changed) or not stale, now=poll.now)
-    conn.commit()
-    # Redis after the commit: the live state never shows what PostGIS does not hold
-    publish.publish_differences(
-        redis, publish.STATIONS,
-        [publish.station_feature(slug, s, stale, reason) for s in stations],
-        [f"{slug}:{sid}" for sid in removed_stations])
-    if vehicles is not None:
-        publish.publish_differences(redis, publish.VEHICLES,
-                                    [publish.vehicle_feature(slug, v) for v in vehicles],
-                                    [f"{slug}:{vid}" for vid in removed_vehicles])
-    if zones is not None:
-        publish.publish_differences(redis, publish.ZONES,
-                                    [publish.zone_feature(slug, z) for z in zones],
-                                    [f"{slug}:{i}" for i in removed_zones])
+
+    def publishing(redis) -> None:
+        publish.publish_differences(
+            redis, publish.STATIONS,
+            [publish.station_feature(slug, s, stale, reason) for s in stations],
+            [f"{slug}:{sid}" for sid in removed_stations])
+        if vehicles is not None:
+            publish.publish_differences(redis, publish.VEHICLES,
+                                        [publish.vehicle_feature(slug, v) for v in vehicles],
+                                        [f"{slug}:{vid}" for vid in removed_vehicles])
+        if zones is not None:
+            publish.publish_differences(redis, publish.ZONES,
+                                        [publish.zone_feature(slug, z) for z in zones],
+                                        [f"{slug}:{i}" for i in removed_zones])
+    return publishing

@@ -1,6 +1,11 @@
 """When a file is fetched again: once its data is due (last_updated + ttl), never sooner
-than the minimum interval (ttl 0, or data already overdue); after failures, exponential
-backoff with full jitter so that many pollers of one broken host do not retry in step."""
+than the minimum interval (ttl 0, or fresh data fetched late in its life); data that is
+already overdue at the source (its next version is late) is asked for again soon, after as
+long as it is overdue (at least a second, at most the minimum interval): an operator's
+update a second late is caught a second later, not a whole interval later, and a source
+that stopped updating is asked every minimum interval (conditional requests: a 304 each).
+After failures, exponential backoff with full jitter so that many pollers of one broken
+host do not retry in step."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import random
 from datetime import datetime, timedelta
 
 MAX_BACKOFF_SECONDS = 300.0
+OVERDUE_FIRST_RETRY_SECONDS = 1.0
 
 
 def next_due(now: datetime, last_updated: datetime | None, ttl: int | None,
@@ -15,7 +21,12 @@ def next_due(now: datetime, last_updated: datetime | None, ttl: int | None,
     earliest = now + timedelta(seconds=min_interval)
     if last_updated is None or not ttl:
         return earliest
-    return max(earliest, last_updated + timedelta(seconds=ttl))
+    due = last_updated + timedelta(seconds=ttl)
+    overdue = (now - due).total_seconds()
+    if overdue >= 0:  # the source is late: again after as long as it has been late
+        return now + timedelta(seconds=min(min_interval,
+                                           max(OVERDUE_FIRST_RETRY_SECONDS, overdue)))
+    return max(earliest, due)
 
 
 def after_failure(now: datetime, failures: int, min_interval: float,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import orjson
-from psycopg2.extras import Json, execute_values
+from psycopg2.extras import Json, execute_batch, execute_values
 
 from matching_and_import_db.live.gbfs.model import (
     AvailabilityPoint,
@@ -30,10 +30,11 @@ def _feed(row) -> Feed:
                 stale_reason=reason)
 
 
-def due_feeds(conn, now: datetime) -> list[Feed]:
+def feeds_by_due(conn) -> list[tuple[Feed, datetime | None]]:
+    """Every enabled feed with when it is due (None: just added), soonest first."""
     with conn.cursor() as cur:
-        cur.execute(_sql("due_feeds.sql"), {"now": now})
-        return [_feed(r) for r in cur.fetchall()]
+        cur.execute(_sql("feeds_by_due.sql"))
+        return [(_feed(r[:6]), r[6]) for r in cur.fetchall()]
 
 
 def feed_by_slug(conn, slug: str) -> Feed | None:
@@ -51,15 +52,22 @@ def feed_files(conn, slug: str) -> dict[str, FeedFile]:
 
 
 def save_file(conn, slug: str, f: FeedFile, fetched_at: datetime, data_changed: bool) -> None:
+    save_files(conn, slug, [(f, fetched_at, data_changed)])
+
+
+def save_files(conn, slug: str, saves: list[tuple[FeedFile, datetime, bool]]) -> None:
+    """The state of the files a poll fetched (each with when, and whether its data is new:
+    a 304 or a failure keeps the stored data), in one round trip."""
     with conn.cursor() as cur:
-        cur.execute(_sql("save_file.sql"), {
+        execute_batch(cur, _sql("save_file.sql"), [{
             "feed": slug, "name": f.name, "url": f.url, "version": f.version, "etag": f.etag,
             "last_modified": f.last_modified, "last_updated": f.last_updated, "ttl": f.ttl,
             "next_due_at": f.next_due_at, "failures": f.failures, "error": f.error,
             "data": Json(f.data, dumps=lambda v: orjson.dumps(v).decode())
             if data_changed and f.data is not None else None,
             "warnings": Json(f.warnings),
-            "fetched_at": fetched_at})
+            "fetched_at": fetched_at} for f, fetched_at, data_changed in saves],
+            page_size=100)
 
 
 def drop_unlisted_files(conn, slug: str, keep: list[str]) -> None:

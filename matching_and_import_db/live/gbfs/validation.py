@@ -8,6 +8,13 @@ good data stays. A file with some bad records (a station with null coordinates, 
 id) is used without them, and each is named in the warnings.
 
 Messages say where and which rule, never a value the feed holds (they are shown and logged).
+
+Records (a few hundred stations at every poll, most with a new last_reported) are first
+checked by fastjsonschema, which compiles a schema to Python and is ten times faster than
+jsonschema; only a record it finds wrong is validated again by jsonschema, whose errors
+name the path and the rule. fastjsonschema is the stricter of the two (it also checks
+formats, which jsonschema leaves alone unless asked): a record it passes is one jsonschema
+passes too.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 
+import fastjsonschema
 import jsonschema
 import orjson
 
@@ -171,6 +179,21 @@ def record_validator(version: str, name: str) -> jsonschema.protocols.Validator:
     return jsonschema.validators.validator_for(schema)(item)
 
 
+@cache
+def fast_record_check(version: str, name: str):
+    """The records' subschema compiled by fastjsonschema: raises JsonSchemaException for
+    a record that breaks it."""
+    return fastjsonschema.compile(record_validator(version, name).schema)
+
+
+def _passes(check, record) -> bool:
+    try:
+        check(record)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
 def _records(doc: dict, records_at: tuple[str, ...]) -> list | None:
     node = doc.get("data")
     for key in records_at:
@@ -192,6 +215,7 @@ def _with_records(doc: dict, records_at: tuple[str, ...], records: list) -> dict
 def _bad_records(version: str, name: str, records_at: tuple[str, ...],
                  records: list) -> dict[int, str]:
     v = record_validator(version, name)
+    fast = fast_record_check(version, name)
     prefix = ["data", *records_at]
     bad = {}
     if len(_RECORD_CACHE) > RECORD_CACHE_SIZE:
@@ -200,6 +224,8 @@ def _bad_records(version: str, name: str, records_at: tuple[str, ...],
         key = (version, name, orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
         if key in _RECORD_CACHE:
             problem = _RECORD_CACHE[key]
+        elif _passes(fast, record):
+            problem = _RECORD_CACHE[key] = None
         else:
             error = min(v.iter_errors(record), key=lambda e: list(map(str, e.path)),
                         default=None)
