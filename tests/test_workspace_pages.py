@@ -5,6 +5,9 @@ stays; bad input is refused naming the problem and changes nothing."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import psycopg2
 import pytest
 
@@ -147,6 +150,14 @@ def test_an_owner_registers_a_client_and_a_removed_clients_token_is_refused(ws_w
     page = olive.get(made.headers["Location"]).data.decode()
     assert 'id="client-flow-prod"' in page and "Akvo Flow" in page
     assert "flow-prod" in clients_of(db_url, "alpha")
+
+    # a client id may be a URL (Keycloak allows it): the page's own remove form takes it
+    url_id = "https://flow.example.org/clients/sync 2"
+    assert form(olive, "/workspaces/alpha/clients", {"client_id": url_id}).status_code == 303
+    page = olive.get("/workspaces/alpha").data.decode()
+    action = next(a for a in re.findall(r'action="([^"]+/remove)"', page) if "flow.example" in a)
+    assert form(olive, html.unescape(action), {}).status_code == 303
+    assert url_id not in clients_of(db_url, "alpha")
 
     token = ws_world.tokens["alpha-unnamed"]
     anonymous = ws_world.app.test_client()
