@@ -91,10 +91,11 @@ def create_app(overrides: dict | None = None, settings: Settings | None = None) 
     _connect_dataset_layers()
     from app.workspaces.api import bp as workspaces_api_bp
     from app.workspaces.ogc import bp as workspace_ogc_bp
+    from app.workspaces.pages import bp as workspace_pages_bp
     from app.workspaces.public import bp as workspace_maps_bp
     for bp in (auth_bp, health_bp, maps_bp, pipelines_bp, rides_bp, rides_api_bp,
                account_bp, stops_bp, stops_api_bp, ogc_bp, admin_bp, workspaces_api_bp,
-               workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp,
+               workspace_maps_bp, workspaces_admin_bp, workspace_ogc_bp, workspace_pages_bp,
                workspaces_admin_pages, datasets_bp, metrics_bp,
                live_blueprint(), map_admin_bp, monitoring_bp):
         app.register_blueprint(bp)

@@ -31,6 +31,13 @@ STATUS_BY_ERROR: dict[type[DomainError], tuple[int, str]] = {
 }
 
 
+def status_of(exc: DomainError) -> tuple[int, str]:
+    """The status and code of a domain error: the most specific class in the table wins
+    (UnprocessableInput before InputError)."""
+    return next((STATUS_BY_ERROR[cls] for cls in type(exc).__mro__
+                 if cls in STATUS_BY_ERROR), (400, "error"))
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path in ("/livez", "/readyz"):
         return True
@@ -49,9 +56,7 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        # the most specific class in the table wins (UnprocessableInput before InputError)
-        status, code = next((STATUS_BY_ERROR[cls] for cls in type(exc).__mro__
-                             if cls in STATUS_BY_ERROR), (400, "error"))
+        status, code = status_of(exc)
         return error_response(status, code, str(exc))
 
     @app.errorhandler(CSRFError)

@@ -25,7 +25,7 @@ from tests.stops_helpers import GOLDEN_ATLAS
 
 UNUSED_METHOD = "PROPFIND"  # no route of ours serves it (PATCH: OGC API Features Part 4)
 WORKSPACE_VALUES = {"slug": "nowhere", "dataset": "none", "map_slug": "none",
-                    "identifier": "none"}
+                    "identifier": "none", "client_id": "none"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,17 @@ REQUESTS: dict[str, Req] = {
     "workspaces_admin_pages.create_form": Req(form={"slug": "matrix-page", "name": "M"}),
     "workspaces_admin.set_member": Req(WORKSPACE_VALUES, ok=(404,)),
     "workspaces_admin.register_client": Req(WORKSPACE_VALUES, ok=(404,)),
+    "workspaces_admin.remove_member": Req(WORKSPACE_VALUES, ok=(404,)),
+    "workspaces_admin.remove_client": Req(WORKSPACE_VALUES, ok=(404,)),
+    # a workspace's page and its owners' forms: an admin may use them on any workspace,
+    # but there is none here (tests/test_workspace_matrix.py holds the workspace roles)
+    **{endpoint: Req(WORKSPACE_VALUES, ok=(404,)) for endpoint in (
+        "workspace_pages.page", "workspace_pages.set_role", "workspace_pages.remove_member",
+        "workspace_pages.remove_client")},
+    "workspace_pages.add_member": Req(WORKSPACE_VALUES, form={"user": "x", "role": "viewer"},
+                                     ok=(404,)),
+    "workspace_pages.register_client": Req(WORKSPACE_VALUES, form={"client_id": "m"},
+                                           ok=(404,)),
     # the first allowed visitor adds the feed, the next one is told it exists
     "live.api_create_feed": Req(form={"slug": "matrix", "url": "http://127.0.0.1:9/gbfs.json"},
                                 ok=(201, 409)),

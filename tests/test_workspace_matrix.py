@@ -1,10 +1,11 @@
 """The workspace access matrix: every workspace route (found by its declaration in the URL
 map), every method, requested by an anonymous visitor, alpha's viewer, editor and owner,
-beta's member, alpha's machine client and beta's, against a real dataset and map of alpha.
+beta's member, alpha's machine client and beta's, against a real dataset and map of alpha,
+its members and machine clients.
 
 Each answer must be the declared one (app/workspaces/access.py); a refused request changes
-nothing; no answer to anyone outside alpha carries alpha's unpublished data (its dataset's
-slug, which only alpha's readers see)."""
+nothing (datapoints, maps, members, clients); no answer to anyone outside alpha carries
+alpha's unpublished data (its dataset's slug, which only alpha's readers see)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import psycopg2
 import pytest
 
+from app.auth.access import LOGIN
 from app.workspaces.access import (
     ANONYMOUS,
     CLIENT,
@@ -47,6 +49,13 @@ BODIES = {  # endpoint -> JSON body an allowed visitor succeeds with
         "geometry": {"type": "Point", "coordinates": [10.77, 59.91]}},
     "workspace_ogc.update_item": {"properties": {"s": "patched"}},
 }
+FORMS = {  # endpoint -> the browser form an allowed visitor succeeds with
+    "workspace_pages.add_member": {"user": "bert", "role": "viewer"},
+    "workspace_pages.set_role": {"role": "editor"},
+    "workspace_pages.register_client": {"client_id": "alpha-new", "name": "New"},
+}
+ALPHA_MEMBERS = {"vera": "viewer", "eddie": "editor", "olive": "owner"}
+ALPHA_CLIENTS = ("alpha-sync", "alpha-unnamed", "alpha-norole")
 
 
 def workspace_routes(app):
@@ -77,8 +86,19 @@ class Alpha:
         return out
 
     def reset(self):
+        alpha = "SELECT id FROM workspaces WHERE slug = 'alpha'"  # a constant, no value
         self._sql([("DELETE FROM workspace_datasets", None),
-                   ("DELETE FROM workspace_maps", None)])
+                   ("DELETE FROM workspace_maps", None),
+                   # the owner's changes undone: alpha's members and clients as built
+                   ("DELETE FROM workspace_members WHERE workspace_id = (" + alpha + ")", None),
+                   ("DELETE FROM workspace_clients WHERE workspace_id = (" + alpha + ")", None),
+                   *(("INSERT INTO workspace_members (workspace_id, user_id, role) "
+                      "SELECT w.id, u.id, %s FROM workspaces w, users u "
+                      "WHERE w.slug = 'alpha' AND u.subject = %s", (role, sub))
+                     for sub, role in ALPHA_MEMBERS.items()),
+                   *(("INSERT INTO workspace_clients (workspace_id, client_id, name) "
+                      "SELECT id, %s, %s FROM workspaces WHERE slug = 'alpha'", (cid, cid))
+                     for cid in ALPHA_CLIENTS)])
         client = self.world.app.test_client()
         token = self.world.tokens["alpha-sync"]
         assert client.post(f"/api/workspaces/alpha/datasets/{DATASET}/datapoints",
@@ -89,10 +109,14 @@ class Alpha:
     def fingerprint(self):
         return self._sql([
             ("SELECT identifier, xmin::text FROM workspace_datapoints ORDER BY 1", None),
-            ("SELECT slug, version FROM workspace_maps ORDER BY 1", None)])
+            ("SELECT slug, version FROM workspace_maps ORDER BY 1", None),
+            ("SELECT w.slug, u.subject, m.role FROM workspace_members m JOIN users u "
+             "ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id ORDER BY 1, 2", None),
+            ("SELECT w.slug, c.client_id FROM workspace_clients c JOIN workspaces w "
+             "ON w.id = c.workspace_id ORDER BY 1, 2", None)])
 
 
-def send(world, visitor, method, path, body):
+def send(world, visitor, method, path, body, form=None):
     headers = {}
     if visitor in TOKENS:
         client = world.app.test_client()
@@ -103,15 +127,21 @@ def send(world, visitor, method, path, body):
         client = world.users[SESSIONS[visitor]]
         if method != "GET":
             headers["X-CSRFToken"] = csrf_token(client)
+    if method != "GET" and path.startswith("/workspaces/"):
+        # a browser form: everyone sends the page's CSRF token (its absence is a 400 before
+        # anything else), so that the answer is the route's own
+        headers["X-CSRFToken"] = csrf_token(client)
+        return client.open(path, method=method, data=form or {}, headers=headers)
     data = None if body is None else json.dumps(body)
     return client.open(path, method=method, data=data, headers=headers,
                        content_type="application/json" if data else None)
 
 
-def path_of(rule) -> str:
+def path_of(rule, world) -> str:
     _, x, y = tile_of(POINT["longitude"], POINT["latitude"], 15)
     values = {"slug": "alpha", "dataset": DATASET, "map_slug": "wells", "identifier": "p1",
-              "z": 15, "x": x, "y": y}
+              "z": 15, "x": x, "y": y, "user_id": world.user_ids["vera"],
+              "client_id": "alpha-norole"}
     return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
 
 
@@ -127,17 +157,22 @@ def test_every_workspace_route_answers_every_visitor_as_declared(ws_world, alpha
     seen = 0
     for rule, method, declared in workspace_routes(ws_world.app):
         seen += 1
-        path = path_of(rule)
-        body = BODIES.get(rule.endpoint)
+        path = path_of(rule, ws_world)
+        body, form = BODIES.get(rule.endpoint), FORMS.get(rule.endpoint)
         # the refused first: they must change nothing the allowed ones then change
         for visitor in sorted(VISITORS, key=lambda v: declared[v] is None):
             expected = declared[visitor]
             before = alpha.fingerprint()
-            resp = send(ws_world, visitor, method, path, body)
+            resp = send(ws_world, visitor, method, path, body, form)
             got = resp.status_code
-            if expected is None and not 200 <= got < 300:
+            location = resp.headers.get("Location", "")
+            # a browser form that passes redirects back to its page (303)
+            done = 200 <= got < 300 or (got == 303 and "/login" not in location)
+            if expected is None and not done:
                 wrong.append(f"{method} {path} as {visitor}: allowed, got {got} {resp.data[:200]}")
-            if expected is not None and got != expected:
+            if expected == LOGIN and not (got == 302 and location.startswith("/login")):
+                wrong.append(f"{method} {path} as {visitor}: expected to log in, got {got}")
+            if expected not in (None, LOGIN) and got != expected:
                 wrong.append(f"{method} {path} as {visitor}: expected {expected}, got {got}")
             if expected == 401 and "WWW-Authenticate" not in resp.headers:
                 wrong.append(f"{method} {path} as {visitor}: 401 without WWW-Authenticate")
@@ -148,7 +183,7 @@ def test_every_workspace_route_answers_every_visitor_as_declared(ws_world, alpha
                 wrong.append(f"{method} {path} as {visitor}: refused, but changed data")
             if method != "GET":
                 alpha.reset()
-    assert seen >= 20, "the workspace routes were not found in the URL map"
+    assert seen >= 26, "the workspace routes were not found in the URL map"
     assert not wrong, "\n".join(wrong)
 
 

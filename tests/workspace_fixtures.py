@@ -109,6 +109,7 @@ class WorkspaceWorld:
     app: object
     provider: ClientProvider
     users: dict = field(default_factory=dict)  # visitor -> logged-in test client
+    user_ids: dict = field(default_factory=dict)  # visitor -> their users.id
     tokens: dict = field(default_factory=dict)
 
     def session(self, who: str):
@@ -125,6 +126,7 @@ def build_world(app, provider, oidc_url: str, database_url: str) -> WorkspaceWor
         client = app.test_client()
         login(client, oidc_url, sub, roles=["user"])
         world.users[sub] = client
+        world.user_ids[sub] = client.get("/api/me").json["id"]
     world.users["anonymous"] = app.test_client()
     conn = psycopg2.connect(database_url)
     with conn, conn.cursor() as cur:

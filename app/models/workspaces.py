@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 MEMBER_ROLES = ("viewer", "editor", "owner")  # ascending
+OWNER = MEMBER_ROLES[-1]  # manages the members and machine clients; each workspace keeps one
 
 
 class Workspace(db.Model):

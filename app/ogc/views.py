@@ -10,7 +10,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from app.auth.access import EVERYONE, OWNER, USERS, access
-from app.errors import STATUS_BY_ERROR, error_response
+from app.errors import error_response, status_of
 from app.maps.views import ride_filter
 from app.ogc import features
 from app.ogc.openapi import openapi_document
@@ -224,8 +224,7 @@ def item(layer_id: str, feature_id: str):
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     """OGC clients get JSON errors unless they asked for HTML."""
-    status, code = next((STATUS_BY_ERROR[cls] for cls in type(exc).__mro__
-                         if cls in STATUS_BY_ERROR), (400, "error"))
+    status, code = status_of(exc)
     try:
         html = _html()
     except InputError:

@@ -1,5 +1,7 @@
 """Admins manage workspaces: create one, give users a role in it, register machine
-clients (the OAuth client ids the provider puts in their tokens)."""
+clients (the OAuth client ids the provider puts in their tokens), remove either. The
+workspace page (pages.py) does the same for a workspace's owners, through the same
+service functions."""
 
 from __future__ import annotations
 
@@ -47,6 +49,14 @@ def set_member(slug: str):
     return jsonify({"workspace": slug, "user_id": int(f["user_id"]), "role": f["role"]})
 
 
+@bp.delete("/<slug>/members/<int:user_id>")
+@access({ADMIN}, anonymous=401)
+@role_required("admin")
+def remove_member(slug: str, user_id: int):
+    service.remove_member(service.workspace_by_slug(slug), user_id)
+    return "", 204
+
+
 @bp.post("/<slug>/clients")
 @access({ADMIN}, anonymous=401)
 @role_required("admin")
@@ -55,6 +65,14 @@ def register_client(slug: str):
     client = service.register_client(service.workspace_by_slug(slug), f.get("client_id"),
                                      f.get("name"))
     return jsonify({"workspace": slug, "client_id": client.client_id}), 201
+
+
+@bp.delete("/<slug>/clients/<path:client_id>")
+@access({ADMIN}, anonymous=401)
+@role_required("admin")
+def remove_client(slug: str, client_id: str):
+    service.remove_client(service.workspace_by_slug(slug), client_id)
+    return "", 204
 
 
 @pages.get("")

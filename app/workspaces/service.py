@@ -8,13 +8,16 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.maps.tiles import tile_invalidator
+from app.models.users import User
 from app.models.workspaces import (
     MEMBER_ROLES,
+    OWNER,
     Workspace,
     WorkspaceClient,
     WorkspaceDataset,
@@ -56,6 +59,21 @@ def create_workspace(slug, name) -> Workspace:
     return ws
 
 
+class Membership(NamedTuple):
+    workspace: Workspace
+    role: str | None  # None: an admin's view of a workspace they have no role in
+
+
+def workspaces_of(user_id: int, *, every_one: bool = False) -> list[Membership]:
+    """The workspaces the user has a role in (every_one: all of them, for an admin)."""
+    query = select(Workspace, WorkspaceMember.role).outerjoin(
+        WorkspaceMember, (WorkspaceMember.workspace_id == Workspace.id)
+        & (WorkspaceMember.user_id == user_id))
+    if not every_one:
+        query = query.where(WorkspaceMember.user_id.is_not(None))
+    return [Membership(w, r) for w, r in db.session.execute(query.order_by(Workspace.slug))]
+
+
 def workspace_by_slug(slug: str) -> Workspace:
     ws = db.session.scalar(select(Workspace).where(Workspace.slug == slug))
     if ws is None:
@@ -64,33 +82,130 @@ def workspace_by_slug(slug: str) -> Workspace:
 
 
 def set_member(ws: Workspace, user_id, role) -> None:
-    from app.models.users import User
+    """Give a portal user a role in the workspace (added, or their role changed)."""
     if role not in MEMBER_ROLES:
         raise InputError(f"role: one of {', '.join(MEMBER_ROLES)}")
-    try:
-        uid = int(user_id)
-    except (TypeError, ValueError):
-        raise InputError("user_id: a user's number") from None
+    uid = _user_id(user_id)
     if db.session.get(User, uid) is None:
         raise InputError(f"no user {uid}")
     member = db.session.get(WorkspaceMember, (ws.id, uid))
     if member is None:
         db.session.add(WorkspaceMember(workspace_id=ws.id, user_id=uid, role=role))
     else:
+        if role != OWNER:
+            _keep_an_owner(ws, member, "demoted")
         member.role = role
     db.session.commit()
 
 
+def add_member(ws: Workspace, name, role) -> User:
+    """Add the portal user named `name` (their login subject or e-mail address); one who
+    is a member already keeps their role (it is changed in the members' list)."""
+    user = user_by_name(name)
+    if db.session.get(WorkspaceMember, (ws.id, user.id)) is not None:
+        raise Conflict(f"{name.strip()} is a member already: change their role in the list")
+    set_member(ws, user.id, role)
+    return user
+
+
+def change_role(ws: Workspace, user_id, role) -> None:
+    """A member's new role; one who is not a member is not added by it."""
+    uid = _user_id(user_id)
+    if db.session.get(WorkspaceMember, (ws.id, uid)) is None:
+        raise NotFound(f"user {uid} is not a member of {ws.slug}")
+    set_member(ws, uid, role)
+
+
+def remove_member(ws: Workspace, user_id) -> None:
+    uid = _user_id(user_id)
+    member = db.session.get(WorkspaceMember, (ws.id, uid))
+    if member is None:
+        raise NotFound(f"user {uid} is not a member of {ws.slug}")
+    _keep_an_owner(ws, member, "removed")
+    db.session.delete(member)
+    db.session.commit()
+
+
+def _user_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InputError("user_id: a user's number") from None
+
+
+def _keep_an_owner(ws: Workspace, member: WorkspaceMember, change: str) -> None:
+    """A workspace keeps at least one owner: someone must be able to manage it."""
+    if member.role != OWNER:
+        return
+    # FOR UPDATE: two owners demoting each other at once cannot both pass the count
+    owners = db.session.scalars(
+        select(WorkspaceMember.user_id).where(WorkspaceMember.workspace_id == ws.id,
+                                              WorkspaceMember.role == OWNER)
+        .with_for_update()).all()
+    if len(owners) <= 1:
+        raise Conflict(f"the last owner of {ws.slug} cannot be {change}: "
+                       "make another member an owner first")
+
+
+def user_by_name(name) -> User:
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("user: a portal user's login name or e-mail address")
+    name = name.strip()
+    users = db.session.scalars(select(User).where(
+        or_(User.subject == name, func.lower(User.email) == name.lower())).limit(2)).all()
+    if not users:
+        raise InputError(f"no portal user {name!r}: they must have logged in once")
+    if len(users) > 1:
+        raise InputError(f"more than one portal user is called {name!r}: "
+                         "give their e-mail address")
+    return users[0]
+
+
+class Member(NamedTuple):
+    user: User
+    role: str
+
+
+def members(ws: Workspace) -> list[Member]:
+    """Every member with their role, owners first."""
+    rows = db.session.execute(
+        select(User, WorkspaceMember.role)
+        .join(WorkspaceMember, WorkspaceMember.user_id == User.id)
+        .where(WorkspaceMember.workspace_id == ws.id)).all()
+    return sorted((Member(u, r) for u, r in rows),
+                  key=lambda m: (-MEMBER_ROLES.index(m.role), m.user.subject))
+
+
 def register_client(ws: Workspace, client_id, name) -> WorkspaceClient:
+    if isinstance(client_id, str):
+        client_id = client_id.strip()
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 255:
         raise InputError("client_id: the OAuth client id (1 to 255 characters)")
+    if isinstance(name, str):
+        name = name.strip()
+    if name is not None and (not isinstance(name, str) or len(name) > 255):
+        raise InputError("name: at most 255 characters")
     if db.session.scalar(select(WorkspaceClient.id).where(WorkspaceClient.client_id == client_id)):
         raise Conflict(f"client {client_id!r} is registered already")
-    client = WorkspaceClient(workspace_id=ws.id, client_id=client_id,
-                             name=name if isinstance(name, str) and name else client_id)
+    client = WorkspaceClient(workspace_id=ws.id, client_id=client_id, name=name or client_id)
     db.session.add(client)
     db.session.commit()
     return client
+
+
+def remove_client(ws: Workspace, client_id) -> None:
+    """Its tokens stop working at once: a token speaks only for a registered client."""
+    client = db.session.scalar(select(WorkspaceClient).where(
+        WorkspaceClient.workspace_id == ws.id, WorkspaceClient.client_id == client_id))
+    if client is None:
+        raise NotFound(f"no client {client_id!r} in {ws.slug}")
+    db.session.delete(client)
+    db.session.commit()
+
+
+def clients(ws: Workspace) -> list[WorkspaceClient]:
+    return list(db.session.scalars(select(WorkspaceClient).where(
+        WorkspaceClient.workspace_id == ws.id).order_by(WorkspaceClient.client_id)))
 
 
 # --- datapoints -------------------------------------------------------------------------
