@@ -101,10 +101,13 @@ class MatchParams:
     # Where the fixes carry it, each step's snaps moving farther along the route than the
     # speed says was ridden show how the drift's part along the route changed, which no
     # snap (a projection) shows (_along_steps, _drift). along_step_m: that figure's error
-    # per second, the speed's and the fixes' own (0.3 m: 0.1 m/s and 0.2 m of white error
-    # at each end). On the tuning set (32 rides, speed with 0.1 m/s noise), 3 / 6 m drift:
-    # 0.15 -> 0.9874 / 0.9698, 0.3 -> 0.9880 / 0.9744, 0.5 -> 0.9874 / 0.9738, 1.5 ->
-    # 0.9851 / 0.9693, no speed 0.9849 / 0.9692
+    # per second besides the fixes' white error, which each ride's steps give (0.3 m: 0.1
+    # m/s and 0.2 m of the receiver's own at each end). On the tuning set (32 rides, speed
+    # with 0.1 m/s noise), 3 / 6 m drift, before the white error was estimated: 0.15 ->
+    # 0.9874 / 0.9698, 0.3 -> 0.9880 / 0.9744, 0.5 -> 0.9874 / 0.9738, 1.5 -> 0.9851 /
+    # 0.9693, no speed 0.9849 / 0.9692. With 2 m of white error added to the fixes, 0.3
+    # alone made it worse (0.9809 -> 0.9746 / 0.9614 -> 0.9574 with speed); with the
+    # estimate it is better (0.9818 / 0.9631), and 0.9881 / 0.9735 without white error
     along_step_m: float = 0.3
     # ... left out where it is this large (m): that is the snaps' doing, not the drift's (a
     # hop onto a sidewalk and back, a snap held at a bend's vertex and then let go). 8 m:
@@ -611,7 +614,7 @@ def _route_positions(st: _States, state: np.ndarray, restart: np.ndarray, route:
 
 def _along_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
                  via_graph: np.ndarray, t: np.ndarray, speed: np.ndarray,
-                 params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+                 params: MatchParams) -> tuple[np.ndarray, np.ndarray, float]:
     """The steps (index of the fix a step ends at) between consecutive fixes of a chain
     that both carry a speed, and by how much their snaps moved farther along the route
     than the speed says was ridden (the mean of the two speeds times the time): the
@@ -622,12 +625,18 @@ def _along_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.
     j = np.flatnonzero(linked[1:] & np.isfinite(speed[1:]) & np.isfinite(speed[:-1])) + 1
     ahead = (pos[j] - pos[j - 1]) - 0.5 * (speed[j] + speed[j - 1]) * (t[j] - t[j - 1])
     keep = np.abs(ahead) <= params.speed_outlier_m
-    return j[keep], ahead[keep]
+    j, ahead = j[keep], ahead[keep]
+    # the fixes' own white error shows in each step twice, with opposite signs in two
+    # consecutive steps: their covariance is minus its variance (the drift's steps hardly
+    # correlate: 1 - phi = 2 % per second at 45 s)
+    pair = np.flatnonzero(j[1:] == j[:-1] + 1)
+    white_var = max(-float(np.mean(ahead[pair] * ahead[pair + 1])), 0.0) if len(pair) else 0.0
+    return j, ahead, float(np.sqrt(params.along_step_m ** 2 + 2.0 * white_var))
 
 
 def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray,
            t: np.ndarray, sigma: float, params: MatchParams,
-           along: tuple[np.ndarray, np.ndarray] | None = None
+           along: tuple[np.ndarray, np.ndarray, float] | None = None
            ) -> tuple[np.ndarray, np.ndarray]:
     """The receiver's slowly drifting error, estimated from the first pass's snaps.
 
@@ -671,11 +680,11 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     if along is not None and len(along[0]):
         # each step's change of the along part: u_j . d_j - u_{j-1} . d_{j-1} = ahead,
         # u the travel direction along the snap's way
-        j, ahead = along
+        j, ahead, step_m = along
         tx, ty = np.zeros(n), np.zeros(n)
         tx[rows], ty[rows] = ny * st.direction[rows, cols], -nx * st.direction[rows, cols]
         coef = np.stack([-tx[j - 1], -ty[j - 1], tx[j], ty[j]])  # d[2j-2 .. 2j+1]
-        wa = 1.0 / (params.along_step_m ** 2 * np.maximum(t[j] - t[j - 1], 1.0))
+        wa = 1.0 / (step_m ** 2 * np.maximum(t[j] - t[j - 1], 1.0))
         for r in range(4):
             g[2 * j - 2 + r] += wa * coef[r] * ahead
             for c in range(r, 4):
