@@ -326,7 +326,8 @@ def main() -> None:
         for level in ("drift_3m", "drift_6m"):
             c = case[level]
             print(f"drifting GPS error, {name} set ({case['extract']}, seeds {case['seeds']}), "
-                  f"{level}: true way ours {c['true_way_share']:.4f}, nearest way "
+                  f"{level}: true way ours {c['true_way_share']:.4f} (without the "
+                  f"measured speed {c['true_way_share_without_speed']:.4f}), nearest way "
                   f"{c['baseline_nearest_way']:.4f}, ceiling of snapping by projection "
                   f"{c['along_error_ceiling']:.4f} ({c['fixes']} fixes)")
     timing = right["drifting_hour_matching"]
@@ -336,6 +337,10 @@ def main() -> None:
     print(json.dumps({
         "one_hour_drifting_matching_seconds": timing,
         "true_way_share": {k: check[k]["true_way_share"] for k in ("drift_3m", "drift_6m")},
+        "true_way_share_without_speed": {k: check[k]["true_way_share_without_speed"]
+                                         for k in ("drift_3m", "drift_6m")},
+        "true_way_share_tuning_set_without_speed": {
+            k: tuning[k]["true_way_share_without_speed"] for k in ("drift_3m", "drift_6m")},
         "true_way_share_baseline": {k: check[k]["baseline_nearest_way"]
                                     for k in ("drift_3m", "drift_6m")},
         "true_way_share_tuning_set": {k: tuning[k]["true_way_share"]

@@ -99,7 +99,8 @@ def main() -> None:
         total = 0
         for seed in seeds:
             ride = drift_ride(net, seed, sigma)
-            r = match_ride(net, ride.lon, ride.lat, ride.t, radius=MATCH_RADIUS_M)
+            r = match_ride(net, ride.lon, ride.lat, ride.t, speed=ride.speed,
+                           radius=MATCH_RADIUS_M)
             right = fair_right(net, ride, r.way_id)
             c = classify(net, ride, r.way_id, right)
             per_seed[seed] = int((~right).sum())

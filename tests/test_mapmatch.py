@@ -525,3 +525,62 @@ def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
     r = match_ride(net, ride.lon, ride.lat, ride.t)
     assert share(r.way_id == D1) >= 0.98
     assert np.all(r.direction[r.way_id == D1] == 1)
+
+
+# --- the drift's part along the street, seen by the measured speed ------------------------
+# A street split into ways every 25 m (as a street is where crossings and sidewalks are
+# mapped), ridden east along y=0. The GPS error lies 3 m north of the street and swings
+# along it, 5 m ahead and behind with an 80 s period: nothing across the street shows that
+# part, so each fix's projection lies where the error along puts it, on the next way near
+# a boundary. The receiver's speed (Doppler) does not swing with the positions: the
+# matcher, given it, sees how far the snaps run ahead of the distance ridden.
+SPLIT_M = 25.0
+SPLIT_WAYS = [100 + k for k in range(16)]
+
+
+def split_street() -> RoadNetwork:
+    return RoadNetwork.from_ways([grid_way(w, [(k * SPLIT_M, 0.0), ((k + 1) * SPLIT_M, 0.0)])
+                                  for k, w in enumerate(SPLIT_WAYS)])
+
+
+def swinging_ride(stop_at: float | None = None, stop_s: float = 0.0):
+    """The true x of each fix, the fixes (lon, lat), the times and the measured speed."""
+    ride = ride_along([(SPLIT_WAYS[0], lonlat([(5.0, 0.0), (395.0, 0.0)]), 1)], GRID_ORIGIN,
+                      np.random.default_rng(0), sigma=0.0, stop_at=stop_at, stop_s=stop_s)
+    true_x = 5.0 + ride.route_m
+    along = 5.0 * np.sin(2 * np.pi * ride.t / 80.0)
+    lon, lat = GRID_ORIGIN.to_lonlat(true_x + along, np.full(len(true_x), 3.0))
+    speed = np.gradient(ride.route_m, ride.t)
+    return true_x, lon, lat, ride.t, speed
+
+
+def true_way(true_x: np.ndarray) -> np.ndarray:
+    return np.array(SPLIT_WAYS)[np.clip((true_x // SPLIT_M).astype(int), 0, len(SPLIT_WAYS) - 1)]
+
+
+def test_a_fix_the_error_along_the_street_carries_past_a_way_boundary_stays_on_its_way():
+    net = split_street()
+    true_x, lon, lat, t, speed = swinging_ride()
+    truth = true_way(true_x)
+    # more than a metre from a boundary (at a boundary, either way is right)
+    clear = np.abs(true_x - SPLIT_M * np.round(true_x / SPLIT_M)) > 1.0
+    without = match_ride(net, lon, lat, t)
+    assert np.sum((without.way_id != truth) & clear) >= 3  # the fixes this is about
+    r = match_ride(net, lon, lat, t, speed=speed)
+    wrong = np.flatnonzero((r.way_id != truth) & clear)
+    assert len(wrong) == 0, list(zip(true_x[wrong].round(1), r.way_id[wrong], strict=True))
+
+
+def test_a_wait_just_before_a_way_boundary_stays_on_one_way():
+    """The rider waits a minute (a long red light) 2 m before the boundary at x=150 while
+    the error swings along the street: every fix of the wait is on the way the rider waits
+    on, not some on the next way."""
+    net = split_street()
+    true_x, lon, lat, t, speed = swinging_ride(stop_at=143.0, stop_s=60.0)
+    wait = np.flatnonzero(true_x == 148.0)
+    assert len(wait) >= 60
+    waited_on = int(true_way(true_x[wait[:1]])[0])
+    without = match_ride(net, lon, lat, t)
+    assert np.sum(without.way_id[wait] != waited_on) >= 3  # hops across the boundary
+    r = match_ride(net, lon, lat, t, speed=speed)
+    assert np.all(r.way_id[wait] == waited_on), r.way_id[wait]

@@ -96,6 +96,23 @@ class MatchParams:
     # a snap this close to a junction node is at the node: it takes the way the ride
     # continues on (a crossing street or the next way of the same street otherwise gets it)
     junction_m: float = 1.0
+    # A receiver measures its speed from the Doppler shift, not from its positions, so the
+    # speed does not drift with them (u-blox NEO-6M, OpenBikeSensor's receiver: 0.1 m/s).
+    # Where the fixes carry it, each step's snaps moving farther along the route than the
+    # speed says was ridden show how the drift's part along the route changed, which no
+    # snap (a projection) shows (_along_steps, _drift). along_step_m: that figure's error
+    # per second besides the fixes' white error, which each ride's steps give (0.3 m: 0.1
+    # m/s and 0.2 m of the receiver's own at each end). On the tuning set (32 rides, speed
+    # with 0.1 m/s noise), 3 / 6 m drift, before the white error was estimated: 0.15 ->
+    # 0.9874 / 0.9698, 0.3 -> 0.9880 / 0.9744, 0.5 -> 0.9874 / 0.9738, 1.5 -> 0.9851 /
+    # 0.9693, no speed 0.9849 / 0.9692. With 2 m of white error added to the fixes, 0.3
+    # alone made it worse (0.9809 -> 0.9746 / 0.9614 -> 0.9574 with speed); with the
+    # estimate it is better (0.9818 / 0.9631), and 0.9881 / 0.9735 without white error
+    along_step_m: float = 0.3
+    # ... left out where it is this large (m): that is the snaps' doing, not the drift's (a
+    # hop onto a sidewalk and back, a snap held at a bend's vertex and then let go). 8 m:
+    # 0.9871 / 0.9742 (with along_step_m 0.7), 2 m: 0.9880 / 0.9699
+    speed_outlier_m: float = 4.0
 
 
 DEFAULT_PARAMS = MatchParams()
@@ -573,8 +590,54 @@ def _drifts(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.
     return bool(np.mean(np.nan_to_num(mean) > min_m) > 0.1)
 
 
+def _route_positions(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
+                     via_graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Metres along the matched path at each matched fix (from the ride's start, chains
+    joined end to start), and linked (the fix continues the chain of the fix before it). A
+    step along one way in one direction moves by the along-difference (signed: jitter
+    backwards shows), any other step by its route length."""
+    n = len(state)
+    matched = state >= 0
+    linked = np.zeros(n, dtype=bool)
+    linked[1:] = matched[1:] & matched[:-1] & ~restart[1:]
+    steps = np.flatnonzero(linked)
+    a, b = state[steps - 1], state[steps]
+    progress = np.zeros(n)
+    progress[steps] = route[steps - 1, a, b]
+    same = (~via_graph[steps - 1, a, b]
+            & (st.direction[steps, b] == st.direction[steps - 1, a])
+            & (st.way[steps, b] == st.way[steps - 1, a]))
+    on, a_on, b_on = steps[same], a[same], b[same]
+    progress[on] = st.direction[on, b_on] * (st.along[on, b_on] - st.along[on - 1, a_on])
+    return np.cumsum(progress), linked
+
+
+def _along_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
+                 via_graph: np.ndarray, t: np.ndarray, speed: np.ndarray,
+                 params: MatchParams) -> tuple[np.ndarray, np.ndarray, float]:
+    """The steps (index of the fix a step ends at) between consecutive fixes of a chain
+    that both carry a speed, and by how much their snaps moved farther along the route
+    than the speed says was ridden (the mean of the two speeds times the time): the
+    change of the drift's part along the route over the step. A step this far off
+    (speed_outlier_m) is the snaps' doing, not the drift's (a hop onto a sidewalk and
+    back, a snap held at a bend's vertex and then let go): it is left out."""
+    pos, linked = _route_positions(st, state, restart, route, via_graph)
+    j = np.flatnonzero(linked[1:] & np.isfinite(speed[1:]) & np.isfinite(speed[:-1])) + 1
+    ahead = (pos[j] - pos[j - 1]) - 0.5 * (speed[j] + speed[j - 1]) * (t[j] - t[j - 1])
+    keep = np.abs(ahead) <= params.speed_outlier_m
+    j, ahead = j[keep], ahead[keep]
+    # the fixes' own white error shows in each step twice, with opposite signs in two
+    # consecutive steps: their covariance is minus its variance (the drift's steps hardly
+    # correlate: 1 - phi = 2 % per second at 45 s)
+    pair = np.flatnonzero(j[1:] == j[:-1] + 1)
+    white_var = max(-float(np.mean(ahead[pair] * ahead[pair + 1])), 0.0) if len(pair) else 0.0
+    return j, ahead, float(np.sqrt(params.along_step_m ** 2 + 2.0 * white_var))
+
+
 def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray,
-           t: np.ndarray, sigma: float, params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+           t: np.ndarray, sigma: float, params: MatchParams,
+           along: tuple[np.ndarray, np.ndarray, float] | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
     """The receiver's slowly drifting error, estimated from the first pass's snaps.
 
     The error is modelled as a receiver's is (a first-order Gauss-Markov process per axis:
@@ -590,6 +653,8 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     The smoothed estimate is the solution of one banded least-squares system (the x and
     y of each fix interleaved; bandwidth 2): observations weighted by drift_white_m, the
     error left over besides the drift (white GPS noise, the lane beside the centre line).
+    along: where the measured speed is known (_along_steps), the steps whose change of the
+    along part is seen, each weighted by along_step_m; they widen the band to 3.
     Returns (dx, dy) per fix, going to 0 away from any matched fix.
     """
     from scipy.linalg import solveh_banded  # loaded when a ride is matched, not at start
@@ -603,7 +668,8 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     z = nx * (x[rows] - st.x[rows, cols]) + ny * (y[rows] - st.y[rows, cols])
     w = 1.0 / params.drift_white_m ** 2
     # normal equations H d = g, d = (dx0, dy0, dx1, dy1, ...); upper banded form of H
-    band = np.zeros((3, 2 * n))
+    band4 = np.zeros((4, 2 * n))  # upper banded: band4[3 - k, j] = H[j - k, j]
+    band = band4[1:]
     g = np.zeros(2 * n)
     diag, off1, off2 = band[2], band[1], band[0]  # H[j, j], H[j-1, j], H[j-2, j]
     diag[2 * rows] += w * nx * nx
@@ -611,6 +677,18 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     off1[2 * rows + 1] += w * nx * ny
     g[2 * rows] += w * nx * z
     g[2 * rows + 1] += w * ny * z
+    if along is not None and len(along[0]):
+        # each step's change of the along part: u_j . d_j - u_{j-1} . d_{j-1} = ahead,
+        # u the travel direction along the snap's way
+        j, ahead, step_m = along
+        tx, ty = np.zeros(n), np.zeros(n)
+        tx[rows], ty[rows] = ny * st.direction[rows, cols], -nx * st.direction[rows, cols]
+        coef = np.stack([-tx[j - 1], -ty[j - 1], tx[j], ty[j]])  # d[2j-2 .. 2j+1]
+        wa = 1.0 / (step_m ** 2 * np.maximum(t[j] - t[j - 1], 1.0))
+        for r in range(4):
+            g[2 * j - 2 + r] += wa * coef[r] * ahead
+            for c in range(r, 4):
+                band4[3 - (c - r), 2 * j - 2 + c] += wa * coef[r] * coef[c]
     # the process: d[i+1] - phi d[i] ~ N(0, sigma^2 (1 - phi^2)), d[0] ~ N(0, sigma^2)
     sigma = sigma * params.drift_std_factor  # the drift's own
     phi = np.exp(-np.diff(t) / params.drift_tau_s)
@@ -621,26 +699,31 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
         diag[j[:-1]] += phi * phi * q_inv
         diag[j[1:]] += q_inv
         off2[j[1:]] -= phi * q_inv
-    d = solveh_banded(band, g)
+    d = solveh_banded(band4 if band4[0].any() else band, g)
     return d[0::2], d[1::2]
 
 
-def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, radius: float = 40.0,
-                sigma: float = 7.0, params: MatchParams = DEFAULT_PARAMS) -> MatchResult:
+def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, speed=None,
+                radius: float = 40.0, sigma: float = 7.0,
+                params: MatchParams = DEFAULT_PARAMS) -> MatchResult:
     """Match a ride's fixes to the network's ways.
 
     lon, lat: degrees (EPSG:4326); t: seconds, increasing; course: GPS course in degrees
-    clockwise from north, NaN where unknown (None: none at all). radius: metres within which
-    a way is a candidate for a fix; a fix with none is left unmatched and the HMM restarts
-    after it. sigma: GPS standard deviation in metres (5-10 for phones and OpenBikeSensor).
-    Along-distances are metres in the network's local projection (within 0.5 % of true).
+    clockwise from north, NaN where unknown (None: none at all). speed: m/s as the receiver
+    measured it (Doppler), NaN where unknown, None when none was measured: a speed derived
+    from the positions drifts with them and tells nothing (see MatchParams.along_step_m).
+    radius: metres within which a way is a candidate for a fix; a fix with none is left
+    unmatched and the HMM restarts after it. sigma: GPS standard deviation in metres (5-10
+    for phones and OpenBikeSensor). Along-distances are metres in the network's local
+    projection (within 0.5 % of true).
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     n = len(lon)
-    if not (len(lat) == n and len(t) == n and (course is None or len(course) == n)):
-        raise ValueError("lon, lat, t (and course) must have the same length")
+    if not (len(lat) == n and len(t) == n and (course is None or len(course) == n)
+            and (speed is None or len(speed) == n)):
+        raise ValueError("lon, lat, t (and course, speed) must have the same length")
     if n == 0 or network.n_segments == 0:
         return _empty_result(n)
     x, y = network.projection.to_xy(lon, lat)
@@ -649,7 +732,10 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, radius: float 
                                                              sigma, params, among=pairs)
     if (params.drift_tau_s > 0 and n > 1 and np.any(state >= 0)
             and _drifts(st, state, x, y, t, params.drift_tau_s, params.drift_min_m)):
-        dx, dy = _drift(network, st, state, x, y, t, sigma, params)
+        along = (None if speed is None else
+                 _along_steps(st, state, restart, route, via_graph, t,
+                              np.asarray(speed, dtype=np.float64), params))
+        dx, dy = _drift(network, st, state, x, y, t, sigma, params, along)
         # the segments near the fixes moved by a few metres are those near the fixes (but
         # for some at the radius' edge, never among the nearest few): the second pass
         # reuses the first's search

@@ -85,8 +85,12 @@ def process_claimed(conn, claim: store.Claim, worker: str, config: ProcessingCon
             rows = store.roads_near(cur, ride.search_pieces_wkb(), float(np.mean(ride.lat)),
                                     MATCH_RADIUS_M + 10)
             network, roads = build_network(rows)
+            # the OpenBikeSensor writes the speed its receiver measured; a GPX file's
+            # missing speeds are derived from the positions (gpx._measurements), which drift
+            # with them and would tell the matcher the drift stood still
+            measured_speed = None if parsed.format == "gpx" else ride.speed
             match = match_ride(network, ride.lon, ride.lat, ride.t, ride.course,
-                                radius=MATCH_RADIUS_M)
+                               speed=measured_speed, radius=MATCH_RADIUS_M)
             out = ride_outputs(parsed, ride, match, roads, zones, config.minimum_urban_m,
                                config.minimum_rural_m,
                                processing_seconds=time.perf_counter() - started)
