@@ -2,8 +2,10 @@
 downstream apps can use the portal as a validated mirror whatever version the operator
 speaks. Each document carries the ttl and last_updated of the data it is made from.
 
-Re-published: gbfs.json, system_information, station_information, station_status and
-free_bike_status (2.3) / vehicle_status (3.0), as far as the feed has them.
+Re-published: gbfs.json, system_information, station_information, station_status,
+free_bike_status (2.3) / vehicle_status (3.0), and, converted from the operator's validated
+data (convert.py), vehicle_types, geofencing_zones, system_pricing_plans and system_alerts,
+as far as the feed has them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from matching_and_import_db.live.gbfs import store
+from matching_and_import_db.live.gbfs.convert import CONVERTED, convert, time_in
 from matching_and_import_db.live.gbfs.model import FeedFile, Station, Vehicle
 from matching_and_import_db.live.gbfs.normalize import localized_text
 from matching_and_import_db.sqlfiles import load_sql
@@ -27,10 +30,7 @@ class Document:
 
 
 def _time(version: str, value: datetime | None):
-    value = value or datetime.now(UTC)
-    if version == "2.3":
-        return int(value.timestamp())
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time_in(version, value or datetime.now(UTC))
 
 
 def _localized(version: str, value: str | None, language: str):
@@ -55,6 +55,7 @@ def available(files: dict[str, FeedFile], version: str) -> list[str]:
             names.append("station_status")
     if "free_bike_status" in files or "vehicle_status" in files:
         names.append(VEHICLES_FILE[version])
+    names += [n for n in CONVERTED if n in files and files[n].data is not None]
     return names
 
 
@@ -80,6 +81,9 @@ def document(conn, slug: str, version: str, name: str, base_url: str) -> Documen
                 if name == "station_information" else
                 [_station_status(version, s) for s in stations
                  if s.num_bikes_available is not None]}
+    elif name in CONVERTED:
+        updated, ttl = _source(files, name)
+        data = convert(name, version, files[name].data, language)
     else:
         updated, ttl = _source(files, "free_bike_status", "vehicle_status")
         key = "bikes" if version == "2.3" else "vehicles"
