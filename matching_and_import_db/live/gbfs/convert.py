@@ -48,7 +48,7 @@ def text_in(version: str, value, language: str):
 
 
 def convert(name: str, version: str, data: dict, language: str) -> dict | None:
-    """The `data` of the file in `version`, or None when it cannot be said in it."""
+    """The `data` of the file in `version` (None for a file not converted here)."""
     if name == "vehicle_types":
         return {"vehicle_types": [_vehicle_type(version, t, language)
                                   for t in data.get("vehicle_types") or []]}
