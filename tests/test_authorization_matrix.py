@@ -130,13 +130,17 @@ def build_path(world: World, rule, public: bool) -> str:
 
 
 def send(client, method: str, path: str, req: Req, seed: int, csrf: bool = True):
+    # buffered: a streamed answer (a download) is read whole within its request, as a WSGI
+    # server reads it; one left unread would be closed whenever it is collected, popping
+    # its request context in the middle of a later request's
     if method == "GET":
-        return client.get(path)
+        return client.get(path, buffered=True)
     form = dict(req.form or {})
     if req.files:
         form = {k: (io.BytesIO(a_ride_file(seed)), "ride.csv") if v == "ride" else v
                 for k, v in form.items()}
     kwargs = {"content_type": "multipart/form-data"} if req.files else {}
+    kwargs["buffered"] = True
     if method != "POST":  # PUT, DELETE: the same form, with the token when it is sent
         headers = {"X-CSRFToken": csrf_token(client)} if csrf else {}
         return client.open(path, method=method, data=form, headers=headers, **kwargs)
