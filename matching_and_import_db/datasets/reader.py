@@ -283,11 +283,15 @@ def _check_readable(source: SourceFile, geometries: pa.Array, shapes: np.ndarray
                      f"not a valid shape ({reason})")
 
 
+def _degrees_beyond(bounds: np.ndarray) -> np.ndarray:
+    """How far each feature reaches past -180..180 / -90..90 (0 or less: inside)."""
+    return np.max(np.stack([-180 - bounds[:, 0], bounds[:, 2] - 180,
+                            -90 - bounds[:, 1], bounds[:, 3] - 90]), axis=0)
+
+
 def _just_past_the_edge(bounds: np.ndarray) -> np.ndarray:
-    """The features that lie past -180..180 / -90..90 by no more than float rounding
-    (EDGE_TOLERANCE)."""
-    beyond = np.max(np.stack([-180 - bounds[:, 0], bounds[:, 2] - 180,
-                              -90 - bounds[:, 1], bounds[:, 3] - 90]), axis=0)
+    """The features that lie past the edge by no more than float rounding (EDGE_TOLERANCE)."""
+    beyond = _degrees_beyond(bounds)
     return np.flatnonzero((beyond > 0) & (beyond <= EDGE_TOLERANCE))
 
 
@@ -306,8 +310,7 @@ def _check_range(cfg: DatasetConfig, source: SourceFile, bounds: np.ndarray,
     """A longitude/latitude source's features lie inside -180..180 / -90..90 (a projected
     file read without its CRS would otherwise fail in PostGIS, naming nothing). Another
     source's are checked after PostGIS reprojects them (outside_range.sql)."""
-    bad = np.flatnonzero((bounds[:, 0] < -180) | (bounds[:, 2] > 180) |
-                         (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+    bad = np.flatnonzero(_degrees_beyond(bounds) > 0)
     if len(bad):
         columns = (f", columns {cfg.lon or 'lon'}/{cfg.lat or 'lat'}"
                    if _is_csv(source) else "")
