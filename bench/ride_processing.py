@@ -11,7 +11,7 @@ Rides:
   minute) along a random route over the real Oslo street network (the demo extract, loaded
   with our OSM import);
 - the same ride with 6 m of drifting GPS error instead (bench/snapping_eval's error: it stays
-  on one side for tens of seconds), where the matcher's second pass runs (ours only: the
+  on one side for tens of seconds), where the matcher's drift passes run (ours only: the
   peer's time would not differ);
 - the real Berlin ride from the OpenBikeSensor portal's fixtures, over the synthetic Berlin
   city of bench/synth_city.py (300,000 roads; no OSM extract of Berlin is here).
@@ -308,7 +308,7 @@ def main() -> None:
               f"{r['peer_s']:7.2f} {r['peer_points_per_s']:7.0f} "
               f"{r['ours_points_per_s'] / r['peer_points_per_s']:6.1f}")
     hour_r = results["one_hour_oslo"]
-    print(f"one hour in Oslo with 6 m drifting error (second pass on): {drift_s:.3f} s wall, "
+    print(f"one hour in Oslo with 6 m drifting error (drift passes on): {drift_s:.3f} s wall, "
           f"{drift_cpu_s:.3f} s CPU, end to end ({drift_facts['matched']} of "
           f"{drift_facts['valid']} fixes matched); the ride above {hour_r['ours_s']:.3f} s wall, "
           f"{hour_r['ours_cpu_s']:.3f} s CPU")
@@ -331,8 +331,8 @@ def main() -> None:
                   f"{c['baseline_nearest_way']:.4f}, ceiling of snapping by projection "
                   f"{c['along_error_ceiling']:.4f} ({c['fixes']} fixes)")
     timing = right["drifting_hour_matching"]
-    print(f"matching alone, one hour with 6 m drifting error: {timing['two_passes_s']:.3f} s "
-          f"({timing['two_passes_cpu_s']:.3f} s CPU) with the second pass, "
+    print(f"matching alone, one hour with 6 m drifting error: {timing['drift_passes_s']:.3f} s "
+          f"({timing['drift_passes_cpu_s']:.3f} s CPU) with the drift passes, "
           f"{timing['one_pass_s']:.3f} s ({timing['one_pass_cpu_s']:.3f} s CPU) with one pass")
     print(json.dumps({
         "one_hour_drifting_matching_seconds": timing,

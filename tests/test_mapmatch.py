@@ -509,6 +509,29 @@ def test_a_way_boundary_before_a_turn_is_crossed_where_the_ride_crosses_it(seed)
     assert np.all(r.way_id[(true_y == 0.0) & (true_x > 101.0) & (true_x < 195.0)] == A2)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_a_way_of_a_few_metres_in_the_middle_of_a_street_is_ridden(seed):
+    """OSM splits a street into ways at bridges, tag changes and junctions: here a 10 m way
+    B between A and A3, ridden straight through. The fixes on B are matched to B (events
+    and statistics there are B's), not to A held at its end node until the ride is on A3."""
+    B, A3 = 3, 4
+    net = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (100.0, 0.0)]),
+                                 grid_way(B, [(100.0, 0.0), (110.0, 0.0)]),
+                                 grid_way(A3, [(110.0, 0.0), (300.0, 0.0)])])
+    rng = np.random.default_rng(seed)
+    ride = ride_along([(A, lonlat([(2.0, 0.0), (100.0, 0.0)]), 1),
+                       (B, lonlat([(100.0, 0.0), (110.0, 0.0)]), 1),
+                       (A3, lonlat([(110.0, 0.0), (290.0, 0.0)]), 1)],
+                      GRID_ORIGIN, rng, sigma=0.0)
+    true_x, _ = GRID_ORIGIN.to_xy(ride.lon, ride.lat)
+    ride = with_drift(ride, GRID_ORIGIN, rng, sigma=0.5)
+    r = match_ride(net, ride.lon, ride.lat, ride.t)
+    on_b = (true_x > 101.0) & (true_x < 109.0)  # more than a metre from either end
+    assert on_b.sum() >= 1
+    assert np.all(r.way_id[on_b] == B), r.way_id[on_b]
+    assert [p.way_id for p in r.passes] == [A, B, A3]
+
+
 @pytest.mark.parametrize("seed", [71, 72])
 def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
     """Two oneway carriageways 7 m apart, eastbound D1 and westbound D2 (digitised as they

@@ -266,7 +266,7 @@ class RoadNetwork:
 
         among: (point, segment) pairs from segments_within to look at instead of searching
         the tree: those found near the same points before they were moved a little (the
-        matcher's second pass), which saves the search.
+        matcher's drift passes), which saves the search.
         """
         if among is None:
             pt, seg = self.segments_within(x, y, radius)
