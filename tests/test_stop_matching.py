@@ -228,6 +228,58 @@ def test_distance_alone_without_name_evidence_is_no_match():
     assert result.unmatched_official == ["o"]
 
 
+def renamed_candidates(result) -> dict[str, str]:
+    return {p.official_id: p.evidence["renamed_candidate"]["osm"]
+            for p in by_type(result, "unmatched_official") if "renamed_candidate" in p.evidence}
+
+
+def test_a_stop_renamed_on_one_side_is_offered_to_reviewers_not_matched():
+    """Both directions of a stop the registry calls "Kulttuuritalo" and OSM "Sturenkatu",
+    across the street: neither name has a namesake on the other side, so each row is
+    offered its own platform (kerb side by distance), and nothing is matched."""
+    result = match_stops([official("a", "Kulttuuritalo", lat=north(4)),
+                          official("b", "Kulttuuritalo", lat=north(-4))],
+                         [osm(1, "Sturenkatu", lat=north(7), kind="bus_stop"),
+                          osm(2, "Sturenkatu", lat=north(-6), kind="bus_stop")])
+    assert result.pairs() == set()
+    assert renamed_candidates(result) == {"a": "n1", "b": "n2"}
+    offered = by_type(result, "unmatched_official")[0].evidence["renamed_candidate"]
+    assert offered == {"osm": "n1", "name": "Sturenkatu", "distance_m": 3.0}
+    # accepted by a reviewer, it is a manual pair like any other
+    accepted = match_stops([official("a", "Kulttuuritalo", lat=north(4))],
+                           [osm(1, "Sturenkatu", lat=north(7), kind="bus_stop")],
+                           decisions=[Decision("manual", "a", "n1")])
+    assert {(m.official_id, m.osm_key, m.method) for m in accepted.matches} == {
+        ("a", "n1", "manual")}
+
+
+@pytest.mark.parametrize("case", ["row_has_namesake", "osm_has_namesake", "other_mode",
+                                  "stop_position", "too_far", "two_alike"])
+def test_no_rename_is_offered_where_a_name_or_the_place_speaks_against_it(case):
+    row = official("a", "Kulttuuritalo", mode="bus")
+    platform = osm(1, "Sturenkatu", lat=north(8), kind="bus_stop")
+    registry, stops = [row], [platform]
+    if case == "row_has_namesake":  # its own name is in OSM, 60 m on: refused, not renamed
+        stops.append(osm(2, "Kulttuuritalo", lat=north(-60), kind="bus_stop", ref="9"))
+        registry.append(official("b", "Kulttuuritalo", lat=north(-57), mode="bus"))
+    elif case == "osm_has_namesake":  # the OSM name is another registry stop's, 50 m on
+        # (another platform of that name: the codes differ, so it cannot take this one)
+        platform = osm(1, "Sturenkatu", lat=north(8), kind="bus_stop", local_ref="1")
+        stops = [platform]
+        registry.append(official("b", "Sturenkatu", lat=north(58), mode="bus",
+                                 platform_code="2"))
+    elif case == "other_mode":  # a railway halt is never a bus stop, renamed or not
+        stops = [osm(1, "Sturenkatu", lat=north(8), kind="halt",
+                     tags={"railway": "halt", "train": "yes"})]
+    elif case == "stop_position":  # a stop position stands for no platform
+        stops = [osm(1, "Sturenkatu", lat=north(8), kind="stop_position")]
+    elif case == "too_far":
+        stops = [osm(1, "Sturenkatu", lat=north(45), kind="bus_stop")]
+    elif case == "two_alike":  # two orphans about as near: no clear choice
+        stops.append(osm(2, "Sturenkatu", lat=north(-9), kind="bus_stop"))
+    assert "a" not in renamed_candidates(match_stops(registry, stops))
+
+
 def test_stop_positions_are_taken_only_when_no_platform_is_left():
     result = match_stops([official("a", "Kirche"), official("b", "Schule", lat=north(300))],
                          [osm(1, "Kirche", lat=north(3), kind="bus_stop"),

@@ -57,7 +57,7 @@ OSM_OTHER_NAMES = frozenset({"alt_name", "official_name", "short_name"})
 class MatchingProfile:
     """Every threshold of the matcher; `version` is stored with each run's results."""
 
-    version: str = "stops-2026.2"
+    version: str = "stops-2026.3"
     candidate_radius_m: float = 100.0  # farther OSM stops are never candidates
     name_accept: float = 85.0  # names this similar (0..100) count as the same name
     name_weak: float = 60.0  # ...this similar: still support a match within weak_name_max_m
@@ -81,6 +81,9 @@ class MatchingProfile:
     kerb_side_min_share: float = 0.75
     # ...and then a platform this far on the other side is across the street
     kerb_side_margin_m: float = 1.0
+    # an unmatched stop and a free OSM platform, neither with a namesake on the other side
+    # within candidate_radius_m, this close: offered to reviewers as renamed (stops.renames)
+    renamed_max_m: float = 30.0
     too_far_m: float = 50.0  # a matched pair farther apart is a problem...
     too_far_high_m: float = 200.0  # ...of priority 1 beyond this
     name_mismatch_below: float = 80.0  # matched pair with less similar names: a problem

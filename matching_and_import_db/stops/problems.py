@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from rapidfuzz import fuzz
 
-from matching_and_import_db.stops import names
+from matching_and_import_db.stops import names, renames
 from matching_and_import_db.stops.model import Problem
 
 TOO_FAR = "too_far"
@@ -98,11 +98,14 @@ def _unmatched_official(run, unmatched: list[int]) -> Iterable[Problem]:
             nearest[i].append({"osm": run.osm[int(run.pj[k])].key,
                                "distance_m": round(float(run.pd[k]), 1),
                                "name_similarity": None if math.isnan(sim) else round(sim, 1)})
+    renamed = renames.suggest(run, unmatched)
     for i in unmatched:
         stop = run.official[i]
         evidence = {"name": stop.name, "nearest": nearest.get(i, [])}
         if i in run.refused:
             evidence["refused"] = run.refused[i]  # candidates the ratio test found ambiguous
+        if i in renamed:
+            evidence["renamed_candidate"] = renamed[i]  # a pair for a reviewer to accept
         yield Problem(UNMATCHED_OFFICIAL, 1, stop.stop_id, None, stop.lon, stop.lat, evidence)
 
 
