@@ -303,10 +303,16 @@ def timed(n_official: int, n_osm: int, level: str = "platform") -> tuple[float, 
                      "problems": problem_statistics(result.problems)["by_type"]}
 
 
+def rename_offers(result) -> list[tuple[str, str]]:
+    """The (registry stop, OSM platform) pairs the problems offer reviewers for renamed
+    stops (stops.renames)."""
+    return [(p.official_id, p.evidence["renamed_candidate"]["osm"]) for p in result.problems
+            if p.type == "unmatched_official" and "renamed_candidate" in p.evidence]
+
+
 def _rename_offers(result, truth: dict) -> dict:
-    """The renamed-stop pairs the problems offer (stops.renames), and how many are true."""
-    offers = [(p.official_id, p.evidence["renamed_candidate"]["osm"]) for p in result.problems
-              if p.type == "unmatched_official" and "renamed_candidate" in p.evidence]
+    """How many renamed-stop pairs the problems offer, and how many are true."""
+    offers = rename_offers(result)
     return {"offered": len(offers), "right": sum(k in truth.get(o, ()) for o, k in offers)}
 
 
@@ -343,8 +349,7 @@ def real_cases() -> dict:
 def accepting_renames(case, result) -> dict:
     """The pairs the problems offer reviewers for renamed stops (ids hidden): how many,
     how many right, and the figures once every offer is accepted as a manual decision."""
-    offers = [(p.official_id, p.evidence["renamed_candidate"]["osm"]) for p in result.problems
-              if p.type == "unmatched_official" and "renamed_candidate" in p.evidence]
+    offers = rename_offers(result)
     judged = [(o, k) for o, k in offers if k in case.judgeable or o in case.truth]
     accepted = score(match_stops(case.official, case.osm_hidden,
                                  decisions=[Decision("manual", o, k) for o, k in offers])
