@@ -75,6 +75,19 @@ def publish_golden(env, conn, tmp_path) -> int:
     return pipeline
 
 
+def publish_golden_with_a_renamed_stop(env, conn, tmp_path) -> None:
+    """The golden case plus a registry stop "Bahnhofstrasse" 3.3 m from the OSM platform
+    "Unmatched OSM" (node 9): no OSM stop near it has its name, nor any registry stop near
+    node 9 that one, so its problem offers node 9 as renamed."""
+    load_golden_osm(env, conn, tmp_path)
+    registry = tmp_path / "atlas.csv"
+    registry.write_text(GOLDEN_ATLAS.read_text(encoding="utf-8")
+                        + "ch:1:sloid:renamed;8500016;;Bahnhofstrasse;47.19997;8.0;TEST\n",
+                        encoding="utf-8")
+    run = run_inline(env, gen_stops_pipeline(conn, "atlas", registry, format="atlas"))
+    assert run["status"] == "succeeded", run["message"]
+
+
 def published_pairs(conn) -> set[tuple[str, str]]:
     with conn.cursor() as cur:
         cur.execute("SELECT official_id, osm_key FROM stop_matches")

@@ -244,7 +244,8 @@ def test_a_stop_renamed_on_one_side_is_offered_to_reviewers_not_matched():
     assert result.pairs() == set()
     assert renamed_candidates(result) == {"a": "n1", "b": "n2"}
     offered = by_type(result, "unmatched_official")[0].evidence["renamed_candidate"]
-    assert offered == {"osm": "n1", "name": "Sturenkatu", "distance_m": 3.0}
+    assert offered == {"osm": "n1", "name": "Sturenkatu", "distance_m": 3.0,
+                       "lon": 8.0, "lat": north(7)}
     # accepted by a reviewer, it is a manual pair like any other
     accepted = match_stops([official("a", "Kulttuuritalo", lat=north(4))],
                            [osm(1, "Sturenkatu", lat=north(7), kind="bus_stop")],

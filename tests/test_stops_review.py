@@ -15,11 +15,10 @@ from matching_and_import_db.stops.model import DECISION_ACTIONS, MATCHER_ACTIONS
 from tests.conftest import csrf_token, login
 from tests.osm_helpers import cached_tile_key, run_inline, tile_of
 from tests.stops_helpers import (
-    GOLDEN_ATLAS,
     atlas_file,
     decision_status,
     gen_stops_pipeline,
-    load_golden_osm,
+    publish_golden_with_a_renamed_stop,
     published_pairs,
     published_problems,
 )
@@ -134,22 +133,17 @@ def test_missing_and_manual_decisions_settle_unmatched_stops(operator, golden, d
 
 def test_a_stop_renamed_in_osm_is_offered_and_paired_in_one_click(operator, settings_env,
                                                                   db_conn, tmp_path):
-    """A registry stop 3 m from the OSM platform "Unmatched OSM" (node 9), with a name that
-    no OSM stop nearby has, nor any registry stop near node 9 has that one: the problem
-    offers node 9, and its button makes the manual pair."""
-    load_golden_osm(settings_env, db_conn, tmp_path)
-    registry = tmp_path / "atlas.csv"
-    registry.write_text(GOLDEN_ATLAS.read_text(encoding="utf-8")
-                        + "ch:1:sloid:renamed;8500016;;Bahnhofstrasse;47.19997;8.0;TEST\n",
-                        encoding="utf-8")
-    run = run_inline(settings_env, gen_stops_pipeline(db_conn, "atlas", registry,
-                                                      format="atlas"))
-    assert run["status"] == "succeeded", run["message"]
+    """The problem of a stop renamed in OSM offers the platform, and its button makes the
+    manual pair."""
+    publish_golden_with_a_renamed_stop(settings_env, db_conn, tmp_path)
     assert ("ch:1:sloid:renamed", None, "unmatched_official", 1, False) in \
         published_problems(db_conn)
     page = operator.get("/stops/problems?q=Bahnhofstrasse").data.decode()
     offer = page.split('class="renamed-suggestion"')[1].split("</form>")[0]
     assert "Probably renamed" in offer and "Unmatched OSM" in offer and "3.3 m" in offer
+    data = page.split('<script type="application/json" id="stops-data">')[1]
+    [item] = json.loads(html.unescape(data.split("</script>")[0]))
+    assert item["offer"] == [8.0, 47.2]  # the map draws the offered platform and the pair
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', offer))
     assert fields["official_id"] == "ch:1:sloid:renamed" and fields["osm_key"] == "n9"
     resp = operator.post("/stops/decisions", data={**fields, "action": "manual"})

@@ -29,7 +29,10 @@ def _pages(total: int, limit: int, offset: int) -> dict:
 
 
 def _map_item(r: dict) -> dict:
+    offer = (r["evidence"] or {}).get("renamed_candidate")
     return {"id": r["id"], "type": r["type"],
+            # the OSM platform offered for a renamed stop: drawn as its pair would be
+            "offer": [offer["lon"], offer["lat"]] if offer and "lon" in offer else None,
             "official": None if r["official_lon"] is None else [r["official_lon"],
                                                                 r["official_lat"]],
             "osm": None if r["osm_lon"] is None else [r["osm_lon"], r["osm_lat"]],

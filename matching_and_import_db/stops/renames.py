@@ -31,7 +31,8 @@ from matching_and_import_db.stops.assignment import assign_one_to_one, passes_ra
 
 
 def suggest(run, unmatched: list[int]) -> dict[int, dict]:
-    """Registry row index -> the suggested OSM platform (key, name, distance in metres)."""
+    """Registry row index -> the suggested OSM platform (key, name, distance in metres,
+    position)."""
     p = run.profile
     if not unmatched or not len(run.pi):
         return {}
@@ -57,7 +58,8 @@ def suggest(run, unmatched: list[int]) -> dict[int, dict]:
         if clear:
             s = run.osm[int(run.pj[k])]
             out[int(run.pi[k])] = {"osm": s.key, "name": s.name,
-                                   "distance_m": round(float(run.pd[k]), 1)}
+                                   "distance_m": round(float(run.pd[k]), 1),
+                                   "lon": s.lon, "lat": s.lat}
     return out
 
 

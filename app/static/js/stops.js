@@ -12,9 +12,13 @@
     if (p.official) features.push({ type: "Feature", properties: { ...props, side: "official" }, geometry: { type: "Point", coordinates: p.official } });
     if (p.osm) features.push({ type: "Feature", properties: { ...props, side: "osm" }, geometry: { type: "Point", coordinates: p.osm } });
     if (p.official && p.osm) features.push({ type: "Feature", properties: props, geometry: { type: "LineString", coordinates: [p.official, p.osm] } });
+    if (p.official && p.offer) {  // the OSM platform offered for a renamed stop
+      features.push({ type: "Feature", properties: { ...props, side: "osm" }, geometry: { type: "Point", coordinates: p.offer } });
+      features.push({ type: "Feature", properties: props, geometry: { type: "LineString", coordinates: [p.official, p.offer] } });
+    }
     if (!p.official && !p.osm && p.at) features.push({ type: "Feature", properties: { ...props, side: "official" }, geometry: { type: "Point", coordinates: p.at } });
   }
-  const points = (p) => [p.official, p.osm, p.at].filter(Boolean);
+  const points = (p) => [p.official, p.osm, p.offer, p.at].filter(Boolean);
   const bounds = (coords) => coords.reduce((b, c) => [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[0]), Math.max(b[3], c[1])],
     [Infinity, Infinity, -Infinity, -Infinity]);
   const all = items.flatMap(points);
@@ -36,6 +40,10 @@
     map.on("click", "stops", (e) => select(e.features[0].properties.id, false));
     map.on("mouseenter", "stops", () => { map.getCanvas().style.cursor = "pointer"; });
     map.on("mouseleave", "stops", () => { map.getCanvas().style.cursor = ""; });
+    // what the map draws, for the page's tests: the stops and the lines joining pairs
+    el.dataset.points = String(features.filter((f) => f.geometry.type === "Point").length);
+    el.dataset.pairs = String(features.filter((f) => f.geometry.type === "LineString").length);
+    el.dataset.ready = "1";
   });
 
   function select(id, zoom) {
