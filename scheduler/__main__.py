@@ -26,7 +26,14 @@ from matching_and_import_db.settings import Settings, SettingsError
 from matching_and_import_db.settings.logging_setup import configure_logging
 from scheduler import heartbeat, metrics
 from scheduler.connections import budgeted_connect
-from scheduler.jobs import JOBS, WorkerContext, locked, take_back_own_claims
+from scheduler.jobs import (
+    JOBS,
+    ROUND_JOB_INSTANCES,
+    WorkerContext,
+    locked,
+    one_round_at_a_time,
+    take_back_own_claims,
+)
 
 log = logging.getLogger("scheduler")
 
@@ -46,9 +53,12 @@ def build_scheduler(ctx: WorkerContext) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
     for spec in JOBS:
-        scheduler.add_job(locked(spec, ctx), IntervalTrigger(seconds=spec.every_seconds(ctx)),
+        run, options = locked(spec, ctx), {}
+        if spec.runs_in_rounds:
+            run, options = one_round_at_a_time(run), {"max_instances": ROUND_JOB_INSTANCES}
+        scheduler.add_job(run, IntervalTrigger(seconds=spec.every_seconds(ctx)),
                           id=spec.id, name=spec.description,
-                          next_run_time=datetime.now(UTC))  # first run right away
+                          next_run_time=datetime.now(UTC), **options)  # first run right away
     return scheduler
 
 

@@ -36,6 +36,9 @@ class JobSpec:
     every_seconds: Callable[[WorkerContext], float]
     lock_ttl: int | None  # seconds; None: the job takes finer-grained locks itself
     description: str
+    # the job works in long rounds (gbfs.poll: ROUND_SECONDS) and its interval is the gap
+    # after one: it runs one round at a time (one_round_at_a_time)
+    runs_in_rounds: bool = False
 
 
 class WorkerContext:
@@ -162,10 +165,34 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("rides.process", process_rides, lambda ctx: max(1.0, _tick(ctx) / 2), None,
             "claim uploaded rides and process them (claims with a lease, no job lock)"),
     JobSpec("gbfs.poll", poll_gbfs, lambda ctx: 1.0, None,
-            "fetch the GBFS files that are due (a lock with a lease per feed, in the poller)"),
+            "fetch the GBFS files that are due (a lock with a lease per feed, in the poller)",
+            runs_in_rounds=True),
     JobSpec("gbfs.prune_history", prune_gbfs_history, lambda ctx: 3600.0, 600,
             "drop station history older than PORTAL_GBFS_HISTORY_DAYS"),
 )
+
+
+# a job in rounds may have two instances: the round, and a firing that finds it running
+ROUND_JOB_INSTANCES = 2
+
+
+def one_round_at_a_time(run: Callable[[], None]) -> Callable[[], None]:
+    """A job that works in rounds of minutes on an interval of a second (the next round
+    must start within a second of the last one's end) is fired every second of a round.
+    With one instance allowed, APScheduler refuses each of those firings with a WARNING,
+    300 a round; with ROUND_JOB_INSTANCES, each firing during a round returns at once.
+    (Pausing the job's trigger during a round instead deadlocks a shutdown: APScheduler
+    holds its job stores' lock while it waits for the round to end.)"""
+    running = threading.Lock()
+
+    def guarded() -> None:
+        if not running.acquire(blocking=False):
+            return  # a round is under way; the first firing after it starts the next
+        try:
+            run()
+        finally:
+            running.release()
+    return guarded
 
 
 def locked(spec: JobSpec, ctx: WorkerContext) -> Callable[[], None]:
