@@ -667,7 +667,7 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
            t: np.ndarray, sigma: float, params: MatchParams,
            along: tuple[np.ndarray, np.ndarray, float] | None = None
            ) -> tuple[np.ndarray, np.ndarray]:
-    """The receiver's slowly drifting error, estimated from the first pass's snaps.
+    """The receiver's slowly drifting error, estimated from a pass's snaps.
 
     The error is modelled as a receiver's is (a first-order Gauss-Markov process per axis:
     time constant drift_tau_s, standard deviation drift_std_factor * sigma), and each
