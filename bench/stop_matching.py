@@ -299,7 +299,7 @@ def timed(n_official: int, n_osm: int, level: str = "platform") -> tuple[float, 
     return seconds, {"official": len(official), "osm": len(osm), "seconds": round(seconds, 2),
                      "all": quality(result, truth, ids), "distance_and_name": by_name,
                      "stage_counts": result.stage_counts,
-                     "renames": _rename_offers(result, truth),
+                     "renames": _rename_offer_counts(result, truth),
                      "problems": problem_statistics(result.problems)["by_type"]}
 
 
@@ -310,7 +310,7 @@ def rename_offers(result) -> list[tuple[str, str]]:
             if p.type == "unmatched_official" and "renamed_candidate" in p.evidence]
 
 
-def _rename_offers(result, truth: dict) -> dict:
+def _rename_offer_counts(result, truth: dict) -> dict:
     """How many renamed-stop pairs the problems offer, and how many are true."""
     offers = rename_offers(result)
     return {"offered": len(offers), "right": sum(k in truth.get(o, ()) for o, k in offers)}

@@ -31,7 +31,7 @@ def find_problems(run, unmatched_official: list[int], unmatched_osm: list[int],
     found: list[Problem] = []
     for match in run.matches:
         found.extend(_pair_problems(run, match))
-    found.extend(_unmatched_official(run, unmatched_official))
+    found.extend(_unmatched_official(run, unmatched_official, unmatched_osm))
     for j in unmatched_osm:
         stop = run.osm[j]
         # a platform is what a registry lists; a lone stop_position matters less
@@ -86,7 +86,7 @@ def _pair_problems(run, match) -> Iterable[Problem]:
                            "osm": stop.operator, "similarity": round(similarity, 1)})
 
 
-def _unmatched_official(run, unmatched: list[int]) -> Iterable[Problem]:
+def _unmatched_official(run, unmatched: list[int], free_osm: list[int]) -> Iterable[Problem]:
     if not unmatched:
         return
     nearest: dict[int, list[dict]] = defaultdict(list)
@@ -98,7 +98,7 @@ def _unmatched_official(run, unmatched: list[int]) -> Iterable[Problem]:
             nearest[i].append({"osm": run.osm[int(run.pj[k])].key,
                                "distance_m": round(float(run.pd[k]), 1),
                                "name_similarity": None if math.isnan(sim) else round(sim, 1)})
-    renamed = renames.suggest(run, unmatched)
+    renamed = renames.suggest(run, unmatched, free_osm)
     for i in unmatched:
         stop = run.official[i]
         evidence = {"name": stop.name, "nearest": nearest.get(i, [])}

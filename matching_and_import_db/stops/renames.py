@@ -30,9 +30,9 @@ from matching_and_import_db.stops import groups
 from matching_and_import_db.stops.assignment import assign_one_to_one, passes_ratio_test
 
 
-def suggest(run, unmatched: list[int]) -> dict[int, dict]:
+def suggest(run, unmatched: list[int], free_osm: list[int]) -> dict[int, dict]:
     """Registry row index -> the suggested OSM platform (key, name, distance in metres,
-    position)."""
+    position). free_osm: the OSM objects neither matched nor part of a matched OSM stop."""
     p = run.profile
     if not unmatched or not len(run.pi):
         return {}
@@ -42,13 +42,13 @@ def suggest(run, unmatched: list[int]) -> dict[int, dict]:
     has_namesake_osm[run.pi[alike]] = True
     has_namesake_row = np.zeros(len(run.osm), bool)
     has_namesake_row[run.pj[alike]] = True
-    taken = ~run.s_free
-    taken[list(groups.effectively_matched(run, taken))] = True
+    free = np.zeros(len(run.osm), bool)
+    free[free_osm] = True
     is_unmatched = np.zeros(len(run.official), bool)
     is_unmatched[unmatched] = True
     orphans = np.nonzero(
         is_unmatched[run.pi] & ~has_namesake_osm[run.pi] & ~has_namesake_row[run.pj]
-        & ~taken[run.pj] & run.s_primary[run.pj] & (sim >= 0.0) & (run.pplat >= 0)
+        & free[run.pj] & run.s_primary[run.pj] & (sim >= 0.0) & (run.pplat >= 0)
         & (run.pd <= p.renamed_max_m))[0]
     orphans = _one_per_group_for_places(run, orphans)
     # nearest first: the score of the assignment and of the ratio test's totals
