@@ -259,9 +259,12 @@ def datasets(ws: Workspace) -> list[dict]:
 
 
 def maps_over(cur, dataset: str) -> list[str]:
-    """The tile layer ids of this workspace's maps that draw the dataset."""
+    """The tile layer ids of this workspace's maps that draw the dataset. The database
+    picks those maps (JSONB containment, @>), so a push reads only their definitions, not
+    every map of the workspace."""
     out = []
-    for m in db.session.scalars(select(WorkspaceMap)):
+    draws = WorkspaceMap.definition.contains({"layers": [{"dataset": dataset}]})
+    for m in db.session.scalars(select(WorkspaceMap).where(draws)):
         definition = read_definition(m.definition)
         if any(la.dataset == dataset for la in definition.layers):
             out += layer_ids(m.id, m.version, definition)
