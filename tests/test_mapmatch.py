@@ -532,6 +532,25 @@ def test_a_way_of_a_few_metres_in_the_middle_of_a_street_is_ridden(seed):
     assert [p.way_id for p in r.passes] == [A, B, A3]
 
 
+def test_a_fix_snapped_just_short_of_a_way_boundary_stays_on_its_way():
+    """A street split into two ways at x=100, ridden east; every fix lies 0.8 m ahead of
+    the rider. The fix at x=98.5 is snapped 0.7 m short of the boundary: it is on the first
+    way, where the rider is, not moved onto the next one because it is close to the node."""
+    B2 = 5
+    net = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (100.0, 0.0)]),
+                                 grid_way(B2, [(100.0, 0.0), (300.0, 0.0)])])
+    ride = ride_along([(A, lonlat([(3.5, 0.0), (100.0, 0.0)]), 1),
+                       (B2, lonlat([(100.0, 0.0), (290.0, 0.0)]), 1)],
+                      GRID_ORIGIN, np.random.default_rng(0), sigma=0.0)
+    true_x, _ = GRID_ORIGIN.to_xy(ride.lon, ride.lat)
+    lon, lat = GRID_ORIGIN.to_lonlat(true_x + 0.8, np.zeros(len(true_x)))
+    r = match_ride(net, lon, lat, ride.t)
+    short = np.flatnonzero(np.isclose(true_x, 98.5))
+    assert len(short) == 1
+    assert r.way_id[short[0]] == A
+    assert np.all(r.way_id[true_x < 100.0] == A) and np.all(r.way_id[true_x > 100.0] == B2)
+
+
 @pytest.mark.parametrize("seed", [71, 72])
 def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
     """Two oneway carriageways 7 m apart, eastbound D1 and westbound D2 (digitised as they
@@ -553,10 +572,11 @@ def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
 # --- the drift's part along the street, seen by the measured speed ------------------------
 # A street split into ways every 25 m (as a street is where crossings and sidewalks are
 # mapped), ridden east along y=0. The GPS error lies 3 m north of the street and swings
-# along it, 5 m ahead and behind with an 80 s period: nothing across the street shows that
-# part, so each fix's projection lies where the error along puts it, on the next way near
-# a boundary. The receiver's speed (Doppler) does not swing with the positions: the
-# matcher, given it, sees how far the snaps run ahead of the distance ridden.
+# along it, 8 m ahead and behind with an 80 s period: nothing across the street shows that
+# part, so each fix's projection lies where the error along puts it, past a boundary on the
+# next way (the fixes lie 5 m apart, so a swing of 5 m at most reached a boundary). The
+# receiver's speed (Doppler) does not swing with the positions: the matcher, given it, sees
+# how far the snaps run ahead of the distance ridden.
 SPLIT_M = 25.0
 SPLIT_WAYS = [100 + k for k in range(16)]
 
@@ -571,7 +591,7 @@ def swinging_ride(stop_at: float | None = None, stop_s: float = 0.0):
     ride = ride_along([(SPLIT_WAYS[0], lonlat([(5.0, 0.0), (395.0, 0.0)]), 1)], GRID_ORIGIN,
                       np.random.default_rng(0), sigma=0.0, stop_at=stop_at, stop_s=stop_s)
     true_x = 5.0 + ride.route_m
-    along = 5.0 * np.sin(2 * np.pi * ride.t / 80.0)
+    along = 8.0 * np.sin(2 * np.pi * ride.t / 80.0)
     lon, lat = GRID_ORIGIN.to_lonlat(true_x + along, np.full(len(true_x), 3.0))
     speed = np.gradient(ride.route_m, ride.t)
     return true_x, lon, lat, ride.t, speed
