@@ -551,6 +551,27 @@ def test_a_fix_snapped_just_short_of_a_way_boundary_stays_on_its_way():
     assert np.all(r.way_id[true_x < 100.0] == A) and np.all(r.way_id[true_x > 100.0] == B2)
 
 
+def test_a_fix_beside_a_bend_is_placed_by_its_time_not_given_to_the_next_way():
+    """The ride goes east on A to x=100, then turns north on N. The fix 2 m before the
+    corner lies 3 m beyond it to the south-east, so it projects onto the corner vertex from
+    both ways alike. Halfway in time between a fix 7 m before the corner and one 3 m after
+    it, it is before the corner: on A, where the rider is."""
+    N = 6
+    net = RoadNetwork.from_ways([grid_way(A, [(0.0, 0.0), (100.0, 0.0)]),
+                                 grid_way(N, [(100.0, 0.0), (100.0, 200.0)])])
+    ride = ride_along([(A, lonlat([(3.0, 0.0), (100.0, 0.0)]), 1),
+                       (N, lonlat([(100.0, 0.0), (100.0, 150.0)]), 1)],
+                      GRID_ORIGIN, np.random.default_rng(0), sigma=0.0)
+    x, y = GRID_ORIGIN.to_xy(ride.lon, ride.lat)
+    beside = np.flatnonzero(np.isclose(x, 98.0) & np.isclose(y, 0.0))
+    assert len(beside) == 1
+    x[beside], y[beside] = 101.0, -3.0
+    lon, lat = GRID_ORIGIN.to_lonlat(x, y)
+    r = match_ride(net, lon, lat, ride.t)
+    assert r.way_id[beside[0]] == A
+    assert [p.way_id for p in r.passes] == [A, N]
+
+
 @pytest.mark.parametrize("seed", [71, 72])
 def test_the_other_carriageway_of_a_dual_carriageway_is_not_taken(seed):
     """Two oneway carriageways 7 m apart, eastbound D1 and westbound D2 (digitised as they

@@ -485,12 +485,18 @@ def _viterbi(log_e: np.ndarray, log_t: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _junctions_to_continuing_way(net: RoadNetwork, st: _States, state: np.ndarray,
                                  way: np.ndarray, along: np.ndarray, direction: np.ndarray,
-                                 linked: np.ndarray, junction_m: float) -> None:
-    """A fix snapped onto a junction node belongs to the way the ride continues on: at a
-    crossing the snap of a fix at the node may sit on any way through it, and at a way
-    boundary on either way of the street. Walking backwards, each such fix takes the way
-    of the next fix when that way passes through the same node (so does a run of fixes
-    waiting at the node)."""
+                                 linked: np.ndarray, t: np.ndarray, junction_m: float) -> None:
+    """A fix snapped onto a junction node belongs to the way the ride is on at that moment:
+    at a crossing the snap of a fix at the node may sit on any way through it, and at a way
+    boundary on either way of the street. Walking backwards, each such fix takes the way of
+    the next fix when that way passes through the same node (so does a run of fixes
+    waiting at the node), unless the ride comes from another way through the node and the
+    fix's time puts it short of the node: the snap at the node says nothing of where along
+    the route the fix is (a fix beside a bend projects onto its vertex from either side),
+    so its place is interpolated in time between the snaps before and after it. Over 32
+    drifting rides, 3 / 6 m, the interpolation took the tuning set from 0.9916 / 0.9806 to
+    0.9921 / 0.9811 and check extract seeds 1-32 from 0.9889 / 0.9453 to 0.9898 / 0.9468
+    (seeds 33-96 of both: +0.0002 to +0.0009; without the speed too)."""
     rows = np.flatnonzero(state >= 0)
     seg = st.seg[rows, state[rows]]
     piece = net.seg_piece[seg]
@@ -501,13 +507,23 @@ def _junctions_to_continuing_way(net: RoadNetwork, st: _States, state: np.ndarra
     node[rows[at_a]] = net.piece_node_a[piece[at_a]]
     node[rows[at_b]] = net.piece_node_b[piece[at_b]]
     for i in np.flatnonzero(node[:-1] >= 0)[::-1].tolist():
-        nxt = i + 1
-        if not linked[nxt] or way[nxt] == way[i] or way[nxt] < 0:
+        nxt, prev = i + 1, i - 1
+        if not linked[nxt] or way[nxt] < 0:
             continue
         at = net.along_at_node(int(node[i]), int(way[nxt]))
         if at is None:
             continue
-        way[i], along[i], direction[i] = way[nxt], at, direction[nxt]
+        if linked[i] and way[prev] != way[nxt]:
+            at_prev = net.along_at_node(int(node[i]), int(way[prev]))
+            if at_prev is not None:
+                # metres ridden from the snap before to the node, and from the node on
+                to_node, from_node = abs(along[prev] - at_prev), abs(along[nxt] - at)
+                share = (t[i] - t[prev]) / max(t[nxt] - t[prev], 1e-9)
+                if share * (to_node + from_node) < to_node:
+                    way[i], along[i], direction[i] = way[prev], at_prev, direction[prev]
+                    continue
+        if way[nxt] != way[i]:
+            way[i], along[i], direction[i] = way[nxt], at, direction[nxt]
 
 
 def _smooth_direction(way: np.ndarray, along: np.ndarray, direction: np.ndarray,
@@ -823,7 +839,7 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, speed=None,
     # linked[i]: point i continues the chain of point i-1
     linked = np.zeros(n, dtype=bool)
     linked[1:] = matched[1:] & matched[:-1] & ~restart[1:]
-    _junctions_to_continuing_way(network, st, state, way_index, along, direction, linked,
+    _junctions_to_continuing_way(network, st, state, way_index, along, direction, linked, t,
                                  params.junction_m)
     way_id[rows] = network.way_ids[way_index[rows]]
     _smooth_direction(way_index, along, direction, linked, params.min_turnaround_m)
