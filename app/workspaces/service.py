@@ -265,9 +265,7 @@ def maps_over(cur, dataset: str) -> list[str]:
     out = []
     draws = WorkspaceMap.definition.contains({"layers": [{"dataset": dataset}]})
     for m in db.session.scalars(select(WorkspaceMap).where(draws)):
-        definition = read_definition(m.definition)
-        if any(la.dataset == dataset for la in definition.layers):
-            out += layer_ids(m.id, m.version, definition)
+        out += layer_ids(m.id, m.version, read_definition(m.definition))
     return out
 
 
