@@ -243,6 +243,21 @@ def test_junctions_come_from_shared_vertices(grid):
     assert np.isinf(grid.route_lengths(src, dst, np.array([300.0]))[0])  # beyond the limit
 
 
+@pytest.mark.parametrize("bent_first", [True, False])
+def test_two_ways_between_the_same_junctions_the_route_takes_the_shorter(bent_first):
+    # a street (100 m) and a cycle track bent round beside it (140 m) both join (0, 0) and
+    # (100, 0): the graph holds two edges between those nodes, and the route is the street's
+    straight = grid_way(1, [(0.0, 0.0), (100.0, 0.0)])
+    bent = grid_way(2, [(0.0, 0.0), (50.0, 48.99), (100.0, 0.0)], highway="cycleway")
+    net = RoadNetwork.from_ways([bent, straight] if bent_first else [straight, bent])
+    gx, gy = GRID_ORIGIN.to_xy(*net.projection.to_lonlat(net.node_x, net.node_y))
+    node = {round(float(x)): k for k, (x, y) in enumerate(zip(gx, gy, strict=True))
+            if abs(y) < 1.0}
+    lengths = net.route_lengths(np.array([node[0], node[100]]), np.array([node[100], node[0]]),
+                                np.array([200.0, 200.0]))
+    assert lengths == pytest.approx([100.0, 100.0], abs=0.5)
+
+
 def test_oneway_values():
     assert [oneway_sign(v) for v in ("yes", "1", "true", "-1", "reverse", "no", None, "x")] \
         == [1, 1, 1, -1, -1, 0, 0, 0]
