@@ -7,12 +7,14 @@ GraphHopper's own map-matching test uses, matched against the same Andorra extra
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from matching_and_import_db.geodesy import step_lengths_m
 from matching_and_import_db.rides import roadclass
-from matching_and_import_db.rides.mapmatch import match_ride
+from matching_and_import_db.rides.mapmatch import DEFAULT_PARAMS, match_ride
 from matching_and_import_db.rides.roadnet import RoadNetwork, oneway_sign
 from tests.mapmatch_helpers import (
     ANDORRA_GPX,
@@ -663,3 +665,37 @@ def test_a_wait_just_before_a_way_boundary_stays_on_one_way():
     assert np.sum(without.way_id[wait] != waited_on) >= 3  # hops across the boundary
     r = match_ride(net, lon, lat, t, speed=speed)
     assert np.all(r.way_id[wait] == waited_on), r.way_id[wait]
+
+
+# --- a drifting error that reaches the cycle track beside the street ------------------------
+# A street along y=0 with a cycle track 8 m north of it, joined by links every 100 m. The
+# receiver's error drifts, as a real one's does: 3 m south of the street, then for a
+# minute and a half 8 m north of it, onto the track, then back. Taken fix by fix, the
+# fixes of that minute and a half say "the track"; taken as a drift, nothing says the
+# rider left the street: the fixes never moved sideways, the error did, slowly.
+TRACK_Y = 8.0
+
+
+def street_with_a_track() -> RoadNetwork:
+    xs = [100.0 * k for k in range(11)]
+    ways = [grid_way(1, [(x, 0.0) for x in xs], highway="secondary"),
+            grid_way(2, [(x, TRACK_Y) for x in xs], highway="cycleway")]
+    ways += [grid_way(100 + k, [(x, 0.0), (x, TRACK_Y)], highway="footway")
+             for k, x in enumerate(xs)]
+    return RoadNetwork.from_ways(ways)
+
+
+def test_a_drift_onto_the_cycle_track_beside_the_street_keeps_the_ride_on_the_street():
+    net = street_with_a_track()
+    ride = ride_along([(1, lonlat([(5.0, 0.0), (995.0, 0.0)]), 1)], GRID_ORIGIN,
+                      np.random.default_rng(1), sigma=0.0)
+    t = ride.t
+    north = np.clip((t - 40.0) / 20.0, 0.0, 1.0) * np.clip((160.0 - t) / 20.0, 0.0, 1.0)
+    x, y = GRID_ORIGIN.to_xy(ride.lon, ride.lat)
+    lon, lat = GRID_ORIGIN.to_lonlat(x + 3.0 * np.sin(t / 30.0), y - 3.0 + 11.0 * north)
+    r = match_ride(net, lon, lat, t)
+    assert share(r.way_id == 1) == 1.0
+    # fix by fix (the first pass alone, with which the drift used to be estimated), four
+    # in ten go onto the track
+    alone = match_ride(net, lon, lat, t, params=replace(DEFAULT_PARAMS, drift_emission_weight=0.0))
+    assert share(alone.way_id == 2) > 0.3
