@@ -12,6 +12,14 @@ a metre of a junction node counts as right on any way through that node) is put 
   not (a street the ride crosses); with the distance of the true position from the node;
 - parallel: any other way (a sidewalk, a bus lane, a street beside), by its highway class.
 
+Beside the kinds, "model_prefers_matched" counts the wrong fixes whose run (a maximal run of
+wrong fixes) the error model itself does not hold against the matcher: under the drift the
+rides are drawn with (per axis AR(1), DRIFT_TAU_S, the ride's sigma), the fixes' errors if
+the rider were where the matcher put them (the true errors less the snaps' offset across
+the true way) are at least as likely, over the run and MODEL_MARGIN_S either side, as the
+true errors. Those no matcher modelling the error as it is drawn would get right; the rest
+it could.
+
 Run: .venv/bin/python bench/snapping_errors.py [--sigma 6] [--extract check --seeds 1-32]
 """
 
@@ -33,6 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from snapping_eval import (  # noqa: E402
     CHECK_EXTRACT,
     CHECK_SEEDS,
+    DRIFT_TAU_S,
     TUNING_EXTRACT,
     TUNING_SEEDS,
     drift_ride,
@@ -45,6 +54,7 @@ from matching_and_import_db.rides.mapmatch import match_ride  # noqa: E402
 from matching_and_import_db.rides.processing import MATCH_RADIUS_M, build_network  # noqa: E402
 
 JUNCTION_M = 15.0
+MODEL_MARGIN_S = 30  # fixes either side of a wrong run that model_prefers_matched looks at
 ROUTE_NEAR = 30  # fixes either side: the ride's ways just before and after
 
 
@@ -77,6 +87,51 @@ def classify(net, ride, matched: np.ndarray, right: np.ndarray) -> collections.C
     return kinds
 
 
+def _drift_log_likelihood(e: np.ndarray, sigma: float) -> float:
+    """Log-likelihood (up to a constant) of an (n, 2) error series under the drift the
+    rides are drawn with: per axis AR(1), time constant DRIFT_TAU_S, 1 s apart."""
+    phi = np.exp(-1.0 / DRIFT_TAU_S)
+    innovation = e[1:] - phi * e[:-1]
+    return -0.5 * (float(np.sum(e[0] ** 2)) / sigma ** 2
+                   + float(np.sum(innovation ** 2)) / (sigma ** 2 * (1.0 - phi * phi)))
+
+
+def model_prefers_matched(net, ride, r, right: np.ndarray, sigma: float) -> int:
+    """How many wrong fixes lie in runs where the matched positions explain the fixes at
+    least as well as the true ones under the drift model (see the module docstring)."""
+    x, y = net.projection.to_xy(ride.lon, ride.lat)
+    sx, sy = net.projection.to_xy(r.lon, r.lat)
+    e = np.stack([x - ride.true_x, y - ride.true_y], axis=1)
+    hx, hy = np.gradient(ride.true_x), np.gradient(ride.true_y)
+    moving = np.flatnonzero(np.hypot(hx, hy) > 1e-6)
+    count, n, i = 0, len(right), 0
+    while i < n:
+        if right[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and not right[j]:
+            j += 1
+        alt = e.copy()
+        for k in range(i, j):
+            if not np.isfinite(sx[k]):
+                continue
+            d = np.array([sx[k] - ride.true_x[k], sy[k] - ride.true_y[k]])
+            # across the true way where the rider last moved (a wait has no heading)
+            last = moving[np.searchsorted(moving, k, side="right") - 1] if len(moving) \
+                and moving[0] <= k else None
+            if last is None:
+                alt[k] = e[k] - d
+            else:
+                across = np.array([-hy[last], hx[last]]) / np.hypot(hx[last], hy[last])
+                alt[k] = e[k] - (d @ across) * across
+        lo, hi = max(0, i - MODEL_MARGIN_S), min(n, j + MODEL_MARGIN_S)
+        if _drift_log_likelihood(alt[lo:hi], sigma) >= _drift_log_likelihood(e[lo:hi], sigma):
+            count += j - i
+        i = j
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sigma", type=float, action="append")
@@ -96,17 +151,19 @@ def main() -> None:
     for sigma in args.sigma or [3.0, 6.0]:
         kinds: collections.Counter = collections.Counter()
         per_seed = {}
-        total = 0
+        total = preferred = 0
         for seed in seeds:
             ride = drift_ride(net, seed, sigma)
             r = match_ride(net, ride.lon, ride.lat, ride.t, speed=ride.speed,
                            radius=MATCH_RADIUS_M)
             right = fair_right(net, ride, r.way_id)
             c = classify(net, ride, r.way_id, right)
+            preferred += model_prefers_matched(net, ride, r, right, sigma)
             per_seed[seed] = int((~right).sum())
             kinds += c
             total += len(ride.t)
         out[f"drift_{sigma:g}m"] = {"fixes": total, "wrong": sum(kinds.values()),
+                                    "model_prefers_matched": preferred,
                                     "per_seed": per_seed, "kinds": dict(kinds.most_common())}
     print(json.dumps(out, indent=1))
 
