@@ -118,13 +118,13 @@ def model_prefers_matched(net, ride, r, right: np.ndarray, sigma: float) -> int:
                 continue
             d = np.array([sx[k] - ride.true_x[k], sy[k] - ride.true_y[k]])
             # across the true way where the rider last moved (a wait has no heading)
-            last = moving[np.searchsorted(moving, k, side="right") - 1] if len(moving) \
-                and moving[0] <= k else None
-            if last is None:
+            before = moving[moving <= k]
+            if not len(before):
                 alt[k] = e[k] - d
-            else:
-                across = np.array([-hy[last], hx[last]]) / np.hypot(hx[last], hy[last])
-                alt[k] = e[k] - (d @ across) * across
+                continue
+            last = before[-1]
+            across = np.array([-hy[last], hx[last]]) / np.hypot(hx[last], hy[last])
+            alt[k] = e[k] - (d @ across) * across
         lo, hi = max(0, i - MODEL_MARGIN_S), min(n, j + MODEL_MARGIN_S)
         if _drift_log_likelihood(alt[lo:hi], sigma) >= _drift_log_likelihood(e[lo:hi], sigma):
             count += j - i

@@ -655,14 +655,21 @@ def _best_states(network: RoadNetwork, x: np.ndarray, y: np.ndarray, t: np.ndarr
     return st, fit, route, via_graph, state, restart, log_e, log_t
 
 
-def _error_correlation(st: _States, state: np.ndarray, restart: np.ndarray, x: np.ndarray,
-                       y: np.ndarray) -> float:
-    """The lag-1 correlation of the fixes' offsets from their snaps (as vectors), over the
-    consecutive fixes of each chain: near 1 for a drifting error, near 0 for white noise."""
+def _snap_offsets(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Each fix's offset from its snap (metres east, north), NaN where unmatched."""
     rows = np.flatnonzero(state >= 0)
     ox, oy = np.full(len(x), np.nan), np.full(len(x), np.nan)
     ox[rows] = x[rows] - st.x[rows, state[rows]]
     oy[rows] = y[rows] - st.y[rows, state[rows]]
+    return ox, oy
+
+
+def _error_correlation(st: _States, state: np.ndarray, restart: np.ndarray, x: np.ndarray,
+                       y: np.ndarray) -> float:
+    """The lag-1 correlation of the fixes' offsets from their snaps (as vectors), over the
+    consecutive fixes of each chain: near 1 for a drifting error, near 0 for white noise."""
+    ox, oy = _snap_offsets(st, state, x, y)
     pair = np.isfinite(ox[1:]) & np.isfinite(ox[:-1]) & ~restart[1:]
     a = np.stack([ox[:-1][pair], oy[:-1][pair]])
     b = np.stack([ox[1:][pair], oy[1:][pair]])
@@ -695,11 +702,9 @@ def _drifts(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.
     """Whether the fixes' offset from their snaps, averaged over +-window_s, exceeds min_m
     for a tenth of the fixes or more: a drifting error does, error independent from fix
     to fix averages out to well under it (so rides without drift are matched once)."""
-    rows = np.flatnonzero(state >= 0)
-    ok, ox, oy = np.zeros(len(x)), np.zeros(len(x)), np.zeros(len(x))
-    ok[rows] = 1.0
-    ox[rows] = x[rows] - st.x[rows, state[rows]]
-    oy[rows] = y[rows] - st.y[rows, state[rows]]
+    ox, oy = _snap_offsets(st, state, x, y)
+    ok = np.isfinite(ox).astype(np.float64)
+    ox, oy = np.nan_to_num(ox), np.nan_to_num(oy)
     lo = np.searchsorted(t, t - window_s, side="left")
     hi = np.searchsorted(t, t + window_s, side="right")
 
