@@ -16,6 +16,7 @@ route searches (only where consecutive candidates lie on different ways) run in 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -137,7 +138,7 @@ class MatchParams:
     # speed does not drift with them (u-blox NEO-6M, OpenBikeSensor's receiver: 0.1 m/s).
     # Where the fixes carry it, each step's snaps moving farther along the route than the
     # speed says was ridden show how the drift's part along the route changed, which no
-    # snap (a projection) shows (_along_steps, _drift). along_step_m: that figure's error
+    # snap (a projection) shows (_speed_steps, _drift). along_step_m: that figure's error
     # per second besides the fixes' white error, which each ride's steps give (0.3 m: 0.1
     # m/s and 0.2 m of the receiver's own at each end). On the tuning set (32 rides, speed
     # with 0.1 m/s noise), 3 / 6 m drift, before the white error was estimated: 0.15 ->
@@ -150,6 +151,22 @@ class MatchParams:
     # hop onto a sidewalk and back, a snap held at a bend's vertex and then let go). 8 m:
     # 0.9871 / 0.9742 (with along_step_m 0.7), 2 m: 0.9880 / 0.9699
     speed_outlier_m: float = 4.0
+    # ... and where both fixes of a step measured at most standing_ms, the rider stood: the
+    # fixes moved by the drift's change alone, seen whole (both axes), whatever way they
+    # were snapped to. 3 times the speed's noise (0.1 m/s), so a standing fix's own speed
+    # reading passes and a rider setting off (1 m/s and up) does not. Without it a 40 s
+    # wait's drift (a 6 m drift moves by some 6 m in that time) was seen through the way
+    # each fix was snapped to, across it and along it: where some snaps went onto another
+    # way (round a corner, a crossing street) the corrected fixes followed them. A wait is
+    # now right or wrong as a whole: it still stands where the drift estimated before it
+    # puts it. Over 32 drifting rides, 3 / 6 m, before -> after: tuning set
+    # 0.9959 / 0.9823 -> 0.9959 / 0.9827, check extract seeds 1-32 0.9897 / 0.9702 ->
+    # 0.9909 / 0.9740; seeds 33-96 of the tuning set 0.9961 / 0.9834 -> 0.9964 / 0.9819
+    # (two rides' waits now wrong whole: 31 -> 67 and 20 -> 45 wrong fixes), of the check
+    # extract 0.9884 / 0.9664 -> 0.9888 / 0.9678; seeds 97-224 of both 0.9944 / 0.9758 and
+    # 0.9906 / 0.9689 -> 0.9948 / 0.9763 and 0.9911 / 0.9693. 0.15 m/s scored within 0.001
+    # of these. (Below 0: no step is standing.)
+    standing_ms: float = 0.3
     # Before the drift is first estimated, a drifting ride's path is chosen once more with
     # the error modelled as the drift it is (_drift_aware_path): the fix's error changes
     # little from one second to the next (drift_step_m per axis and second: a jump of a
@@ -740,17 +757,32 @@ def _route_positions(st: _States, state: np.ndarray, restart: np.ndarray, route:
     return np.cumsum(progress), linked
 
 
-def _along_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
-                 via_graph: np.ndarray, t: np.ndarray, speed: np.ndarray,
-                 params: MatchParams) -> tuple[np.ndarray, np.ndarray, float]:
-    """The steps (index of the fix a step ends at) between consecutive fixes of a chain
-    that both carry a speed, and by how much their snaps moved farther along the route
-    than the speed says was ridden (the mean of the two speeds times the time): the
-    change of the drift's part along the route over the step. A step this far off
-    (speed_outlier_m) is the snaps' doing, not the drift's (a hop onto a sidewalk and
-    back, a snap held at a bend's vertex and then let go): it is left out."""
+class _SpeedSteps(NamedTuple):
+    """What the measured speed says of the drift's change from fix to fix (_speed_steps).
+    A step is named by the index of the fix it ends at."""
+
+    moving: np.ndarray  # steps whose change of the drift's part along the route is seen
+    ahead: np.ndarray  # ... that change (m): how much farther the snaps moved than ridden
+    standing: np.ndarray  # steps over which the rider stood: the fixes moved by the drift
+    step_m: float  # the error of either figure per second (m, per axis)
+
+
+def _speed_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
+                 via_graph: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+                 speed: np.ndarray, params: MatchParams) -> _SpeedSteps:
+    """Standing: the steps whose two fixes both measured at most standing_ms (the fixes
+    moved by the drift's change, in both axes, however they were snapped). Moving: the
+    other steps between consecutive fixes of a chain that both carry a speed, and by how
+    much their snaps moved farther along the route than the speed says was ridden (the
+    mean of the two speeds times the time): the change of the drift's part along the
+    route over the step. A moving step this far off (speed_outlier_m) is the snaps'
+    doing, not the drift's (a hop onto a sidewalk and back, a snap held at a bend's
+    vertex and then let go): it is left out."""
+    known = np.isfinite(speed[1:]) & np.isfinite(speed[:-1])
+    stood = known & (speed[1:] <= params.standing_ms) & (speed[:-1] <= params.standing_ms)
+    stood &= np.isfinite(x[1:]) & np.isfinite(x[:-1])
     pos, linked = _route_positions(st, state, restart, route, via_graph)
-    j = np.flatnonzero(linked[1:] & np.isfinite(speed[1:]) & np.isfinite(speed[:-1])) + 1
+    j = np.flatnonzero(linked[1:] & known & ~stood) + 1
     ahead = (pos[j] - pos[j - 1]) - 0.5 * (speed[j] + speed[j - 1]) * (t[j] - t[j - 1])
     keep = np.abs(ahead) <= params.speed_outlier_m
     j, ahead = j[keep], ahead[keep]
@@ -759,13 +791,13 @@ def _along_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.
     # correlate: 1 - phi = 2 % per second at 45 s)
     pair = np.flatnonzero(j[1:] == j[:-1] + 1)
     white_var = max(-float(np.mean(ahead[pair] * ahead[pair + 1])), 0.0) if len(pair) else 0.0
-    return j, ahead, float(np.sqrt(params.along_step_m ** 2 + 2.0 * white_var))
+    return _SpeedSteps(j, ahead, np.flatnonzero(stood) + 1,
+                       float(np.sqrt(params.along_step_m ** 2 + 2.0 * white_var)))
 
 
 def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray,
            t: np.ndarray, sigma: float, params: MatchParams,
-           along: tuple[np.ndarray, np.ndarray, float] | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
+           steps: _SpeedSteps | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The receiver's slowly drifting error, estimated from a pass's snaps.
 
     The error is modelled as a receiver's is (a first-order Gauss-Markov process per axis:
@@ -781,8 +813,9 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     The smoothed estimate is the solution of one banded least-squares system (the x and
     y of each fix interleaved; bandwidth 2): observations weighted by drift_white_m, the
     error left over besides the drift (white GPS noise, the lane beside the centre line).
-    along: where the measured speed is known (_along_steps), the steps whose change of the
-    along part is seen, each weighted by along_step_m; they widen the band to 3.
+    steps: where the measured speed is known (_speed_steps), the steps whose change of the
+    along part is seen, each weighted by its step_m (they widen the band to 3), and those
+    over which the rider stood, whose change of the drift is the fixes' (both axes).
     Returns (dx, dy) per fix, going to 0 away from any matched fix.
     """
     from scipy.linalg import solveh_banded  # loaded when a ride is matched, not at start
@@ -805,10 +838,10 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     off1[2 * rows + 1] += w * nx * ny
     g[2 * rows] += w * nx * z
     g[2 * rows + 1] += w * ny * z
-    if along is not None and len(along[0]):
+    if steps is not None and len(steps.moving):
         # each step's change of the along part: u_j . d_j - u_{j-1} . d_{j-1} = ahead,
         # u the travel direction along the snap's way
-        j, ahead, step_m = along
+        j, ahead, step_m = steps.moving, steps.ahead, steps.step_m
         tx, ty = np.zeros(n), np.zeros(n)
         tx[rows], ty[rows] = ny * st.direction[rows, cols], -nx * st.direction[rows, cols]
         coef = np.stack([-tx[j - 1], -ty[j - 1], tx[j], ty[j]])  # d[2j-2 .. 2j+1]
@@ -817,6 +850,18 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
             g[2 * j - 2 + r] += wa * coef[r] * ahead
             for c in range(r, 4):
                 band4[3 - (c - r), 2 * j - 2 + c] += wa * coef[r] * coef[c]
+    if steps is not None and len(steps.standing):
+        # standing: d_j - d_{j-1} = fix_j - fix_{j-1}, per axis
+        j = steps.standing
+        ws = 1.0 / (steps.step_m ** 2 * np.maximum(t[j] - t[j - 1], 1.0))
+        for axis, v in ((0, x), (1, y)):
+            a, b = 2 * (j - 1) + axis, 2 * j + axis
+            moved = v[j] - v[j - 1]
+            diag[a] += ws
+            diag[b] += ws
+            off2[b] -= ws
+            g[a] -= ws * moved
+            g[b] += ws * moved
     # the process: d[i+1] - phi d[i] ~ N(0, sigma^2 (1 - phi^2)), d[0] ~ N(0, sigma^2)
     sigma = sigma * params.drift_std_factor  # the drift's own
     phi = np.exp(-np.diff(t) / params.drift_tau_s)
@@ -839,7 +884,8 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, speed=None,
     lon, lat: degrees (EPSG:4326); t: seconds, increasing; course: GPS course in degrees
     clockwise from north, NaN where unknown (None: none at all). speed: m/s as the receiver
     measured it (Doppler), NaN where unknown, None when none was measured: a speed derived
-    from the positions drifts with them and tells nothing (see MatchParams.along_step_m).
+    from the positions drifts with them and tells nothing (see MatchParams.along_step_m
+    and standing_ms).
     radius: metres within which a way is a candidate for a fix; a fix with none is left
     unmatched and the HMM restarts after it. sigma: GPS standard deviation in metres (5-10
     for phones and OpenBikeSensor). Along-distances are metres in the network's local
@@ -868,22 +914,22 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, speed=None,
         speed = None if speed is None else np.asarray(speed, dtype=np.float64)
         dx = dy = np.zeros(n)
         for _ in range(1 + params.drift_refinements):
-            along = (None if speed is None else
-                     _along_steps(st, state, restart, route, via_graph, t, speed, params))
-            if along is not None:
+            steps = (None if speed is None else _speed_steps(
+                st, state, restart, route, via_graph, x, y, t, speed, params))
+            if steps is not None:
                 # the snaps are those of the fixes less the drift estimated last: their
                 # steps show how the drift's part along the route differs from that
                 # estimate's, and the estimate's own part goes back in
-                j, ahead, step_m = along
+                j = steps.moving
                 tx, ty = _travel_units(network, st)
                 rows = np.flatnonzero(state >= 0)
                 estimated = np.zeros(n)
                 estimated[rows] = (tx[rows, state[rows]] * dx[rows]
                                    + ty[rows, state[rows]] * dy[rows])
-                along = (j, ahead + estimated[j] - estimated[j - 1], step_m)
+                steps = steps._replace(ahead=steps.ahead + estimated[j] - estimated[j - 1])
             # each snap lies on its way, so the fix's offset across the way is measured
             # from it whatever the fixes were moved by before this pass
-            dx, dy = _drift(network, st, state, x, y, t, sigma, params, along)
+            dx, dy = _drift(network, st, state, x, y, t, sigma, params, steps)
             # the segments near the fixes moved by a few metres are those near the fixes
             # (but for some at the radius' edge, never among the nearest few): each pass
             # reuses the first's search
