@@ -136,20 +136,26 @@ class MatchParams:
     junction_m: float = SAME_PLACE_M
     # A receiver measures its speed from the Doppler shift, not from its positions, so the
     # speed does not drift with them (u-blox NEO-6M, OpenBikeSensor's receiver: 0.1 m/s).
-    # Where the fixes carry it, each step's snaps moving farther along the route than the
+    # Where the fixes carry it, each step's fixes moving farther along the route than the
     # speed says was ridden show how the drift's part along the route changed, which no
     # snap (a projection) shows (_speed_steps, _drift). along_step_m: that figure's error
-    # per second besides the fixes' white error, which each ride's steps give (0.3 m: 0.1
-    # m/s and 0.2 m of the receiver's own at each end). On the tuning set (32 rides, speed
-    # with 0.1 m/s noise), 3 / 6 m drift, before the white error was estimated: 0.15 ->
-    # 0.9874 / 0.9698, 0.3 -> 0.9880 / 0.9744, 0.5 -> 0.9874 / 0.9738, 1.5 -> 0.9851 /
-    # 0.9693, no speed 0.9849 / 0.9692. With 2 m of white error added to the fixes, 0.3
-    # alone made it worse (0.9809 -> 0.9746 / 0.9614 -> 0.9574 with speed); with the
-    # estimate it is better (0.9818 / 0.9631), and 0.9881 / 0.9735 without white error
-    along_step_m: float = 0.3
-    # ... left out where it is this large (m): that is the snaps' doing, not the drift's (a
-    # hop onto a sidewalk and back, a snap held at a bend's vertex and then let go). 8 m:
-    # 0.9871 / 0.9742 (with along_step_m 0.7), 2 m: 0.9880 / 0.9699
+    # per second besides the fixes' white error, which each ride's steps give (twice the
+    # speed's own). The steps were first taken from the snaps' places along the route,
+    # with 0.3 m: a snap's place jumps where the way bends beside a fix off it, and one
+    # such step in ten was 0.5 m or more off, against a core error of 0.1 m (check extract
+    # seeds 1-32, 6 m); the fixes' own steps in the route's direction have no such jumps.
+    # Over 32 drifting rides, 3 / 6 m, tuning set and check extract seeds 1-32, snaps'
+    # steps -> fixes' steps with 0.1 / 0.2 / 0.3 m: 0.9959 / 0.9827 and 0.9909 / 0.9740 ->
+    # 0.9972 / 0.9866 and 0.9918 / 0.9778, 0.9973 / 0.9864 and 0.9920 / 0.9783, 0.9973 /
+    # 0.9854 and 0.9915 / 0.9765; with 0.2 m, seeds 33-96 of both 0.9964 / 0.9819 and
+    # 0.9888 / 0.9678 -> 0.9970 / 0.9867 and 0.9895 / 0.9713, seeds 97-224 0.9948 / 0.9763
+    # and 0.9911 / 0.9693 -> 0.9955 / 0.9796 and 0.9911 / 0.9729, and with 2 m of white
+    # error on top of the drift (seeds 1-32) 0.9779 / 0.9636 and 0.9644 / 0.9313 -> 0.9789
+    # / 0.9647 and 0.9652 / 0.9329
+    along_step_m: float = 0.2
+    # ... left out where it is this large (m): that is a snap's doing, not the drift's (a
+    # state travelling across the ride, on a crossing street). Seeds 1-32 as above, 2 m:
+    # 0.9977 / 0.9764 and 0.9926 / 0.9662; 8 m: 0.9969 / 0.9862 and 0.9876 / 0.9759
     speed_outlier_m: float = 4.0
     # ... and where both fixes of a step measured at most standing_ms, the rider stood: the
     # fixes moved by the drift's change alone, seen whole (both axes), whatever way they
@@ -159,13 +165,12 @@ class MatchParams:
     # each fix was snapped to, across it and along it: where some snaps went onto another
     # way (round a corner, a crossing street) the corrected fixes followed them. A wait is
     # now right or wrong as a whole: it still stands where the drift estimated before it
-    # puts it. Over 32 drifting rides, 3 / 6 m, before -> after: tuning set
-    # 0.9959 / 0.9823 -> 0.9959 / 0.9827, check extract seeds 1-32 0.9897 / 0.9702 ->
-    # 0.9909 / 0.9740; seeds 33-96 of the tuning set 0.9961 / 0.9834 -> 0.9964 / 0.9819
-    # (two rides' waits now wrong whole: 31 -> 67 and 20 -> 45 wrong fixes), of the check
-    # extract 0.9884 / 0.9664 -> 0.9888 / 0.9678; seeds 97-224 of both 0.9944 / 0.9758 and
-    # 0.9906 / 0.9689 -> 0.9948 / 0.9763 and 0.9911 / 0.9693. 0.15 m/s scored within 0.001
-    # of these. (Below 0: no step is standing.)
+    # puts it. Over 32 drifting rides, 3 / 6 m, without -> with: tuning set 0.9969 / 0.9859
+    # -> 0.9973 / 0.9864, check extract seeds 1-32 0.9918 / 0.9757 -> 0.9920 / 0.9783;
+    # seeds 33-96 of the tuning set 0.9971 / 0.9864 -> 0.9970 / 0.9867, of the check
+    # extract 0.9887 / 0.9699 -> 0.9895 / 0.9713; seeds 97-224 of both 0.9954 / 0.9787 and
+    # 0.9908 / 0.9719 -> 0.9955 / 0.9796 and 0.9911 / 0.9729. (0.15 m/s scored within 0.001
+    # of 0.3 with the snaps' steps, see along_step_m. Below 0: no step is standing.)
     standing_ms: float = 0.3
     # Before the drift is first estimated, a drifting ride's path is chosen once more with
     # the error modelled as the drift it is (_drift_aware_path): the fix's error changes
@@ -735,63 +740,51 @@ def _drifts(st: _States, state: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.
     return bool(np.mean(np.nan_to_num(mean) > min_m) > 0.1)
 
 
-def _route_positions(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
-                     via_graph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Metres along the matched path at each matched fix (from the ride's start, chains
-    joined end to start), and linked (the fix continues the chain of the fix before it). A
-    step along one way in one direction moves by the along-difference (signed: jitter
-    backwards shows), any other step by its route length."""
-    n = len(state)
-    matched = state >= 0
-    linked = np.zeros(n, dtype=bool)
-    linked[1:] = matched[1:] & matched[:-1] & ~restart[1:]
-    steps = np.flatnonzero(linked)
-    a, b = state[steps - 1], state[steps]
-    progress = np.zeros(n)
-    progress[steps] = route[steps - 1, a, b]
-    same = (~via_graph[steps - 1, a, b]
-            & (st.direction[steps, b] == st.direction[steps - 1, a])
-            & (st.way[steps, b] == st.way[steps - 1, a]))
-    on, a_on, b_on = steps[same], a[same], b[same]
-    progress[on] = st.direction[on, b_on] * (st.along[on, b_on] - st.along[on - 1, a_on])
-    return np.cumsum(progress), linked
-
-
 class _SpeedSteps(NamedTuple):
     """What the measured speed says of the drift's change from fix to fix (_speed_steps).
     A step is named by the index of the fix it ends at."""
 
     moving: np.ndarray  # steps whose change of the drift's part along the route is seen
-    ahead: np.ndarray  # ... that change (m): how much farther the snaps moved than ridden
+    ux: np.ndarray  # ... the route's direction over each (unit vector, east / north)
+    uy: np.ndarray
+    ahead: np.ndarray  # ... and that change (m): how much farther the fixes moved than ridden
     standing: np.ndarray  # steps over which the rider stood: the fixes moved by the drift
     step_m: float  # the error of either figure per second (m, per axis)
 
 
-def _speed_steps(st: _States, state: np.ndarray, restart: np.ndarray, route: np.ndarray,
-                 via_graph: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
-                 speed: np.ndarray, params: MatchParams) -> _SpeedSteps:
+def _speed_steps(net: RoadNetwork, st: _States, state: np.ndarray, restart: np.ndarray,
+                 x: np.ndarray, y: np.ndarray, t: np.ndarray, speed: np.ndarray,
+                 params: MatchParams) -> _SpeedSteps:
     """Standing: the steps whose two fixes both measured at most standing_ms (the fixes
     moved by the drift's change, in both axes, however they were snapped). Moving: the
     other steps between consecutive fixes of a chain that both carry a speed, and by how
-    much their snaps moved farther along the route than the speed says was ridden (the
-    mean of the two speeds times the time): the change of the drift's part along the
-    route over the step. A moving step this far off (speed_outlier_m) is the snaps'
-    doing, not the drift's (a hop onto a sidewalk and back, a snap held at a bend's
-    vertex and then let go): it is left out."""
+    much the fixes moved farther in the route's direction (the mean of the two snaps'
+    travel directions) than the speed says was ridden (the mean of the two speeds times
+    the time): the change of the drift's part along the route over the step. A moving
+    step this far off (speed_outlier_m) is a snap's doing, not the drift's (a state
+    travelling across the ride, at a crossing street): it is left out, as is a step
+    whose two snaps travel opposite ways (a U-turn: no direction)."""
     known = np.isfinite(speed[1:]) & np.isfinite(speed[:-1])
     stood = known & (speed[1:] <= params.standing_ms) & (speed[:-1] <= params.standing_ms)
     stood &= np.isfinite(x[1:]) & np.isfinite(x[:-1])
-    pos, linked = _route_positions(st, state, restart, route, via_graph)
-    j = np.flatnonzero(linked[1:] & known & ~stood) + 1
-    ahead = (pos[j] - pos[j - 1]) - 0.5 * (speed[j] + speed[j - 1]) * (t[j] - t[j - 1])
+    matched = state >= 0
+    linked = matched[1:] & matched[:-1] & ~restart[1:]
+    j = np.flatnonzero(linked & known & ~stood) + 1
+    tx, ty = _travel_units(net, st)
+    tx, ty = tx[j, state[j]] + tx[j - 1, state[j - 1]], ty[j, state[j]] + ty[j - 1, state[j - 1]]
+    norm = np.hypot(tx, ty)
+    keep = norm > 0.5  # the two directions within 150 degrees of each other
+    j, ux, uy = j[keep], tx[keep] / norm[keep], ty[keep] / norm[keep]
+    ridden = 0.5 * (speed[j] + speed[j - 1]) * (t[j] - t[j - 1])
+    ahead = ux * (x[j] - x[j - 1]) + uy * (y[j] - y[j - 1]) - ridden
     keep = np.abs(ahead) <= params.speed_outlier_m
-    j, ahead = j[keep], ahead[keep]
+    j, ux, uy, ahead = j[keep], ux[keep], uy[keep], ahead[keep]
     # the fixes' own white error shows in each step twice, with opposite signs in two
     # consecutive steps: their covariance is minus its variance (the drift's steps hardly
     # correlate: 1 - phi = 2 % per second at 45 s)
     pair = np.flatnonzero(j[1:] == j[:-1] + 1)
     white_var = max(-float(np.mean(ahead[pair] * ahead[pair + 1])), 0.0) if len(pair) else 0.0
-    return _SpeedSteps(j, ahead, np.flatnonzero(stood) + 1,
+    return _SpeedSteps(j, ux, uy, ahead, np.flatnonzero(stood) + 1,
                        float(np.sqrt(params.along_step_m ** 2 + 2.0 * white_var)))
 
 
@@ -814,8 +807,9 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     y of each fix interleaved; bandwidth 2): observations weighted by drift_white_m, the
     error left over besides the drift (white GPS noise, the lane beside the centre line).
     steps: where the measured speed is known (_speed_steps), the steps whose change of the
-    along part is seen, each weighted by its step_m (they widen the band to 3), and those
-    over which the rider stood, whose change of the drift is the fixes' (both axes).
+    part along the route is seen, each weighted by its step_m (they widen the band to 3),
+    and those over which the rider stood, whose change of the drift is the fixes' (both
+    axes).
     Returns (dx, dy) per fix, going to 0 away from any matched fix.
     """
     from scipy.linalg import solveh_banded  # loaded when a ride is matched, not at start
@@ -839,12 +833,10 @@ def _drift(net: RoadNetwork, st: _States, state: np.ndarray, x: np.ndarray, y: n
     g[2 * rows] += w * nx * z
     g[2 * rows + 1] += w * ny * z
     if steps is not None and len(steps.moving):
-        # each step's change of the along part: u_j . d_j - u_{j-1} . d_{j-1} = ahead,
-        # u the travel direction along the snap's way
+        # each step's change of the along part: u . (d_j - d_{j-1}) = ahead, u the route's
+        # direction over the step
         j, ahead, step_m = steps.moving, steps.ahead, steps.step_m
-        tx, ty = np.zeros(n), np.zeros(n)
-        tx[rows], ty[rows] = ny * st.direction[rows, cols], -nx * st.direction[rows, cols]
-        coef = np.stack([-tx[j - 1], -ty[j - 1], tx[j], ty[j]])  # d[2j-2 .. 2j+1]
+        coef = np.stack([-steps.ux, -steps.uy, steps.ux, steps.uy])  # d[2j-2 .. 2j+1]
         wa = 1.0 / (step_m ** 2 * np.maximum(t[j] - t[j - 1], 1.0))
         for r in range(4):
             g[2 * j - 2 + r] += wa * coef[r] * ahead
@@ -912,21 +904,11 @@ def match_ride(network: RoadNetwork, lon, lat, t, course=None, *, speed=None,
     del log_e, log_t  # (n, S, S): the next passes make their own
     if drifting:
         speed = None if speed is None else np.asarray(speed, dtype=np.float64)
-        dx = dy = np.zeros(n)
         for _ in range(1 + params.drift_refinements):
-            steps = (None if speed is None else _speed_steps(
-                st, state, restart, route, via_graph, x, y, t, speed, params))
-            if steps is not None:
-                # the snaps are those of the fixes less the drift estimated last: their
-                # steps show how the drift's part along the route differs from that
-                # estimate's, and the estimate's own part goes back in
-                j = steps.moving
-                tx, ty = _travel_units(network, st)
-                rows = np.flatnonzero(state >= 0)
-                estimated = np.zeros(n)
-                estimated[rows] = (tx[rows, state[rows]] * dx[rows]
-                                   + ty[rows, state[rows]] * dy[rows])
-                steps = steps._replace(ahead=steps.ahead + estimated[j] - estimated[j - 1])
+            # the fixes' own steps (not those less the drift estimated last): the snaps
+            # give only the route's direction
+            steps = (None if speed is None else
+                     _speed_steps(network, st, state, restart, x, y, t, speed, params))
             # each snap lies on its way, so the fix's offset across the way is measured
             # from it whatever the fixes were moved by before this pass
             dx, dy = _drift(network, st, state, x, y, t, sigma, params, steps)
