@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from real_stop_cases import CASES  # noqa: E402
 
 import matching_and_import_db.stops.matching as matching  # noqa: E402
-from matching_and_import_db.geodesy import great_circle_m  # noqa: E402
 from matching_and_import_db.stops import sides  # noqa: E402
+from matching_and_import_db.stops.spatial import pairs_within  # noqa: E402
 
 TWIN_M = 3.0
 
@@ -74,12 +74,16 @@ def run_of(case):
     return result, runs[0]
 
 
-def same_spot_rows(run, oi: int) -> list[int]:
-    """The other registry rows of row oi's name and mode within TWIN_M of it."""
-    o = run.official[oi]
-    return [x for x, other in enumerate(run.official)
-            if x != oi and run.o_name[x] == run.o_name[oi] and other.mode == o.mode
-            and great_circle_m(o.lon, o.lat, other.lon, other.lat) <= TWIN_M]
+def same_spot_rows(run) -> dict[int, list[int]]:
+    """For each registry row, the other rows of its name and mode within TWIN_M of it."""
+    ia, ib, _ = pairs_within(run.o_lon, run.o_lat, run.o_lon, run.o_lat, TWIN_M,
+                             run.projection)
+    out: dict[int, list[int]] = defaultdict(list)
+    for a, b in zip(ia.tolist(), ib.tolist(), strict=True):
+        if (a != b and run.o_name[a] == run.o_name[b]
+                and run.official[a].mode == run.official[b].mode):
+            out[a].append(b)
+    return out
 
 
 def classify(case) -> dict[str, list[tuple[str, str | None, list]]]:
@@ -92,6 +96,7 @@ def classify(case) -> dict[str, list[tuple[str, str | None, list]]]:
     for k, oi in enumerate(run.pi.tolist()):
         by_official[oi].append(k)
     classes: dict[str, list] = defaultdict(list)
+    same_spot = same_spot_rows(run)
     for stop_id, keys in case.truth.items():
         if got[stop_id] and got[stop_id] <= keys:
             continue
@@ -99,7 +104,7 @@ def classify(case) -> dict[str, list[tuple[str, str | None, list]]]:
         o = run.official[oi]
         ks = [k for k in by_official[oi] if run.osm[run.pj[k]].key in keys]
         best = max((float(np.nan_to_num(run.psim[k], nan=-1.0)) for k in ks), default=None)
-        twins = same_spot_rows(run, oi)
+        twins = same_spot[oi]
         if not ks:
             kind = "no_candidate"
         elif best < run.profile.name_weak:
@@ -140,10 +145,11 @@ def ceiling(case, result, run) -> dict:
     coded = [run.o_index[stop_id] for stop_id in case.truth]
     beyond = [oi for oi in coded if oi not in named and run.official[oi].stop_id not in found]
     bearing = sides.bearings(run.official)
+    same_spot = same_spot_rows(run)
     twins = [oi for oi in coded if oi in named and any(
         run.official[x].stop_id in case.truth
         and not case.truth[run.official[x].stop_id] & case.truth[run.official[oi].stop_id]
-        and not sides.opposite(bearing[oi], bearing[x]) for x in same_spot_rows(run, oi))]
+        and not sides.opposite(bearing[oi], bearing[x]) for x in same_spot[oi])]
     stops = max(len(case.truth), 1)
     return {"ceiling_recall": round(1.0 - (len(beyond) + len(twins)) / stops, 4),
             "beyond_name_evidence": len(beyond), "indistinguishable_twins": len(twins)}
